@@ -1,0 +1,281 @@
+//! The one error type of the Graph layer. A service error keeps everything an admin quotes to
+//! Microsoft support: HTTP status, Graph `code` and `message`, `request-id`, `client-request-id`, `date`.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::auth::AuthError;
+
+/// An error from a Graph call.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GraphError {
+    /// Graph answered with an HTTP error status (after any retries).
+    #[error("{0}")]
+    Service(Box<ServiceError>),
+    /// The request could not be sent or its answer not read (after any retries).
+    #[error("{method} {url}: {message}{}", attempts_note(*.attempts))]
+    Transport {
+        /// HTTP method.
+        method: String,
+        /// The URL without its query string.
+        url: String,
+        /// What went wrong, in words.
+        message: String,
+        /// How many attempts were made.
+        attempts: u32,
+    },
+    /// The answer was not the JSON we expected.
+    #[error("{url}: unexpected response body at {path}: {message}")]
+    Decode {
+        /// The URL without its query string.
+        url: String,
+        /// The JSON path of the field that did not fit (`value[3].status.code`).
+        path: String,
+        /// The decoder's message.
+        message: String,
+    },
+    /// No token could be obtained.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// The client was configured with a bad value (base URL, certificate, ...).
+    #[error("{0}")]
+    Config(String),
+    /// A value given to a request builder was refused before anything was sent.
+    #[error("{0}")]
+    InvalidInput(String),
+}
+
+fn attempts_note(attempts: u32) -> String {
+    if attempts > 1 {
+        format!(" (after {attempts} attempts)")
+    } else {
+        String::new()
+    }
+}
+
+impl GraphError {
+    /// The HTTP status, for service errors.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            GraphError::Service(e) => Some(e.status),
+            _ => None,
+        }
+    }
+
+    /// The Graph error code (`Authorization_RequestDenied`, `itemNotFound`, ...), for service errors.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            GraphError::Service(e) => Some(&e.code),
+            _ => None,
+        }
+    }
+
+    /// The service's `request-id`, for service errors.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            GraphError::Service(e) => e.request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The service error, if this is one.
+    pub fn service(&self) -> Option<&ServiceError> {
+        match self {
+            GraphError::Service(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// An HTTP error answer from Graph, parsed from the error envelope
+/// `{"error":{"code","message","innerError":{"date","request-id","client-request-id"}}}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceError {
+    /// HTTP status code.
+    pub status: u16,
+    /// Top-level Graph error code (`badRequest`, `Authorization_RequestDenied`, ...).
+    pub code: String,
+    /// The error message.
+    pub message: String,
+    /// The codes of nested innerErrors, outermost first (the last is the most specific).
+    pub inner_codes: Vec<String>,
+    /// `request-id` from innerError or the response header.
+    pub request_id: Option<String>,
+    /// `client-request-id` from innerError or the response header.
+    pub client_request_id: Option<String>,
+    /// `date` from innerError or the response header.
+    pub date: Option<String>,
+    /// HTTP method of the failed request.
+    pub method: String,
+    /// URL of the failed request, without its query string.
+    pub url: String,
+    /// How many attempts were made.
+    pub attempts: u32,
+    /// The `Retry-After` the last answer carried, if any.
+    pub retry_after: Option<Duration>,
+}
+
+impl ServiceError {
+    /// The most specific code: the innermost innerError code, else the top-level code.
+    pub fn most_specific_code(&self) -> &str {
+        self.inner_codes
+            .last()
+            .map(String::as_str)
+            .unwrap_or(&self.code)
+    }
+
+    /// Builds a service error from a status and a response body (the envelope when there is one).
+    pub fn from_body(status: u16, body: &[u8], method: &str, url: &str) -> ServiceError {
+        let mut e = ServiceError {
+            status,
+            code: String::new(),
+            message: String::new(),
+            inner_codes: Vec::new(),
+            request_id: None,
+            client_request_id: None,
+            date: None,
+            method: method.to_owned(),
+            url: url.to_owned(),
+            attempts: 1,
+            retry_after: None,
+        };
+        let parsed: Option<Value> = serde_json::from_slice(body).ok();
+        let error = parsed
+            .as_ref()
+            .and_then(|v| get_ci(v, "error"))
+            .filter(|e| e.is_object());
+        match error {
+            Some(err) => {
+                e.code = str_field(err, "code").unwrap_or_default();
+                e.message = str_field(err, "message").unwrap_or_default();
+                let mut inner = get_ci(err, "innerError");
+                let mut depth = 0;
+                while let Some(i) = inner {
+                    if depth > 16 {
+                        break;
+                    }
+                    depth += 1;
+                    if let Some(code) = str_field(i, "code") {
+                        e.inner_codes.push(code);
+                    }
+                    e.request_id = e.request_id.take().or_else(|| str_field(i, "request-id"));
+                    e.client_request_id = e
+                        .client_request_id
+                        .take()
+                        .or_else(|| str_field(i, "client-request-id"));
+                    e.date = e.date.take().or_else(|| str_field(i, "date"));
+                    inner = get_ci(i, "innerError");
+                }
+            }
+            None => {
+                // Not an envelope (a proxy, a load balancer, an OAuth error): keep what there is.
+                let text = String::from_utf8_lossy(body);
+                let snippet: String = text.chars().take(300).collect();
+                e.code = parsed
+                    .as_ref()
+                    .and_then(|v| str_field(v, "error"))
+                    .unwrap_or_else(|| default_code(status).to_owned());
+                e.message = parsed
+                    .as_ref()
+                    .and_then(|v| str_field(v, "error_description"))
+                    .unwrap_or_else(|| snippet.trim().to_owned());
+            }
+        }
+        if e.message.is_empty() {
+            e.message = default_code(status).to_owned();
+        }
+        e
+    }
+}
+
+fn default_code(status: u16) -> &'static str {
+    match status {
+        400 => "badRequest",
+        401 => "unauthenticated",
+        403 => "accessDenied",
+        404 => "itemNotFound",
+        409 => "conflict",
+        429 => "tooManyRequests",
+        500 => "generalException",
+        503 => "serviceNotAvailable",
+        504 => "gatewayTimeout",
+        _ => "httpError",
+    }
+}
+
+/// Case-insensitive field lookup (`innerError` and `innererror` both occur).
+fn get_ci<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    let obj = v.as_object()?;
+    obj.get(key).or_else(|| {
+        obj.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
+}
+
+fn str_field(v: &Value, key: &str) -> Option<String> {
+    get_ci(v, key).and_then(Value::as_str).map(str::to_owned)
+}
+
+impl fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Graph returned {} {}: {}",
+            self.status, self.code, self.message
+        )?;
+        if let Some(inner) = self.inner_codes.last() {
+            write!(f, " [{inner}]")?;
+        }
+        write!(f, " ({} {}", self.method, self.url)?;
+        if let Some(id) = &self.request_id {
+            write!(f, "; request-id {id}")?;
+        }
+        if let Some(id) = &self.client_request_id {
+            write!(f, "; client-request-id {id}")?;
+        }
+        if let Some(d) = &self.date {
+            write!(f, "; date {d}")?;
+        }
+        if self.attempts > 1 {
+            write!(f, "; {} attempts", self.attempts)?;
+        }
+        f.write_str(")")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_fields_are_kept_and_inner_errors_walked_case_insensitively() {
+        let body = br#"{"error":{"code":"badRequest","message":"nope","innererror":{"code":"outer","date":"2024-01-01T00:00:00","request-id":"r-1","client-request-id":"c-1","innerError":{"code":"InvalidResetScope"}}}}"#;
+        let e = ServiceError::from_body(400, body, "POST", "https://g/x");
+        assert_eq!(e.code, "badRequest");
+        assert_eq!(e.message, "nope");
+        assert_eq!(e.inner_codes, vec!["outer", "InvalidResetScope"]);
+        assert_eq!(e.most_specific_code(), "InvalidResetScope");
+        assert_eq!(e.request_id.as_deref(), Some("r-1"));
+        assert_eq!(e.client_request_id.as_deref(), Some("c-1"));
+        assert_eq!(e.date.as_deref(), Some("2024-01-01T00:00:00"));
+        let shown = e.to_string();
+        assert!(
+            shown.contains("request-id r-1") && shown.contains("400 badRequest"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn non_envelope_bodies_still_give_a_code_and_message() {
+        let e = ServiceError::from_body(502, b"<html>Bad gateway</html>", "GET", "https://g/x");
+        assert_eq!(e.code, "httpError");
+        assert!(e.message.contains("Bad gateway"));
+        let e = ServiceError::from_body(401, br#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret"}"#, "POST", "u");
+        assert_eq!(e.code, "invalid_client");
+        assert!(e.message.starts_with("AADSTS7000215"));
+    }
+}

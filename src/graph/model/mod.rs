@@ -1,0 +1,1 @@
+//! Serde models of the Graph resources provctl reads and sends.
