@@ -8,7 +8,11 @@ fn main() -> ExitCode {
     let cli = provctl::cli::Cli::parse();
     provctl::cli::init_tracing(cli.global.verbose);
     let color = !cli.global.no_color;
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("provctl: error: cannot start the async runtime: {e}");
@@ -19,7 +23,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             use std::io::IsTerminal;
-            err.report(color && std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal());
+            err.report(
+                color && std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
+            );
             err.exit_code()
         }
     }

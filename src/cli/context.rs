@@ -24,14 +24,21 @@ pub struct Context {
 impl Context {
     /// A context; validates `--query` up front.
     pub fn new(global: GlobalArgs) -> Result<Context, CliError> {
-        let out = Output::new(global.output, global.query.as_deref(), global.no_color).map_err(CliError::usage)?;
-        Ok(Context { global, out, graph: OnceCell::new() })
+        let out = Output::new(global.output, global.query.as_deref(), global.no_color)
+            .map_err(CliError::usage)?;
+        Ok(Context {
+            global,
+            out,
+            graph: OnceCell::new(),
+        })
     }
 
     /// Whether stderr is a terminal with colour allowed (for messages and progress).
     pub fn stderr_color(&self) -> bool {
         use std::io::IsTerminal;
-        !self.global.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+        !self.global.no_color
+            && std::env::var_os("NO_COLOR").is_none()
+            && std::io::stderr().is_terminal()
     }
 
     /// The Graph client, built on first use.
@@ -52,16 +59,26 @@ impl Context {
                 e
             }
         };
-        let mut http_opts = HttpOptions { proxy: g.proxy.clone(), ..Default::default() };
+        let mut http_opts = HttpOptions {
+            proxy: g.proxy.clone(),
+            ..Default::default()
+        };
         if let Some(path) = &g.ca_file {
             let pem = std::fs::read(path).map_err(|e| {
-                CliError::usage(format!("--ca-file '{}' cannot be read: {e}", path.display()))
+                CliError::usage(format!(
+                    "--ca-file '{}' cannot be read: {e}",
+                    path.display()
+                ))
             })?;
             http_opts.extra_roots_pem.push(pem);
         }
         let http = crate::graph::http_client(&http_opts)?;
         let tokens = self.token_provider().await?;
-        Ok(GraphClient::builder().endpoints(endpoints).http_client(http).shared_token_provider(tokens).build()?)
+        Ok(GraphClient::builder()
+            .endpoints(endpoints)
+            .http_client(http)
+            .shared_token_provider(tokens)
+            .build()?)
     }
 
     async fn token_provider(&self) -> Result<Arc<dyn TokenProvider>, CliError> {
@@ -74,13 +91,18 @@ impl Context {
                 .map_err(|e| CliError::usage(format!("--token-stdin: cannot read stdin: {e}")))?;
             let t = s.trim();
             if t.is_empty() {
-                return Err(CliError::usage("--token-stdin: stdin was empty; pipe an access token into provctl"));
+                return Err(CliError::usage(
+                    "--token-stdin: stdin was empty; pipe an access token into provctl",
+                ));
             }
             return Ok(Arc::new(StaticToken::new(t)));
         }
         match std::env::var("PROVCTL_ACCESS_TOKEN") {
             Ok(t) if !t.trim().is_empty() => Ok(Arc::new(StaticToken::new(t.trim()))),
-            _ => Err(CliError::new(super::ErrorKind::Auth, "no credentials: set PROVCTL_ACCESS_TOKEN or use --token-stdin")),
+            _ => Err(CliError::new(
+                super::ErrorKind::Auth,
+                "no credentials: set PROVCTL_ACCESS_TOKEN or use --token-stdin",
+            )),
         }
     }
 }

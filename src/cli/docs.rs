@@ -28,11 +28,15 @@ pub fn completions(args: &CompletionsArgs) -> Result<(), CliError> {
 pub fn man() -> Result<(), CliError> {
     let cmd = Cli::command();
     let mut buf = Vec::new();
-    clap_mangen::Man::new(cmd).render(&mut buf).map_err(|e| CliError::general(format!("cannot render the man page: {e}")))?;
+    clap_mangen::Man::new(cmd)
+        .render(&mut buf)
+        .map_err(|e| CliError::general(format!("cannot render the man page: {e}")))?;
     write_stdout(&buf)
 }
 
 fn write_stdout(buf: &[u8]) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
-    out.write_all(buf).and_then(|_| out.flush()).map_err(|e| crate::output::OutputError::from(e).into())
+    out.write_all(buf)
+        .and_then(|_| out.flush())
+        .map_err(|e| crate::output::OutputError::from(e).into())
 }

@@ -5,8 +5,8 @@
 use std::fmt;
 use std::process::ExitCode;
 
-use crate::graph::auth::AuthError;
 use crate::graph::GraphError;
+use crate::graph::auth::AuthError;
 use crate::output::OutputError;
 
 /// What kind of failure, and so which exit code. The table is in the README and the man page.
@@ -67,7 +67,11 @@ pub struct CliError {
 impl CliError {
     /// An error of a kind.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        CliError { kind, message: message.into(), hints: Vec::new() }
+        CliError {
+            kind,
+            message: message.into(),
+            hints: Vec::new(),
+        }
     }
 
     /// A usage error (exit 2).
@@ -98,12 +102,24 @@ impl CliError {
 
     /// Writes `provctl: error: ...` and the hints to stderr.
     pub fn report(&self, color: bool) {
-        if self.kind == ErrorKind::BrokenPipe || (self.message.is_empty() && self.hints.is_empty()) {
+        if self.kind == ErrorKind::BrokenPipe || (self.message.is_empty() && self.hints.is_empty())
+        {
             return;
         }
-        let red = anstyle::Style::new().fg_color(Some(anstyle::AnsiColor::Red.into())).bold();
+        let red = anstyle::Style::new()
+            .fg_color(Some(anstyle::AnsiColor::Red.into()))
+            .bold();
         let cyan = anstyle::Style::new().fg_color(Some(anstyle::AnsiColor::Cyan.into()));
-        let (r, r0, c, c0) = if color { (red.render().to_string(), red.render_reset().to_string(), cyan.render().to_string(), cyan.render_reset().to_string()) } else { Default::default() };
+        let (r, r0, c, c0) = if color {
+            (
+                red.render().to_string(),
+                red.render_reset().to_string(),
+                cyan.render().to_string(),
+                cyan.render_reset().to_string(),
+            )
+        } else {
+            Default::default()
+        };
         let mut s = format!("{r}provctl: error:{r0} {}\n", self.message);
         for h in &self.hints {
             s.push_str(&format!("  {c}hint:{c0} {h}\n"));
@@ -185,7 +201,9 @@ mod tests {
 
     #[test]
     fn graph_statuses_map_to_documented_exit_codes() {
-        let svc = |status| GraphError::Service(Box::new(ServiceError::from_body(status, b"{}", "GET", "u")));
+        let svc = |status| {
+            GraphError::Service(Box::new(ServiceError::from_body(status, b"{}", "GET", "u")))
+        };
         assert_eq!(CliError::from(svc(401)).kind.exit_code(), 3);
         assert_eq!(CliError::from(svc(403)).kind.exit_code(), 4);
         assert_eq!(CliError::from(svc(404)).kind.exit_code(), 5);

@@ -19,7 +19,12 @@ use crate::output::OutputFormat;
 /// Manage and troubleshoot Microsoft Entra provisioning — cloud sync and app provisioning jobs,
 /// quarantines and provisioning logs — through Microsoft Graph.
 #[derive(Debug, Parser)]
-#[command(name = "provctl", version, propagate_version = true, max_term_width = 110)]
+#[command(
+    name = "provctl",
+    version,
+    propagate_version = true,
+    max_term_width = 110
+)]
 #[command(after_help = EXIT_CODES)]
 pub struct Cli {
     /// Flags every command accepts.

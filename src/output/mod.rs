@@ -49,7 +49,11 @@ pub enum OutputError {
 
 impl From<io::Error> for OutputError {
     fn from(e: io::Error) -> Self {
-        if e.kind() == io::ErrorKind::BrokenPipe { OutputError::BrokenPipe } else { OutputError::Io(e) }
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            OutputError::BrokenPipe
+        } else {
+            OutputError::Io(e)
+        }
     }
 }
 
@@ -66,18 +70,34 @@ pub struct Output {
 
 impl std::fmt::Debug for Output {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Output").field("format", &self.format).field("color", &self.color).field("width", &self.width).finish()
+        f.debug_struct("Output")
+            .field("format", &self.format)
+            .field("color", &self.color)
+            .field("width", &self.width)
+            .finish()
     }
 }
 
 impl Output {
     /// Output settings. `query` is compiled here, so a bad expression is a usage error up front.
-    pub fn new(format: OutputFormat, query: Option<&str>, no_color: bool) -> Result<Output, String> {
-        let query = match query {
-            Some(q) => Some(jmespath::compile(q).map_err(|e| format!("--query '{q}' is not a valid JMESPath expression: {e}"))?),
-            None => None,
-        };
-        Ok(Output { format, query, color: color_allowed(no_color), width: terminal_width() })
+    pub fn new(
+        format: OutputFormat,
+        query: Option<&str>,
+        no_color: bool,
+    ) -> Result<Output, String> {
+        let query =
+            match query {
+                Some(q) => Some(jmespath::compile(q).map_err(|e| {
+                    format!("--query '{q}' is not a valid JMESPath expression: {e}")
+                })?),
+                None => None,
+            };
+        Ok(Output {
+            format,
+            query,
+            color: color_allowed(no_color),
+            width: terminal_width(),
+        })
     }
 
     /// Whether a query is set.
@@ -94,7 +114,11 @@ impl Output {
     }
 
     /// Writes a result whose human form is text (a `show` or `explain` page) rather than a table.
-    pub fn emit_text(&self, doc: &Value, text: impl FnOnce(bool) -> String) -> Result<(), OutputError> {
+    pub fn emit_text(
+        &self,
+        doc: &Value,
+        text: impl FnOnce(bool) -> String,
+    ) -> Result<(), OutputError> {
         let mut out = io::stdout().lock();
         if self.format == OutputFormat::Table && self.query.is_none() {
             let s = text(self.color);
@@ -102,7 +126,9 @@ impl Output {
             if !s.ends_with('\n') {
                 out.write_all(b"\n")?;
             }
-        } else if matches!(self.format, OutputFormat::Csv | OutputFormat::Tsv) && self.query.is_none() {
+        } else if matches!(self.format, OutputFormat::Csv | OutputFormat::Tsv)
+            && self.query.is_none()
+        {
             self.write_doc(&mut out, doc, OutputFormat::Json)?;
         } else {
             self.emit_to(&mut out, doc, || Table::new(Vec::<String>::new()))?;
@@ -112,7 +138,12 @@ impl Output {
     }
 
     /// Like [`Output::emit`], into any writer (tests).
-    pub fn emit_to(&self, out: &mut dyn Write, doc: &Value, table: impl FnOnce() -> Table) -> Result<(), OutputError> {
+    pub fn emit_to(
+        &self,
+        out: &mut dyn Write,
+        doc: &Value,
+        table: impl FnOnce() -> Table,
+    ) -> Result<(), OutputError> {
         if let Some(q) = &self.query {
             let result = apply_query(q, doc)?;
             let fmt = match self.format {
@@ -133,7 +164,12 @@ impl Output {
         Ok(())
     }
 
-    fn write_doc(&self, out: &mut dyn Write, doc: &Value, format: OutputFormat) -> Result<(), OutputError> {
+    fn write_doc(
+        &self,
+        out: &mut dyn Write,
+        doc: &Value,
+        format: OutputFormat,
+    ) -> Result<(), OutputError> {
         match format {
             OutputFormat::None => {}
             OutputFormat::Json => {
@@ -141,7 +177,11 @@ impl Output {
                 out.write_all(b"\n")?;
             }
             OutputFormat::Jsonc => {
-                let s = if self.color { colored_json(doc) } else { serde_json::to_string_pretty(doc).unwrap_or_default() };
+                let s = if self.color {
+                    colored_json(doc)
+                } else {
+                    serde_json::to_string_pretty(doc).unwrap_or_default()
+                };
                 out.write_all(s.as_bytes())?;
                 out.write_all(b"\n")?;
             }
@@ -162,9 +202,17 @@ impl Output {
                 out.write_all(s.as_bytes())?;
             }
             OutputFormat::Csv | OutputFormat::Tsv | OutputFormat::Table => {
-                let sep = if format == OutputFormat::Tsv { b'\t' } else { b',' };
+                let sep = if format == OutputFormat::Tsv {
+                    b'\t'
+                } else {
+                    b','
+                };
                 let t = Table::from_json(doc);
-                let s = if format == OutputFormat::Table { t.render(self.width, self.color) } else { t.to_delimited(sep) };
+                let s = if format == OutputFormat::Table {
+                    t.render(self.width, self.color)
+                } else {
+                    t.to_delimited(sep)
+                };
                 out.write_all(s.as_bytes())?;
             }
         }
@@ -173,8 +221,11 @@ impl Output {
 }
 
 fn apply_query(q: &jmespath::Expression<'static>, doc: &Value) -> Result<Value, OutputError> {
-    let data = jmespath::Variable::from_json(&doc.to_string()).map_err(|e| OutputError::Query(e.to_string()))?;
-    let result = q.search(data).map_err(|e| OutputError::Query(e.to_string()))?;
+    let data = jmespath::Variable::from_json(&doc.to_string())
+        .map_err(|e| OutputError::Query(e.to_string()))?;
+    let result = q
+        .search(data)
+        .map_err(|e| OutputError::Query(e.to_string()))?;
     serde_json::to_value(&*result).map_err(|e| OutputError::Query(e.to_string()))
 }
 
@@ -193,17 +244,26 @@ pub fn color_allowed(no_color: bool) -> bool {
 
 /// The table width: `PROVCTL_TERM_WIDTH` (tests), else the terminal's, else unlimited.
 pub fn terminal_width() -> Option<u16> {
-    if let Some(w) = std::env::var("PROVCTL_TERM_WIDTH").ok().and_then(|v| v.parse().ok()) {
+    if let Some(w) = std::env::var("PROVCTL_TERM_WIDTH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
         return Some(w);
     }
     use std::io::IsTerminal;
-    if io::stdout().is_terminal() { comfy_table::Table::new().width() } else { None }
+    if io::stdout().is_terminal() {
+        comfy_table::Table::new().width()
+    } else {
+        None
+    }
 }
 
 fn colored_json(doc: &Value) -> String {
     let text = serde_json::to_string_pretty(doc).unwrap_or_default();
     // Colour keys and strings by scanning the pretty text; escapes inside strings are kept.
-    let key = anstyle::Style::new().fg_color(Some(anstyle::AnsiColor::Blue.into())).bold();
+    let key = anstyle::Style::new()
+        .fg_color(Some(anstyle::AnsiColor::Blue.into()))
+        .bold();
     let string = anstyle::Style::new().fg_color(Some(anstyle::AnsiColor::Green.into()));
     let lit = anstyle::Style::new().fg_color(Some(anstyle::AnsiColor::Yellow.into()));
     let mut out = String::with_capacity(text.len() * 2);
@@ -246,7 +306,11 @@ mod tests {
     use serde_json::json;
 
     fn out(format: OutputFormat, query: Option<&str>) -> Output {
-        Output { color: false, width: Some(80), ..Output::new(format, query, true).unwrap() }
+        Output {
+            color: false,
+            width: Some(80),
+            ..Output::new(format, query, true).unwrap()
+        }
     }
 
     fn render(o: &Output, doc: &Value) -> String {
@@ -263,9 +327,18 @@ mod tests {
     #[test]
     fn every_format_renders() {
         let doc = json!([{"id": "1", "name": "a,b"}]);
-        assert_eq!(render(&out(OutputFormat::Ndjson, None), &doc), "{\"id\":\"1\",\"name\":\"a,b\"}\n");
-        assert_eq!(render(&out(OutputFormat::Csv, None), &doc), "ID,NAME\n1,\"a,b\"\n");
-        assert_eq!(render(&out(OutputFormat::Tsv, None), &doc), "ID\tNAME\n1\ta,b\n");
+        assert_eq!(
+            render(&out(OutputFormat::Ndjson, None), &doc),
+            "{\"id\":\"1\",\"name\":\"a,b\"}\n"
+        );
+        assert_eq!(
+            render(&out(OutputFormat::Csv, None), &doc),
+            "ID,NAME\n1,\"a,b\"\n"
+        );
+        assert_eq!(
+            render(&out(OutputFormat::Tsv, None), &doc),
+            "ID\tNAME\n1\ta,b\n"
+        );
         assert!(render(&out(OutputFormat::Yaml, None), &doc).contains("name: a,b"));
         assert_eq!(render(&out(OutputFormat::None, None), &doc), "");
         assert!(render(&out(OutputFormat::Table, None), &doc).contains("a,b"));
@@ -274,7 +347,14 @@ mod tests {
     #[test]
     fn query_narrows_the_document() {
         let doc = json!([{"id": "1", "name": "x"}, {"id": "2", "name": "y"}]);
-        assert_eq!(render(&out(OutputFormat::Json, Some("[].id")), &doc), "[\n  \"1\",\n  \"2\"\n]\n");
-        assert!(Output::new(OutputFormat::Json, Some("[.bad"), true).unwrap_err().contains("--query '[.bad'"));
+        assert_eq!(
+            render(&out(OutputFormat::Json, Some("[].id")), &doc),
+            "[\n  \"1\",\n  \"2\"\n]\n"
+        );
+        assert!(
+            Output::new(OutputFormat::Json, Some("[.bad"), true)
+                .unwrap_err()
+                .contains("--query '[.bad'")
+        );
     }
 }

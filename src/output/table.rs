@@ -34,7 +34,10 @@ impl Table {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Table { headers: headers.into_iter().map(Into::into).collect(), rows: Vec::new() }
+        Table {
+            headers: headers.into_iter().map(Into::into).collect(),
+            rows: Vec::new(),
+        }
     }
 
     /// Adds a row of plain cells.
@@ -43,7 +46,8 @@ impl Table {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.rows.push(cells.into_iter().map(|c| (c.into(), Cell::Plain)).collect());
+        self.rows
+            .push(cells.into_iter().map(|c| (c.into(), Cell::Plain)).collect());
     }
 
     /// Adds a row of styled cells.
@@ -74,7 +78,11 @@ impl Table {
         let mut t = Table::new(headers.clone());
         for item in items {
             match item {
-                Value::Object(m) => t.row(headers.iter().map(|h| scalar_text(m.get(h).unwrap_or(&Value::Null)))),
+                Value::Object(m) => t.row(
+                    headers
+                        .iter()
+                        .map(|h| scalar_text(m.get(h).unwrap_or(&Value::Null))),
+                ),
                 other => t.row([scalar_text(other)]),
             }
         }
@@ -101,7 +109,11 @@ impl Table {
         }
         t.set_header(self.headers.iter().map(|h| {
             let c = comfy_table::Cell::new(h);
-            if color { c.add_attribute(Attribute::Bold) } else { c }
+            if color {
+                c.add_attribute(Attribute::Bold)
+            } else {
+                c
+            }
         }));
         for row in &self.rows {
             t.add_row(row.iter().map(|(text, style)| {
@@ -119,7 +131,11 @@ impl Table {
             }));
         }
         // comfy-table pads the first column with one space; trim trailing spaces line by line.
-        let mut s: String = t.to_string().lines().map(|l| l.trim_end().to_owned() + "\n").collect();
+        let mut s: String = t
+            .to_string()
+            .lines()
+            .map(|l| l.trim_end().to_owned() + "\n")
+            .collect();
         if s.is_empty() {
             s.push('\n');
         }
@@ -128,7 +144,10 @@ impl Table {
 
     /// CSV (`,`) or TSV (`\t`) with a header row.
     pub fn to_delimited(&self, sep: u8) -> String {
-        let mut w = csv::WriterBuilder::new().delimiter(sep).terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(sep)
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
         if sep == b'\t' {
             w = csv::WriterBuilder::new()
                 .delimiter(sep)
@@ -136,7 +155,13 @@ impl Table {
                 .terminator(csv::Terminator::Any(b'\n'))
                 .from_writer(Vec::new());
         }
-        let clean = |s: &str| if sep == b'\t' { s.replace(['\t', '\n'], " ") } else { s.to_owned() };
+        let clean = |s: &str| {
+            if sep == b'\t' {
+                s.replace(['\t', '\n'], " ")
+            } else {
+                s.to_owned()
+            }
+        };
         let _ = w.write_record(self.headers.iter().map(|h| clean(h)));
         for row in &self.rows {
             let _ = w.write_record(row.iter().map(|(t, _)| clean(t)));

@@ -20,7 +20,11 @@ pub fn short(t: DateTime<Utc>) -> String {
 /// `3d ago`, `in 5h`, `just now`.
 pub fn relative(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let d = now.signed_duration_since(t);
-    let (past, d) = if d >= Duration::zero() { (true, d) } else { (false, -d) };
+    let (past, d) = if d >= Duration::zero() {
+        (true, d)
+    } else {
+        (false, -d)
+    };
     let text = if d < Duration::minutes(1) {
         return "just now".into();
     } else if d < Duration::hours(1) {
@@ -30,7 +34,11 @@ pub fn relative(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
     } else {
         format!("{}d", d.num_days())
     };
-    if past { format!("{text} ago") } else { format!("in {text}") }
+    if past {
+        format!("{text} ago")
+    } else {
+        format!("in {text}")
+    }
 }
 
 /// `2026-11-23 14:05Z (2d ago)`, or `never`.
@@ -48,11 +56,26 @@ mod tests {
     #[test]
     fn relative_times_read_naturally() {
         let now: DateTime<Utc> = "2026-11-25T12:00:00Z".parse().unwrap();
-        assert_eq!(relative("2026-11-25T11:59:30Z".parse().unwrap(), now), "just now");
-        assert_eq!(relative("2026-11-25T11:15:00Z".parse().unwrap(), now), "45m ago");
-        assert_eq!(relative("2026-11-24T12:00:00Z".parse().unwrap(), now), "24h ago");
-        assert_eq!(relative("2026-11-20T12:00:00Z".parse().unwrap(), now), "5d ago");
-        assert_eq!(relative("2026-11-25T18:00:00Z".parse().unwrap(), now), "in 6h");
+        assert_eq!(
+            relative("2026-11-25T11:59:30Z".parse().unwrap(), now),
+            "just now"
+        );
+        assert_eq!(
+            relative("2026-11-25T11:15:00Z".parse().unwrap(), now),
+            "45m ago"
+        );
+        assert_eq!(
+            relative("2026-11-24T12:00:00Z".parse().unwrap(), now),
+            "24h ago"
+        );
+        assert_eq!(
+            relative("2026-11-20T12:00:00Z".parse().unwrap(), now),
+            "5d ago"
+        );
+        assert_eq!(
+            relative("2026-11-25T18:00:00Z".parse().unwrap(), now),
+            "in 6h"
+        );
         assert_eq!(with_relative(None, now), "never");
     }
 }
