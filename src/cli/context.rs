@@ -10,6 +10,7 @@ use super::{CliError, GlobalArgs};
 use crate::graph::auth::{StaticToken, TokenProvider};
 use crate::graph::{Cloud, Endpoints, GraphClient, HttpOptions};
 use crate::output::Output;
+use crate::sim::{Sim, SimConfig, SimHandle};
 
 /// The state a command runs with.
 #[derive(Debug)]
@@ -19,6 +20,7 @@ pub struct Context {
     /// Output settings.
     pub out: Output,
     graph: OnceCell<GraphClient>,
+    sim: OnceCell<SimHandle>,
 }
 
 impl Context {
@@ -30,6 +32,7 @@ impl Context {
             global,
             out,
             graph: OnceCell::new(),
+            sim: OnceCell::new(),
         })
     }
 
@@ -46,8 +49,22 @@ impl Context {
         self.graph.get_or_try_init(|| self.build_graph()).await
     }
 
+    /// The in-process emulator of `--sim`, started on first use.
+    pub async fn sim(&self) -> Result<&SimHandle, CliError> {
+        self.sim
+            .get_or_try_init(|| async {
+                Sim::start(SimConfig::default()).await.map_err(|e| {
+                    CliError::general(format!("cannot start the built-in emulator: {e}"))
+                })
+            })
+            .await
+    }
+
     async fn build_graph(&self) -> Result<GraphClient, CliError> {
         let g = &self.global;
+        if g.sim {
+            return self.build_sim_graph().await;
+        }
         let cloud = g.cloud.unwrap_or(Cloud::Global);
         let endpoints = match &g.graph_url {
             Some(url) => Endpoints::custom(url, g.login_url.as_deref(), cloud)?,
@@ -81,6 +98,25 @@ impl Context {
             .build()?)
     }
 
+    /// `--sim`: only configuration differs from a real run — the emulator's base URLs, its CA, and
+    /// the demo tenant's app identity.
+    async fn build_sim_graph(&self) -> Result<GraphClient, CliError> {
+        let sim = self.sim().await?;
+        let base = sim.base_url().as_str();
+        let endpoints = Endpoints::custom(base, Some(base), Cloud::Global)?;
+        let http = crate::graph::http_client(&HttpOptions {
+            extra_roots_pem: vec![sim.ca_pem().as_bytes().to_vec()],
+            ..Default::default()
+        })?;
+        let app = sim.demo_app();
+        let token = sim.issue_token(crate::sim::TokenSpec::app(&app.client_id, SIM_DEMO_ROLES));
+        Ok(GraphClient::builder()
+            .endpoints(endpoints)
+            .http_client(http)
+            .token_provider(StaticToken::new(token))
+            .build()?)
+    }
+
     async fn token_provider(&self) -> Result<Arc<dyn TokenProvider>, CliError> {
         if self.global.token_stdin {
             let mut s = String::new();
@@ -106,3 +142,11 @@ impl Context {
         }
     }
 }
+
+/// The application permissions the demo app holds in the emulator's demo tenant.
+const SIM_DEMO_ROLES: &[&str] = &[
+    "Application.Read.All",
+    "Synchronization.ReadWrite.All",
+    "ProvisioningLog.Read.All",
+    "AuditLog.Read.All",
+];
