@@ -2,9 +2,12 @@
 //! in its own module (`jobs`, `quarantine`, `logs`, `explain`, ...); a handler resolves its
 //! arguments, calls the library, and renders through [`crate::output`].
 
+mod agents;
 pub mod context;
 mod docs;
 pub mod error;
+mod prompt;
+mod tenant;
 
 use std::path::PathBuf;
 
@@ -120,6 +123,10 @@ pub struct GlobalArgs {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Cloud sync provisioning agents: list them, check every domain has an active one.
+    Agents(agents::AgentsArgs),
+    /// Tenant-level settings that affect provisioning: accidental deletion prevention.
+    Tenant(tenant::TenantArgs),
     /// Print shell completions (bash, zsh, fish, powershell, elvish).
     Completions(docs::CompletionsArgs),
     /// Print the man page (roff) to stdout.
@@ -147,8 +154,10 @@ pub fn init_tracing(verbose: u8) {
 /// Runs a parsed command line. An `Err` carries the exit code; one with an empty message (a check
 /// that found an unhealthy job, after printing its result) prints nothing more.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
-    let _ctx = Context::new(cli.global)?;
+    let ctx = Context::new(cli.global)?;
     match cli.command {
+        Command::Agents(a) => agents::run(&ctx, a).await,
+        Command::Tenant(a) => tenant::run(&ctx, a).await,
         Command::Completions(a) => docs::completions(&a),
         Command::Man => docs::man(),
     }
