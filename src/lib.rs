@@ -32,6 +32,7 @@
 
 pub mod cli;
 pub mod diagnose;
+pub mod doctor;
 pub mod graph;
 pub mod output;
 pub mod secret;

@@ -4,6 +4,7 @@
 
 pub mod context;
 mod docs;
+pub mod doctor;
 pub mod error;
 
 use std::path::PathBuf;
@@ -122,6 +123,8 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Print shell completions (bash, zsh, fish, powershell, elvish).
     Completions(docs::CompletionsArgs),
+    /// Check this host: the cloud sync agent's network prerequisites (and, later, more checks).
+    Doctor(doctor::DoctorArgs),
     /// Print the man page (roff) to stdout.
     Man,
 }
@@ -147,8 +150,9 @@ pub fn init_tracing(verbose: u8) {
 /// Runs a parsed command line. An `Err` carries the exit code; one with an empty message (a check
 /// that found an unhealthy job, after printing its result) prints nothing more.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
-    let _ctx = Context::new(cli.global)?;
+    let ctx = Context::new(cli.global)?;
     match cli.command {
+        Command::Doctor(a) => doctor::run(&ctx, a).await,
         Command::Completions(a) => docs::completions(&a),
         Command::Man => docs::man(),
     }
