@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::{CliError, Context, ErrorKind};
 use crate::doctor::network::{self, CheckResult, NetworkCheck, Proxy, Status};
-use crate::output::{Cell, Table};
+use crate::output::{Cell, OutputFormat, Table};
 
 /// Arguments of `provctl doctor`.
 #[derive(Debug, clap::Args)]
@@ -63,7 +63,15 @@ async fn network_cmd(ctx: &Context, args: NetworkArgs) -> Result<(), CliError> {
     let results = network::run(&check).await;
     let doc = serde_json::to_value(&results).unwrap_or(Value::Null);
     ctx.out.emit(&doc, || checklist(&results))?;
-    if results.iter().any(|r| r.status == Status::Fail) {
+    let failed = results.iter().filter(|r| r.status == Status::Fail).count();
+    if ctx.out.format == OutputFormat::Table && !ctx.out.has_query() {
+        eprintln!(
+            "{failed} of {} network checks failed{}",
+            results.len(),
+            if failed > 0 { " — see FIX" } else { "" }
+        );
+    }
+    if failed > 0 {
         return Err(CliError::new(ErrorKind::Unhealthy, ""));
     }
     Ok(())
@@ -183,6 +191,71 @@ fn checklist(results: &[CheckResult]) -> Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn result(host: &str, port: u16) -> CheckResult {
+        CheckResult {
+            target: network::Target::https(host, "agent registration").port(port),
+            status: Status::Pass,
+            dns: network::DnsOutcome {
+                chain: vec![host.into(), "edge.example.net".into()],
+                addresses: vec!["192.0.2.10".parse().unwrap()],
+                ..Default::default()
+            },
+            tcp: network::TcpOutcome {
+                connected: true,
+                address: Some("192.0.2.10:443".parse().unwrap()),
+                ..Default::default()
+            },
+            tls: Some(network::TlsOutcome {
+                verified: true,
+                issuer: Some("DigiCert Global Root G2".into()),
+                ..Default::default()
+            }),
+            http: None,
+            problem_kind: None,
+            problem: None,
+            fix: None,
+        }
+    }
+
+    #[test]
+    fn the_checklist_shows_chain_path_verdict_and_fix() {
+        let ok = result("login.microsoftonline.com", 443);
+        let mut bad = result("autoupdate.msappproxy.net", 443);
+        bad.target = bad.target.wildcard("*.msappproxy.net");
+        bad.status = Status::Fail;
+        bad.tcp.via_proxy = Some("http://proxy:8080".into());
+        bad.dns = network::DnsOutcome {
+            chain: vec!["autoupdate.msappproxy.net".into()],
+            at_proxy: true,
+            ..Default::default()
+        };
+        bad.tls = Some(network::TlsOutcome {
+            inspection: true,
+            issuer: Some("Contoso Inspection CA".into()),
+            ..Default::default()
+        });
+        bad.problem = Some("TLS inspection: certificate issued by 'Contoso Inspection CA'".into());
+        bad.fix =
+            Some("exempt *.msappproxy.net and *.servicebus.windows.net from TLS inspection".into());
+        let text = checklist(&[ok, bad]).render(None, false);
+        for needle in [
+            "login.microsoftonline.com → edge.example.net → 192.0.2.10",
+            "ok 192.0.2.10:443",
+            "ok, issued by DigiCert Global Root G2",
+            "*.msappproxy.net (representative)",
+            "resolved by the proxy",
+            "via proxy http://proxy:8080",
+            "inspected: 'Contoso Inspection CA'",
+            "FAIL: TLS inspection",
+            "exempt *.msappproxy.net",
+        ] {
+            assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+        }
+        if std::env::var_os("SHOW_TABLE").is_some() {
+            println!("{text}");
+        }
+    }
 
     #[test]
     fn timeouts_parse_and_bad_ones_name_the_value() {
