@@ -240,6 +240,19 @@ async fn connect_proxy() -> (u16, Arc<Mutex<Vec<String>>>) {
                 let line = head.lines().next().unwrap_or_default().to_owned();
                 log.lock().unwrap().push(line.clone());
                 let target = line.split_whitespace().nth(1).unwrap_or_default();
+                if line.starts_with("HEAD http://") {
+                    // Plain HTTP in absolute form: answer as the origin would.
+                    let _ = client
+                        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                        .await;
+                    return;
+                }
+                if target.starts_with("auth") {
+                    let _ = client
+                        .write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n")
+                        .await;
+                    return;
+                }
                 let Some((host, port)) = target.rsplit_once(':') else {
                     return;
                 };
@@ -383,6 +396,26 @@ async fn tls_passes_for_a_public_root_and_names_the_inspection_ca() {
 }
 
 #[tokio::test]
+async fn a_public_certificate_for_another_name_is_not_called_inspection() {
+    let dns = dns_server(Zone::default().a("other.test")).await;
+    let public = ca("Test Public Root");
+    let port = tls_server(&public, "public.test").await;
+    let results = network::run(&check(
+        vec![Target::https("other.test", "t").port(port)],
+        dns,
+        roots(&public),
+    ))
+    .await;
+    assert_eq!(
+        results[0].problem_kind,
+        Some(ProblemKind::TlsCertificate),
+        "{:#?}",
+        results[0]
+    );
+    assert!(!results[0].tls.as_ref().unwrap().inspection);
+}
+
+#[tokio::test]
 async fn a_closed_port_and_a_silent_server_get_their_own_fixes() {
     let dns = dns_server(Zone::default().a("closed.test").a("silent.test")).await;
     let public = ca("Test Public Root");
@@ -454,6 +487,8 @@ async fn through_a_proxy_names_are_resolved_there_and_the_path_is_reported() {
     let targets = vec![
         Target::https("public.test", "t").port(port),
         Target::https("blocked.test", "t").port(port),
+        Target::https("auth.test", "t").port(port),
+        Target::http("crl.test", "t").port(80),
     ];
     let mut c = check(targets, dns, roots(&public));
     c.proxy = Some(Proxy::parse(&format!("http://127.0.0.1:{proxy_port}")).unwrap());
@@ -480,7 +515,24 @@ async fn through_a_proxy_names_are_resolved_there_and_the_path_is_reported() {
         Some(&*format!("allow blocked.test:{port} on the proxy {via}"))
     );
 
+    let auth = by_host(&results, "auth.test");
+    assert_eq!(auth.problem_kind, Some(ProblemKind::ProxyAuth));
+    assert!(
+        auth.fix
+            .as_deref()
+            .unwrap()
+            .contains("useDefaultCredentials")
+    );
+
+    let crl = by_host(&results, "crl.test");
+    assert_eq!(crl.status, Status::Pass, "{crl:#?}");
+    assert_eq!(crl.http.as_deref(), Some("HTTP/1.1 200 OK"));
+
     let seen = seen.lock().unwrap().clone();
+    assert!(
+        seen.contains(&"HEAD http://crl.test:80/ HTTP/1.1".to_owned()),
+        "{seen:?}"
+    );
     assert!(
         seen.contains(&format!("CONNECT public.test:{port} HTTP/1.1")),
         "{seen:?}"
