@@ -5,6 +5,7 @@
 mod agents;
 pub mod context;
 mod docs;
+pub mod doctor;
 pub mod error;
 mod prompt;
 mod tenant;
@@ -129,6 +130,8 @@ pub enum Command {
     Tenant(tenant::TenantArgs),
     /// Print shell completions (bash, zsh, fish, powershell, elvish).
     Completions(docs::CompletionsArgs),
+    /// Check this host: the cloud sync agent's network prerequisites (and, later, more checks).
+    Doctor(doctor::DoctorArgs),
     /// Print the man page (roff) to stdout.
     Man,
 }
@@ -158,6 +161,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Agents(a) => agents::run(&ctx, a).await,
         Command::Tenant(a) => tenant::run(&ctx, a).await,
+        Command::Doctor(a) => doctor::run(&ctx, a).await,
         Command::Completions(a) => docs::completions(&a),
         Command::Man => docs::man(),
     }
