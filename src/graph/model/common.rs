@@ -702,9 +702,22 @@ pub struct StringKeyLongValuePair {
 
 /// CSDL `detailsInfo`: an open type with no declared properties, in practice a map of strings
 /// (`{"SkipReason":"RedundantExport"}`). Keeps Graph's key order. Non-string values are kept as
-/// their JSON text and `null` as `""`, so one odd value never fails a log page.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// their JSON text and `null` as `""`, so one odd value never fails a log page. Equality is a
+/// map's: the same entries in any order.
+#[derive(Debug, Clone, Default)]
 pub struct DetailsInfo(Vec<(String, String)>);
+
+impl PartialEq for DetailsInfo {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len()
+            && self
+                .0
+                .iter()
+                .all(|(k, v)| other.0.iter().any(|(k2, v2)| k == k2 && v == v2))
+    }
+}
+
+impl Eq for DetailsInfo {}
 
 impl DetailsInfo {
     /// An empty map.
@@ -1093,6 +1106,10 @@ mod tests {
         assert_eq!(d.get("d"), Some(r#"{"x":true}"#));
         let d: DetailsInfo = serde_json::from_str("null")?;
         assert!(d.is_empty());
+        let ab: DetailsInfo = [("a", "1"), ("b", "2")].into_iter().collect();
+        let ba: DetailsInfo = [("b", "2"), ("a", "1")].into_iter().collect();
+        assert_eq!(ab, ba);
+        assert_ne!(ab, [("a", "1")].into_iter().collect::<DetailsInfo>());
         Ok(())
     }
 

@@ -102,7 +102,7 @@ pub struct ProvisioningObjectSummary {
     #[serde(default, deserialize_with = "null_default")]
     pub id: String,
     /// When it happened.
-    #[serde(default, with = "never_time")]
+    #[serde(default, with = "never_time", skip_serializing_if = "Option::is_none")]
     pub activity_date_time: Option<DateTime<Utc>>,
     /// The change id: the identifier support asks for.
     #[serde(default)]

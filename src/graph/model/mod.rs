@@ -1,6 +1,7 @@
 //! Serde models of the Graph resources provctl reads and sends: synchronization jobs and their
 //! actions (restart, provisionOnDemand, validateCredentials, secrets, schema), provisioning logs,
-//! beta provisioning agents, tenant directory-synchronization settings and service principals.
+//! beta provisioning agents, tenant directory-synchronization settings, service principals and
+//! `$batch` bodies.
 //!
 //! Every model is tolerant: unknown fields are ignored, unknown enum values are kept
 //! (`Other(String)`) and compared case-insensitively, `null` and missing collections read as
@@ -8,7 +9,10 @@
 //! written exactly as Microsoft's documentation sends them. JSON Schemas of the same shapes live
 //! in `graph-schemas/` at the repository root.
 
+#![warn(missing_docs)]
+
 pub mod agents;
+pub mod batch;
 pub mod common;
 pub mod directory;
 pub mod job;
@@ -22,6 +26,9 @@ pub mod service_principal;
 pub use agents::{
     AgentStatus, HybridAgentUpdaterConfiguration, OnPremisesAgent, OnPremisesAgentGroup,
     OnPremisesPublishingProfile, OnPremisesPublishingType, PublishedResource, UpdateWindow,
+};
+pub use batch::{
+    BatchRequest, BatchRequestItem, BatchResponse, BatchResponseItem, MAX_BATCH_REQUESTS,
 };
 pub use common::{
     DetailsInfo, DurationError, DurationValue, GraphDuration, GraphErrorBody, GraphErrorDetail,
