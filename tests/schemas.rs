@@ -6,86 +6,22 @@
 use std::collections::BTreeSet;
 use std::error::Error;
 use std::fmt::Debug;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use jsonschema::{Retrieve, Uri, Validator};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use provctl::graph::model::*;
 
+#[path = "support/graph_schemas.rs"]
+mod graph_schemas;
+
+use graph_schemas::{
+    SCHEMA_BASE, assert_valid, examples_dir, read_json, repo, schemas_dir, validator,
+};
+
 type TestResult = Result<(), Box<dyn Error>>;
-
-const SCHEMA_BASE: &str = "https://provctl.invalid/graph-schemas/";
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn schemas_dir() -> PathBuf {
-    repo().join("graph-schemas")
-}
-
-/// `../shared/reference/examples` (CI clones the repository beside `shared/`); a git worktree one
-/// level deeper (`wt/<name>`) finds it at `../../shared`. `PROVCTL_REFERENCE_EXAMPLES` overrides.
-fn examples_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("PROVCTL_REFERENCE_EXAMPLES") {
-        return PathBuf::from(dir);
-    }
-    let candidates = [
-        repo().join("../shared/reference/examples"),
-        repo().join("../../shared/reference/examples"),
-    ];
-    candidates
-        .iter()
-        .find(|p| p.is_dir())
-        .cloned()
-        .unwrap_or_else(|| panic!("reference examples not found; looked in {candidates:?}"))
-}
-
-fn read_json(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
-}
-
-/// Resolves `https://provctl.invalid/graph-schemas/<file>` to the file in `graph-schemas/`;
-/// refuses everything else, so validation never touches the network.
-struct LocalSchemas;
-
-impl Retrieve for LocalSchemas {
-    fn retrieve(&self, uri: &Uri<String>) -> Result<Value, Box<dyn Error + Send + Sync>> {
-        let name = uri
-            .as_str()
-            .strip_prefix(SCHEMA_BASE)
-            .ok_or_else(|| format!("refusing to fetch {uri}: not a local schema"))?;
-        let text = std::fs::read_to_string(schemas_dir().join(name))?;
-        Ok(serde_json::from_str(&text)?)
-    }
-}
-
-fn validator(schema_file: &str) -> Validator {
-    let schema = read_json(&schemas_dir().join(schema_file));
-    jsonschema::options()
-        .with_retriever(LocalSchemas)
-        .should_validate_formats(true)
-        .build(&schema)
-        .unwrap_or_else(|e| panic!("schema {schema_file} does not build: {e}"))
-}
-
-fn assert_valid(schema_file: &str, what: &str, instance: &Value) {
-    let v = validator(schema_file);
-    let errors: Vec<String> = v
-        .iter_errors(instance)
-        .map(|e| format!("  at {}: {}", e.instance_path(), e))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{what} does not validate against {schema_file}:\n{}",
-        errors.join("\n")
-    );
-}
 
 /// Which model a payload parses into.
 #[derive(Debug, Clone, Copy)]

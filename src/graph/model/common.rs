@@ -243,6 +243,33 @@ pub mod never_time {
     }
 }
 
+/// Serde helper for `Option<String>` fields that Graph documents as JSON **text** (the
+/// provisionOnDemand `key`/`value`): a string is kept as is, an object or array that arrives
+/// already parsed is kept as its JSON text, `null` is `None`. Written back as a string.
+pub mod json_text {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde_json::Value;
+
+    /// Reads a string, or any other JSON value as its text.
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<String>, D::Error> {
+        Ok(match Option::<Value>::deserialize(deserializer)? {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s),
+            Some(other) => Some(other.to_string()),
+        })
+    }
+
+    /// Writes the string (or `null`).
+    pub fn serialize<S: Serializer>(
+        value: &Option<String>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        value.serialize(serializer)
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Lenient numbers
 // ---------------------------------------------------------------------------------------------

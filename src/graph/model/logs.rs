@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::common::{DetailsInfo, never_time, null_default, open_enum, opt_enum};
+use super::common::{DetailsInfo, lenient_opt_i64, never_time, null_default, open_enum, opt_enum};
 
 open_enum! {
     /// CSDL `provisioningAction`. The docs write `stageddelete`; it reads as `stagedDelete`.
@@ -110,8 +110,8 @@ pub struct ProvisioningObjectSummary {
     /// The sync cycle.
     #[serde(default)]
     pub cycle_id: Option<String>,
-    /// How long it took.
-    #[serde(default)]
+    /// How long it took (numeric strings tolerated).
+    #[serde(default, with = "lenient_opt_i64")]
     pub duration_in_milliseconds: Option<i64>,
     /// Who started it (the docs' `initiatingType` typo is read too).
     #[serde(default)]
