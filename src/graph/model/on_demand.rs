@@ -274,7 +274,8 @@ pub struct OnDemandProvisioningRecord {
 }
 
 impl OnDemandProvisioningRecord {
-    /// The record in the provisioning-log shape: `startTime` → `activityDateTime`, the duration
+    /// The record in the provisioning-log shape: `changeId` → `id` and `changeId` (an on-demand run
+    /// has no event id), `startTime` → `activityDateTime`, the duration
     /// from start/end, `type` → `provisioningStepType`, `name` → `displayName`, `type` →
     /// `identityType`, `statusInfo` → `provisioningStatusInfo` (with `errorInformation` when any
     /// error field is set). Step timestamps are kept.
