@@ -906,3 +906,74 @@ fn missing_and_null_collections_default_to_empty() -> TestResult {
     assert!(job.synchronization_job_settings.is_empty());
     Ok(())
 }
+
+#[test]
+fn fixtures_read_as_the_scenarios_they_stage() {
+    let fixture = |name: &str| read_json(&repo().join("wiremock-fixtures").join(name));
+    let job: SynchronizationJob = serde_json::from_value(fixture(
+        "synchronizationJob.cloudsync-no-active-agents.json",
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(job.is_quarantined() && job.is_cloud_sync());
+    assert_eq!(
+        job.quarantine()
+            .and_then(|q| q.error.as_ref())
+            .and_then(|e| e.code.as_deref()),
+        Some("HybridIdentityServiceNoActiveAgents")
+    );
+    assert_eq!(
+        job.interval().and_then(GraphDuration::as_duration),
+        Some(std::time::Duration::from_secs(120))
+    );
+    let agents: ODataCollection<OnPremisesAgent> =
+        serde_json::from_value(fixture("onPremisesAgent.list.one-inactive.json"))
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(agents.value.iter().filter(|a| a.is_active()).count(), 1);
+    let dirsync: OnPremisesDirectorySynchronization = serde_json::from_value(fixture(
+        "onPremisesDirectorySynchronization.beta-connect-sync.json",
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let adp = dirsync
+        .accidental_deletion_prevention()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        adp.synchronization_prevention_type,
+        Some(DeletionPreventionType::EnabledForPercentage)
+    );
+    let interval = dirsync
+        .configuration
+        .as_ref()
+        .and_then(|c| c.synchronization_interval.as_ref());
+    assert_eq!(
+        interval.map(|i| i.describe()).as_deref(),
+        Some("every 30 minutes")
+    );
+    let page: ODataCollection<ProvisioningObjectSummary> = serde_json::from_value(fixture(
+        "provisioningObjectSummary.list.cloudsync-skipped-page1.json",
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(page.has_next());
+    let skipped = &page.value[0];
+    assert!(skipped.is_skipped());
+    assert_eq!(
+        skipped
+            .decisive_step()
+            .and_then(|s| s.details.get("SkipReason")),
+        Some("NotEffectivelyEntitled")
+    );
+    let sps: ODataCollection<ServicePrincipal> =
+        serde_json::from_value(fixture("servicePrincipal.list.cloudsync.json"))
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sps.value.iter().filter(|s| s.is_cloud_sync()).count(), 1);
+    let batch: BatchResponse = serde_json::from_value(fixture("batch.response.job-lists.json"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(batch.get("2").map(|r| r.is_success()), Some(false));
+    assert_eq!(
+        batch
+            .get("1")
+            .and_then(|r| r.header("content-type"))
+            .map(|h| h.starts_with("application/json")),
+        Some(true)
+    );
+}
