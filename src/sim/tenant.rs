@@ -397,9 +397,6 @@ pub(crate) fn generated(spec: &GenerateSpec, now: DateTime<Utc>) -> Result<Tenan
     }
     let mut t = from_json(base, now)?;
     t.service_principals = super::generate::service_principals(spec, &t.tenant_id, now);
-    t.generated_logs = Some(GenLogs {
-        spec: spec.clone(),
-        anchor_ms: now.timestamp_millis(),
-    });
+    t.generated_logs = Some(GenLogs::new(spec, &t.tenant_id, now.timestamp_millis()));
     Ok(t)
 }
