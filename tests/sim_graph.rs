@@ -1084,3 +1084,93 @@ async fn request_log_records_everything_and_can_be_cleared() {
         .unwrap();
     assert_eq!(auth.1, "<redacted>");
 }
+
+fn b64url(data: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(data)
+}
+
+#[tokio::test]
+async fn client_assertion_signed_with_a_registered_certificate_gets_a_token() {
+    use aws_lc_rs::{digest, rand::SystemRandom, signature};
+    let key = rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
+        .unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["provctl-test".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let other_key =
+        rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
+            .unwrap();
+    let mut tenant: Value =
+        serde_json::from_str(include_str!("../src/sim/demo-tenant.json")).unwrap();
+    tenant["apps"][0]["certificates"] = json!([cert.pem()]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tenant.json");
+    std::fs::write(&path, tenant.to_string()).unwrap();
+    let mut config = SimConfig::for_tests();
+    config.tenant = TenantSource::File(path);
+    let (sim, c, base) = start(config).await;
+    let token_url = format!("{base}{}/oauth2/v2.0/token", sim.tenant_id());
+    let x5t = b64url(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, cert.der()).as_ref());
+    let assertion = |signing_key: &rcgen::KeyPair, exp_offset: i64| {
+        let now = chrono::Utc::now().timestamp();
+        let head = b64url(
+            json!({"alg": "RS256", "typ": "JWT", "x5t": x5t})
+                .to_string()
+                .as_bytes(),
+        );
+        let body = b64url(
+            json!({"aud": token_url, "iss": demo::CLIENT_ID, "sub": demo::CLIENT_ID, "jti": "1", "nbf": now, "exp": now + exp_offset})
+                .to_string()
+                .as_bytes(),
+        );
+        let kp = signature::RsaKeyPair::from_pkcs8(&signing_key.serialize_der()).unwrap();
+        let mut sig = vec![0u8; kp.public_modulus_len()];
+        kp.sign(
+            &signature::RSA_PKCS1_SHA256,
+            &SystemRandom::new(),
+            format!("{head}.{body}").as_bytes(),
+            &mut sig,
+        )
+        .unwrap();
+        format!("{head}.{body}.{}", b64url(&sig))
+    };
+    let post = |a: String| {
+        let c = c.clone();
+        let url = token_url.clone();
+        async move {
+            let r = c
+                .post(url)
+                .form(&[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", demo::CLIENT_ID),
+                    (
+                        "client_assertion_type",
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                    ),
+                    ("client_assertion", a.as_str()),
+                    ("scope", "https://graph.microsoft.com/.default"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (s, b) = post(assertion(&key, 600)).await;
+    assert_eq!(s, 200, "{b}");
+    assert!(b["access_token"].is_string());
+    let (s, b) = post(assertion(&other_key, 600)).await;
+    assert_eq!(
+        (s, b["error_codes"][0].as_u64()),
+        (401, Some(700027)),
+        "{b}"
+    );
+    let (s, b) = post(assertion(&key, -60)).await;
+    assert_eq!(
+        (s, b["error_codes"][0].as_u64()),
+        (401, Some(700024)),
+        "{b}"
+    );
+}

@@ -30,7 +30,8 @@
 //! {
 //!   "tenantId": "guid", "domains": ["contoso.onmicrosoft.com"],
 //!   "apps": [{"clientId": "guid", "clientSecret": "s3cret", "displayName": "provctl demo",
-//!             "roles": ["Synchronization.ReadWrite.All", "..."], "publicClient": true}],
+//!             "roles": ["Synchronization.ReadWrite.All", "..."], "publicClient": true,
+//!             "certificates": ["-----BEGIN CERTIFICATE-----\n..."]}],   // for client assertions (x5t/x5t#S256 + RS256/PS256)
 //!   "users": [{"id": "guid", "userPrincipalName": "admin@contoso.com", "displayName": "Admin",
 //!              "scopes": ["Synchronization.ReadWrite.All", "..."]}],
 //!   "managedIdentity": {"clientId": "guid", "principalId": "guid", "roles": ["..."], "identityHeader": "secret"},
