@@ -30,8 +30,10 @@ pub(crate) struct AppCert {
     pub spki: Vec<u8>,
 }
 
-/// One DER TLV: (tag, whole encoding, rest of input).
-fn der_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8], &[u8])> {
+/// One DER TLV: (tag, content, whole encoding, rest of input).
+type Tlv<'a> = (u8, &'a [u8], &'a [u8], &'a [u8]);
+
+fn der_tlv(input: &[u8]) -> Option<Tlv<'_>> {
     let tag = *input.first()?;
     let first = *input.get(1)? as usize;
     let (len, hdr) = if first < 0x80 {
