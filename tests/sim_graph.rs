@@ -1174,3 +1174,46 @@ async fn client_assertion_signed_with_a_registered_certificate_gets_a_token() {
         "{b}"
     );
 }
+
+#[tokio::test]
+async fn a_completed_run_writes_its_provisioning_logs() {
+    let mut config = SimConfig::for_tests();
+    config.throttle = ThrottleConfig::off();
+    let (sim, c, base) = start(config).await;
+    let t = app_token(&sim);
+    let url = job_url(&base, demo::SP_SERVICENOW, demo::JOB_SERVICENOW);
+    let (s, _) = post_json(
+        &c,
+        &format!("{url}/restart"),
+        &t,
+        json!({"criteria": {"resetScope": "Escrows"}}),
+    )
+    .await;
+    assert_eq!(s, 204);
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let (_, _, job) = get(&c, &url, &t).await;
+    let cycle = job["status"]["lastExecution"]["activityIdentifier"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let logs = all_pages(
+        &c,
+        format!("{base}v1.0/auditLogs/provisioning?$filter=cycleId eq '{cycle}'"),
+        &t,
+    )
+    .await;
+    assert_eq!(logs.len(), 3, "one record per export");
+    assert!(logs.iter().all(|r| r["jobId"] == demo::JOB_SERVICENOW));
+}
+
+#[tokio::test]
+async fn batch_itself_needs_a_token() {
+    let (_sim, c, base) = demo_sim().await;
+    let r = c
+        .post(format!("{base}v1.0/$batch"))
+        .json(&json!({"requests": [{"id": "1", "method": "GET", "url": "/servicePrincipals"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
