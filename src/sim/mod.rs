@@ -56,6 +56,8 @@
 //! # The demo tenant
 //! See [`demo`] for its ids, the known AD ObjectGuids and what each demonstrates.
 
+#![warn(missing_docs)]
+
 mod auth;
 mod batch;
 pub mod demo;
