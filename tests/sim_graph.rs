@@ -1217,3 +1217,26 @@ async fn batch_itself_needs_a_token() {
         .unwrap();
     assert_eq!(r.status(), 401);
 }
+
+#[tokio::test]
+async fn a_method_the_route_does_not_allow_gets_a_graph_envelope() {
+    let (sim, c, base) = demo_sim().await;
+    let t = app_token(&sim);
+    let r = c
+        .delete(format!("{base}v1.0/servicePrincipals"))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(b["error"]["code"], "BadRequest");
+    let (s, _, b) = get(&c, &format!("{base}v1.0/noSuchThing"), &t).await;
+    assert_eq!(s, 400);
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("noSuchThing")
+    );
+}

@@ -344,6 +344,25 @@ async fn frame(State(st): State<St>, req: Request, next: Next) -> Response {
                 .await
         }
     };
+    if resp.status().as_u16() >= 400
+        && !resp.headers().contains_key(header::CONTENT_TYPE)
+        && resp.extensions().get::<ApiError>().is_none()
+    {
+        // Errors produced by the router itself (e.g. 405) still get Graph's envelope.
+        let message = match resp.status() {
+            StatusCode::METHOD_NOT_ALLOWED => {
+                "Specified HTTP method is not allowed for the request target."
+            }
+            _ => "The request could not be processed.",
+        };
+        let code = if resp.status().is_server_error() {
+            "generalException"
+        } else {
+            "BadRequest"
+        };
+        let err = ApiError::new(resp.status(), code, message);
+        resp.extensions_mut().insert(err);
+    }
     if let Some(err) = resp.extensions_mut().remove::<ApiError>() {
         let mut r = json_response(err.status, &envelope(&err, &ids));
         for (k, v) in &err.headers {
@@ -951,7 +970,7 @@ async fn unknown_segment(req: Request) -> ApiResult {
     let seg = path
         .trim_start_matches('/')
         .split('/')
-        .nth(1)
+        .find(|s| !s.is_empty() && *s != "v1.0" && *s != "beta")
         .unwrap_or("")
         .to_string();
     Err(ApiError::bad_request(format!(
