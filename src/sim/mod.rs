@@ -61,6 +61,7 @@
 mod auth;
 mod batch;
 pub mod demo;
+mod directory;
 mod faults;
 mod generate;
 mod jobs;
