@@ -1025,6 +1025,41 @@ async fn generated_tenant_pages_every_log_once_and_filters_by_time() {
         .count();
     assert_eq!(failures.len(), expect);
     assert!(failures[0]["statusInfo"]["errorCode"].is_string());
+    let job = all[17]["jobId"].as_str().unwrap().to_string();
+    let sp = all[17]["servicePrincipal"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for order in ["desc", "asc"] {
+        let one_job = all_pages(&c, format!("{base}v1.0/auditLogs/provisioning?$filter=jobId eq '{job}' and activityDateTime lt {cut}&$top=50&$orderby=activityDateTime {order}"), &t).await;
+        let expect: Vec<&Value> = all
+            .iter()
+            .filter(|r| {
+                r["jobId"] == job.as_str() && r["activityDateTime"].as_str().unwrap() < cut.as_str()
+            })
+            .collect();
+        assert_eq!(one_job.len(), expect.len(), "{order}");
+        assert!(!one_job.is_empty());
+    }
+    let by_sp = all_pages(
+        &c,
+        format!("{base}v1.0/auditLogs/provisioning?$filter=servicePrincipal/id eq '{sp}'"),
+        &t,
+    )
+    .await;
+    assert_eq!(
+        by_sp.len(),
+        all.iter()
+            .filter(|r| r["servicePrincipal"]["id"] == sp.as_str())
+            .count()
+    );
+    let none = all_pages(
+        &c,
+        format!("{base}v1.0/auditLogs/provisioning?$filter=jobId eq 'nope'"),
+        &t,
+    )
+    .await;
+    assert!(none.is_empty());
     let (_, _, sps) = get(&c, &format!("{base}v1.0/servicePrincipals?$top=999"), &t).await;
     assert_eq!(sps["value"].as_array().unwrap().len(), 60);
 }
