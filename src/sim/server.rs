@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// The Content-Type Graph answers JSON with.
@@ -58,7 +58,8 @@ pub(crate) struct AppState {
     pub device_code_polls: u32,
     pub device_codes: Mutex<HashMap<String, DeviceGrant>>,
     pub refresh_tokens: Mutex<HashMap<String, RefreshGrant>>,
-    pub router: OnceLock<Router>,
+    /// The router, for `$batch` items; cleared at shutdown to break the state ↔ router cycle.
+    pub router: Mutex<Option<Router>>,
     pub tenant_id: String,
 }
 
@@ -807,6 +808,7 @@ impl Drop for Running {
         for h in &self.handles {
             h.shutdown();
         }
+        *lock(&self.state.router) = None;
     }
 }
 
@@ -868,11 +870,11 @@ pub(crate) async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         device_code_polls: config.device_code_polls,
         device_codes: Mutex::new(HashMap::new()),
         refresh_tokens: Mutex::new(HashMap::new()),
-        router: OnceLock::new(),
+        router: Mutex::new(None),
         tenant_id: tenant_id.clone(),
     });
     let router = build_router(&state);
-    let _ = state.router.set(router.clone());
+    *lock(&state.router) = Some(router.clone());
 
     let mut handles = Vec::new();
     let mut tasks = Vec::new();
@@ -931,8 +933,9 @@ pub(crate) async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
 
 /// Run one request through the router (used by `$batch`).
 pub(crate) async fn dispatch(st: &AppState, req: Request) -> Response {
-    match st.router.get() {
-        Some(r) => match tower::ServiceExt::oneshot(r.clone(), req).await {
+    let router = lock(&st.router).clone();
+    match router {
+        Some(r) => match tower::ServiceExt::oneshot(r, req).await {
             Ok(resp) => resp,
             Err(never) => match never {},
         },
