@@ -774,17 +774,20 @@ async fn logs_are_throttled_at_five_per_ten_seconds_with_retry_after() {
 
 #[tokio::test]
 async fn a_client_pacing_itself_to_the_budget_sees_no_429() {
+    // 3 requests per 1.5 s, sent one every 500 ms (measured from the previous send).
     let mut config = SimConfig::for_tests();
-    config.throttle.logs = Some(Budget::new(3, Duration::from_millis(600)));
+    config.throttle.logs = Some(Budget::new(3, Duration::from_millis(1500)));
     let (sim, c, base) = start(config).await;
     let t = app_token(&sim);
     let url = format!("{base}v1.0/auditLogs/provisioning?$top=1");
-    let begin = Instant::now();
-    for i in 0..9u32 {
-        let due = Duration::from_millis(200) * i;
-        if let Some(wait) = due.checked_sub(begin.elapsed()) {
+    let mut last: Option<Instant> = None;
+    for i in 0..7u32 {
+        if let Some(prev) = last
+            && let Some(wait) = Duration::from_millis(500).checked_sub(prev.elapsed())
+        {
             tokio::time::sleep(wait).await;
         }
+        last = Some(Instant::now());
         assert_eq!(get(&c, &url, &t).await.0, 200, "request {i}");
     }
 }
