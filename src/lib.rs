@@ -31,6 +31,7 @@
 //! ```
 
 pub mod cli;
+pub mod config;
 pub mod diagnose;
 pub mod graph;
 pub mod output;
