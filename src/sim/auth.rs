@@ -595,7 +595,7 @@ pub(crate) async fn imds_token(
         );
     }
     let q = mi_query(&raw);
-    if q.get("api-version").is_none() {
+    if !q.contains_key("api-version") {
         return plain_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",

@@ -118,7 +118,7 @@ pub(crate) fn det_guid(s: &str) -> String {
 }
 
 fn is_cloud_sync(k: usize) -> bool {
-    k % 4 == 0
+    k.is_multiple_of(4)
 }
 
 fn sp_name(k: usize) -> String {

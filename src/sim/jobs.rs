@@ -522,7 +522,11 @@ fn provision_on_demand(
         ));
     }
     let now = Utc::now();
-    let ts = now.format("%Y-%m-%dT%H:%M:%S%.7fZ").to_string();
+    let ts = format!(
+        "{}.{:07}Z",
+        now.format("%Y-%m-%dT%H:%M:%S"),
+        now.timestamp_subsec_nanos() / 100
+    );
     let change_id = uuid::Uuid::new_v4().to_string();
     let (key, value) = if type_name.eq_ignore_ascii_case("group") {
         (

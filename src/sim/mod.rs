@@ -242,6 +242,10 @@ impl SimHandle {
     pub fn job(&self, sp_id: &str, job_id: &str) -> Option<serde_json::Value> {
         self.inner.state.job_doc(sp_id, job_id)
     }
+    /// Ids of the service principals that carry synchronization jobs, in tenant order.
+    pub fn service_principals_with_jobs(&self) -> Vec<String> {
+        self.inner.state.service_principals_with_jobs()
+    }
     /// Replace the injected faults.
     pub fn set_faults(&self, faults: FaultSpec) {
         self.inner.state.set_faults(faults)

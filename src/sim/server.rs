@@ -147,6 +147,14 @@ impl AppState {
         super::jobs::advance(job, now, self.cycle);
         Some(job.doc.clone())
     }
+    pub fn service_principals_with_jobs(&self) -> Vec<String> {
+        lock(&self.tenant)
+            .service_principals
+            .iter()
+            .filter(|s| !s.jobs.is_empty())
+            .map(|s| doc_id(&s.doc).to_string())
+            .collect()
+    }
     pub fn set_faults(&self, faults: FaultSpec) {
         *lock(&self.faults) = FaultState::new(faults);
     }
