@@ -2,6 +2,8 @@
 //! in its own module (`jobs`, `quarantine`, `logs`, `explain`, ...); a handler resolves its
 //! arguments, calls the library, and renders through [`crate::output`].
 
+pub mod auth;
+pub mod config;
 pub mod context;
 mod docs;
 pub mod error;
@@ -88,6 +90,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "ID")]
     pub client_id: Option<String>,
 
+    /// Certificate file (PEM or PFX) for `--auth certificate`.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub certificate: Option<PathBuf>,
+
     /// Read a ready access token from stdin (for people with their own tooling).
     #[arg(long, global = true)]
     pub token_stdin: bool,
@@ -120,6 +126,14 @@ pub struct GlobalArgs {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Sign in as a user with a device code (cached for the profile; `--tenant`, `--client-id`).
+    Login(auth::LoginArgs),
+    /// Remove the profile's cached sign-ins (only those of `--tenant` when given).
+    Logout(auth::LogoutArgs),
+    /// Show who the current token belongs to: tenant, identity, method, expiry, scopes, roles.
+    Whoami(auth::WhoamiArgs),
+    /// Manage profiles: `config set|get|list|use`.
+    Config(config::ConfigArgs),
     /// Print shell completions (bash, zsh, fish, powershell, elvish).
     Completions(docs::CompletionsArgs),
     /// Print the man page (roff) to stdout.
@@ -147,8 +161,12 @@ pub fn init_tracing(verbose: u8) {
 /// Runs a parsed command line. An `Err` carries the exit code; one with an empty message (a check
 /// that found an unhealthy job, after printing its result) prints nothing more.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
-    let _ctx = Context::new(cli.global)?;
+    let ctx = Context::new(cli.global)?;
     match cli.command {
+        Command::Login(a) => auth::login(&ctx, &a).await,
+        Command::Logout(a) => auth::logout(&ctx, &a).await,
+        Command::Whoami(a) => auth::whoami(&ctx, &a).await,
+        Command::Config(a) => config::run(&ctx, &a).await,
         Command::Completions(a) => docs::completions(&a),
         Command::Man => docs::man(),
     }
