@@ -39,6 +39,7 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod config;
 pub mod diagnose;
 pub mod doctor;
 pub mod graph;
