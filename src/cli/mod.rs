@@ -10,6 +10,7 @@ mod docs;
 pub mod doctor;
 pub mod error;
 mod prompt;
+pub mod sim;
 mod tenant;
 
 use std::path::PathBuf;
@@ -148,6 +149,8 @@ pub enum Command {
     Doctor(doctor::DoctorArgs),
     /// Print the man page (roff) to stdout.
     Man,
+    /// The built-in Graph emulator: `provctl sim serve` runs it for curl, scripts and demos.
+    Sim(sim::SimArgs),
 }
 
 /// Sets up `--verbose` logging on stderr: `-v` shows requests, retries and pacing waits; `-vv` adds
@@ -182,5 +185,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Config(a) => config::run(&ctx, &a).await,
         Command::Completions(a) => docs::completions(&a),
         Command::Man => docs::man(),
+        Command::Sim(a) => sim::run(a).await.map_err(|e| match e {
+            crate::sim::SimError::Io(_) | crate::sim::SimError::Tls(_) => {
+                CliError::general(e.to_string())
+            }
+            _ => CliError::usage(e.to_string()),
+        }),
     }
 }
