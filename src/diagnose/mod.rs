@@ -1,1 +1,19 @@
-//! Pure functions from models to findings.
+//! The explain engine: pure functions from Graph models to findings an admin can act on — why a job is
+//! quarantined, why an object was skipped or failed, what a Graph error means — each with the evidence,
+//! the likely causes, the next steps (provctl commands where they exist) and the documents behind them.
+//! The knowledge lives in `knowledge.toml`, embedded at build time. No I/O here; "now" is a parameter.
+
+mod finding;
+mod graph_error;
+pub mod knowledge;
+mod text;
+
+pub use finding::{
+    Category, Evidence, Explanation, Finding, HistoryEvent, NextStep, PropertyChange, Severity,
+    Source, Subject, SubjectKind,
+};
+pub use graph_error::{GraphOperation, explain_error, explain_graph_error};
+pub use text::render_text;
+
+#[cfg(test)]
+mod coverage_tests;
