@@ -1,0 +1,489 @@
+//! provisionOnDemand: the request (`parameters[{ruleId, subjects[...]}]`) and its answer, a
+//! `stringKeyStringValuePair` whose `key` and `value` are themselves JSON **strings**. `decode()`
+//! parses both, and the decoded record converts to a [`ProvisioningObjectSummary`] so the explain
+//! engine reads one shape whether an event came from the logs or from an on-demand run.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::common::{DetailsInfo, never_time, null_default, opt_enum};
+use super::logs::{
+    ModifiedProperty, ProvisionedIdentity, ProvisioningAction, ProvisioningErrorInfo,
+    ProvisioningObjectSummary, ProvisioningResult, ProvisioningStatusErrorCategory,
+    ProvisioningStatusInfo, ProvisioningStep, ProvisioningStepType, ProvisioningSystem,
+};
+
+/// The body of `POST .../jobs/{jobId}/provisionOnDemand`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProvisionOnDemandRequest {
+    /// One entry per rule (usually one).
+    #[serde(default, deserialize_with = "null_default")]
+    pub parameters: Vec<SynchronizationJobApplicationParameters>,
+}
+
+impl ProvisionOnDemandRequest {
+    /// A request for one object under one rule (`ruleId` from `schema.synchronizationRules[].id`).
+    pub fn single(rule_id: impl Into<String>, subject: SynchronizationJobSubject) -> Self {
+        ProvisionOnDemandRequest {
+            parameters: vec![SynchronizationJobApplicationParameters {
+                rule_id: rule_id.into(),
+                subjects: vec![subject],
+            }],
+        }
+    }
+}
+
+/// CSDL `synchronizationJobApplicationParameters`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SynchronizationJobApplicationParameters {
+    /// The rule (`schema.synchronizationRules[].id`; may carry a suffix such as `#V2`).
+    #[serde(default, deserialize_with = "null_default")]
+    pub rule_id: String,
+    /// The objects to provision.
+    #[serde(default, deserialize_with = "null_default")]
+    pub subjects: Vec<SynchronizationJobSubject>,
+}
+
+/// CSDL `synchronizationJobSubject`: the object to provision.
+///
+/// App provisioning: `objectId` = the Entra object id, `objectTypeName` = `User`/`Group`.
+/// Cloud sync: `objectId` = the AD **distinguishedName**, `objectTypeName` = `user` (lowercase).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SynchronizationJobSubject {
+    /// The object's id (or DN for cloud sync).
+    #[serde(default, deserialize_with = "null_default")]
+    pub object_id: String,
+    /// Its type name, sent as given.
+    #[serde(default, deserialize_with = "null_default")]
+    pub object_type_name: String,
+    /// Linked objects to provision with it (a group's selected members).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<SynchronizationLinkedObjects>,
+}
+
+impl SynchronizationJobSubject {
+    /// A subject with no links.
+    pub fn new(object_id: impl Into<String>, object_type_name: impl Into<String>) -> Self {
+        SynchronizationJobSubject {
+            object_id: object_id.into(),
+            object_type_name: object_type_name.into(),
+            links: None,
+        }
+    }
+}
+
+/// CSDL `synchronizationLinkedObjects`. Empty parts are left out of the body.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SynchronizationLinkedObjects {
+    /// The manager.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manager: Option<Box<SynchronizationJobSubject>>,
+    /// Group members.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub members: Vec<SynchronizationJobSubject>,
+    /// Owners.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub owners: Vec<SynchronizationJobSubject>,
+}
+
+/// The raw answer: `{"@odata.context", "key": "<JSON string>", "value": "<JSON string>"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ProvisionOnDemandResponse {
+    /// `@odata.context`.
+    #[serde(
+        rename = "@odata.context",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub context: Option<String>,
+    /// JSON text of `{result, details}`.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// JSON text of the provisioning record (`"{}"` for some group runs).
+    #[serde(default)]
+    pub value: Option<String>,
+}
+
+/// Which of the two JSON strings of a provisionOnDemand answer did not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OnDemandDecodeError {
+    /// The `key` string.
+    #[error("provisionOnDemand answer: the \"key\" string is not the expected JSON: {0}")]
+    Key(String),
+    /// The `value` string.
+    #[error("provisionOnDemand answer: the \"value\" string is not the expected JSON: {0}")]
+    Value(String),
+}
+
+impl ProvisionOnDemandResponse {
+    /// Parses both strings. A missing, blank, `"null"` or `"{}"` value gives `value: None`.
+    pub fn decode(&self) -> Result<DecodedProvisionOnDemand, OnDemandDecodeError> {
+        let key = match self.key.as_deref().map(str::trim) {
+            None | Some("") | Some("null") => OnDemandResult::default(),
+            Some(text) => serde_json::from_str::<Option<OnDemandResult>>(text)
+                .map_err(|e| OnDemandDecodeError::Key(e.to_string()))?
+                .unwrap_or_default(),
+        };
+        let value = match self.value.as_deref().map(str::trim) {
+            None | Some("") | Some("null") => None,
+            Some(text) => {
+                let record = serde_json::from_str::<Option<OnDemandProvisioningRecord>>(text)
+                    .map_err(|e| OnDemandDecodeError::Value(e.to_string()))?;
+                record.filter(|r| *r != OnDemandProvisioningRecord::default())
+            }
+        };
+        Ok(DecodedProvisionOnDemand { key, value })
+    }
+}
+
+/// A decoded provisionOnDemand answer.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DecodedProvisionOnDemand {
+    /// The verdict (`key`).
+    #[serde(default)]
+    pub key: OnDemandResult,
+    /// The provisioning record (`value`), `None` when Graph sent `"{}"`.
+    #[serde(default)]
+    pub value: Option<OnDemandProvisioningRecord>,
+}
+
+impl DecodedProvisionOnDemand {
+    /// The outcome: the record's `statusInfo.status`, else the key's `result`.
+    pub fn status(&self) -> Option<&ProvisioningResult> {
+        self.value
+            .as_ref()
+            .and_then(|v| v.status_info.as_ref())
+            .and_then(|s| s.status.as_ref())
+            .or(self.key.result.as_ref())
+    }
+
+    /// The record as a provisioning-log event (see [`OnDemandProvisioningRecord::to_summary`]),
+    /// with the key's verdict and error filled in where the record lacks them.
+    pub fn to_summary(&self) -> ProvisioningObjectSummary {
+        let mut summary = self
+            .value
+            .as_ref()
+            .map(OnDemandProvisioningRecord::to_summary)
+            .unwrap_or_default();
+        let info = summary
+            .provisioning_status_info
+            .get_or_insert_with(ProvisioningStatusInfo::default);
+        if info.status.is_none() {
+            info.status = self.key.result.clone();
+        }
+        if info.error_information.is_none() {
+            let d = &self.key.details;
+            if d.error_code.is_some() || d.error_message.is_some() {
+                info.error_information = Some(ProvisioningErrorInfo {
+                    error_code: d.error_code.clone(),
+                    reason: d.error_message.clone(),
+                    ..ProvisioningErrorInfo::default()
+                });
+            }
+        }
+        summary
+    }
+}
+
+impl From<&DecodedProvisionOnDemand> for ProvisioningObjectSummary {
+    fn from(decoded: &DecodedProvisionOnDemand) -> Self {
+        decoded.to_summary()
+    }
+}
+
+/// The decoded `key`: `{"result":"Skipped","details":{"errorCode","errorMessage"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OnDemandResult {
+    /// `Success`, `Skipped`, `Failure`, ... (any case).
+    #[serde(default, with = "opt_enum")]
+    pub result: Option<ProvisioningResult>,
+    /// Why.
+    #[serde(default, deserialize_with = "null_default")]
+    pub details: OnDemandResultDetails,
+}
+
+/// The decoded `key.details`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OnDemandResultDetails {
+    /// The code (`RedundantExport`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// The message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+    /// Anything else Graph put there, kept as sent.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The decoded `value`: a provisioning-log-like record with PascalCase enum values.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OnDemandProvisioningRecord {
+    /// `Create`, `Update`, `Other`, ...
+    #[serde(default, with = "opt_enum")]
+    pub action: Option<ProvisioningAction>,
+    /// The change id.
+    #[serde(default)]
+    pub change_id: Option<String>,
+    /// When it started.
+    #[serde(default, with = "never_time")]
+    pub start_time: Option<DateTime<Utc>>,
+    /// When it ended.
+    #[serde(default, with = "never_time")]
+    pub end_time: Option<DateTime<Utc>>,
+    /// The attributes changed (`oldValue` may be absent).
+    #[serde(default, deserialize_with = "null_default")]
+    pub modified_properties: Vec<ModifiedProperty>,
+    /// The steps.
+    #[serde(default, deserialize_with = "null_default")]
+    pub provisioning_steps: Vec<OnDemandStep>,
+    /// The object's reportable identifier (UPN, name).
+    #[serde(default)]
+    pub reportable_identifier: Option<String>,
+    /// The outcome.
+    #[serde(default)]
+    pub status_info: Option<OnDemandStatusInfo>,
+    /// The object in the source.
+    #[serde(default)]
+    pub source_identity: Option<OnDemandIdentity>,
+    /// The source system.
+    #[serde(default)]
+    pub source_system: Option<OnDemandSystem>,
+    /// The object in the target.
+    #[serde(default)]
+    pub target_identity: Option<OnDemandIdentity>,
+    /// The target system.
+    #[serde(default)]
+    pub target_system: Option<OnDemandSystem>,
+}
+
+impl OnDemandProvisioningRecord {
+    /// The record in the provisioning-log shape: `startTime` → `activityDateTime`, the duration
+    /// from start/end, `type` → `provisioningStepType`, `name` → `displayName`, `type` →
+    /// `identityType`, `statusInfo` → `provisioningStatusInfo` (with `errorInformation` when any
+    /// error field is set). Step timestamps are kept.
+    pub fn to_summary(&self) -> ProvisioningObjectSummary {
+        let duration = match (self.start_time, self.end_time) {
+            (Some(s), Some(e)) if e >= s => Some((e - s).num_milliseconds()),
+            _ => None,
+        };
+        ProvisioningObjectSummary {
+            id: self.change_id.clone().unwrap_or_default(),
+            activity_date_time: self.start_time,
+            change_id: self.change_id.clone(),
+            duration_in_milliseconds: duration,
+            modified_properties: self.modified_properties.clone(),
+            provisioning_action: self.action.clone(),
+            provisioning_status_info: self.status_info.as_ref().map(OnDemandStatusInfo::to_v1),
+            provisioning_steps: self
+                .provisioning_steps
+                .iter()
+                .map(OnDemandStep::to_step)
+                .collect(),
+            source_identity: self.source_identity.as_ref().map(OnDemandIdentity::to_v1),
+            source_system: self.source_system.as_ref().map(OnDemandSystem::to_v1),
+            target_identity: self.target_identity.as_ref().map(OnDemandIdentity::to_v1),
+            target_system: self.target_system.as_ref().map(OnDemandSystem::to_v1),
+            ..ProvisioningObjectSummary::default()
+        }
+    }
+}
+
+/// A step of an on-demand record (`type` instead of `provisioningStepType`, plus `timestamp`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OnDemandStep {
+    /// The step name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The phase (`Import`, `Scoping`, `Matching`, `Export`).
+    #[serde(default, rename = "type", with = "opt_enum")]
+    pub step_type: Option<ProvisioningStepType>,
+    /// The outcome.
+    #[serde(default, with = "opt_enum")]
+    pub status: Option<ProvisioningResult>,
+    /// In words.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// When.
+    #[serde(default, with = "never_time")]
+    pub timestamp: Option<DateTime<Utc>>,
+    /// Free-form details.
+    #[serde(default, deserialize_with = "null_default")]
+    pub details: DetailsInfo,
+}
+
+impl OnDemandStep {
+    fn to_step(&self) -> ProvisioningStep {
+        ProvisioningStep {
+            name: self.name.clone(),
+            provisioning_step_type: self.step_type.clone(),
+            status: self.status.clone(),
+            description: self.description.clone(),
+            details: self.details.clone(),
+            timestamp: self.timestamp,
+        }
+    }
+}
+
+/// The flat `statusInfo` of an on-demand record.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OnDemandStatusInfo {
+    /// The outcome.
+    #[serde(default, with = "opt_enum")]
+    pub status: Option<ProvisioningResult>,
+    /// The error code.
+    #[serde(default)]
+    pub error_code: Option<String>,
+    /// The reason.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// More details.
+    #[serde(default)]
+    pub additional_details: Option<String>,
+    /// The category.
+    #[serde(default, with = "opt_enum")]
+    pub error_category: Option<ProvisioningStatusErrorCategory>,
+    /// What to do.
+    #[serde(default)]
+    pub recommended_action: Option<String>,
+}
+
+impl OnDemandStatusInfo {
+    fn to_v1(&self) -> ProvisioningStatusInfo {
+        let any = self.error_code.is_some()
+            || self.reason.is_some()
+            || self.additional_details.is_some()
+            || self.recommended_action.is_some();
+        ProvisioningStatusInfo {
+            status: self.status.clone(),
+            error_information: any.then(|| ProvisioningErrorInfo {
+                error_code: self.error_code.clone(),
+                reason: self.reason.clone(),
+                additional_details: self.additional_details.clone(),
+                error_category: self.error_category.clone(),
+                recommended_action: self.recommended_action.clone(),
+            }),
+        }
+    }
+}
+
+/// An identity in an on-demand record (`type` instead of `identityType`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OnDemandIdentity {
+    /// The id (cloud sync sources: the AD objectGUID).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// The type (`User`, `user`, a SCIM schema URN).
+    #[serde(default, rename = "type")]
+    pub identity_type: Option<String>,
+    /// The name.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// Free-form details.
+    #[serde(default, deserialize_with = "null_default")]
+    pub details: DetailsInfo,
+}
+
+impl OnDemandIdentity {
+    fn to_v1(&self) -> ProvisionedIdentity {
+        ProvisionedIdentity {
+            id: self.id.clone(),
+            display_name: self.display_name.clone(),
+            identity_type: self.identity_type.clone(),
+            details: self.details.clone(),
+        }
+    }
+}
+
+/// A system in an on-demand record (`name` instead of `displayName`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OnDemandSystem {
+    /// The id.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// The name (`Active Directory`, `customappsso`).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Free-form details.
+    #[serde(default, deserialize_with = "null_default")]
+    pub details: DetailsInfo,
+}
+
+impl OnDemandSystem {
+    fn to_v1(&self) -> ProvisioningSystem {
+        ProvisioningSystem {
+            id: self.id.clone(),
+            display_name: self.name.clone(),
+            details: self.details.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_string_that_broke() {
+        let r = ProvisionOnDemandResponse {
+            context: None,
+            key: Some("{not json".into()),
+            value: Some("{}".into()),
+        };
+        let e = r.decode().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("\"key\""), "{e}");
+        let r = ProvisionOnDemandResponse {
+            context: None,
+            key: Some(r#"{"result":"Success"}"#.into()),
+            value: Some("[1,2]".into()),
+        };
+        let e = r.decode().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("\"value\""), "{e}");
+    }
+
+    #[test]
+    fn empty_value_decodes_to_none_and_key_still_gives_the_verdict() {
+        let r = ProvisionOnDemandResponse {
+            context: None,
+            key: Some(r#"{"result":"Success","details":{}}"#.into()),
+            value: Some("{}".into()),
+        };
+        let d = r.decode().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(d.value, None);
+        assert_eq!(d.status(), Some(&ProvisioningResult::Success));
+        assert_eq!(d.to_summary().status(), Some(&ProvisioningResult::Success));
+    }
+
+    #[test]
+    fn request_leaves_empty_links_out() -> Result<(), serde_json::Error> {
+        let req = ProvisionOnDemandRequest::single(
+            "r1",
+            SynchronizationJobSubject::new("CN=A,DC=x", "user"),
+        );
+        assert_eq!(
+            serde_json::to_string(&req)?,
+            r#"{"parameters":[{"ruleId":"r1","subjects":[{"objectId":"CN=A,DC=x","objectTypeName":"user"}]}]}"#
+        );
+        Ok(())
+    }
+}
