@@ -2,7 +2,13 @@
 //! each saying what happened, the evidence, the likely causes and the next steps, with a severity, a
 //! category and the documents the knowledge came from. The JSON shape is stable: `-o json` prints it.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+/// How explanations write a time: to the minute, in UTC (`2024-05-01 10:05 UTC`).
+pub(crate) fn fmt_time(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
 
 /// What was explained, and the findings about it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -5,7 +5,10 @@
 
 mod finding;
 mod graph_error;
+mod job;
 pub mod knowledge;
+mod log;
+mod object;
 mod text;
 
 pub use finding::{
@@ -13,7 +16,12 @@ pub use finding::{
     Source, Subject, SubjectKind,
 };
 pub use graph_error::{GraphOperation, explain_error, explain_graph_error};
+pub use job::{JobRef, QUARANTINE_DISABLE_DAYS, days_left, explain_job, quarantine_one_liner};
+pub use log::{explain_log, explain_on_demand, skip_or_failure_reason};
+pub use object::explain_object;
 pub use text::render_text;
 
 #[cfg(test)]
 mod coverage_tests;
+#[cfg(test)]
+mod tests;
