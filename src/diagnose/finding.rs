@@ -12,6 +12,7 @@ pub(crate) fn fmt_time(t: &DateTime<Utc>) -> String {
 
 /// What was explained, and the findings about it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Explanation {
     /// The thing explained.
     pub subject: Subject,
@@ -41,6 +42,7 @@ impl Explanation {
 
 /// The thing an explanation is about.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Subject {
     /// What kind of thing it is.
     pub kind: SubjectKind,
@@ -68,6 +70,7 @@ pub enum SubjectKind {
 
 /// One finding: what happened, why we think so, and what to do.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Finding {
     /// How bad it is.
     pub severity: Severity,
@@ -93,6 +96,7 @@ pub struct Finding {
 
 /// A field and its value, quoted as evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Evidence {
     /// Where the value was read (`status.quarantine.reason`, `provisioningSteps[2] EntryExportAdd`).
     pub field: String,
@@ -112,6 +116,7 @@ impl Evidence {
 
 /// One thing to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct NextStep {
     /// The action in words.
     pub text: String,
@@ -121,6 +126,7 @@ pub struct NextStep {
 
 /// A document the knowledge came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Source {
     /// Its short id (`CS-ERR`, `AP-Q`, `LOGS`, ...).
     pub id: String,
@@ -238,6 +244,7 @@ impl Category {
 
 /// One attribute change of a log entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PropertyChange {
     /// The attribute.
     pub name: String,
@@ -249,6 +256,7 @@ pub struct PropertyChange {
 
 /// One event in an object's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct HistoryEvent {
     /// The log entry id.
     pub id: String,

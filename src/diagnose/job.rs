@@ -312,7 +312,14 @@ impl Reader<'_> {
             && headline.code.as_deref() != Some(reason_entry.key.as_str())
         {
             let clear = k.finding(reason_entry, String::new(), Vec::new(), &self.vars);
-            for s in clear.next_steps.into_iter().filter(|s| s.command.is_some()) {
+            // Only the clearing steps (quarantine clear, restart/start with scopes) are appended.
+            let clears =
+                |c: &str| c.starts_with("provctl quarantine ") || c.starts_with("provctl jobs ");
+            for s in clear
+                .next_steps
+                .into_iter()
+                .filter(|s| s.command.as_deref().is_some_and(clears))
+            {
                 if !headline.next_steps.iter().any(|h| h.command == s.command) {
                     headline.next_steps.push(s);
                 }
@@ -323,8 +330,10 @@ impl Reader<'_> {
                 }
             }
         }
+        let category = headline.category;
         findings.push(headline);
-        if let Some(f) = self.disable_warning(k, q) {
+        if let Some(mut f) = self.disable_warning(k, q) {
+            f.category = category;
             findings.push(f);
         }
         findings
