@@ -3,6 +3,7 @@
 //! the likely causes, the next steps (provctl commands where they exist) and the documents behind them.
 //! The knowledge lives in `knowledge.toml`, embedded at build time. No I/O here; "now" is a parameter.
 
+mod document;
 mod finding;
 mod graph_error;
 mod job;
@@ -11,6 +12,7 @@ mod log;
 mod object;
 mod text;
 
+pub use document::{DocumentError, DocumentExplanation, DocumentKind, explain_document};
 pub use finding::{
     Category, Evidence, Explanation, Finding, HistoryEvent, NextStep, PropertyChange, Severity,
     Source, Subject, SubjectKind,
