@@ -1,1 +1,155 @@
-//! The command line.
+//! The `provctl` command line: global flags, the command tree, and dispatch. Each command group lives
+//! in its own module (`jobs`, `quarantine`, `logs`, `explain`, ...); a handler resolves its
+//! arguments, calls the library, and renders through [`crate::output`].
+
+pub mod context;
+mod docs;
+pub mod error;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+pub use context::Context;
+pub use error::{CliError, ErrorKind};
+
+use crate::graph::Cloud;
+use crate::output::OutputFormat;
+
+/// Manage and troubleshoot Microsoft Entra provisioning — cloud sync and app provisioning jobs,
+/// quarantines and provisioning logs — through Microsoft Graph.
+#[derive(Debug, Parser)]
+#[command(
+    name = "provctl",
+    version,
+    propagate_version = true,
+    max_term_width = 110
+)]
+#[command(after_help = EXIT_CODES)]
+pub struct Cli {
+    /// Flags every command accepts.
+    #[command(flatten, next_help_heading = "Global options")]
+    pub global: GlobalArgs,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The exit-code table, shown in `--help` and the man page (and the README).
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  error not listed below (Graph refused the request, a write failed, a confirmation was declined)
+  2  usage: a bad flag or value
+  3  authentication: no token, or the token was refused (401)
+  4  permission: signed in but not allowed (403)
+  5  not found: job, service principal, log entry or file
+  6  throttled or unavailable after retries (429, 5xx, network)
+  7  unhealthy: a job is quarantined or failing (checks, --wait)
+  8  partial failure: some items of a multi-item operation failed
+  9  timed out waiting (--wait --timeout)";
+
+/// Flags shared by every command.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GlobalArgs {
+    /// Tenant id or domain (default: from the profile or AZURE_TENANT_ID).
+    #[arg(long, global = true, env = "PROVCTL_TENANT", value_name = "TENANT")]
+    pub tenant: Option<String>,
+
+    /// National cloud: global, usgov (GCC High, L4), usgov-dod (DoD, L5), china.
+    #[arg(long, global = true, env = "PROVCTL_CLOUD", value_name = "CLOUD")]
+    pub cloud: Option<Cloud>,
+
+    /// Graph base URL instead of the cloud's (tests, emulator, proxies); http only for loopback.
+    #[arg(long, global = true, env = "PROVCTL_GRAPH_URL", value_name = "URL")]
+    pub graph_url: Option<String>,
+
+    /// Login (authority) base URL instead of the cloud's; https only.
+    #[arg(long, global = true, env = "PROVCTL_LOGIN_URL", value_name = "URL")]
+    pub login_url: Option<String>,
+
+    /// Extra trusted root certificate(s), PEM: a corporate TLS-inspection CA, or the emulator's CA.
+    #[arg(long, global = true, env = "PROVCTL_CA_FILE", value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+
+    /// HTTPS proxy URL (default: HTTPS_PROXY / the system settings).
+    #[arg(long, global = true, value_name = "URL")]
+    pub proxy: Option<String>,
+
+    /// Named profile from the config file.
+    #[arg(long, global = true, env = "PROVCTL_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Sign-in method: env, certificate, workload-identity, managed-identity, azure-cli, device-code, token.
+    #[arg(long, global = true, value_name = "METHOD")]
+    pub auth: Option<String>,
+
+    /// Application (client) id for sign-in.
+    #[arg(long, global = true, value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// Read a ready access token from stdin (for people with their own tooling).
+    #[arg(long, global = true)]
+    pub token_stdin: bool,
+
+    /// Keep no tokens on disk.
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+
+    /// Output format.
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputFormat::Table, env = "PROVCTL_OUTPUT")]
+    pub output: OutputFormat,
+
+    /// JMESPath query applied to the JSON result (e.g. "[?status.code=='Quarantine'].id").
+    #[arg(long, global = true, value_name = "JMESPATH")]
+    pub query: Option<String>,
+
+    /// Show each HTTP request, retry and pacing wait on stderr (tokens are never shown).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// No colour (also: NO_COLOR).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+
+    /// Run against the built-in Graph emulator and its demo tenant (no tenant or credentials needed).
+    #[arg(long, global = true)]
+    pub sim: bool,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print shell completions (bash, zsh, fish, powershell, elvish).
+    Completions(docs::CompletionsArgs),
+    /// Print the man page (roff) to stdout.
+    Man,
+}
+
+/// Sets up `--verbose` logging on stderr: `-v` shows requests, retries and pacing waits; `-vv` adds
+/// everything provctl logs at debug level. `RUST_LOG` overrides both.
+pub fn init_tracing(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "warn,provctl=debug",
+        _ => "info,provctl=trace",
+    };
+    let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+/// Runs a parsed command line. An `Err` carries the exit code; one with an empty message (a check
+/// that found an unhealthy job, after printing its result) prints nothing more.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let _ctx = Context::new(cli.global)?;
+    match cli.command {
+        Command::Completions(a) => docs::completions(&a),
+        Command::Man => docs::man(),
+    }
+}

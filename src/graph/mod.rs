@@ -3,11 +3,23 @@
 //! commands: the CLI and library users compose these calls.
 
 pub mod auth;
+pub mod batch;
+mod client;
 pub mod cloud;
 mod error;
 pub mod model;
+pub mod odata;
+pub mod pacing;
+pub mod paging;
 pub mod path;
+pub mod retry;
 
+pub use client::{
+    ApiVersion, GraphClient, GraphClientBuilder, GraphRequest, GraphResponse, HttpOptions, Method,
+    http_client,
+};
 pub use cloud::{Cloud, Endpoints};
 pub use error::{GraphError, ServiceError};
+pub use pacing::EndpointFamily;
 pub use path::GraphPath;
+pub use retry::RetryPolicy;

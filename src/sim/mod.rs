@@ -1,1 +1,271 @@
-//! The Graph emulator.
+//! The Graph emulator: an axum server that answers like Microsoft Graph and the Entra login host for
+//! the provisioning APIs provctl uses, so every test, benchmark and demo runs against one faithful
+//! stand-in. It stores and serves `serde_json::Value` documents (never the client's models), keeps
+//! state (restart lifts quarantines, pause/start change status), runs simulated provisioning cycles
+//! computed lazily from elapsed time, and can throttle and inject faults.
+//!
+//! # Starting it
+//! ```no_run
+//! # async fn demo() -> Result<(), provctl::sim::SimError> {
+//! let sim = provctl::sim::Sim::start(provctl::sim::SimConfig::for_tests()).await?;
+//! println!("Graph at {}v1.0/, CA:\n{}", sim.base_url(), sim.ca_pem());
+//! # Ok(()) }
+//! ```
+//!
+//! # Routes
+//! Graph (`{base}v1.0/...` and `{base}beta/...`): `servicePrincipals` (list with `$filter`
+//! `eq`/`startswith` on `applicationTemplateId`/`displayName`, `$select`, `$top`, paging), one
+//! service principal, `synchronization/jobs` (list, get, `start`, `pause`, `restart`,
+//! `provisionOnDemand`, `validateCredentials`, `schema`), `synchronization/secrets` (GET/PUT),
+//! `auditLogs/provisioning` (`$filter`, `$orderby`, `$top`, `$skiptoken`),
+//! `directory/onPremisesSynchronization`, beta `onPremisesPublishingProfiles/provisioning/...`,
+//! and `$batch`. Login: `POST {base}{tenant}/oauth2/v2.0/token` and `.../devicecode`. Managed
+//! identity: `GET {base}metadata/identity/oauth2/token` (IMDS, header `Metadata: true`) and
+//! `GET {base}msi/token` (App Service, header `X-IDENTITY-HEADER`, api-version 2019-08-01).
+//!
+//! # Tenant file format
+//! A JSON object; every string of the form `$now`, `$now-3d`, `$now+2h`, `$now-90m`, `$now-15s`
+//! is replaced at load by that instant (UTC, `YYYY-MM-DDTHH:MM:SSZ`), so a tenant always looks current.
+//! ```json
+//! {
+//!   "tenantId": "guid", "domains": ["contoso.onmicrosoft.com"],
+//!   "apps": [{"clientId": "guid", "clientSecret": "s3cret", "displayName": "provctl demo",
+//!             "roles": ["Synchronization.ReadWrite.All", "..."], "publicClient": true}],
+//!   "users": [{"id": "guid", "userPrincipalName": "admin@contoso.com", "displayName": "Admin",
+//!              "scopes": ["Synchronization.ReadWrite.All", "..."]}],
+//!   "managedIdentity": {"clientId": "guid", "principalId": "guid", "roles": ["..."], "identityHeader": "secret"},
+//!   "servicePrincipals": [{ "id": "guid", "appId": "guid", "displayName": "...", "applicationTemplateId": "...",
+//!       "synchronization": {
+//!         "secrets": [{"key": "BaseAddress", "value": "..."}],
+//!         "jobs": [{ "job": { <synchronizationJob document as GET returns it> },
+//!                    "script": [ {"result": "succeed"}, {"result": "entryLevelErrors", "escrowed": 3},
+//!                                {"result": "quarantine", "reason": "EncounteredQuarantineException",
+//!                                 "error": {"code": "...", "message": "...", "tenantActionable": true}} ],
+//!                    "credentialsValid": true,
+//!                    "schema": { <synchronizationSchema document> } }] } }],
+//!   "provisioningLogs": [ <provisioningObjectSummary documents (v1.0 shape)> ],
+//!   "agents": [...], "agentGroups": [...], "publishedResources": [...],   // beta documents; links by id:
+//!                         // agents[].agentGroupIds, agentGroups[].agentIds, publishedResources[].agentGroupIds
+//!   "onPremisesSynchronization": { <onPremisesDirectorySynchronization document, beta shape> }
+//! }
+//! ```
+//! `script` lists the outcomes of successive runs after start/restart (the last one repeats; none
+//! = succeed). `synchronization` is not part of the served servicePrincipal document.
+//!
+//! # The demo tenant
+//! See [`demo`] for its ids, the known AD ObjectGuids and what each demonstrates.
+
+mod auth;
+mod batch;
+pub mod demo;
+mod faults;
+mod generate;
+mod jobs;
+mod logs;
+mod odata;
+mod server;
+mod tenant;
+mod throttle;
+mod tls;
+mod tokens;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use faults::FaultSpec;
+pub use generate::GenerateSpec;
+pub use throttle::{Budget, ThrottleConfig};
+pub use tokens::TokenSpec;
+
+/// Where the emulator's tenant comes from.
+#[derive(Debug, Clone, Default)]
+pub enum TenantSource {
+    /// The built-in demo tenant (see [`demo`]).
+    #[default]
+    Demo,
+    /// A tenant file (format in the module docs).
+    File(PathBuf),
+    /// A large generated tenant.
+    Generate(GenerateSpec),
+}
+
+/// Everything that shapes one emulator instance.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// The tenant to serve.
+    pub tenant: TenantSource,
+    /// HTTPS port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Also serve plain HTTP: `Some(0)` = a free port; `None` = no plain HTTP.
+    pub http_port: Option<u16>,
+    /// Length of one simulated provisioning cycle.
+    pub cycle: Duration,
+    /// Lifetime of issued access tokens.
+    pub token_lifetime: Duration,
+    /// Device code flow: how many polls answer `authorization_pending` before approval.
+    pub device_code_polls: u32,
+    /// Per-tenant, per-endpoint-family request budgets.
+    pub throttle: ThrottleConfig,
+    /// Injected faults on Graph routes.
+    pub faults: FaultSpec,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            tenant: TenantSource::Demo,
+            port: 0,
+            http_port: None,
+            cycle: Duration::from_secs(2),
+            token_lifetime: Duration::from_secs(3600),
+            device_code_polls: 2,
+            throttle: ThrottleConfig::default(),
+            faults: FaultSpec::default(),
+        }
+    }
+}
+
+impl SimConfig {
+    /// The demo tenant on random loopback ports (HTTPS and plain HTTP), with a ~100 ms cycle.
+    pub fn for_tests() -> Self {
+        Self {
+            http_port: Some(0),
+            cycle: Duration::from_millis(100),
+            device_code_polls: 1,
+            ..Self::default()
+        }
+    }
+}
+
+/// Why the emulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// The tenant file could not be read or parsed.
+    #[error("tenant file {path}: {message}")]
+    TenantFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The tenant document is not in the expected shape.
+    #[error("tenant: {0}")]
+    Tenant(String),
+    /// A spec string (`--generate`, `--faults`, durations) is invalid.
+    #[error("{0}")]
+    Spec(String),
+    /// Certificates could not be generated.
+    #[error("TLS setup failed: {0}")]
+    Tls(String),
+    /// A socket could not be bound or served.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// An app registration of the demo tenant holding every application permission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoApp {
+    /// Application (client) id.
+    pub client_id: String,
+    /// Client secret.
+    pub client_secret: String,
+}
+
+/// One request the emulator received (including each `$batch` item).
+#[derive(Debug, Clone)]
+pub struct RequestRecord {
+    /// HTTP method.
+    pub method: String,
+    /// Path, percent-encoded as received.
+    pub path: String,
+    /// Raw query string (without `?`), if any.
+    pub query: Option<String>,
+    /// Request body as text (lossy UTF-8).
+    pub body: String,
+    /// Response status.
+    pub status: u16,
+    /// Request headers; the Authorization value is replaced by `<redacted>`.
+    pub headers: Vec<(String, String)>,
+}
+
+/// Entry point.
+pub struct Sim;
+
+impl Sim {
+    /// Load the tenant, generate the CA and server certificate, bind the sockets and serve.
+    pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
+        server::start(config).await
+    }
+}
+
+/// A running emulator. Clones share it; [`SimHandle::shutdown`] (or dropping the last clone) stops it.
+#[derive(Clone)]
+pub struct SimHandle {
+    inner: Arc<server::Running>,
+}
+
+impl SimHandle {
+    /// `https://127.0.0.1:PORT/`: Graph at `{base}v1.0/`, login at `{base}{tenant}/oauth2/v2.0/token`.
+    pub fn base_url(&self) -> &url::Url {
+        &self.inner.base_url
+    }
+    /// `http://127.0.0.1:PORT2/` when plain HTTP was asked for.
+    pub fn http_base_url(&self) -> Option<&url::Url> {
+        self.inner.http_base_url.as_ref()
+    }
+    /// PEM of the CA generated at start; the server certificate chains to it.
+    pub fn ca_pem(&self) -> &str {
+        &self.inner.ca_pem
+    }
+    /// The tenant id.
+    pub fn tenant_id(&self) -> &str {
+        &self.inner.tenant_id
+    }
+    /// The first app registration (all application permissions).
+    pub fn demo_app(&self) -> DemoApp {
+        self.inner.state.demo_app()
+    }
+    /// Mint a bearer token directly, as the token endpoint would.
+    pub fn issue_token(&self, spec: TokenSpec) -> String {
+        self.inner.state.issue_token(&spec)
+    }
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.inner.state.requests()
+    }
+    /// Forget the recorded requests.
+    pub fn clear_requests(&self) {
+        self.inner.state.clear_requests()
+    }
+    /// The job document as `GET .../jobs/{job_id}` would return it now.
+    pub fn job(&self, sp_id: &str, job_id: &str) -> Option<serde_json::Value> {
+        self.inner.state.job_doc(sp_id, job_id)
+    }
+    /// Replace the injected faults.
+    pub fn set_faults(&self, faults: FaultSpec) {
+        self.inner.state.set_faults(faults)
+    }
+    /// Stop serving and wait briefly for the servers to wind down.
+    pub async fn shutdown(self) {
+        self.inner.shutdown().await
+    }
+}
+
+impl std::fmt::Debug for SimHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimHandle")
+            .field("base_url", &self.inner.base_url.as_str())
+            .field("tenant_id", &self.inner.tenant_id)
+            .finish()
+    }
+}
+
+/// Parse `250ms`, `2s`, `1h`, `1m30s` (humantime syntax) with an error naming the value.
+pub fn parse_duration(what: &str, value: &str) -> Result<Duration, SimError> {
+    humantime::parse_duration(value).map_err(|e| {
+        SimError::Spec(format!(
+            "{what}: `{value}` is not a duration ({e}); use e.g. 250ms, 2s, 1h"
+        ))
+    })
+}

@@ -1,0 +1,214 @@
+//! The one error type at the command-line edge: a kind (which picks the exit code), a message that
+//! names the bad value or the failed call, and hints on what to do next. Library errors convert
+//! into it with the hints an admin needs (which permission, which sign-in, which request-id).
+
+use std::fmt;
+use std::process::ExitCode;
+
+use crate::graph::GraphError;
+use crate::graph::auth::AuthError;
+use crate::output::OutputError;
+
+/// What kind of failure, and so which exit code. The table is in the README and the man page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// 1: anything not covered below (Graph refused the request, a file could not be written, the
+    /// user declined a confirmation).
+    General,
+    /// 2: bad flags or values.
+    Usage,
+    /// 3: no token, or the token was refused (401).
+    Auth,
+    /// 4: signed in, but not allowed (403).
+    Permission,
+    /// 5: the job, service principal, log entry or file does not exist.
+    NotFound,
+    /// 6: throttled or unavailable after retries (429, 5xx, network).
+    Unavailable,
+    /// 7: a job is quarantined or unhealthy (checks, `--wait`).
+    Unhealthy,
+    /// 8: some items of a multi-item operation failed.
+    Partial,
+    /// 9: `--wait` ran out of time.
+    Timeout,
+    /// stdout closed early (`| head`): exit 0 quietly.
+    BrokenPipe,
+}
+
+impl ErrorKind {
+    /// The process exit code.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            ErrorKind::BrokenPipe => 0,
+            ErrorKind::General => 1,
+            ErrorKind::Usage => 2,
+            ErrorKind::Auth => 3,
+            ErrorKind::Permission => 4,
+            ErrorKind::NotFound => 5,
+            ErrorKind::Unavailable => 6,
+            ErrorKind::Unhealthy => 7,
+            ErrorKind::Partial => 8,
+            ErrorKind::Timeout => 9,
+        }
+    }
+}
+
+/// A failed command.
+#[derive(Debug, Clone)]
+pub struct CliError {
+    /// The kind (exit code).
+    pub kind: ErrorKind,
+    /// What went wrong, naming the value or call.
+    pub message: String,
+    /// What to do about it.
+    pub hints: Vec<String>,
+}
+
+impl CliError {
+    /// An error of a kind.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        CliError {
+            kind,
+            message: message.into(),
+            hints: Vec::new(),
+        }
+    }
+
+    /// A usage error (exit 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError::new(ErrorKind::Usage, message)
+    }
+
+    /// A not-found error (exit 5).
+    pub fn not_found(message: impl Into<String>) -> Self {
+        CliError::new(ErrorKind::NotFound, message)
+    }
+
+    /// A general error (exit 1).
+    pub fn general(message: impl Into<String>) -> Self {
+        CliError::new(ErrorKind::General, message)
+    }
+
+    /// Adds a hint.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hints.push(hint.into());
+        self
+    }
+
+    /// The process exit code.
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(self.kind.exit_code())
+    }
+
+    /// Writes `provctl: error: ...` and the hints to stderr.
+    pub fn report(&self, color: bool) {
+        if self.kind == ErrorKind::BrokenPipe || (self.message.is_empty() && self.hints.is_empty())
+        {
+            return;
+        }
+        let red = anstyle::Style::new()
+            .fg_color(Some(anstyle::AnsiColor::Red.into()))
+            .bold();
+        let cyan = anstyle::Style::new().fg_color(Some(anstyle::AnsiColor::Cyan.into()));
+        let (r, r0, c, c0) = if color {
+            (
+                red.render().to_string(),
+                red.render_reset().to_string(),
+                cyan.render().to_string(),
+                cyan.render_reset().to_string(),
+            )
+        } else {
+            Default::default()
+        };
+        let mut s = format!("{r}provctl: error:{r0} {}\n", self.message);
+        for h in &self.hints {
+            s.push_str(&format!("  {c}hint:{c0} {h}\n"));
+        }
+        use std::io::Write;
+        let _ = std::io::stderr().write_all(s.as_bytes());
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        for h in &self.hints {
+            write!(f, "\nhint: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for CliError {}
+
+impl From<GraphError> for CliError {
+    fn from(e: GraphError) -> Self {
+        match &e {
+            GraphError::Service(s) => {
+                let kind = match s.status {
+                    401 => ErrorKind::Auth,
+                    403 => ErrorKind::Permission,
+                    404 => ErrorKind::NotFound,
+                    429 | 500..=599 => ErrorKind::Unavailable,
+                    _ => ErrorKind::General,
+                };
+                let mut err = CliError::new(kind, e.to_string());
+                match s.status {
+                    401 => err = err.hint("the token was refused: sign in again (`provctl login`) or check --auth / the AZURE_* variables; `provctl whoami` shows who you are"),
+                    403 => err = err.hint("the signed-in identity lacks a permission or directory role for this call; `provctl doctor auth` lists what your token carries and what each command needs"),
+                    429 => err = err.hint("Graph kept throttling this call; wait a minute, or narrow the time range (--since/--until)"),
+                    500..=599 => err = err.hint("Graph is having trouble; try again later, and quote the request-id to Microsoft support if it persists"),
+                    _ => {}
+                }
+                err
+            }
+            GraphError::Transport { .. } => {
+                CliError::new(ErrorKind::Unavailable, e.to_string()).hint("check the network path to Graph (proxy: HTTPS_PROXY / --proxy; TLS inspection: --ca-file)")
+            }
+            GraphError::Auth(a) => CliError::from(a.clone()),
+            GraphError::Config(_) | GraphError::InvalidInput(_) => CliError::usage(e.to_string()),
+            GraphError::Decode { .. } => CliError::general(e.to_string()).hint("Graph answered with a shape provctl does not understand; please report it with the command you ran"),
+        }
+    }
+}
+
+impl From<AuthError> for CliError {
+    fn from(e: AuthError) -> Self {
+        CliError::new(ErrorKind::Auth, e.to_string())
+    }
+}
+
+impl From<OutputError> for CliError {
+    fn from(e: OutputError) -> Self {
+        match e {
+            OutputError::BrokenPipe => CliError::new(ErrorKind::BrokenPipe, ""),
+            OutputError::Query(_) => CliError::usage(e.to_string()),
+            OutputError::Io(_) => CliError::general(e.to_string()),
+        }
+    }
+}
+
+impl From<crate::graph::odata::FilterError> for CliError {
+    fn from(e: crate::graph::odata::FilterError) -> Self {
+        CliError::usage(e.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::ServiceError;
+
+    #[test]
+    fn graph_statuses_map_to_documented_exit_codes() {
+        let svc = |status| {
+            GraphError::Service(Box::new(ServiceError::from_body(status, b"{}", "GET", "u")))
+        };
+        assert_eq!(CliError::from(svc(401)).kind.exit_code(), 3);
+        assert_eq!(CliError::from(svc(403)).kind.exit_code(), 4);
+        assert_eq!(CliError::from(svc(404)).kind.exit_code(), 5);
+        assert_eq!(CliError::from(svc(429)).kind.exit_code(), 6);
+        assert_eq!(CliError::from(svc(503)).kind.exit_code(), 6);
+        assert_eq!(CliError::from(svc(400)).kind.exit_code(), 1);
+    }
+}

@@ -1,0 +1,629 @@
+//! The Graph client: one `reqwest::Client` (shared with token requests), the endpoints of one cloud or
+//! test server, a token provider, retries and pacing. Every request carries a fresh
+//! `client-request-id`; every failure becomes a [`GraphError`] that keeps Graph's identifiers.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio::time::Instant;
+use url::Url;
+
+use super::auth::{AccessToken, TokenProvider};
+use super::pacing::{EndpointFamily, Pacer};
+use super::retry::{self, Idempotency, RetryPolicy};
+use super::{Cloud, Endpoints, GraphError, GraphPath, ServiceError};
+
+pub use reqwest::Method;
+
+/// The Graph API version a request goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ApiVersion {
+    /// `v1.0`: the stable API.
+    #[default]
+    V1,
+    /// `beta`: needed for agents and some fields.
+    Beta,
+}
+
+impl ApiVersion {
+    /// The URL segment (`v1.0` or `beta`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiVersion::V1 => "v1.0",
+            ApiVersion::Beta => "beta",
+        }
+    }
+}
+
+impl fmt::Display for ApiVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One Graph request, built before anything is sent (so `--dry-run` can show it exactly).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GraphRequest {
+    /// HTTP method.
+    pub method: Method,
+    /// API version.
+    pub version: ApiVersion,
+    /// Path below the version segment.
+    pub path: GraphPath,
+    /// Query parameters, in order (`$filter`, `$top`, ...), not yet encoded.
+    pub query: Vec<(String, String)>,
+    /// JSON body, if any.
+    pub body: Option<Value>,
+}
+
+impl GraphRequest {
+    /// A request with the given method.
+    pub fn new(method: Method, version: ApiVersion, path: GraphPath) -> Self {
+        GraphRequest {
+            method,
+            version,
+            path,
+            query: Vec::new(),
+            body: None,
+        }
+    }
+
+    /// A GET request.
+    pub fn get(version: ApiVersion, path: GraphPath) -> Self {
+        GraphRequest::new(Method::GET, version, path)
+    }
+
+    /// A POST request (add a body with [`GraphRequest::body`]).
+    pub fn post(version: ApiVersion, path: GraphPath) -> Self {
+        GraphRequest::new(Method::POST, version, path)
+    }
+
+    /// Adds a query parameter.
+    pub fn query(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.query.push((key.into(), value.into()));
+        self
+    }
+
+    /// Sets the JSON body.
+    pub fn body(mut self, body: Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    /// The full URL against a Graph base URL (`https://graph.microsoft.com/`).
+    pub fn url(&self, graph_base: &Url) -> Url {
+        let mut s = String::with_capacity(128);
+        s.push_str(graph_base.as_str());
+        s.push_str(self.version.as_str());
+        s.push('/');
+        s.push_str(self.path.as_str());
+        for (i, (k, v)) in self.query.iter().enumerate() {
+            s.push(if i == 0 { '?' } else { '&' });
+            s.extend(percent_encoding::utf8_percent_encode(k, QUERY));
+            s.push('=');
+            s.extend(percent_encoding::utf8_percent_encode(v, QUERY));
+        }
+        // The parts are encoded above, so this cannot fail; fall back to the base for safety.
+        Url::parse(&s).unwrap_or_else(|_| graph_base.clone())
+    }
+
+    /// The request as HTTP text, the way `--dry-run` shows it. The token is never shown.
+    pub fn to_http_text(&self, graph_base: &Url) -> String {
+        let mut out = format!(
+            "{} {}\nAuthorization: Bearer (redacted)\n",
+            self.method,
+            self.url(graph_base)
+        );
+        if let Some(body) = &self.body {
+            out.push_str("Content-Type: application/json\n\n");
+            out.push_str(&serde_json::to_string_pretty(body).unwrap_or_default());
+            out.push('\n');
+        }
+        out
+    }
+
+    fn idempotency(&self) -> Idempotency {
+        if self.method == Method::GET || self.method == Method::HEAD {
+            Idempotency::Safe
+        } else {
+            Idempotency::Action
+        }
+    }
+}
+
+/// Query values: encode everything that could end a parameter, and spaces as `%20` (not `+`).
+const QUERY: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'&')
+    .add(b'+')
+    .add(b'<')
+    .add(b'=')
+    .add(b'>')
+    .add(b'?')
+    .add(b'[')
+    .add(b']')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
+/// A successful answer.
+#[derive(Debug, Clone)]
+pub struct GraphResponse {
+    /// HTTP status (2xx).
+    pub status: u16,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// The body, fully read.
+    pub body: Bytes,
+    /// The URL that answered (without query), for error messages.
+    pub url: String,
+}
+
+impl GraphResponse {
+    /// Decodes the body as JSON; a mismatch names the JSON path of the field that broke.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, GraphError> {
+        decode(&self.body, &self.url)
+    }
+
+    /// The `request-id` header.
+    pub fn request_id(&self) -> Option<&str> {
+        self.headers.get("request-id").and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Decodes JSON, reporting the path of the field that did not fit.
+pub(crate) fn decode<T: DeserializeOwned>(body: &[u8], url: &str) -> Result<T, GraphError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| GraphError::Decode {
+        url: url.to_owned(),
+        path: e.path().to_string(),
+        message: e.inner().to_string(),
+    })
+}
+
+/// A Graph client. Cheap to clone; clones share the connection pool, token cache and pacing.
+#[derive(Clone)]
+pub struct GraphClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    endpoints: Endpoints,
+    tokens: Option<Arc<dyn TokenProvider>>,
+    retry: RetryPolicy,
+    pacer: Pacer,
+}
+
+impl fmt::Debug for GraphClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GraphClient")
+            .field("graph", &self.inner.endpoints.graph.as_str())
+            .field(
+                "auth",
+                &self.inner.tokens.as_ref().map(|t| t.method().to_owned()),
+            )
+            .finish()
+    }
+}
+
+/// Builds a [`GraphClient`].
+#[derive(Default)]
+pub struct GraphClientBuilder {
+    endpoints: Option<Endpoints>,
+    http: Option<reqwest::Client>,
+    tokens: Option<Arc<dyn TokenProvider>>,
+    retry: Option<RetryPolicy>,
+    pacing: Option<bool>,
+    pacer: Option<Pacer>,
+}
+
+impl GraphClientBuilder {
+    /// Talk to a national cloud (default: global).
+    pub fn cloud(mut self, cloud: Cloud) -> Self {
+        self.endpoints = Some(Endpoints::for_cloud(cloud));
+        self
+    }
+
+    /// Talk to custom endpoints (tests, the emulator).
+    pub fn endpoints(mut self, endpoints: Endpoints) -> Self {
+        self.endpoints = Some(endpoints);
+        self
+    }
+
+    /// Use this HTTP client (share it with the token provider); default: [`http_client`] with no extras.
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// Where bearer tokens come from. Without one, requests carry no `Authorization` header.
+    pub fn token_provider(mut self, provider: impl TokenProvider + 'static) -> Self {
+        self.tokens = Some(Arc::new(provider));
+        self
+    }
+
+    /// Like [`GraphClientBuilder::token_provider`], for a shared provider.
+    pub fn shared_token_provider(mut self, provider: Arc<dyn TokenProvider>) -> Self {
+        self.tokens = Some(provider);
+        self
+    }
+
+    /// Retry settings (default: [`RetryPolicy::default`]).
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// Pace the throttled endpoint families to Graph's documented budgets (default: on).
+    pub fn pacing(mut self, on: bool) -> Self {
+        self.pacing = Some(on);
+        self
+    }
+
+    /// Pace with explicit budgets instead of Graph's documented ones (`(requests, window)`).
+    pub fn pacing_budgets(
+        mut self,
+        logs: Option<(usize, Duration)>,
+        on_demand: Option<(usize, Duration)>,
+    ) -> Self {
+        self.pacer = Some(Pacer::custom(logs, on_demand));
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<GraphClient, GraphError> {
+        let http = match self.http {
+            Some(h) => h,
+            None => http_client(&HttpOptions::default())?,
+        };
+        Ok(GraphClient {
+            inner: Arc::new(Inner {
+                http,
+                endpoints: self
+                    .endpoints
+                    .unwrap_or_else(|| Endpoints::for_cloud(Cloud::Global)),
+                tokens: self.tokens,
+                retry: self.retry.unwrap_or_default(),
+                pacer: match (self.pacer, self.pacing.unwrap_or(true)) {
+                    (_, false) => Pacer::off(),
+                    (Some(p), true) => p,
+                    (None, true) => Pacer::documented(),
+                },
+            }),
+        })
+    }
+}
+
+/// Options for the one HTTP client a process uses.
+#[derive(Debug, Clone, Default)]
+pub struct HttpOptions {
+    /// Extra trusted root certificates, PEM (`--ca-file`, `PROVCTL_CA_FILE`, the emulator's CA).
+    pub extra_roots_pem: Vec<Vec<u8>>,
+    /// An explicit proxy URL (otherwise the system/`HTTPS_PROXY` settings apply).
+    pub proxy: Option<String>,
+    /// Per-request timeout (default 100 s, like Graph's own gateway timeout).
+    pub timeout: Option<Duration>,
+}
+
+/// Builds the process's HTTP client: rustls, no redirects (token endpoints must not be redirected),
+/// gzip, extra roots and proxy as asked.
+pub fn http_client(opts: &HttpOptions) -> Result<reqwest::Client, GraphError> {
+    let mut b = reqwest::Client::builder()
+        .user_agent(concat!("provctl/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(15))
+        .timeout(opts.timeout.unwrap_or(Duration::from_secs(100)))
+        .pool_idle_timeout(Duration::from_secs(60));
+    for pem in &opts.extra_roots_pem {
+        let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+            GraphError::Config(format!("extra CA certificate is not valid PEM: {e}"))
+        })?;
+        if certs.is_empty() {
+            return Err(GraphError::Config(
+                "extra CA file holds no PEM certificate".into(),
+            ));
+        }
+        for c in certs {
+            b = b.add_root_certificate(c);
+        }
+    }
+    if let Some(p) = &opts.proxy {
+        let proxy = reqwest::Proxy::all(p)
+            .map_err(|e| GraphError::Config(format!("proxy '{p}' is not usable: {e}")))?;
+        b = b.proxy(proxy);
+    }
+    b.build()
+        .map_err(|e| GraphError::Config(format!("cannot build the HTTP client: {e}")))
+}
+
+impl GraphClient {
+    /// A builder.
+    pub fn builder() -> GraphClientBuilder {
+        GraphClientBuilder::default()
+    }
+
+    /// The endpoints this client talks to.
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.inner.endpoints
+    }
+
+    /// The shared HTTP client.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
+    /// The token provider, if any.
+    pub fn token_provider(&self) -> Option<&Arc<dyn TokenProvider>> {
+        self.inner.tokens.as_ref()
+    }
+
+    /// The full URL of a request.
+    pub fn url_for(&self, req: &GraphRequest) -> Url {
+        req.url(&self.inner.endpoints.graph)
+    }
+
+    /// Sends a request (with retries and pacing) and returns the successful answer; any error status
+    /// becomes [`GraphError::Service`].
+    pub async fn send(&self, req: &GraphRequest) -> Result<GraphResponse, GraphError> {
+        let url = self.url_for(req);
+        let family = EndpointFamily::of_path(req.path.as_str());
+        self.execute(
+            req.method.clone(),
+            url,
+            req.body.as_ref(),
+            family,
+            req.idempotency(),
+        )
+        .await
+    }
+
+    /// Sends a request and decodes the JSON answer.
+    pub async fn get_json<T: DeserializeOwned>(&self, req: &GraphRequest) -> Result<T, GraphError> {
+        self.send(req).await?.json()
+    }
+
+    /// GETs an absolute URL that Graph handed out (an `@odata.nextLink`). The URL must point at this
+    /// client's Graph host, so a token is never sent elsewhere.
+    pub async fn get_link(&self, link: &str) -> Result<GraphResponse, GraphError> {
+        let url = Url::parse(link).map_err(|e| {
+            GraphError::InvalidInput(format!("nextLink '{link}' is not a URL: {e}"))
+        })?;
+        let base = &self.inner.endpoints.graph;
+        if url.origin() != base.origin() || !url.path().starts_with(base.path()) {
+            return Err(GraphError::InvalidInput(format!(
+                "nextLink '{link}' points outside {base}; refusing to send the token there"
+            )));
+        }
+        let rel = url.path()[base.path().len()..].to_owned();
+        let family = EndpointFamily::of_path(rel.split_once('/').map(|(_, p)| p).unwrap_or(&rel));
+        self.execute(Method::GET, url, None, family, Idempotency::Safe)
+            .await
+    }
+
+    async fn bearer(
+        &self,
+        refresh_from: Option<&AccessToken>,
+    ) -> Result<Option<AccessToken>, GraphError> {
+        let Some(p) = &self.inner.tokens else {
+            return Ok(None);
+        };
+        let scope = self.inner.endpoints.scope.as_str();
+        if let Some(old) = refresh_from {
+            return Ok(p.refresh(&[scope], old).await?);
+        }
+        Ok(Some(p.token(&[scope]).await?))
+    }
+
+    async fn execute(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+        family: EndpointFamily,
+        kind: Idempotency,
+    ) -> Result<GraphResponse, GraphError> {
+        let policy = &self.inner.retry;
+        let pacer = self.inner.pacer.for_family(family);
+        let shown_url = strip_query(&url);
+        let body_bytes = match body {
+            Some(v) => Some(Bytes::from(
+                serde_json::to_vec(v).map_err(|e| GraphError::InvalidInput(e.to_string()))?,
+            )),
+            None => None,
+        };
+        let mut token = self.bearer(None).await?;
+        let mut refreshed = false;
+        let mut attempt: u32 = 0;
+        let mut waited = Duration::ZERO;
+        loop {
+            attempt += 1;
+            if let Some(p) = pacer {
+                let w = p.acquire().await;
+                if w > Duration::from_millis(5) {
+                    tracing::debug!(target: "provctl::pacing", "paced {family:?} request for {w:?}");
+                }
+            }
+            let client_request_id = uuid::Uuid::new_v4().to_string();
+            let mut rb = self
+                .inner
+                .http
+                .request(method.clone(), url.clone())
+                .header("client-request-id", &client_request_id)
+                .header("Accept", "application/json");
+            if let Some(t) = &token {
+                let mut v = HeaderValue::from_str(&format!("Bearer {}", t.token.expose()))
+                    .map_err(|_| {
+                        GraphError::Config(
+                            "the access token contains characters not allowed in a header".into(),
+                        )
+                    })?;
+                v.set_sensitive(true);
+                rb = rb.header(reqwest::header::AUTHORIZATION, v);
+            }
+            if let Some(b) = &body_bytes {
+                rb = rb
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(b.clone());
+            } else if method == Method::POST {
+                rb = rb.header(reqwest::header::CONTENT_LENGTH, "0");
+            }
+            tracing::debug!(
+                target: "provctl::http",
+                "→ {method} {url} (client-request-id {client_request_id}{})",
+                if token.is_some() { "; Authorization: Bearer (redacted)" } else { "" }
+            );
+            let started = Instant::now();
+            let outcome = match rb.send().await {
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let headers = resp.headers().clone();
+                    match resp.bytes().await {
+                        Ok(body) => Ok((status, headers, body)),
+                        Err(e) => Err((e, true)),
+                    }
+                }
+                Err(e) => Err((e, false)),
+            };
+            match outcome {
+                Err((e, response_started)) => {
+                    // A read error after the status line means the server got the request: only reads
+                    // may be repeated then. A connect error means nothing was sent.
+                    let retryable =
+                        kind == Idempotency::Safe || (!response_started && e.is_connect());
+                    let message = transport_message(&e);
+                    if retryable && attempt < policy.max_attempts {
+                        let wait = policy.backoff(attempt);
+                        if waited + wait <= policy.budget {
+                            tracing::info!(target: "provctl::retry", "retrying {method} {shown_url} in {wait:?} (attempt {}/{}): {message}", attempt + 1, policy.max_attempts);
+                            tokio::time::sleep(wait).await;
+                            waited += wait;
+                            continue;
+                        }
+                    }
+                    return Err(GraphError::Transport {
+                        method: method.to_string(),
+                        url: shown_url,
+                        message,
+                        attempts: attempt,
+                    });
+                }
+                Ok((status, headers, body)) => {
+                    tracing::debug!(target: "provctl::http", "← {status} {method} {shown_url} in {:?} ({} bytes; request-id {})", started.elapsed(), body.len(), header_str(&headers, "request-id").unwrap_or("-"));
+                    if (200..300).contains(&status) {
+                        return Ok(GraphResponse {
+                            status,
+                            headers,
+                            body,
+                            url: shown_url,
+                        });
+                    }
+                    if status == 401
+                        && !refreshed
+                        && let Some(old) = token.as_ref()
+                        && let Some(new) = self.bearer(Some(old)).await?
+                    {
+                        refreshed = true;
+                        token = Some(new);
+                        tracing::info!(target: "provctl::retry", "Graph answered 401; retrying {method} {shown_url} once with a refreshed token");
+                        attempt -= 1;
+                        continue;
+                    }
+                    let retry_after = header_str(&headers, "retry-after")
+                        .and_then(|v| retry::parse_retry_after(v, SystemTime::now()));
+                    let mut err =
+                        ServiceError::from_body(status, &body, method.as_str(), &shown_url);
+                    err.request_id = err
+                        .request_id
+                        .or_else(|| header_str(&headers, "request-id").map(str::to_owned));
+                    err.client_request_id = err.client_request_id.or(Some(client_request_id));
+                    err.date = err
+                        .date
+                        .or_else(|| header_str(&headers, "date").map(str::to_owned));
+                    err.attempts = attempt;
+                    err.retry_after = retry_after;
+                    if retry::status_is_retryable(status, kind, retry_after.is_some())
+                        && attempt < policy.max_attempts
+                    {
+                        let wait = retry_after.unwrap_or_else(|| policy.backoff(attempt));
+                        if waited + wait <= policy.budget {
+                            if status == 429
+                                && let Some(p) = pacer
+                            {
+                                p.hold_until(Instant::now() + wait).await;
+                            }
+                            tracing::info!(target: "provctl::retry", "retrying {method} {shown_url} in {wait:?} (attempt {}/{}): {status} {}{}", attempt + 1, policy.max_attempts, err.code, if retry_after.is_some() { " (Retry-After)" } else { "" });
+                            tokio::time::sleep(wait).await;
+                            waited += wait;
+                            continue;
+                        }
+                    }
+                    return Err(GraphError::Service(Box::new(err)));
+                }
+            }
+        }
+    }
+}
+
+fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    h.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn strip_query(url: &Url) -> String {
+    let mut u = url.clone();
+    u.set_query(None);
+    u.to_string()
+}
+
+fn transport_message(e: &reqwest::Error) -> String {
+    use std::error::Error;
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_are_encoded_with_percent_20() {
+        let base = Url::parse("https://graph.microsoft.com/").unwrap();
+        let r = GraphRequest::get(
+            ApiVersion::V1,
+            GraphPath::new().lit("auditLogs/provisioning"),
+        )
+        .query("$filter", "jobId eq 'a&b' and x eq 'c+d'")
+        .query("$top", "10");
+        assert_eq!(
+            r.url(&base).as_str(),
+            "https://graph.microsoft.com/v1.0/auditLogs/provisioning?$filter=jobId%20eq%20%27a%26b%27%20and%20x%20eq%20%27c%2Bd%27&$top=10"
+        );
+    }
+
+    #[test]
+    fn dry_run_text_shows_the_body_and_never_a_token() {
+        let base = Url::parse("https://graph.microsoft.com/").unwrap();
+        let r = GraphRequest::post(ApiVersion::V1, GraphPath::new().lit("x/restart"))
+            .body(serde_json::json!({"criteria": {"resetScope": "Escrows"}}));
+        let text = r.to_http_text(&base);
+        assert!(text.starts_with("POST https://graph.microsoft.com/v1.0/x/restart\n"));
+        assert!(text.contains("Bearer (redacted)") && text.contains("\"resetScope\": \"Escrows\""));
+    }
+}

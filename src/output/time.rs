@@ -1,0 +1,81 @@
+//! Times for people: `2026-11-23 14:05Z (2d ago)`, relative to a "now" that tests can pin with
+//! `PROVCTL_NOW` so snapshots stay stable.
+
+use chrono::{DateTime, Duration, Utc};
+
+/// The current time, or `PROVCTL_NOW` (RFC 3339) when set (tests, reproducible reports).
+pub fn now() -> DateTime<Utc> {
+    std::env::var("PROVCTL_NOW")
+        .ok()
+        .and_then(|v| DateTime::parse_from_rfc3339(&v).ok())
+        .map(|d| d.with_timezone(&Utc))
+        .unwrap_or_else(Utc::now)
+}
+
+/// `2026-11-23 14:05Z`.
+pub fn short(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%MZ").to_string()
+}
+
+/// `3d ago`, `in 5h`, `just now`.
+pub fn relative(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let d = now.signed_duration_since(t);
+    let (past, d) = if d >= Duration::zero() {
+        (true, d)
+    } else {
+        (false, -d)
+    };
+    let text = if d < Duration::minutes(1) {
+        return "just now".into();
+    } else if d < Duration::hours(1) {
+        format!("{}m", d.num_minutes())
+    } else if d < Duration::days(2) {
+        format!("{}h", d.num_hours())
+    } else {
+        format!("{}d", d.num_days())
+    };
+    if past {
+        format!("{text} ago")
+    } else {
+        format!("in {text}")
+    }
+}
+
+/// `2026-11-23 14:05Z (2d ago)`, or `never`.
+pub fn with_relative(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
+    match t {
+        Some(t) => format!("{} ({})", short(t), relative(t, now)),
+        None => "never".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_times_read_naturally() {
+        let now: DateTime<Utc> = "2026-11-25T12:00:00Z".parse().unwrap();
+        assert_eq!(
+            relative("2026-11-25T11:59:30Z".parse().unwrap(), now),
+            "just now"
+        );
+        assert_eq!(
+            relative("2026-11-25T11:15:00Z".parse().unwrap(), now),
+            "45m ago"
+        );
+        assert_eq!(
+            relative("2026-11-24T12:00:00Z".parse().unwrap(), now),
+            "24h ago"
+        );
+        assert_eq!(
+            relative("2026-11-20T12:00:00Z".parse().unwrap(), now),
+            "5d ago"
+        );
+        assert_eq!(
+            relative("2026-11-25T18:00:00Z".parse().unwrap(), now),
+            "in 6h"
+        );
+        assert_eq!(with_relative(None, now), "never");
+    }
+}
