@@ -26,8 +26,8 @@ pub struct ExplainArgs {
     pub what: Option<ExplainCommand>,
 
     /// Explain a file instead of asking Graph: a job or job list (JSON), a Graph error answer, a
-    /// provisionOnDemand answer, or provisioning logs (a Graph list, provctl's NDJSON export, or a
-    /// JSON array such as a portal download). `-` reads stdin.
+    /// provisionOnDemand answer, provisioning logs (a Graph list, provctl's NDJSON export, or a
+    /// JSON array such as a portal download), or a provisioning agent list. `-` reads stdin.
     #[arg(long, value_name = "FILE")]
     pub file: Option<PathBuf>,
 
@@ -155,6 +155,7 @@ fn document_text(doc: &DocumentExplanation, width: usize) -> String {
         diagnose::DocumentKind::GraphError => "Graph error",
         diagnose::DocumentKind::OnDemand => "provisionOnDemand answer",
         diagnose::DocumentKind::ProvisioningLogs => "provisioning log entries",
+        diagnose::DocumentKind::Agents => "provisioning agents",
     };
     let mut out = String::new();
     if doc.kind == diagnose::DocumentKind::ProvisioningLogs && doc.records > 1 {

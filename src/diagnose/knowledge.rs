@@ -406,6 +406,8 @@ pub(crate) mod cases {
     pub const ESCROWS_PRUNED: &str = "escrows-pruned";
     pub const QUARANTINE_DISABLE_NEAR: &str = "quarantine-disable-near";
     pub const UNKNOWN: &str = "unknown";
+    pub const AGENT_NOT_ACTIVE: &str = "agent-not-active";
+    pub const AGENTS_HEALTHY: &str = "agents-healthy";
     pub const GRAPH_TRANSPORT: &str = "graph-transport";
     pub const GRAPH_DECODE: &str = "graph-decode";
     pub const GRAPH_SIGN_IN: &str = "graph-sign-in";
@@ -440,6 +442,8 @@ pub(crate) mod cases {
         ESCROWS_PRUNED,
         QUARANTINE_DISABLE_NEAR,
         UNKNOWN,
+        AGENT_NOT_ACTIVE,
+        AGENTS_HEALTHY,
         GRAPH_TRANSPORT,
         GRAPH_DECODE,
         GRAPH_SIGN_IN,
