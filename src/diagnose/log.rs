@@ -98,6 +98,7 @@ pub(crate) fn diagnose_entry(entry: &ProvisioningObjectSummary) -> Finding {
                         ctx.base_evidence(),
                     );
                     f.code = None;
+                    f.title = "No result recorded".to_owned();
                     f
                 }
             },
