@@ -12,6 +12,7 @@ pub mod error;
 mod prompt;
 pub mod sim;
 mod tenant;
+pub mod explain;
 
 use std::path::PathBuf;
 
@@ -151,6 +152,8 @@ pub enum Command {
     Man,
     /// The built-in Graph emulator: `provctl sim serve` runs it for curl, scripts and demos.
     Sim(sim::SimArgs),
+    /// Explain a job, a provisioning log entry, an object or a file: the cause and the next step.
+    Explain(explain::ExplainArgs),
 }
 
 /// Sets up `--verbose` logging on stderr: `-v` shows requests, retries and pacing waits; `-vv` adds
@@ -191,5 +194,6 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             }
             _ => CliError::usage(e.to_string()),
         }),
+        Command::Explain(a) => explain::run(&ctx, a).await,
     }
 }
