@@ -9,10 +9,10 @@ pub mod context;
 mod docs;
 pub mod doctor;
 pub mod error;
+pub mod explain;
 mod prompt;
 pub mod sim;
 mod tenant;
-pub mod explain;
 
 use std::path::PathBuf;
 
