@@ -5,6 +5,8 @@
 pub mod context;
 mod docs;
 pub mod error;
+pub mod jobs;
+pub mod quarantine;
 
 use std::path::PathBuf;
 
@@ -124,6 +126,12 @@ pub enum Command {
     Completions(docs::CompletionsArgs),
     /// Print the man page (roff) to stdout.
     Man,
+    /// Synchronization jobs: list, show, restart, start, pause, check.
+    #[command(subcommand)]
+    Jobs(jobs::JobsCommand),
+    /// Quarantined jobs: list, show (with the fix), clear.
+    #[command(subcommand)]
+    Quarantine(quarantine::QuarantineCommand),
 }
 
 /// Sets up `--verbose` logging on stderr: `-v` shows requests, retries and pacing waits; `-vv` adds
@@ -147,9 +155,11 @@ pub fn init_tracing(verbose: u8) {
 /// Runs a parsed command line. An `Err` carries the exit code; one with an empty message (a check
 /// that found an unhealthy job, after printing its result) prints nothing more.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
-    let _ctx = Context::new(cli.global)?;
+    let ctx = Context::new(cli.global)?;
     match cli.command {
         Command::Completions(a) => docs::completions(&a),
         Command::Man => docs::man(),
+        Command::Jobs(c) => jobs::run(&ctx, c).await,
+        Command::Quarantine(c) => quarantine::run(&ctx, c).await,
     }
 }

@@ -13,6 +13,7 @@ pub mod pacing;
 pub mod paging;
 pub mod path;
 pub mod retry;
+pub mod sync;
 
 pub use client::{
     ApiVersion, GraphClient, GraphClientBuilder, GraphRequest, GraphResponse, HttpOptions, Method,
