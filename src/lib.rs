@@ -38,6 +38,7 @@
 
 pub mod cli;
 pub mod diagnose;
+pub mod doctor;
 pub mod graph;
 pub mod output;
 pub mod secret;

@@ -2,11 +2,15 @@
 //! in its own module (`jobs`, `quarantine`, `logs`, `explain`, ...); a handler resolves its
 //! arguments, calls the library, and renders through [`crate::output`].
 
+mod agents;
 pub mod context;
 mod docs;
+pub mod doctor;
 pub mod error;
 pub mod jobs;
+mod prompt;
 pub mod quarantine;
+mod tenant;
 
 use std::path::PathBuf;
 
@@ -122,8 +126,14 @@ pub struct GlobalArgs {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Cloud sync provisioning agents: list them, check every domain has an active one.
+    Agents(agents::AgentsArgs),
+    /// Tenant-level settings that affect provisioning: accidental deletion prevention.
+    Tenant(tenant::TenantArgs),
     /// Print shell completions (bash, zsh, fish, powershell, elvish).
     Completions(docs::CompletionsArgs),
+    /// Check this host: the cloud sync agent's network prerequisites (and, later, more checks).
+    Doctor(doctor::DoctorArgs),
     /// Print the man page (roff) to stdout.
     Man,
     /// Synchronization jobs: list, show, restart, start, pause, check.
@@ -157,6 +167,9 @@ pub fn init_tracing(verbose: u8) {
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let ctx = Context::new(cli.global)?;
     match cli.command {
+        Command::Agents(a) => agents::run(&ctx, a).await,
+        Command::Tenant(a) => tenant::run(&ctx, a).await,
+        Command::Doctor(a) => doctor::run(&ctx, a).await,
         Command::Completions(a) => docs::completions(&a),
         Command::Man => docs::man(),
         Command::Jobs(c) => jobs::run(&ctx, c).await,

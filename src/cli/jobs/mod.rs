@@ -206,18 +206,6 @@ pub(crate) fn confirm_hint() -> &'static str {
     "run it from a terminal to be asked, or add --yes to confirm in a script"
 }
 
-/// Asks a yes/no question on the terminal; `false` unless the answer starts with `y`.
-pub(crate) fn confirm(question: &str) -> bool {
-    use std::io::Write;
-    eprint!("{question} [y/N] ");
-    let _ = std::io::stderr().flush();
-    let mut line = String::new();
-    if std::io::stdin().read_line(&mut line).is_err() {
-        return false;
-    }
-    matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes")
-}
-
 /// Prints the exact request for `--dry-run` on stdout.
 pub(crate) fn print_dry_run(
     ctx: &Context,

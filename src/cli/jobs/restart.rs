@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 use clap::Args;
 
 use super::wait::{WaitArgs, wait};
-use super::{JobArg, confirm, confirm_hint, print_dry_run, resolve};
+use super::{JobArg, confirm_hint, print_dry_run, resolve};
 use crate::cli::{CliError, Context, ErrorKind};
 use crate::graph::model::ResetScope;
 use crate::graph::sync::{self, RunMarker};
@@ -147,12 +147,13 @@ pub async fn run(ctx: &Context, args: RestartArgs) -> Result<(), CliError> {
         } else {
             "The next run re-evaluates every object (a full initial cycle) and forgets the retry queue."
         };
-        if !confirm(&format!(
-            "Restart {name} with resetScope \"{}\"? {what}",
-            scope.to_wire()
-        )) {
-            return Err(CliError::general("not confirmed; nothing was sent"));
-        }
+        crate::cli::prompt::confirm(
+            &format!(
+                "Restart {name} with resetScope \"{}\". {what}",
+                scope.to_wire()
+            ),
+            false,
+        )?;
     }
     let before = RunMarker::of(&entry.job);
     graph.send(&req).await?;
