@@ -30,7 +30,8 @@
 //! {
 //!   "tenantId": "guid", "domains": ["contoso.onmicrosoft.com"],
 //!   "apps": [{"clientId": "guid", "clientSecret": "s3cret", "displayName": "provctl demo",
-//!             "roles": ["Synchronization.ReadWrite.All", "..."], "publicClient": true}],
+//!             "roles": ["Synchronization.ReadWrite.All", "..."], "publicClient": true,
+//!             "certificates": ["-----BEGIN CERTIFICATE-----\n..."]}],   // for client assertions (x5t/x5t#S256 + RS256/PS256)
 //!   "users": [{"id": "guid", "userPrincipalName": "admin@contoso.com", "displayName": "Admin",
 //!              "scopes": ["Synchronization.ReadWrite.All", "..."]}],
 //!   "managedIdentity": {"clientId": "guid", "principalId": "guid", "roles": ["..."], "identityHeader": "secret"},
@@ -241,6 +242,10 @@ impl SimHandle {
     /// The job document as `GET .../jobs/{job_id}` would return it now.
     pub fn job(&self, sp_id: &str, job_id: &str) -> Option<serde_json::Value> {
         self.inner.state.job_doc(sp_id, job_id)
+    }
+    /// Ids of the service principals that carry synchronization jobs, in tenant order.
+    pub fn service_principals_with_jobs(&self) -> Vec<String> {
+        self.inner.state.service_principals_with_jobs()
     }
     /// Replace the injected faults.
     pub fn set_faults(&self, faults: FaultSpec) {

@@ -442,10 +442,10 @@ impl Parser<'_> {
                 )));
             }
         };
-        let compatible = match (&lit, field.time) {
-            (Lit::Time(_), true) | (Lit::Str(_), false) | (Lit::Null, _) => true,
-            _ => false,
-        };
+        let compatible = matches!(
+            (&lit, field.time),
+            (Lit::Time(_), true) | (Lit::Str(_), false) | (Lit::Null, _)
+        );
         if !compatible {
             let found = match &lit {
                 Lit::Str(_) => "Edm.String",

@@ -142,10 +142,21 @@ impl AppState {
     pub fn job_doc(&self, sp_id: &str, job_id: &str) -> Option<Value> {
         let now = chrono::Utc::now();
         let mut t = lock(&self.tenant);
-        let sp = t.sp_mut(sp_id)?;
-        let job = sp.jobs.iter_mut().find(|j| doc_id(&j.doc) == job_id)?;
-        super::jobs::advance(job, now, self.cycle);
-        Some(job.doc.clone())
+        let index = t
+            .sp(sp_id)?
+            .jobs
+            .iter()
+            .position(|j| doc_id(&j.doc) == job_id)?;
+        super::jobs::advance_job(&mut t, sp_id, index, now, self.cycle);
+        t.sp(sp_id)?.jobs.get(index).map(|j| j.doc.clone())
+    }
+    pub fn service_principals_with_jobs(&self) -> Vec<String> {
+        lock(&self.tenant)
+            .service_principals
+            .iter()
+            .filter(|s| !s.jobs.is_empty())
+            .map(|s| doc_id(&s.doc).to_string())
+            .collect()
     }
     pub fn set_faults(&self, faults: FaultSpec) {
         *lock(&self.faults) = FaultState::new(faults);
@@ -988,8 +999,8 @@ fn graph_routes(st: &St, ver: ApiVersion) -> Router<St> {
                 get(publishing_get),
             );
     }
-    r.route_layer(middleware::from_fn_with_state(st.clone(), require_token))
-        .route("/$batch", post(super::batch::batch))
+    r.route("/$batch", post(super::batch::batch))
+        .route_layer(middleware::from_fn_with_state(st.clone(), require_token))
         .fallback(unknown_segment)
         .layer(Extension(ver))
 }
