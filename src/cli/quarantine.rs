@@ -143,7 +143,7 @@ pub fn table(jobs: &[&JobEntry], now: DateTime<Utc>) -> Table {
         "JOB",
         "REASON",
         "SINCE",
-        "RE-EVALUATIONS",
+        "RE-EVALS",
         "NEXT ATTEMPT",
         "ERROR CODE",
         "DAYS LEFT",
@@ -176,13 +176,7 @@ pub fn table(jobs: &[&JobEntry], now: DateTime<Utc>) -> Table {
                     .unwrap_or_else(|| "-".into()),
                 Cell::Plain,
             ),
-            (
-                q.error
-                    .as_ref()
-                    .and_then(|e| e.code.clone())
-                    .unwrap_or_else(|| "-".into()),
-                Cell::Plain,
-            ),
+            (error_code(&q), Cell::Plain),
             match left {
                 Some(d) if d <= 7 => (d.max(0).to_string(), Cell::Bad),
                 Some(d) => (d.to_string(), Cell::Warn),
@@ -192,6 +186,16 @@ pub fn table(jobs: &[&JobEntry], now: DateTime<Utc>) -> Table {
         ]);
     }
     t
+}
+
+/// The quarantine's error code, or `-` when there is none or it only repeats the reason.
+fn error_code(q: &crate::graph::model::SynchronizationQuarantine) -> String {
+    let code = q.error.as_ref().and_then(|e| e.code.as_deref());
+    let reason = q.reason.as_ref().map(|r| r.as_str());
+    match code {
+        Some(c) if Some(c) != reason && !c.is_empty() => c.to_owned(),
+        _ => "-".into(),
+    }
 }
 
 /// The likely cause, from `crate::diagnose`, without the reason/code label the table already shows.
