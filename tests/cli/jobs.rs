@@ -505,3 +505,19 @@ fn jobs_check_prints_one_line_per_unhealthy_job_and_exits_7() {
     assert_eq!(c, 7);
     assert!(out.contains("\"health\": \"paused\""), "{out}");
 }
+
+#[test]
+fn snapshot_jobs_list_table() {
+    let env = Env::fixed();
+    let (c, out, err) = env.run(&["jobs", "list"]);
+    assert_eq!(c, 0, "{err}");
+    insta::assert_snapshot!("jobs_list", out);
+}
+
+#[test]
+fn snapshot_jobs_show_page() {
+    let env = Env::fixed();
+    let (c, out, err) = env.run(&["jobs", "show", "corp.contoso.com/AD2AADProvisioning"]);
+    assert_eq!(c, 0, "{err}");
+    insta::assert_snapshot!("jobs_show_corp", out);
+}

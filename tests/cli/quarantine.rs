@@ -139,3 +139,19 @@ fn sim_flag_runs_quarantine_list_on_a_fresh_machine() {
         "{stdout}"
     );
 }
+
+#[test]
+fn snapshot_quarantine_list_table() {
+    let env = Env::fixed();
+    let (c, out, err) = env.run(&["quarantine", "list"]);
+    assert_eq!(c, 0, "{err}");
+    insta::assert_snapshot!("quarantine_list", out);
+}
+
+#[test]
+fn snapshot_quarantine_show_page() {
+    let env = Env::fixed();
+    let (c, out, err) = env.run(&["quarantine", "show", "salesforce"]);
+    assert_eq!(c, 0, "{err}");
+    insta::assert_snapshot!("quarantine_show_salesforce", out);
+}
