@@ -155,3 +155,70 @@ fn snapshot_quarantine_show_page() {
     assert_eq!(c, 0, "{err}");
     insta::assert_snapshot!("quarantine_show_salesforce", out);
 }
+
+/// Builds (if needed) and finds `examples/restart_quarantined`.
+fn example_binary() -> std::path::PathBuf {
+    let status = std::process::Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--example", "restart_quarantined"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .unwrap_or_else(|e| panic!("cargo build --example: {e}"));
+    assert!(status.success());
+    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("{e}"));
+    // target/debug/deps/cli-<hash> → target/debug/examples/restart_quarantined
+    let debug = exe
+        .parent()
+        .and_then(|p| p.parent())
+        .unwrap_or_else(|| panic!("no target dir above {}", exe.display()));
+    debug.join("examples").join("restart_quarantined")
+}
+
+#[test]
+fn restart_quarantined_example_restarts_waits_and_reports() {
+    let env = Env::demo();
+    let ca = tempfile::NamedTempFile::new().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(ca.path(), env.sim.ca_pem()).unwrap_or_else(|e| panic!("{e}"));
+    let token = env.sim.issue_token(provctl::sim::TokenSpec::app(
+        CLIENT_ID,
+        crate::common::ROLES,
+    ));
+    let out = std::process::Command::new(example_binary())
+        .args([
+            "--reason",
+            "EncounteredEscrowProportionThreshold",
+            "--reset",
+            "Escrows, QuarantineState",
+            "--timeout",
+            "20s",
+            "--poll",
+            "30ms",
+            "--graph-url",
+            env.sim.base_url().as_str(),
+        ])
+        .arg("--ca-file")
+        .arg(ca.path())
+        .env("PROVCTL_ACCESS_TOKEN", token)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("1 job(s) quarantined for EncounteredEscrowProportionThreshold"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("corp.contoso.com/AD2AADProvisioning.") && stdout.contains(": healthy"),
+        "{stdout}"
+    );
+    let restart = env.posts();
+    assert_eq!(restart.len(), 1);
+    assert_eq!(
+        restart[0].body,
+        r#"{"criteria":{"resetScope":"Escrows, QuarantineState"}}"#
+    );
+}
