@@ -136,6 +136,14 @@ fn jobs_show_accepts_sp_slash_job_template_with_sp_and_id_suffix() {
         assert!(out.contains("Last successful run"), "{out}");
         assert!(out.contains("QuarantineTooManyDeletesThreshold"), "{out}");
     }
+    let (c, out, _) = env.run(&["jobs", "show", "PHS", "--sp", "corp.contoso.com"]);
+    assert_eq!(c, 5, "PHS is not a prefix of the template: {out}");
+    let (c, out, err) = env.run(&["jobs", "show", "AD2AADPass", "--sp", "corp.contoso.com"]);
+    assert_eq!(c, 0, "{err}");
+    assert!(
+        out.contains("Objects by type") && out.contains("Last run"),
+        "{out}"
+    );
     let doc = env.json(&["jobs", "show", "salesforce", "-o", "json"]);
     assert_eq!(doc["id"], JOB_SALESFORCE);
     assert_eq!(doc["servicePrincipal"]["id"], SP_SALESFORCE);
@@ -295,6 +303,26 @@ fn none_and_connector_data_store_are_refused_without_force() {
     let (c, _, err) = env.run(&["jobs", "restart", &target, "--reset", "none", "--force"]);
     assert_eq!(c, 0, "{err}");
     assert_eq!(restart_body(&env), r#"{"criteria":{"resetScope":"None"}}"#);
+    // None starts the paused job, as Microsoft describes (and why start is the better call).
+    assert_eq!(code_of(&env.job(SP_BOX, JOB_BOX)), "Active");
+    env.clear();
+    let (c, _, err) = env.run(&[
+        "jobs",
+        "restart",
+        &sp_job(SP_SERVICENOW, JOB_SERVICENOW),
+        "--reset",
+        "connector-data-store",
+        "--force",
+    ]);
+    assert_eq!(c, 0, "{err}");
+    assert_eq!(
+        restart_body(&env),
+        r#"{"criteria":{"resetScope":"ConnectorDataStore"}}"#
+    );
+    // Clearing the connector cache makes the next run a full cycle.
+    eventually(&env, SP_SERVICENOW, JOB_SERVICENOW, "the full cycle", |j| {
+        j["status"]["lastExecution"]["countImported"] == 1200
+    });
 }
 
 #[test]

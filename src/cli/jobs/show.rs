@@ -257,3 +257,28 @@ fn execution(p: &mut Page, x: &SynchronizationTaskExecution, now: DateTime<Utc>)
         p.kv("Activity id", a);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dotnet_max_interval_reads_as_no_schedule_and_missing_runs_as_never() {
+        let raw = serde_json::json!({
+            "id": "BoxOutDelta.x", "templateId": "BoxOutDelta",
+            "schedule": {"expiration": null, "interval": "P10675199DT2H48M5.4775807S", "state": "Disabled"},
+            "status": {"code": "Paused", "lastExecution": null, "quarantine": null,
+                       "steadyStateFirstAchievedTime": "0001-01-01T00:00:00Z"}
+        });
+        let e = JobEntry {
+            service_principal: Default::default(),
+            job: serde_json::from_value(raw.clone()).unwrap_or_default(),
+            raw,
+        };
+        let now = "2026-11-25T12:00:00Z".parse().unwrap_or_default();
+        let page = render(&e, now);
+        assert!(page.contains("no schedule (schedule Disabled)"), "{page}");
+        assert!(page.contains("Last run\n  never"), "{page}");
+        assert!(page.contains("first never"), "{page}");
+    }
+}
