@@ -10,7 +10,9 @@ mod docs;
 pub mod doctor;
 pub mod error;
 pub mod explain;
+pub mod jobs;
 mod prompt;
+pub mod quarantine;
 pub mod sim;
 mod tenant;
 
@@ -154,6 +156,12 @@ pub enum Command {
     Sim(sim::SimArgs),
     /// Explain a job, a provisioning log entry, an object or a file: the cause and the next step.
     Explain(explain::ExplainArgs),
+    /// Synchronization jobs: list, show, restart, start, pause, check.
+    #[command(subcommand)]
+    Jobs(jobs::JobsCommand),
+    /// Quarantined jobs: list, show (with the fix), clear.
+    #[command(subcommand)]
+    Quarantine(quarantine::QuarantineCommand),
 }
 
 /// Sets up `--verbose` logging on stderr: `-v` shows requests, retries and pacing waits; `-vv` adds
@@ -195,5 +203,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             _ => CliError::usage(e.to_string()),
         }),
         Command::Explain(a) => explain::run(&ctx, a).await,
+        Command::Jobs(c) => jobs::run(&ctx, c).await,
+        Command::Quarantine(c) => quarantine::run(&ctx, c).await,
     }
 }

@@ -15,6 +15,7 @@ pub mod pacing;
 pub mod paging;
 pub mod path;
 pub mod retry;
+pub mod sync;
 
 pub use client::{
     ApiVersion, GraphClient, GraphClientBuilder, GraphRequest, GraphResponse, HttpOptions, Method,

@@ -150,20 +150,31 @@ pub(crate) struct Tenant {
     pub agent_groups: Vec<Value>,
     pub published_resources: Vec<Value>,
     pub on_prem_sync: Option<Value>,
+    /// Service principal index by id, built on first lookup (the list never changes after load).
+    pub sp_index: std::sync::OnceLock<std::collections::HashMap<String, usize>>,
 }
 
 impl Tenant {
+    fn sp_pos(&self, id: &str) -> Option<usize> {
+        self.sp_index
+            .get_or_init(|| {
+                self.service_principals
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (doc_id(&s.doc).to_owned(), i))
+                    .collect()
+            })
+            .get(id)
+            .copied()
+    }
     /// Find a service principal by id.
     pub fn sp(&self, id: &str) -> Option<&ServicePrincipal> {
-        self.service_principals
-            .iter()
-            .find(|s| doc_id(&s.doc) == id)
+        self.sp_pos(id).and_then(|i| self.service_principals.get(i))
     }
     /// Find a service principal by id, mutably.
     pub fn sp_mut(&mut self, id: &str) -> Option<&mut ServicePrincipal> {
-        self.service_principals
-            .iter_mut()
-            .find(|s| doc_id(&s.doc) == id)
+        self.sp_pos(id)
+            .and_then(move |i| self.service_principals.get_mut(i))
     }
     /// Whether `name` designates this tenant (its id or one of its domains).
     pub fn is_known_tenant(&self, name: &str) -> bool {
@@ -346,6 +357,7 @@ pub(crate) fn from_json(mut root: Value, now: DateTime<Utc>) -> Result<Tenant, S
         agent_groups,
         published_resources,
         on_prem_sync,
+        sp_index: std::sync::OnceLock::new(),
     })
 }
 
@@ -473,6 +485,7 @@ pub(crate) fn generated(spec: &GenerateSpec, now: DateTime<Utc>) -> Result<Tenan
     }
     let mut t = from_json(base, now)?;
     t.service_principals = super::generate::service_principals(spec, &t.tenant_id, now);
+    t.sp_index = std::sync::OnceLock::new();
     t.generated_logs = Some(GenLogs::new(spec, &t.tenant_id, now.timestamp_millis()));
     Ok(t)
 }

@@ -1,0 +1,357 @@
+//! `provctl quarantine list|show|clear`: the quarantined jobs of a tenant, why each is quarantined
+//! (the explanation comes from `crate::diagnose`), how many days are left before the service
+//! disables it, and clearing it the way Microsoft documents.
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+
+use super::jobs::wait::{WaitArgs, wait};
+use super::jobs::{self, JobArg};
+use super::{CliError, Context};
+use crate::diagnose;
+use crate::graph::model::QuarantineReason;
+use crate::graph::sync::{self, DiscoverOptions, JobEntry, RunMarker};
+use crate::output::time::{now, relative, with_relative};
+use crate::output::{Cell, Table};
+
+/// `provctl quarantine`.
+#[derive(Debug, Subcommand)]
+pub enum QuarantineCommand {
+    /// Only the quarantined jobs: reason, since when, re-evaluations, next attempt, error code, the
+    /// likely cause, and the days left before the service disables the job (~28 days after the
+    /// quarantine series began).
+    List(QuarantineListArgs),
+    /// The full story of one quarantined job, and the fix.
+    Show(QuarantineShowArgs),
+    /// Clear a job's quarantine: POST .../start.
+    ///
+    /// Microsoft's start documentation says: "If the job is in quarantine, the quarantine status is
+    /// cleared", and the restart documentation says to use start (not resetScope None) to start a
+    /// quarantined job. Start keeps the watermark and the escrows, so the next run continues from
+    /// where the job stopped and retries the failed objects; if the cause is not fixed the job is
+    /// quarantined again. To also forget the retry queue or re-evaluate every object, use
+    /// `provctl jobs restart --reset quarantine,escrows[,watermark]` instead. A TooManyDeletes
+    /// quarantine is refused: start lifts it but the held-back deletes still block the next run;
+    /// after checking the deletes, use `provctl jobs restart --reset force-deletes`.
+    Clear(QuarantineClearArgs),
+}
+
+/// Arguments of `provctl quarantine list`.
+#[derive(Debug, Clone, Args)]
+pub struct QuarantineListArgs {
+    /// Only the jobs of this application (object id, appId or display name).
+    #[arg(long, value_name = "SP")]
+    pub sp: Option<String>,
+
+    /// Only jobs quarantined for this reason (TooManyDeletes, EncounteredQuarantineException, ...).
+    #[arg(long, value_name = "REASON")]
+    pub reason: Option<String>,
+
+    /// Only cloud sync configurations.
+    #[arg(long)]
+    pub cloud_sync: bool,
+}
+
+/// Arguments of `provctl quarantine show`.
+#[derive(Debug, Clone, Args)]
+pub struct QuarantineShowArgs {
+    /// The job to act on.
+    #[command(flatten)]
+    pub job: JobArg,
+}
+
+/// Arguments of `provctl quarantine clear`.
+#[derive(Debug, Clone, Args)]
+pub struct QuarantineClearArgs {
+    /// The job to act on.
+    #[command(flatten)]
+    pub job: JobArg,
+
+    /// Clear a TooManyDeletes quarantine with start anyway.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Print the exact HTTP request and send nothing that changes the job.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Whether and how long to wait for the next run.
+
+    #[command(flatten)]
+    pub wait: WaitArgs,
+}
+
+/// Runs `provctl quarantine ...`.
+pub async fn run(ctx: &Context, cmd: QuarantineCommand) -> Result<(), CliError> {
+    match cmd {
+        QuarantineCommand::List(a) => list(ctx, a).await,
+        QuarantineCommand::Show(a) => show(ctx, a).await,
+        QuarantineCommand::Clear(a) => clear(ctx, a).await,
+    }
+}
+
+async fn list(ctx: &Context, args: QuarantineListArgs) -> Result<(), CliError> {
+    let reason = args.reason.as_deref().map(QuarantineReason::parse);
+    if let Some(r) = &reason
+        && !r.is_known()
+    {
+        return Err(CliError::usage(format!(
+            "--reason '{}' is not a quarantine reason; accepted: EncounteredBaseEscrowThreshold, EncounteredTotalEscrowThreshold, EncounteredEscrowProportionThreshold, EncounteredQuarantineException, Unknown, QuarantinedOnDemand, TooManyDeletes, IngestionInterrupted",
+            r.as_str()
+        )));
+    }
+    let inv = jobs::discover(
+        ctx,
+        DiscoverOptions {
+            service_principal: args.sp.clone(),
+            cloud_sync_only: args.cloud_sync,
+            ..DiscoverOptions::default()
+        },
+    )
+    .await?;
+    jobs::report_failures(&inv);
+    let quarantined: Vec<&JobEntry> = inv
+        .jobs
+        .iter()
+        .filter(|e| e.job.is_quarantined())
+        .filter(|e| {
+            reason
+                .as_ref()
+                .is_none_or(|want| e.job.quarantine().and_then(|q| q.reason.as_ref()) == Some(want))
+        })
+        .collect();
+    let doc = Value::Array(quarantined.iter().map(|e| e.to_json()).collect());
+    let t = now();
+    if quarantined.is_empty()
+        && ctx.out.format == crate::output::OutputFormat::Table
+        && !ctx.out.has_query()
+    {
+        ctx.out.emit_text(&doc, |_| {
+            format!(
+                "No quarantined jobs ({} job(s) in {} application(s) looked at).",
+                inv.jobs.len(),
+                inv.service_principals
+            )
+        })?;
+    } else {
+        ctx.out.emit(&doc, || table(&quarantined, t))?;
+    }
+    jobs::partial_result(&inv)
+}
+
+/// The `quarantine list` table.
+pub fn table(jobs: &[&JobEntry], now: DateTime<Utc>) -> Table {
+    let mut t = Table::new([
+        "APPLICATION",
+        "JOB",
+        "REASON",
+        "SINCE",
+        "RE-EVALS",
+        "NEXT ATTEMPT",
+        "ERROR CODE",
+        "DAYS LEFT",
+        "CAUSE",
+    ]);
+    for e in jobs {
+        let q = e.job.quarantine().cloned().unwrap_or_default();
+        let began = q.series_began.or(q.current_began);
+        let left = began.map(|b| diagnose::days_left(b, now));
+        t.styled_row(vec![
+            (e.service_principal.name().to_owned(), Cell::Plain),
+            (jobs::short_id(&e.job.id), Cell::Dim),
+            (
+                q.reason
+                    .as_ref()
+                    .map(|r| r.as_str().to_owned())
+                    .unwrap_or_else(|| "-".into()),
+                Cell::Bad,
+            ),
+            (
+                began
+                    .map(|b| relative(b, now))
+                    .unwrap_or_else(|| "-".into()),
+                Cell::Plain,
+            ),
+            (q.series_count.to_string(), Cell::Plain),
+            (
+                q.next_attempt
+                    .map(|n| relative(n, now))
+                    .unwrap_or_else(|| "-".into()),
+                Cell::Plain,
+            ),
+            (error_code(&q), Cell::Plain),
+            match left {
+                Some(d) if d <= 7 => (d.max(0).to_string(), Cell::Bad),
+                Some(d) => (d.to_string(), Cell::Warn),
+                None => ("-".into(), Cell::Dim),
+            },
+            (cause(&e.job), Cell::Plain),
+        ]);
+    }
+    t
+}
+
+/// The quarantine's error code, or `-` when there is none or it only repeats the reason.
+fn error_code(q: &crate::graph::model::SynchronizationQuarantine) -> String {
+    let code = q.error.as_ref().and_then(|e| e.code.as_deref());
+    let reason = q.reason.as_ref().map(|r| r.as_str());
+    match code {
+        Some(c) if Some(c) != reason && !c.is_empty() => c.to_owned(),
+        _ => "-".into(),
+    }
+}
+
+/// The likely cause, from `crate::diagnose`, without the reason/code label the table already shows.
+fn cause(job: &crate::graph::model::SynchronizationJob) -> String {
+    let line = diagnose::quarantine_one_liner(job).unwrap_or_default();
+    match line.split_once(": ") {
+        Some((_, cause)) => cause.to_owned(),
+        None => line,
+    }
+}
+
+async fn show(ctx: &Context, args: QuarantineShowArgs) -> Result<(), CliError> {
+    let mut entry = jobs::resolve(ctx, &args.job).await?;
+    let graph = ctx.graph().await?;
+    let (job, raw) = sync::get_job(graph, &entry.key()).await?;
+    entry.job = job;
+    entry.raw = raw;
+    let t = now();
+    let explanation = diagnose::explain_job(&entry.job, &diagnose_ref(&entry), t);
+    let doc = json!({"job": entry.to_json(), "explanation": explanation});
+    let width = ctx.out.width.map(usize::from).unwrap_or(100);
+    ctx.out
+        .emit_text(&doc, |_| render_show(&entry, &explanation, t, width))?;
+    Ok(())
+}
+
+fn diagnose_ref(e: &JobEntry) -> diagnose::JobRef {
+    diagnose::JobRef {
+        service_principal_id: e.service_principal.id.clone(),
+        service_principal_name: e.service_principal.display_name.clone(),
+        job_id: e.job.id.clone(),
+    }
+}
+
+/// The `quarantine show` page: the quarantine facts, then the explanation from `crate::diagnose`.
+pub fn render_show(
+    e: &JobEntry,
+    explanation: &diagnose::Explanation,
+    now: DateTime<Utc>,
+    width: usize,
+) -> String {
+    let j = &e.job;
+    let mut p = jobs::Page::new(&format!("{} / {}", e.service_principal.name(), j.id));
+    if let Some(q) = j.quarantine().filter(|_| j.is_quarantined()) {
+        p.kv(
+            "Quarantined",
+            q.reason
+                .as_ref()
+                .map(|r| r.as_str())
+                .unwrap_or("unknown reason"),
+        );
+        p.kv("Series began", with_relative(q.series_began, now));
+        p.kv("Last imposed", with_relative(q.current_began, now));
+        p.kv("Re-evaluations", q.series_count.to_string());
+        p.kv("Next attempt", with_relative(q.next_attempt, now));
+        if let Some(b) = q.series_began.or(q.current_began) {
+            let left = diagnose::days_left(b, now);
+            let at = b + chrono::Duration::days(diagnose::QUARANTINE_DISABLE_DAYS);
+            p.kv(
+                "Disabled around",
+                format!(
+                    "{} ({} days left)",
+                    crate::output::time::short(at),
+                    left.max(0)
+                ),
+            );
+        }
+        if let Some(err) = &q.error {
+            p.kv(
+                "Error",
+                format!(
+                    "{}{}\n{}",
+                    err.code.as_deref().unwrap_or("-"),
+                    if err.tenant_actionable {
+                        " (you can fix this)"
+                    } else {
+                        ""
+                    },
+                    err.message.as_deref().unwrap_or("")
+                ),
+            );
+        }
+    } else {
+        p.kv(
+            "Quarantined",
+            format!(
+                "no (status {})",
+                j.status_code().map(|c| c.as_str()).unwrap_or("unknown")
+            ),
+        );
+    }
+    let mut out = p.finish();
+    out.push('\n');
+    out.push_str(&diagnose::render_text(explanation, width));
+    out
+}
+
+async fn clear(ctx: &Context, args: QuarantineClearArgs) -> Result<(), CliError> {
+    let entry = jobs::resolve(ctx, &args.job).await?;
+    let key = entry.key();
+    let name = format!("{}/{}", entry.service_principal.name(), entry.job.id);
+    if !entry.job.is_quarantined() {
+        return Err(CliError::general(format!(
+            "{name} is not quarantined (status {}); nothing to clear",
+            entry
+                .job
+                .status_code()
+                .map(|c| c.as_str())
+                .unwrap_or("unknown")
+        ))
+        .hint("`provctl quarantine list` shows the quarantined jobs"));
+    }
+    let reason = entry.job.quarantine().and_then(|q| q.reason.clone());
+    if reason == Some(QuarantineReason::TooManyDeletes) && !args.force {
+        return Err(CliError::usage(format!(
+            "{name} is quarantined for TooManyDeletes: start would lift the quarantine, but the deletes held back by the accidental-deletion threshold would quarantine it again"
+        ))
+        .hint(format!(
+            "check the pending deletes first; if they are intended, run `provctl jobs restart {key} --reset force-deletes`"
+        ))
+        .hint("add --force to send start anyway"));
+    }
+    let graph = ctx.graph().await?;
+    let req = sync::start_request(&key);
+    if args.dry_run {
+        return jobs::print_dry_run(ctx, graph, &req);
+    }
+    let before = RunMarker::of(&entry.job);
+    graph.send(&req).await?;
+    let mut doc = json!({
+        "action": "start",
+        "servicePrincipal": {"id": entry.service_principal.id, "displayName": entry.service_principal.display_name},
+        "jobId": entry.job.id,
+        "previousQuarantineReason": reason.as_ref().map(|r| r.as_str().to_owned()),
+    });
+    if args.wait.wait {
+        eprintln!("Cleared the quarantine of {name} (POST start).");
+        let job = match wait(ctx, &key, &name, &before, &args.wait).await {
+            Ok(job) => job,
+            Err(e) => return jobs::finish_with(ctx, &doc, e),
+        };
+        doc["job"] = serde_json::to_value(&job).unwrap_or_default();
+        doc["healthy"] = Value::Bool(true);
+        ctx.out.emit_text(&doc, |_| {
+            format!("{name}: quarantine cleared; the next run finished healthy.")
+        })?;
+        return Ok(());
+    }
+    ctx.out.emit_text(&doc, |_| {
+        format!(
+            "Cleared the quarantine of {name} (POST start). The next run begins shortly; if the cause is not fixed, the job is quarantined again.\nFollow it with `provctl jobs show {key}` or add --wait."
+        )
+    })?;
+    Ok(())
+}

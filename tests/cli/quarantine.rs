@@ -1,0 +1,236 @@
+//! `provctl quarantine ...` end to end: the list (with the diagnose one-liner and days left), the
+//! full story with the fix, clearing with start (and `--wait`), the TooManyDeletes guard, `--sim`.
+
+use provctl::sim::demo::*;
+
+use crate::common::{Env, sp_job};
+
+#[test]
+fn quarantine_list_shows_only_quarantined_jobs_with_reason_days_left_and_cause() {
+    let env = Env::demo();
+    let (c, out, err) = env.run(&["quarantine", "list"]);
+    assert_eq!(c, 0, "{err}");
+    // Rows start in the first column; wrapped cells continue on indented lines.
+    let rows = out.lines().filter(|l| !l.starts_with("  ")).count();
+    assert_eq!(rows, 1 + 3, "{out}");
+    assert!(out.contains("DAYS LEFT") && out.contains("CAUSE"), "{out}");
+    // CSV carries the same cells without wrapping.
+    let (c, csv, _) = env.run(&["quarantine", "list", "-o", "csv"]);
+    assert_eq!(c, 0);
+    assert!(csv.contains("SalesforceInvalidCredentials"), "{csv}");
+    assert!(
+        csv.contains("The app rejected the admin credentials"),
+        "{csv}"
+    );
+    assert!(
+        csv.starts_with(
+            "APPLICATION,JOB,REASON,SINCE,RE-EVALS,NEXT ATTEMPT,ERROR CODE,DAYS LEFT,CAUSE\n"
+        ),
+        "{csv}"
+    );
+    assert!(!out.contains("ServiceNow") && !out.contains("Box"), "{out}");
+    let doc = env.json(&[
+        "quarantine",
+        "list",
+        "--reason",
+        "toomanydeletes",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(doc.as_array().map(Vec::len), Some(1));
+    assert_eq!(doc[0]["id"], JOB_EMEA_PROVISIONING);
+    let (c, _, err) = env.run(&["quarantine", "list", "--reason", "Sleepy"]);
+    assert_eq!(c, 2);
+    assert!(
+        err.contains("'Sleepy'") && err.contains("TooManyDeletes"),
+        "{err}"
+    );
+}
+
+#[test]
+fn quarantine_show_tells_the_story_and_the_fix() {
+    let env = Env::demo();
+    let (c, out, err) = env.run(&[
+        "quarantine",
+        "show",
+        "emea.corp.contoso.com/AD2AADProvisioning",
+    ]);
+    assert_eq!(c, 0, "{err}");
+    assert!(out.contains("TooManyDeletes"), "{out}");
+    assert!(out.contains("days left"), "{out}");
+    assert!(out.contains("Next steps"), "{out}");
+    let doc = env.json(&["quarantine", "show", "salesforce", "-o", "json"]);
+    assert_eq!(doc["job"]["id"], JOB_SALESFORCE);
+    assert!(
+        doc["explanation"]["findings"]
+            .as_array()
+            .is_some_and(|f| !f.is_empty())
+    );
+}
+
+#[test]
+fn quarantine_clear_calls_start_and_wait_reports_healthy() {
+    let env = Env::demo();
+    let (c, out, err) = env.run(&[
+        "quarantine",
+        "clear",
+        &sp_job(SP_CORP, JOB_CORP_PROVISIONING),
+        "--wait",
+        "--timeout",
+        "20s",
+        "--poll-interval",
+        "30ms",
+    ]);
+    assert_eq!(c, 0, "{err}\n{out}");
+    let posts = env.posts();
+    assert_eq!(posts.len(), 1);
+    assert!(posts[0].path.ends_with("/start"), "{}", posts[0].path);
+    assert_eq!(
+        env.job(SP_CORP, JOB_CORP_PROVISIONING)["status"]["code"],
+        "Active"
+    );
+}
+
+#[test]
+fn quarantine_clear_exits_7_when_the_job_is_quarantined_again() {
+    let env = Env::demo();
+    let (c, _, err) = env.run(&[
+        "quarantine",
+        "clear",
+        "salesforce",
+        "--wait",
+        "--timeout",
+        "20s",
+        "--poll-interval",
+        "30ms",
+    ]);
+    assert_eq!(c, 7, "{err}");
+}
+
+#[test]
+fn quarantine_clear_refuses_too_many_deletes_and_healthy_jobs_without_sending() {
+    let env = Env::demo();
+    let (c, _, err) = env.run(&[
+        "quarantine",
+        "clear",
+        &sp_job(SP_EMEA, JOB_EMEA_PROVISIONING),
+    ]);
+    assert_eq!(c, 2, "{err}");
+    assert!(err.contains("force-deletes"), "{err}");
+    let (c, _, err) = env.run(&["quarantine", "clear", "ServiceNowOutDelta"]);
+    assert_eq!(c, 1, "{err}");
+    assert!(err.contains("not quarantined"), "{err}");
+    let (c, out, _) = env.run(&["quarantine", "clear", "salesforce", "--dry-run"]);
+    assert_eq!(c, 0);
+    assert!(out.contains("/start"), "{out}");
+    assert!(env.posts().is_empty(), "{:?}", env.posts());
+}
+
+#[test]
+fn sim_flag_runs_quarantine_list_on_a_fresh_machine() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = assert_cmd::Command::cargo_bin("provctl")
+        .unwrap_or_else(|e| panic!("{e}"))
+        .args(["--sim", "quarantine", "list"])
+        .env_clear()
+        .env("HOME", dir.path())
+        .env("NO_COLOR", "1")
+        .env("PROVCTL_TERM_WIDTH", "150")
+        .write_stdin("")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("corp.contoso.com") && stdout.contains("TooManyDeletes"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn snapshot_quarantine_list_table() {
+    let env = Env::fixed();
+    let (c, out, err) = env.run(&["quarantine", "list"]);
+    assert_eq!(c, 0, "{err}");
+    insta::assert_snapshot!("quarantine_list", out);
+}
+
+#[test]
+fn snapshot_quarantine_show_page() {
+    let env = Env::fixed();
+    let (c, out, err) = env.run(&["quarantine", "show", "salesforce"]);
+    assert_eq!(c, 0, "{err}");
+    insta::assert_snapshot!("quarantine_show_salesforce", out);
+}
+
+/// Builds (if needed) and finds `examples/restart_quarantined`.
+fn example_binary() -> std::path::PathBuf {
+    let status = std::process::Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--example", "restart_quarantined"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .unwrap_or_else(|e| panic!("cargo build --example: {e}"));
+    assert!(status.success());
+    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("{e}"));
+    // target/debug/deps/cli-<hash> → target/debug/examples/restart_quarantined
+    let debug = exe
+        .parent()
+        .and_then(|p| p.parent())
+        .unwrap_or_else(|| panic!("no target dir above {}", exe.display()));
+    debug.join("examples").join("restart_quarantined")
+}
+
+#[test]
+fn restart_quarantined_example_restarts_waits_and_reports() {
+    let env = Env::demo();
+    let ca = tempfile::NamedTempFile::new().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(ca.path(), env.sim.ca_pem()).unwrap_or_else(|e| panic!("{e}"));
+    let token = env.sim.issue_token(provctl::sim::TokenSpec::app(
+        CLIENT_ID,
+        crate::common::ROLES,
+    ));
+    let out = std::process::Command::new(example_binary())
+        .args([
+            "--reason",
+            "EncounteredEscrowProportionThreshold",
+            "--reset",
+            "Escrows, QuarantineState",
+            "--timeout",
+            "20s",
+            "--poll",
+            "30ms",
+            "--graph-url",
+            env.sim.base_url().as_str(),
+        ])
+        .arg("--ca-file")
+        .arg(ca.path())
+        .env("PROVCTL_ACCESS_TOKEN", token)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("1 job(s) quarantined for EncounteredEscrowProportionThreshold"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("corp.contoso.com/AD2AADProvisioning.") && stdout.contains(": healthy"),
+        "{stdout}"
+    );
+    let restart = env.posts();
+    assert_eq!(restart.len(), 1);
+    assert_eq!(
+        restart[0].body,
+        r#"{"criteria":{"resetScope":"Escrows, QuarantineState"}}"#
+    );
+}
