@@ -134,10 +134,20 @@ pub struct GlobalArgs {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Synchronization jobs: list, show, restart, start, pause, check.
+    #[command(subcommand)]
+    Jobs(jobs::JobsCommand),
+    /// Quarantined jobs: list, show (with the fix), clear.
+    #[command(subcommand)]
+    Quarantine(quarantine::QuarantineCommand),
+    /// Explain a job, a provisioning log entry, an object or a file: the cause and the next step.
+    Explain(explain::ExplainArgs),
     /// Cloud sync provisioning agents: list them, check every domain has an active one.
     Agents(agents::AgentsArgs),
     /// Tenant-level settings that affect provisioning: accidental deletion prevention.
     Tenant(tenant::TenantArgs),
+    /// Check this host or this sign-in: network prerequisites of the agent, token permissions.
+    Doctor(doctor::DoctorArgs),
     /// Sign in as a user with a device code (cached for the profile; `--tenant`, `--client-id`).
     Login(auth::LoginArgs),
     /// Remove the profile's cached sign-ins (only those of `--tenant` when given).
@@ -146,22 +156,12 @@ pub enum Command {
     Whoami(auth::WhoamiArgs),
     /// Manage profiles: `config set|get|list|use`.
     Config(config::ConfigArgs),
-    /// Print shell completions (bash, zsh, fish, powershell, elvish).
-    Completions(docs::CompletionsArgs),
-    /// Check this host: the cloud sync agent's network prerequisites (and, later, more checks).
-    Doctor(doctor::DoctorArgs),
-    /// Print the man page (roff) to stdout.
-    Man,
     /// The built-in Graph emulator: `provctl sim serve` runs it for curl, scripts and demos.
     Sim(sim::SimArgs),
-    /// Explain a job, a provisioning log entry, an object or a file: the cause and the next step.
-    Explain(explain::ExplainArgs),
-    /// Synchronization jobs: list, show, restart, start, pause, check.
-    #[command(subcommand)]
-    Jobs(jobs::JobsCommand),
-    /// Quarantined jobs: list, show (with the fix), clear.
-    #[command(subcommand)]
-    Quarantine(quarantine::QuarantineCommand),
+    /// Print shell completions (bash, zsh, fish, powershell, elvish).
+    Completions(docs::CompletionsArgs),
+    /// Print the man page (roff) to stdout.
+    Man,
 }
 
 /// Sets up `--verbose` logging on stderr: `-v` shows requests, retries and pacing waits; `-vv` adds

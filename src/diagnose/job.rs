@@ -352,10 +352,10 @@ impl Reader<'_> {
             ev.push(Evidence::new("status.quarantine.seriesBegan", fmt_time(&b)));
         }
         if q.series_count > 0 {
-            facts.push(format!(
-                "re-evaluated {} times in this series",
-                q.series_count
-            ));
+            facts.push(match q.series_count {
+                1 => "evaluated once in this series".to_owned(),
+                n => format!("re-evaluated {n} times in this series"),
+            });
             ev.push(Evidence::new(
                 "status.quarantine.seriesCount",
                 q.series_count.to_string(),

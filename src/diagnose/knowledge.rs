@@ -79,7 +79,7 @@ pub struct Entry {
 pub struct StepTemplate {
     /// The action in words.
     pub text: String,
-    /// The provctl command, with `{job}`, `{object_id}`, `{log_id}`, `{tenant_id}` placeholders.
+    /// The provctl command, with `{job}`, `{sp}`, `{object_id}`, `{log_id}`, `{tenant_id}` placeholders.
     pub command: Option<String>,
 }
 
@@ -148,7 +148,14 @@ impl Vars {
                 .map(shell_word)
                 .unwrap_or_else(|| default.to_owned())
         };
+        // `{sp}`: the service principal part of `{job}`.
+        let sp = self
+            .job
+            .as_deref()
+            .and_then(|j| j.split_once('/'))
+            .map(|(sp, _)| sp.to_owned());
         template
+            .replace("{sp}", &pick(&sp, "<SP>"))
             .replace("{job}", &pick(&self.job, "<SP>/<JOB>"))
             .replace("{object_id}", &pick(&self.object_id, "<OBJECT-ID>"))
             .replace("{log_id}", &pick(&self.log_id, "<LOG-ID>"))
@@ -551,6 +558,10 @@ mod tests {
         assert_eq!(
             v.fill("provctl logs search --object-guid {object_id}"),
             r"provctl logs search --object-guid 'it'\''s odd'"
+        );
+        assert_eq!(
+            v.fill("provctl tenant job-threshold set --sp {sp} --count <N>"),
+            "provctl tenant job-threshold set --sp sp-1 --count <N>"
         );
         assert_eq!(
             v.fill("provctl explain log {log_id}"),
