@@ -36,9 +36,12 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod config;
 pub mod diagnose;
+pub mod doctor;
 pub mod graph;
 pub mod output;
 pub mod secret;

@@ -774,17 +774,20 @@ async fn logs_are_throttled_at_five_per_ten_seconds_with_retry_after() {
 
 #[tokio::test]
 async fn a_client_pacing_itself_to_the_budget_sees_no_429() {
+    // 3 requests per 1.5 s, sent one every 500 ms (measured from the previous send).
     let mut config = SimConfig::for_tests();
-    config.throttle.logs = Some(Budget::new(3, Duration::from_millis(600)));
+    config.throttle.logs = Some(Budget::new(3, Duration::from_millis(1500)));
     let (sim, c, base) = start(config).await;
     let t = app_token(&sim);
     let url = format!("{base}v1.0/auditLogs/provisioning?$top=1");
-    let begin = Instant::now();
-    for i in 0..9u32 {
-        let due = Duration::from_millis(200) * i;
-        if let Some(wait) = due.checked_sub(begin.elapsed()) {
+    let mut last: Option<Instant> = None;
+    for i in 0..7u32 {
+        if let Some(prev) = last
+            && let Some(wait) = Duration::from_millis(500).checked_sub(prev.elapsed())
+        {
             tokio::time::sleep(wait).await;
         }
+        last = Some(Instant::now());
         assert_eq!(get(&c, &url, &t).await.0, 200, "request {i}");
     }
 }
@@ -1025,6 +1028,41 @@ async fn generated_tenant_pages_every_log_once_and_filters_by_time() {
         .count();
     assert_eq!(failures.len(), expect);
     assert!(failures[0]["statusInfo"]["errorCode"].is_string());
+    let job = all[17]["jobId"].as_str().unwrap().to_string();
+    let sp = all[17]["servicePrincipal"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for order in ["desc", "asc"] {
+        let one_job = all_pages(&c, format!("{base}v1.0/auditLogs/provisioning?$filter=jobId eq '{job}' and activityDateTime lt {cut}&$top=50&$orderby=activityDateTime {order}"), &t).await;
+        let expect: Vec<&Value> = all
+            .iter()
+            .filter(|r| {
+                r["jobId"] == job.as_str() && r["activityDateTime"].as_str().unwrap() < cut.as_str()
+            })
+            .collect();
+        assert_eq!(one_job.len(), expect.len(), "{order}");
+        assert!(!one_job.is_empty());
+    }
+    let by_sp = all_pages(
+        &c,
+        format!("{base}v1.0/auditLogs/provisioning?$filter=servicePrincipal/id eq '{sp}'"),
+        &t,
+    )
+    .await;
+    assert_eq!(
+        by_sp.len(),
+        all.iter()
+            .filter(|r| r["servicePrincipal"]["id"] == sp.as_str())
+            .count()
+    );
+    let none = all_pages(
+        &c,
+        format!("{base}v1.0/auditLogs/provisioning?$filter=jobId eq 'nope'"),
+        &t,
+    )
+    .await;
+    assert!(none.is_empty());
     let (_, _, sps) = get(&c, &format!("{base}v1.0/servicePrincipals?$top=999"), &t).await;
     assert_eq!(sps["value"].as_array().unwrap().len(), 60);
 }
@@ -1083,4 +1121,160 @@ async fn request_log_records_everything_and_can_be_cleared() {
         .find(|(k, _)| k == "authorization")
         .unwrap();
     assert_eq!(auth.1, "<redacted>");
+}
+
+fn b64url(data: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(data)
+}
+
+#[tokio::test]
+async fn client_assertion_signed_with_a_registered_certificate_gets_a_token() {
+    use aws_lc_rs::{digest, rand::SystemRandom, signature};
+    let key = rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
+        .unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["provctl-test".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let other_key =
+        rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
+            .unwrap();
+    let mut tenant: Value =
+        serde_json::from_str(include_str!("../src/sim/demo-tenant.json")).unwrap();
+    tenant["apps"][0]["certificates"] = json!([cert.pem()]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tenant.json");
+    std::fs::write(&path, tenant.to_string()).unwrap();
+    let mut config = SimConfig::for_tests();
+    config.tenant = TenantSource::File(path);
+    let (sim, c, base) = start(config).await;
+    let token_url = format!("{base}{}/oauth2/v2.0/token", sim.tenant_id());
+    let x5t = b64url(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, cert.der()).as_ref());
+    let assertion = |signing_key: &rcgen::KeyPair, exp_offset: i64| {
+        let now = chrono::Utc::now().timestamp();
+        let head = b64url(
+            json!({"alg": "RS256", "typ": "JWT", "x5t": x5t})
+                .to_string()
+                .as_bytes(),
+        );
+        let body = b64url(
+            json!({"aud": token_url, "iss": demo::CLIENT_ID, "sub": demo::CLIENT_ID, "jti": "1", "nbf": now, "exp": now + exp_offset})
+                .to_string()
+                .as_bytes(),
+        );
+        let kp = signature::RsaKeyPair::from_pkcs8(&signing_key.serialize_der()).unwrap();
+        let mut sig = vec![0u8; kp.public_modulus_len()];
+        kp.sign(
+            &signature::RSA_PKCS1_SHA256,
+            &SystemRandom::new(),
+            format!("{head}.{body}").as_bytes(),
+            &mut sig,
+        )
+        .unwrap();
+        format!("{head}.{body}.{}", b64url(&sig))
+    };
+    let post = |a: String| {
+        let c = c.clone();
+        let url = token_url.clone();
+        async move {
+            let r = c
+                .post(url)
+                .form(&[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", demo::CLIENT_ID),
+                    (
+                        "client_assertion_type",
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                    ),
+                    ("client_assertion", a.as_str()),
+                    ("scope", "https://graph.microsoft.com/.default"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (s, b) = post(assertion(&key, 600)).await;
+    assert_eq!(s, 200, "{b}");
+    assert!(b["access_token"].is_string());
+    let (s, b) = post(assertion(&other_key, 600)).await;
+    assert_eq!(
+        (s, b["error_codes"][0].as_u64()),
+        (401, Some(700027)),
+        "{b}"
+    );
+    let (s, b) = post(assertion(&key, -60)).await;
+    assert_eq!(
+        (s, b["error_codes"][0].as_u64()),
+        (401, Some(700024)),
+        "{b}"
+    );
+}
+
+#[tokio::test]
+async fn a_completed_run_writes_its_provisioning_logs() {
+    let mut config = SimConfig::for_tests();
+    config.throttle = ThrottleConfig::off();
+    let (sim, c, base) = start(config).await;
+    let t = app_token(&sim);
+    let url = job_url(&base, demo::SP_SERVICENOW, demo::JOB_SERVICENOW);
+    let (s, _) = post_json(
+        &c,
+        &format!("{url}/restart"),
+        &t,
+        json!({"criteria": {"resetScope": "Escrows"}}),
+    )
+    .await;
+    assert_eq!(s, 204);
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let (_, _, job) = get(&c, &url, &t).await;
+    let cycle = job["status"]["lastExecution"]["activityIdentifier"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let logs = all_pages(
+        &c,
+        format!("{base}v1.0/auditLogs/provisioning?$filter=cycleId eq '{cycle}'"),
+        &t,
+    )
+    .await;
+    assert_eq!(logs.len(), 3, "one record per export");
+    assert!(logs.iter().all(|r| r["jobId"] == demo::JOB_SERVICENOW));
+}
+
+#[tokio::test]
+async fn batch_itself_needs_a_token() {
+    let (_sim, c, base) = demo_sim().await;
+    let r = c
+        .post(format!("{base}v1.0/$batch"))
+        .json(&json!({"requests": [{"id": "1", "method": "GET", "url": "/servicePrincipals"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn a_method_the_route_does_not_allow_gets_a_graph_envelope() {
+    let (sim, c, base) = demo_sim().await;
+    let t = app_token(&sim);
+    let r = c
+        .delete(format!("{base}v1.0/servicePrincipals"))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(b["error"]["code"], "BadRequest");
+    let (s, _, b) = get(&c, &format!("{base}v1.0/noSuchThing"), &t).await;
+    assert_eq!(s, 400);
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("noSuchThing")
+    );
 }

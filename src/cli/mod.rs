@@ -2,11 +2,15 @@
 //! in its own module (`jobs`, `quarantine`, `logs`, `explain`, ...); a handler resolves its
 //! arguments, calls the library, and renders through [`crate::output`].
 
+mod agents;
 pub mod auth;
 pub mod config;
 pub mod context;
 mod docs;
+pub mod doctor;
 pub mod error;
+mod prompt;
+mod tenant;
 
 use std::path::PathBuf;
 
@@ -134,8 +138,14 @@ pub enum Command {
     Whoami(auth::WhoamiArgs),
     /// Manage profiles: `config set|get|list|use`.
     Config(config::ConfigArgs),
+    /// Cloud sync provisioning agents: list them, check every domain has an active one.
+    Agents(agents::AgentsArgs),
+    /// Tenant-level settings that affect provisioning: accidental deletion prevention.
+    Tenant(tenant::TenantArgs),
     /// Print shell completions (bash, zsh, fish, powershell, elvish).
     Completions(docs::CompletionsArgs),
+    /// Check this host: the cloud sync agent's network prerequisites (and, later, more checks).
+    Doctor(doctor::DoctorArgs),
     /// Print the man page (roff) to stdout.
     Man,
 }
@@ -167,6 +177,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Logout(a) => auth::logout(&ctx, &a).await,
         Command::Whoami(a) => auth::whoami(&ctx, &a).await,
         Command::Config(a) => config::run(&ctx, &a).await,
+        Command::Agents(a) => agents::run(&ctx, a).await,
+        Command::Tenant(a) => tenant::run(&ctx, a).await,
+        Command::Doctor(a) => doctor::run(&ctx, a).await,
         Command::Completions(a) => docs::completions(&a),
         Command::Man => docs::man(),
     }

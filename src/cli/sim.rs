@@ -2,9 +2,7 @@
 //! It prints the URLs, the CA file to trust, the demo credentials and a ready-to-paste `curl`
 //! example, then serves until Ctrl-C.
 
-use crate::sim::{
-    FaultSpec, GenerateSpec, Sim, SimConfig, SimError, TenantSource, ThrottleConfig,
-};
+use crate::sim::{FaultSpec, GenerateSpec, Sim, SimConfig, SimError, TenantSource, ThrottleConfig};
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -163,6 +163,19 @@ impl Expr {
         self.eval(v)
     }
 
+    /// The literal of a top-level `field eq 'x'` conjunct, if any.
+    pub fn eq_constraint(&self, name: &str) -> Option<&str> {
+        match self {
+            Expr::And(a, b) => a.eq_constraint(name).or_else(|| b.eq_constraint(name)),
+            Expr::Cmp {
+                field,
+                op: Op::Eq,
+                lit: Lit::Str(s),
+            } if field.name == name && !field.case_insensitive => Some(s),
+            _ => None,
+        }
+    }
+
     /// The activityDateTime range every match must fall in: (lower, lower inclusive, upper, upper inclusive).
     pub fn time_bounds(&self) -> TimeBounds {
         match self {
