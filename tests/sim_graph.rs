@@ -1278,3 +1278,53 @@ async fn a_method_the_route_does_not_allow_gets_a_graph_envelope() {
             .contains("noSuchThing")
     );
 }
+
+#[tokio::test]
+async fn a_tenant_file_is_served_and_its_script_plays_run_by_run() {
+    let mut config = SimConfig::for_tests();
+    config.tenant = TenantSource::File("tests/fixtures/sim-tenant-minimal.json".into());
+    let (sim, c, base) = start(config).await;
+    assert_eq!(sim.tenant_id(), "11111111-2222-4333-8444-555555555555");
+    let app = sim.demo_app();
+    assert_eq!(app.client_secret, "fabrikam-secret");
+    let t = sim.issue_token(TokenSpec::app(&app.client_id, ALL_ROLES));
+    let sp = "99999999-8888-4777-8666-555555555501";
+    let job =
+        "AD2AADProvisioning.11111111222243338444555555555555.99999999-8888-4777-8666-555555555503";
+    let url = job_url(&base, sp, job);
+    c.post(format!("{url}/start"))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let (_, _, j) = get(&c, &url, &t).await;
+    assert_eq!(j["status"]["lastExecution"]["state"], "EntryLevelErrors");
+    assert_eq!(j["status"]["lastExecution"]["countEscrowed"], 2);
+    c.post(format!("{url}/restart"))
+        .bearer_auth(&t)
+        .json(&json!({"criteria": {"resetScope": "Escrows"}}))
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let (_, _, j) = get(&c, &url, &t).await;
+    assert_eq!(j["status"]["code"], "Quarantine");
+    assert_eq!(
+        j["status"]["quarantine"]["error"]["code"],
+        "HybridIdentityServiceNoActiveAgents"
+    );
+    assert_eq!(j["status"]["quarantine"]["seriesCount"], 1);
+    let (_, _, logs) = get(&c, &format!("{base}v1.0/auditLogs/provisioning?$filter=sourceIdentity/id eq 'f0f0f0f0-0000-4000-8000-000000000001'"), &t).await;
+    assert_eq!(
+        logs["value"][0]["sourceIdentity"]["displayName"],
+        "Kim Akers"
+    );
+    let bad = Sim::start(SimConfig {
+        tenant: TenantSource::File("tests/fixtures/missing.json".into()),
+        ..SimConfig::for_tests()
+    })
+    .await;
+    let err = bad.unwrap_err().to_string();
+    assert!(err.contains("missing.json"), "{err}");
+}

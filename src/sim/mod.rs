@@ -52,6 +52,7 @@
 //! ```
 //! `script` lists the outcomes of successive runs after start/restart (the last one repeats; none
 //! = succeed). `synchronization` is not part of the served servicePrincipal document.
+//! A complete small example: `tests/fixtures/sim-tenant-minimal.json`.
 //!
 //! # Behaviour worth knowing
 //! - Jobs: `start`/`restart` begin a run; for one `cycle` the job shows `progress`, then the run

@@ -339,6 +339,7 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, ApiError> {
             }
             c if c.is_ascii_alphabetic() || c == '_' || c == '$' => {
                 let start = i;
+                i += 1;
                 while i < chars.len()
                     && (chars[i].is_ascii_alphanumeric() || matches!(chars[i], '_' | '/' | '.'))
                 {
@@ -348,6 +349,7 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, ApiError> {
             }
             c if c.is_ascii_digit() || c == '-' => {
                 let start = i;
+                i += 1;
                 while i < chars.len()
                     && (chars[i].is_ascii_alphanumeric()
                         || matches!(chars[i], '-' | ':' | '.' | '+'))
@@ -647,5 +649,20 @@ mod tests {
         .unwrap();
         let b = e.time_bounds();
         assert!(b.lo.is_some() && b.hi.is_some());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_never_panics(input in "\\PC{0,60}") {
+            let _ = parse(&input, &LOG_FIELDS);
+            let _ = parse(&input, &SERVICE_PRINCIPAL_FIELDS);
+        }
+
+        #[test]
+        fn parsing_filter_like_input_never_panics(
+            input in "(\\(|\\)|jobId|activityDateTime|eq|gt|and|or|not|contains|,|'[a-z']{0,4}'|2024-01-01T00:00:00Z| ){0,12}"
+        ) {
+            let _ = parse(&input, &LOG_FIELDS);
+        }
     }
 }

@@ -220,10 +220,10 @@ fn relative_time(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, SimError>
         b'+' => (1i64, &rest[1..]),
         _ => return Err(bad()),
     };
-    if body.len() < 2 {
+    let Some(unit_start) = body.char_indices().last().map(|(i, _)| i) else {
         return Err(bad());
-    }
-    let (num, unit) = body.split_at(body.len() - 1);
+    };
+    let (num, unit) = body.split_at(unit_start);
     let n: i64 = num.parse().map_err(|_| bad())?;
     let d = match unit {
         "d" => ChronoDuration::days(n),
@@ -489,6 +489,8 @@ mod tests {
         assert_eq!(v["a"], fmt_time(now - ChronoDuration::days(3)));
         assert_eq!(v["b"][1], fmt_time(now));
         assert_eq!(v["c"], "plain");
+        assert!(resolve_times(&mut json!({"x": "$now-3é"}), now).is_err());
+        assert!(resolve_times(&mut json!({"x": "$now-"}), now).is_err());
         let err = resolve_times(&mut json!({"x": "$now-3w"}), now)
             .unwrap_err()
             .to_string();
