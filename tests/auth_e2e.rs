@@ -120,15 +120,15 @@ async fn a_ready_token_from_the_environment_is_used_as_is() {
     s.graph_call_succeeds(p.as_ref()).await;
 }
 
-/// The demo tenant with `thumbprint` registered on the demo app.
-fn tenant_file_with_certificate(dir: &std::path::Path, thumbprint: &str) -> std::path::PathBuf {
+/// The demo tenant with the certificate `cert_pem` registered on the demo app.
+fn tenant_file_with_certificate(dir: &std::path::Path, cert_pem: &str) -> std::path::PathBuf {
     let demo = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/src/sim/demo-tenant.json"
     ))
     .unwrap();
     let mut t: serde_json::Value = serde_json::from_str(&demo).unwrap();
-    t["apps"][0]["certificateThumbprints"] = serde_json::json!([thumbprint]);
+    t["apps"][0]["certificates"] = serde_json::json!([cert_pem]);
     let path = dir.join("tenant.json");
     std::fs::write(&path, t.to_string()).unwrap();
     path
@@ -147,7 +147,7 @@ async fn certificate_pem_and_pfx_and_workload_identity_sign_in() {
     )
     .unwrap();
     let cert = ClientCertificate::load(&pem_path, None).unwrap();
-    let tenant_file = tenant_file_with_certificate(dir.path(), &cert.thumbprint_sha1());
+    let tenant_file = tenant_file_with_certificate(dir.path(), &cert_pem);
     let s = start(SimConfig {
         tenant: TenantSource::File(tenant_file),
         ..SimConfig::for_tests()
