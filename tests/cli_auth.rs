@@ -154,8 +154,15 @@ async fn no_secret_or_token_appears_in_any_output_trace_or_cache_file() {
     outputs.push(run(e.cmd(&["-vv", "-o", "json", "whoami"], &env_secret)).await);
     // A ready token, traced.
     outputs.push(run(e.cmd(&["-vv", "whoami"], &[("PROVCTL_ACCESS_TOKEN", &token)])).await);
-    // A device-code login with traces.
+    // A device-code login with traces, then a Graph command with its token, traced.
     outputs.push(run(e.cmd(&["-vv", "--tenant", &tenant, "login"], &[])).await);
+    let agents = run(e.cmd(&["-v", "--tenant", &tenant, "agents", "list"], &[])).await;
+    let (_, err) = text(&agents);
+    assert!(
+        err.contains("Bearer (redacted)"),
+        "the trace shows the header, redacted:\n{err}"
+    );
+    outputs.push(agents);
     // An auth failure: the wrong secret.
     let wrong = run(e.cmd(
         &["-vv", "whoami"],
@@ -172,7 +179,7 @@ async fn no_secret_or_token_appears_in_any_output_trace_or_cache_file() {
     assert!(err.contains("hint:"), "{err}");
     outputs.push(wrong);
 
-    for o in &outputs[..4] {
+    for o in &outputs[..5] {
         let (out, err) = text(o);
         assert!(o.status.success(), "{out}\n{err}");
     }
