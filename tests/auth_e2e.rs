@@ -120,7 +120,8 @@ async fn a_ready_token_from_the_environment_is_used_as_is() {
     s.graph_call_succeeds(p.as_ref()).await;
 }
 
-/// The demo tenant with the certificate `cert_pem` registered on the demo app.
+/// The demo tenant with `cert_pem` registered on the demo app (the emulator checks the assertion's
+/// x5t thumbprint and signature against it, as Entra does).
 fn tenant_file_with_certificate(dir: &std::path::Path, cert_pem: &str) -> std::path::PathBuf {
     let demo = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -147,6 +148,11 @@ async fn certificate_pem_and_pfx_and_workload_identity_sign_in() {
     )
     .unwrap();
     let cert = ClientCertificate::load(&pem_path, None).unwrap();
+    assert_eq!(
+        cert.thumbprint_sha1().len(),
+        27,
+        "base64url SHA-1 thumbprint"
+    );
     let tenant_file = tenant_file_with_certificate(dir.path(), &cert_pem);
     let s = start(SimConfig {
         tenant: TenantSource::File(tenant_file),

@@ -8,9 +8,7 @@ use tokio::sync::OnceCell;
 
 use super::{CliError, GlobalArgs};
 use crate::config::{Config, Profile, config_path};
-use crate::graph::auth::{
-    AuthMethod, AuthOptions, EnvVars, StaticToken, TokenProvider, provider_for, token,
-};
+use crate::graph::auth::{AuthMethod, AuthOptions, EnvVars, TokenProvider, provider_for, token};
 use crate::graph::{Cloud, Endpoints, GraphClient, HttpOptions};
 use crate::output::Output;
 use crate::secret::Secret;
@@ -190,11 +188,22 @@ impl Context {
         self.tokens
             .get_or_try_init(|| async {
                 if self.global.sim && self.global.auth.is_none() && !self.global.token_stdin {
+                    // The demo app signs in like any app: client credentials against the
+                    // emulator's token endpoint, through the same credential code as `--auth env`.
                     let sim = self.sim().await?;
                     let app = sim.demo_app();
-                    let token =
-                        sim.issue_token(crate::sim::TokenSpec::app(&app.client_id, SIM_DEMO_ROLES));
-                    return Ok(Arc::new(StaticToken::new(token)) as Arc<dyn TokenProvider>);
+                    let opts = AuthOptions {
+                        method: Some(AuthMethod::Env),
+                        no_cache: true,
+                        env: EnvVars::from_pairs([
+                            ("AZURE_TENANT_ID", sim.tenant_id().to_owned()),
+                            ("AZURE_CLIENT_ID", app.client_id),
+                            ("AZURE_CLIENT_SECRET", app.client_secret),
+                        ]),
+                        ..AuthOptions::default()
+                    };
+                    let (endpoints, http) = self.connection().await?;
+                    return Ok(provider_for(&opts, http, endpoints).await?);
                 }
                 let opts = self.auth_options().await?;
                 let (endpoints, http) = self.connection().await?;
@@ -203,11 +212,3 @@ impl Context {
             .await
     }
 }
-
-/// The application permissions the demo app holds in the emulator's demo tenant.
-const SIM_DEMO_ROLES: &[&str] = &[
-    "Application.Read.All",
-    "Synchronization.ReadWrite.All",
-    "ProvisioningLog.Read.All",
-    "AuditLog.Read.All",
-];

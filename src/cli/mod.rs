@@ -9,7 +9,9 @@ pub mod context;
 mod docs;
 pub mod doctor;
 pub mod error;
+pub mod explain;
 mod prompt;
+pub mod sim;
 mod tenant;
 
 use std::path::PathBuf;
@@ -130,6 +132,10 @@ pub struct GlobalArgs {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Cloud sync provisioning agents: list them, check every domain has an active one.
+    Agents(agents::AgentsArgs),
+    /// Tenant-level settings that affect provisioning: accidental deletion prevention.
+    Tenant(tenant::TenantArgs),
     /// Sign in as a user with a device code (cached for the profile; `--tenant`, `--client-id`).
     Login(auth::LoginArgs),
     /// Remove the profile's cached sign-ins (only those of `--tenant` when given).
@@ -138,16 +144,16 @@ pub enum Command {
     Whoami(auth::WhoamiArgs),
     /// Manage profiles: `config set|get|list|use`.
     Config(config::ConfigArgs),
-    /// Cloud sync provisioning agents: list them, check every domain has an active one.
-    Agents(agents::AgentsArgs),
-    /// Tenant-level settings that affect provisioning: accidental deletion prevention.
-    Tenant(tenant::TenantArgs),
     /// Print shell completions (bash, zsh, fish, powershell, elvish).
     Completions(docs::CompletionsArgs),
     /// Check this host: the cloud sync agent's network prerequisites (and, later, more checks).
     Doctor(doctor::DoctorArgs),
     /// Print the man page (roff) to stdout.
     Man,
+    /// The built-in Graph emulator: `provctl sim serve` runs it for curl, scripts and demos.
+    Sim(sim::SimArgs),
+    /// Explain a job, a provisioning log entry, an object or a file: the cause and the next step.
+    Explain(explain::ExplainArgs),
 }
 
 /// Sets up `--verbose` logging on stderr: `-v` shows requests, retries and pacing waits; `-vv` adds
@@ -173,14 +179,21 @@ pub fn init_tracing(verbose: u8) {
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let ctx = Context::new(cli.global)?;
     match cli.command {
+        Command::Agents(a) => agents::run(&ctx, a).await,
+        Command::Tenant(a) => tenant::run(&ctx, a).await,
+        Command::Doctor(a) => doctor::run(&ctx, a).await,
         Command::Login(a) => auth::login(&ctx, &a).await,
         Command::Logout(a) => auth::logout(&ctx, &a).await,
         Command::Whoami(a) => auth::whoami(&ctx, &a).await,
         Command::Config(a) => config::run(&ctx, &a).await,
-        Command::Agents(a) => agents::run(&ctx, a).await,
-        Command::Tenant(a) => tenant::run(&ctx, a).await,
-        Command::Doctor(a) => doctor::run(&ctx, a).await,
         Command::Completions(a) => docs::completions(&a),
         Command::Man => docs::man(),
+        Command::Sim(a) => sim::run(a).await.map_err(|e| match e {
+            crate::sim::SimError::Io(_) | crate::sim::SimError::Tls(_) => {
+                CliError::general(e.to_string())
+            }
+            _ => CliError::usage(e.to_string()),
+        }),
+        Command::Explain(a) => explain::run(&ctx, a).await,
     }
 }
