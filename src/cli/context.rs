@@ -158,7 +158,8 @@ impl Context {
             certificate_path: g.certificate.clone(),
             token_stdin: g.token_stdin,
             stdin_token,
-            no_cache: g.no_cache,
+            // Emulator sign-ins are throwaway: never cache them next to real ones.
+            no_cache: g.no_cache || g.sim,
             profile: self.profile()?,
             env: EnvVars::from_process(),
             ui: None,

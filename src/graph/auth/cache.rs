@@ -191,6 +191,11 @@ impl FileStore {
         }
     }
 
+    /// A store in the file `path`.
+    pub fn at(path: impl Into<PathBuf>) -> Self {
+        FileStore { path: path.into() }
+    }
+
     /// The cache file.
     pub fn path(&self) -> &Path {
         &self.path
@@ -352,11 +357,12 @@ pub fn cache_dir(env: &EnvVars) -> Option<PathBuf> {
 static FILE_NOTICE_SHOWN: AtomicBool = AtomicBool::new(false);
 
 /// The store for device-code logins: memory with `no_cache`, the OS keyring when available
-/// (feature `keyring`), else the owner-only file (with a one-time notice saying where).
+/// (feature `keyring`), else the owner-only file (with a one-time notice to `ui` saying where;
+/// `None` when only looking).
 pub fn default_store(
     env: &EnvVars,
     no_cache: bool,
-    ui: &dyn AuthUi,
+    ui: Option<&dyn AuthUi>,
 ) -> Result<std::sync::Arc<dyn TokenStore>, AuthError> {
     if no_cache {
         return Ok(std::sync::Arc::new(MemoryStore::default()));
@@ -366,14 +372,112 @@ pub fn default_store(
             "no cache directory could be found for this user: set {CACHE_DIR_VAR}, or use --no-cache"
         ))
     })?;
+    #[cfg(feature = "keyring")]
+    let why_not_keyring = match keyring_store::KeyringStore::open(&dir) {
+        Ok(store) => return Ok(std::sync::Arc::new(store)),
+        Err(why) => format!("no OS keyring answered ({why})"),
+    };
+    #[cfg(not(feature = "keyring"))]
+    let why_not_keyring = "this build has no OS keyring support".to_owned();
     let store = FileStore::in_dir(dir);
-    if !store.path().exists() && !FILE_NOTICE_SHOWN.swap(true, Ordering::Relaxed) {
+    if let Some(ui) = ui
+        && !store.path().exists()
+        && !FILE_NOTICE_SHOWN.swap(true, Ordering::Relaxed)
+    {
         ui.notice(&format!(
-            "no OS keyring in this build; sign-in tokens are kept in {} (readable by you only)",
+            "{why_not_keyring}; sign-in tokens are kept in {} (readable by you only)",
             store.path().display()
         ));
     }
     Ok(std::sync::Arc::new(store))
+}
+
+/// The OS keyring (feature `keyring`): one keyring entry per login, holding the tokens, and an
+/// owner-only index file without tokens so `logout` can find a profile's entries.
+#[cfg(feature = "keyring")]
+pub mod keyring_store {
+    use super::*;
+
+    const SERVICE: &str = "provctl";
+
+    /// Logins in the OS keyring.
+    #[derive(Debug)]
+    pub struct KeyringStore {
+        index: FileStore,
+    }
+
+    fn keyring_err(e: impl fmt::Display) -> AuthError {
+        AuthError::Cache {
+            path: PathBuf::from("(OS keyring)"),
+            message: e.to_string(),
+        }
+    }
+
+    impl KeyringStore {
+        /// Opens the keyring, checking that it answers; the index lives in `dir`.
+        pub fn open(dir: &Path) -> Result<Self, String> {
+            if let Err(e) = keyring::Entry::store_status() {
+                return Err(e.to_string());
+            }
+            let probe = keyring::Entry::new(SERVICE, "provctl-probe").map_err(|e| e.to_string())?;
+            match probe.get_password() {
+                Ok(_) | Err(keyring::Error::NoEntry) => Ok(KeyringStore {
+                    index: FileStore::at(dir.join("keyring-index.json")),
+                }),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+
+        fn entry(key: &CacheKey) -> Result<keyring::Entry, AuthError> {
+            keyring::Entry::new(SERVICE, key.as_str()).map_err(keyring_err)
+        }
+    }
+
+    impl TokenStore for KeyringStore {
+        fn load(&self, key: &CacheKey) -> Result<Option<CachedLogin>, AuthError> {
+            match Self::entry(key)?.get_password() {
+                Ok(json) => {
+                    let json = Secret::new(json);
+                    let stored: StoredLogin =
+                        serde_json::from_str(json.expose()).map_err(keyring_err)?;
+                    Ok(Some(stored.into()))
+                }
+                Err(keyring::Error::NoEntry) => Ok(None),
+                Err(e) => Err(keyring_err(e)),
+            }
+        }
+
+        fn save(&self, login: &CachedLogin) -> Result<(), AuthError> {
+            let json =
+                Secret::new(serde_json::to_string(&StoredLogin::from(login)).map_err(keyring_err)?);
+            Self::entry(&login.key())?
+                .set_password(json.expose())
+                .map_err(keyring_err)?;
+            let mut meta = login.clone();
+            meta.access_token = Secret::default();
+            meta.refresh_token = None;
+            self.index.save(&meta)
+        }
+
+        fn remove(
+            &self,
+            profile: &str,
+            tenant: Option<&str>,
+        ) -> Result<Vec<CachedLogin>, AuthError> {
+            let gone = self.index.remove(profile, tenant)?;
+            for l in &gone {
+                match Self::entry(&l.key())?.delete_credential() {
+                    Ok(()) | Err(keyring::Error::NoEntry) => {}
+                    Err(e) => return Err(keyring_err(e)),
+                }
+            }
+            Ok(gone)
+        }
+
+        fn describe(&self) -> String {
+            "the OS keyring".to_owned()
+        }
+    }
 }
 
 #[cfg(test)]
@@ -448,11 +552,37 @@ mod tests {
         assert!(!err.contains("hunter"));
     }
 
+    #[derive(Debug, Default)]
+    struct Notices(Mutex<Vec<String>>);
+
+    impl AuthUi for Notices {
+        fn device_code(&self, _prompt: &super::super::DeviceCodePrompt) {}
+        fn notice(&self, message: &str) {
+            self.0.lock().unwrap().push(message.to_owned());
+        }
+    }
+
+    #[test]
+    fn without_a_keyring_the_file_is_used_and_a_notice_names_it_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = EnvVars::from_pairs([(CACHE_DIR_VAR, dir.path().to_str().unwrap())]);
+        let ui = Notices::default();
+        let store = default_store(&env, false, Some(&ui)).unwrap();
+        let _again = default_store(&env, false, Some(&ui)).unwrap();
+        if store.describe().contains("keyring") {
+            return; // a keyring answered on this machine
+        }
+        assert!(store.describe().ends_with(CACHE_FILE));
+        let notices = ui.0.lock().unwrap().clone();
+        assert_eq!(notices.len(), 1, "{notices:?}");
+        assert!(notices[0].contains(CACHE_FILE), "{notices:?}");
+    }
+
     #[test]
     fn no_cache_keeps_nothing_on_disk() {
         let dir = tempfile::tempdir().unwrap();
         let env = EnvVars::from_pairs([(CACHE_DIR_VAR, dir.path().to_str().unwrap())]);
-        let store = default_store(&env, true, &super::super::StderrUi).unwrap();
+        let store = default_store(&env, true, None).unwrap();
         store.save(&login("default", "t")).unwrap();
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         assert!(store.describe().contains("memory"));

@@ -102,8 +102,8 @@ pub fn cache_key(opts: &AuthOptions, endpoints: &Endpoints) -> CacheKey {
 
 /// True when a login for `opts` is in the cache (errors count as no).
 pub fn has_cached_login(opts: &AuthOptions, endpoints: &Endpoints) -> bool {
-    let ui = super::StderrUi;
-    let Ok(store) = default_store(&opts.env, false, &ui) else {
+    // Only looking: no notice about where tokens would be kept.
+    let Ok(store) = default_store(&opts.env, false, None) else {
         return false;
     };
     matches!(store.load(&cache_key(opts, endpoints)), Ok(Some(_)))
@@ -120,7 +120,7 @@ impl DeviceCodeProvider {
         interactive: bool,
     ) -> Result<Self, AuthError> {
         let ui = opts.ui();
-        let store = default_store(&opts.env, opts.no_cache, ui.as_ref())?;
+        let store = default_store(&opts.env, opts.no_cache, Some(ui.as_ref()))?;
         Self::with_store(opts, http, endpoints, interactive, store)
     }
 

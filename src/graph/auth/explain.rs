@@ -116,6 +116,13 @@ pub fn explain_auth_error(err: &AuthError) -> (String, Vec<String>) {
                 "check the network, proxy (HTTPS_PROXY) and --ca-file settings, then retry".to_owned(),
             ],
         ),
+        AuthError::DelegatedRequired { .. } => (
+            format!("{err}."),
+            vec![
+                "sign in as a user with `provctl login` (or --auth device-code); the user needs the delegated permission and a directory role such as Hybrid Identity Administrator"
+                    .to_owned(),
+            ],
+        ),
         AuthError::Cache { .. } => (err.to_string(), vec![]),
     }
 }

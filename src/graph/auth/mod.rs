@@ -100,6 +100,16 @@ pub enum AuthError {
         /// What went wrong.
         message: String,
     },
+    /// The call needs a signed-in user (delegated permissions) but the token is app-only.
+    #[error(
+        "{what} needs a signed-in user (delegated permissions), but the {method} sign-in gives an app-only token"
+    )]
+    DelegatedRequired {
+        /// What needs the user (`provctl agents list`, `tenant deletion prevention`).
+        what: String,
+        /// The sign-in method in use.
+        method: String,
+    },
     /// The token cache file is unsafe or unreadable.
     #[error("token cache {}: {message}", path.display())]
     Cache {
@@ -440,6 +450,25 @@ pub async fn provider_for(
     Ok(provider)
 }
 
+/// The claims of the token `provider` hands out for `scope`; fails with
+/// [`AuthError::DelegatedRequired`] when the token is app-only, because `what` (agents, tenant
+/// deletion prevention) only accepts delegated tokens. Opaque tokens are let through: Graph decides.
+pub async fn require_delegated(
+    provider: &dyn TokenProvider,
+    scope: &str,
+    what: &str,
+) -> Result<Option<TokenClaims>, AuthError> {
+    let token = provider.token(&[scope]).await?;
+    match claims::decode(&token.token) {
+        Ok(c) if c.kind == IdentityKind::AppOnly => Err(AuthError::DelegatedRequired {
+            what: what.to_owned(),
+            method: provider.method().to_owned(),
+        }),
+        Ok(c) => Ok(Some(c)),
+        Err(_) => Ok(None),
+    }
+}
+
 /// Seconds before expiry at which a cached token is renewed.
 pub const REFRESH_MARGIN_SECS: i64 = 300;
 
@@ -516,6 +545,26 @@ mod tests {
         assert_eq!(o.resolve_method(&e), Ok(AuthMethod::DeviceCode));
         o.method = Some(AuthMethod::AzureCli);
         assert_eq!(o.resolve_method(&e), Ok(AuthMethod::AzureCli));
+    }
+
+    #[tokio::test]
+    async fn delegated_only_calls_refuse_app_only_tokens() {
+        let app =
+            claims::unsigned_jwt(&serde_json::json!({"appid":"a","idtyp":"app","roles":["X"]}));
+        let err = require_delegated(&StaticToken::new(app), "s", "provctl agents list")
+            .await
+            .unwrap_err();
+        let (msg, hints) = explain_auth_error(&err);
+        assert!(
+            msg.contains("provctl agents list") && msg.contains("app-only"),
+            "{msg}"
+        );
+        assert!(hints[0].contains("provctl login"), "{hints:?}");
+        let user = claims::unsigned_jwt(&serde_json::json!({"upn":"u@c","scp":"X"}));
+        let c = require_delegated(&StaticToken::new(user), "s", "x")
+            .await
+            .unwrap();
+        assert_eq!(c.unwrap().kind, IdentityKind::Delegated);
     }
 
     #[test]

@@ -1,0 +1,256 @@
+//! The sign-in commands through the binary, against the emulator started in the test process and
+//! reached like any tenant (`--graph-url`, `--login-url`, `--ca-file`): device-code login, whoami,
+//! logout, managed identity, profiles, an auth failure's exit code — and that no secret or token
+//! ever shows up in stdout, stderr, `--verbose` traces or the cache file.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use provctl::sim::{Sim, SimConfig, SimHandle, TokenSpec};
+
+struct Env {
+    sim: SimHandle,
+    dir: tempfile::TempDir,
+    ca: PathBuf,
+}
+
+async fn setup() -> Env {
+    let sim = Sim::start(SimConfig::for_tests()).await.expect("emulator");
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, sim.ca_pem()).unwrap();
+    Env { sim, dir, ca }
+}
+
+impl Env {
+    fn cache_dir(&self) -> PathBuf {
+        self.dir.path().join("cache")
+    }
+
+    /// `provctl` with a clean environment pointed at the emulator; `extra` adds variables.
+    fn cmd(&self, args: &[&str], extra: &[(&str, &str)]) -> Command {
+        let base = self.sim.base_url().as_str();
+        let mut c = Command::cargo_bin("provctl").unwrap();
+        c.env_clear()
+            .env("PATH", "/nonexistent")
+            .env("PROVCTL_CONFIG_DIR", self.dir.path().join("config"))
+            .env("PROVCTL_CACHE_DIR", self.cache_dir())
+            .env("NO_COLOR", "1")
+            .args(["--graph-url", base, "--login-url", base, "--ca-file"])
+            .arg(&self.ca)
+            .args(args);
+        for (k, v) in extra {
+            c.env(k, v);
+        }
+        c
+    }
+}
+
+async fn run(mut c: Command) -> Output {
+    tokio::task::spawn_blocking(move || c.output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn read_all(dir: &Path) -> String {
+    let mut s = String::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            s.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
+        }
+    }
+    s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_whoami_logout_with_a_device_code() {
+    let e = setup().await;
+    let tenant = e.sim.tenant_id().to_owned();
+    let o = run(e.cmd(&["--tenant", &tenant, "login"], &[])).await;
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(
+        err.contains("microsoft.com/devicelogin"),
+        "prompt on stderr: {err}"
+    );
+    assert!(!out.contains("devicelogin"), "never on stdout: {out}");
+    assert!(out.contains("Signed in as admin@contoso.com"), "{out}");
+
+    // The cached login is picked automatically, and whoami shows a delegated identity.
+    let o = run(e.cmd(&["--tenant", &tenant, "-o", "json", "whoami"], &[])).await;
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["method"], "device-code");
+    assert_eq!(doc["kind"], "delegated");
+    assert_eq!(doc["identity"], "admin@contoso.com");
+    assert!(doc["scopes"].as_array().is_some_and(|s| !s.is_empty()));
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let f = e.cache_dir().join("tokens.json");
+        let mode = std::fs::metadata(&f).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    let o = run(e.cmd(&["--tenant", &tenant, "logout"], &[])).await;
+    let (out, _) = text(&o);
+    assert!(out.contains("Removed 1 cached sign-in"), "{out}");
+    let o = run(e.cmd(&["--tenant", &tenant, "whoami"], &[])).await;
+    assert_eq!(o.status.code(), Some(3), "not signed in is an auth error");
+    let (_, err) = text(&o);
+    assert!(err.contains("provctl login"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn managed_identity_through_the_app_service_endpoint() {
+    let e = setup().await;
+    let endpoint = format!("{}msi/token", e.sim.base_url());
+    let o = run(e.cmd(
+        &["--auth", "managed-identity", "-o", "json", "whoami"],
+        &[
+            ("IDENTITY_ENDPOINT", &endpoint),
+            ("IDENTITY_HEADER", "provctl-sim-identity-header"),
+        ],
+    ))
+    .await;
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["method"], "managed-identity");
+    assert_eq!(doc["kind"], "app-only");
+    assert!(
+        doc["roles"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|x| x == "Synchronization.ReadWrite.All"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_or_token_appears_in_any_output_trace_or_cache_file() {
+    let e = setup().await;
+    let app = e.sim.demo_app();
+    let tenant = e.sim.tenant_id().to_owned();
+    let token = e
+        .sim
+        .issue_token(TokenSpec::app(&app.client_id, &["Application.Read.All"]));
+    let env_secret = [
+        ("AZURE_TENANT_ID", tenant.as_str()),
+        ("AZURE_CLIENT_ID", app.client_id.as_str()),
+        ("AZURE_CLIENT_SECRET", app.client_secret.as_str()),
+    ];
+    let mut outputs = vec![];
+    // Sign in with the secret and show who we are, with traces on.
+    outputs.push(run(e.cmd(&["-vv", "whoami"], &env_secret)).await);
+    outputs.push(run(e.cmd(&["-vv", "-o", "json", "whoami"], &env_secret)).await);
+    // A ready token, traced.
+    outputs.push(run(e.cmd(&["-vv", "whoami"], &[("PROVCTL_ACCESS_TOKEN", &token)])).await);
+    // A device-code login with traces, then a Graph command with its token, traced.
+    outputs.push(run(e.cmd(&["-vv", "--tenant", &tenant, "login"], &[])).await);
+    let agents = run(e.cmd(&["-v", "--tenant", &tenant, "agents", "list"], &[])).await;
+    let (_, err) = text(&agents);
+    assert!(
+        err.contains("Bearer (redacted)"),
+        "the trace shows the header, redacted:\n{err}"
+    );
+    outputs.push(agents);
+    // An auth failure: the wrong secret.
+    let wrong = run(e.cmd(
+        &["-vv", "whoami"],
+        &[
+            ("AZURE_TENANT_ID", tenant.as_str()),
+            ("AZURE_CLIENT_ID", app.client_id.as_str()),
+            ("AZURE_CLIENT_SECRET", "wrong-secret-Zq9"),
+        ],
+    ))
+    .await;
+    assert_eq!(wrong.status.code(), Some(3));
+    let (_, err) = text(&wrong);
+    assert!(err.contains("AADSTS7000215"), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+    outputs.push(wrong);
+
+    for o in &outputs[..5] {
+        let (out, err) = text(o);
+        assert!(o.status.success(), "{out}\n{err}");
+    }
+    let cache = read_all(&e.cache_dir());
+    assert!(cache.contains("access_token"), "the login was cached");
+    for o in &outputs {
+        let (out, err) = text(o);
+        for (what, needle) in [
+            ("client secret", app.client_secret.as_str()),
+            ("wrong secret", "wrong-secret-Zq9"),
+            ("access token", token.as_str()),
+        ] {
+            assert!(!out.contains(needle), "{what} on stdout:\n{out}");
+            assert!(!err.contains(needle), "{what} on stderr:\n{err}");
+            assert!(!cache.contains(needle), "{what} in the cache file");
+        }
+        // No bearer token of any kind in traces: JWTs start with eyJ.
+        assert!(!err.contains("Bearer eyJ"), "{err}");
+        assert!(!out.contains("eyJ"), "{out}");
+        assert!(!err.contains("eyJ"), "a JWT in stderr:\n{err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profiles_are_set_listed_used_and_refuse_secrets() {
+    let e = setup().await;
+    let o = run(e.cmd(
+        &[
+            "--profile",
+            "work",
+            "config",
+            "set",
+            "tenant",
+            "contoso.com",
+        ],
+        &[],
+    ))
+    .await;
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = run(e.cmd(
+        &["--profile", "work", "config", "set", "auth", "device-code"],
+        &[],
+    ))
+    .await;
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = run(e.cmd(
+        &["--profile", "lab", "config", "set", "cloud", "usgov"],
+        &[],
+    ))
+    .await;
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = run(e.cmd(&["config", "use", "lab"], &[])).await;
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = run(e.cmd(&["-o", "json", "config", "list"], &[])).await;
+    let (out, _) = text(&o);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc.as_array().map(Vec::len), Some(2));
+    assert!(
+        doc.as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "lab" && p["current"] == true)
+    );
+    let o = run(e.cmd(&["--profile", "work", "config", "get", "auth"], &[])).await;
+    assert_eq!(text(&o).0.trim(), "device-code");
+
+    let o = run(e.cmd(&["config", "set", "client-secret", "hunter2"], &[])).await;
+    assert_eq!(o.status.code(), Some(2));
+    let (out, err) = text(&o);
+    assert!(err.contains("never hold secrets"), "{err}");
+    assert!(!out.contains("hunter2") && !err.contains("hunter2"));
+    let file = std::fs::read_to_string(e.dir.path().join("config/config.toml")).unwrap();
+    assert!(!file.contains("hunter2"));
+}
