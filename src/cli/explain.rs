@@ -131,7 +131,8 @@ fn explain_file(ctx: &Context, file: &PathBuf, id: Option<&str>) -> Result<(), C
     Ok(())
 }
 
-fn show(ctx: &Context, x: &Explanation) -> Result<(), CliError> {
+/// Renders one explanation: text for people, the same structure as JSON for scripts.
+pub(crate) fn show(ctx: &Context, x: &Explanation) -> Result<(), CliError> {
     let json = to_json(x)?;
     let width = text_width(ctx);
     ctx.out.emit_text(&json, |color| {

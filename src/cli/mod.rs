@@ -12,6 +12,7 @@ pub mod error;
 pub mod explain;
 pub mod jobs;
 mod prompt;
+mod provision;
 pub mod quarantine;
 pub mod sim;
 mod tenant;
@@ -142,6 +143,8 @@ pub enum Command {
     Quarantine(quarantine::QuarantineCommand),
     /// Explain a job, a provisioning log entry, an object or a file: the cause and the next step.
     Explain(explain::ExplainArgs),
+    /// Provision one object now (provisionOnDemand) and explain what happened to it.
+    Provision(provision::ProvisionArgs),
     /// Cloud sync provisioning agents: list them, check every domain has an active one.
     Agents(agents::AgentsArgs),
     /// Tenant-level settings that affect provisioning: accidental deletion prevention.
@@ -188,6 +191,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     let ctx = Context::new(cli.global)?;
     match cli.command {
         Command::Agents(a) => agents::run(&ctx, a).await,
+        Command::Provision(a) => provision::run(&ctx, a).await,
         Command::Tenant(a) => tenant::run(&ctx, a).await,
         Command::Doctor(a) => doctor::run(&ctx, a).await,
         Command::Login(a) => auth::login(&ctx, &a).await,

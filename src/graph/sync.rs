@@ -16,8 +16,9 @@ use serde_json::Value;
 use super::batch::{BatchItem, MAX_BATCH};
 use super::model::{
     CLOUD_SYNC_APPLICATION_TEMPLATE_ID, ProvisionOnDemandRequest, ProvisionOnDemandResponse,
-    ResetScope, RestartRequest, ServicePrincipal, SynchronizationJob, SynchronizationSecrets,
-    SynchronizationStatusCode, SynchronizationTaskExecutionResult, ValidateCredentialsRequest,
+    ResetScope, RestartRequest, ServicePrincipal, SynchronizationJob, SynchronizationSchema,
+    SynchronizationSecrets, SynchronizationStatusCode, SynchronizationTaskExecutionResult,
+    ValidateCredentialsRequest,
 };
 use super::odata::{quote, sp_eq};
 use super::{ApiVersion, GraphClient, GraphError, GraphPath, GraphRequest, Method};
@@ -684,6 +685,19 @@ pub async fn provision_on_demand(
         .send(&provision_on_demand_request(key, body)?)
         .await?
         .json()
+}
+
+/// `GET .../jobs/{job}/schema`.
+pub fn get_schema_request(key: &JobKey) -> GraphRequest {
+    GraphRequest::get(ApiVersion::V1, key.path().seg("schema"))
+}
+
+/// Reads a job's synchronization schema (the rule ids provisionOnDemand needs).
+pub async fn get_schema(
+    client: &GraphClient,
+    key: &JobKey,
+) -> Result<SynchronizationSchema, GraphError> {
+    client.get_json(&get_schema_request(key)).await
 }
 
 /// Validates the job's credentials (an error answer means they are not valid).
