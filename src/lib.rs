@@ -33,6 +33,7 @@
 pub mod cli;
 pub mod diagnose;
 pub mod graph;
+pub mod logfile;
 pub mod output;
 pub mod secret;
 pub mod sim;

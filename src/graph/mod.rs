@@ -7,6 +7,7 @@ pub mod batch;
 mod client;
 pub mod cloud;
 mod error;
+pub mod logs;
 pub mod model;
 pub mod odata;
 pub mod pacing;
