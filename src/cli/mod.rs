@@ -5,6 +5,7 @@
 pub mod context;
 mod docs;
 pub mod error;
+pub mod logs;
 
 use std::path::PathBuf;
 
@@ -124,6 +125,8 @@ pub enum Command {
     Completions(docs::CompletionsArgs),
     /// Print the man page (roff) to stdout.
     Man,
+    /// Provisioning logs: search by object, show one event, export a range.
+    Logs(logs::LogsArgs),
 }
 
 /// Sets up `--verbose` logging on stderr: `-v` shows requests, retries and pacing waits; `-vv` adds
@@ -147,9 +150,10 @@ pub fn init_tracing(verbose: u8) {
 /// Runs a parsed command line. An `Err` carries the exit code; one with an empty message (a check
 /// that found an unhealthy job, after printing its result) prints nothing more.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
-    let _ctx = Context::new(cli.global)?;
+    let ctx = Context::new(cli.global)?;
     match cli.command {
         Command::Completions(a) => docs::completions(&a),
         Command::Man => docs::man(),
+        Command::Logs(a) => logs::run(&ctx, a).await,
     }
 }

@@ -521,27 +521,39 @@ pub fn search(
     client: &GraphClient,
     query: &LogQuery,
 ) -> Result<BoxStream<'static, Result<ProvisioningObjectSummary, GraphError>>, FilterError> {
-    let first = PageCursor::First(Box::new(query.to_request()?));
-    let limit = query.limit.unwrap_or(u64::MAX);
+    Ok(search_request(client, query.to_request()?, query.limit))
+}
+
+/// Like [`search`], for a request built by hand (e.g. `$filter=id eq '...'`).
+pub fn search_request(
+    client: &GraphClient,
+    first: GraphRequest,
+    limit: Option<u64>,
+) -> BoxStream<'static, Result<ProvisioningObjectSummary, GraphError>> {
+    let first = PageCursor::First(Box::new(first));
+    let limit = limit.unwrap_or(u64::MAX);
     let client = client.clone();
-    let pages = stream::try_unfold(Some(first), move |cursor| {
+    // The remaining count travels with the cursor, so no page is fetched once the limit is met.
+    let pages = stream::try_unfold((Some(first), limit), move |(cursor, left)| {
         let client = client.clone();
         async move {
-            let Some(cursor) = cursor else {
+            let Some(cursor) = cursor.filter(|_| left > 0) else {
                 return Ok(None);
             };
-            let (items, next) = fetch_typed_page(&client, &cursor).await?;
-            Ok::<_, GraphError>(Some((items, next.map(PageCursor::Link))))
+            let (mut items, next) = fetch_typed_page(&client, &cursor).await?;
+            let take = usize::try_from(left).unwrap_or(usize::MAX).min(items.len());
+            items.truncate(take);
+            let left = left - take as u64;
+            Ok::<_, GraphError>(Some((items, (next.map(PageCursor::Link), left))))
         }
     });
-    Ok(pages
+    pages
         .map(|r| match r {
             Ok(items) => stream::iter(items.into_iter().map(Ok)).left_stream(),
             Err(e) => stream::iter([Err(e)]).right_stream(),
         })
         .flatten()
-        .take(usize::try_from(limit).unwrap_or(usize::MAX))
-        .boxed())
+        .boxed()
 }
 
 fn id_of(i: Option<&ProvisionedIdentity>) -> &str {
