@@ -139,6 +139,10 @@ fn from_file(path: &std::path::Path, query: &LogQuery) -> Result<Vec<Found>, Cli
 }
 
 fn render(ctx: &Context, found: &[Found]) -> Result<(), CliError> {
+    if found.is_empty() && ctx.out.format == OutputFormat::Table && !ctx.out.has_query() {
+        // An empty table says less than the message on stderr.
+        return Ok(());
+    }
     let doc = Value::Array(found.iter().map(|f| f.raw.clone()).collect());
     let csv = matches!(ctx.out.format, OutputFormat::Csv | OutputFormat::Tsv);
     ctx.out
