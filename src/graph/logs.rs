@@ -394,12 +394,12 @@ impl LogQuery {
         }
         let t = r.activity_date_time;
         if let Some(since) = self.since
-            && !t.is_some_and(|t| t > since)
+            && t.is_none_or(|t| t <= since)
         {
             return false;
         }
         if let Some(until) = self.until
-            && !t.is_some_and(|t| t < until)
+            && t.is_none_or(|t| t >= until)
         {
             return false;
         }

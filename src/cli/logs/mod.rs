@@ -35,23 +35,23 @@ pub enum LogsCommand {
     ///
     /// Newest first. The table shows one line of "why" (error code or skip reason); `-o json`,
     /// `-o ndjson` and `-o csv` give the records for scripts.
-    Search(search::SearchArgs),
+    Search(Box<search::SearchArgs>),
     /// Show one provisioning event in full: identities, systems, the steps as a timeline, and the
     /// modified properties as old → new.
-    Show(show::ShowArgs),
+    Show(Box<show::ShowArgs>),
     /// Export a time range to a file, paced to Graph's budget, resumable after a crash or Ctrl-C.
     ///
     /// Writes to a temporary file beside FILE and renames it into place when complete. A checkpoint
     /// beside it lets `--resume` continue where it stopped, with every record exactly once.
-    Export(export::ExportArgs),
+    Export(Box<export::ExportArgs>),
 }
 
 /// Runs `provctl logs`.
 pub async fn run(ctx: &Context, args: LogsArgs) -> Result<(), CliError> {
     match args.command {
-        LogsCommand::Search(a) => search::run(ctx, a).await,
-        LogsCommand::Show(a) => show::run(ctx, a).await,
-        LogsCommand::Export(a) => export::run(ctx, a).await,
+        LogsCommand::Search(a) => search::run(ctx, *a).await,
+        LogsCommand::Show(a) => show::run(ctx, *a).await,
+        LogsCommand::Export(a) => export::run(ctx, *a).await,
     }
 }
 
@@ -302,7 +302,7 @@ pub(crate) fn csv_row(r: &ProvisioningObjectSummary) -> [String; 13] {
     [
         r.id.clone(),
         r.activity_date_time
-            .map(|t| crate::graph::odata::datetime_literal(t))
+            .map(crate::graph::odata::datetime_literal)
             .unwrap_or_default(),
         r.action()
             .map(|a| a.as_str().to_owned())
