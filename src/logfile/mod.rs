@@ -503,3 +503,133 @@ impl Iterator for LogFile {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> (FileFormat, Result<Vec<Record>, FileError>) {
+        let mut f = from_reader(
+            Path::new("t.json"),
+            Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let r: Result<Vec<Record>, FileError> = f.by_ref().collect();
+        (f.format(), r)
+    }
+
+    fn ids(r: &Result<Vec<Record>, FileError>) -> Vec<String> {
+        match r {
+            Ok(v) => v.iter().map(|r| r.summary.id.clone()).collect(),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn every_json_shape_is_detected_and_streamed() {
+        let (f, r) = read("{\"id\":\"1\"}\n{\"id\":\"2\"}\n");
+        assert_eq!(
+            (f, ids(&r)),
+            (FileFormat::JsonLines, vec!["1".into(), "2".into()])
+        );
+        let (f, r) = read("[\n{\"id\":\"1\"},\n{\"id\":\"2\"}\n]\n");
+        assert_eq!(
+            (f, ids(&r)),
+            (FileFormat::JsonArray, vec!["1".into(), "2".into()])
+        );
+        let (f, r) = read(
+            "{\"@odata.context\":\"x\",\"value\":[{\"id\":\"1\"}],\"@odata.nextLink\":\"y\"}{\"value\":[{\"id\":\"2\"}]}",
+        );
+        assert_eq!(
+            (f, ids(&r)),
+            (FileFormat::GraphPages, vec!["1".into(), "2".into()])
+        );
+        let env = |id: &str| {
+            format!(
+                "{{\"time\":\"2026-11-25T00:00:00Z\",\"category\":\"ProvisioningLogs\",\"resultType\":\"Success\",\"properties\":{{\"Id\":\"{id}\",\"ProvisioningAction\":4}}}}"
+            )
+        };
+        let (f, r) = read(&format!("{{\"records\":[{},{}]}}", env("a"), env("b")));
+        assert_eq!(
+            (f, ids(&r)),
+            (FileFormat::AzureMonitor, vec!["a".into(), "b".into()])
+        );
+        let (f, r) = read(&format!("{}\n{}\n", env("a"), env("b")));
+        assert_eq!(f, FileFormat::AzureMonitor);
+        let recs = r.unwrap_or_default();
+        assert_eq!(
+            recs[1].summary.action().map(|a| a.as_str().to_owned()),
+            Some("update".into())
+        );
+        let (f, r) = read("");
+        assert_eq!((f, ids(&r).len()), (FileFormat::Unknown, 0));
+    }
+
+    #[test]
+    fn csv_rows_map_by_column_name() {
+        let text = "Id,Date,Action,Status,Error Code,Source Identity Id,Job Id,Colour\n1,2026-11-25T10:00:00Z,Create,Failure,E1,g1,j,red\n";
+        let mut f = from_reader(
+            Path::new("t.csv"),
+            Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let recs: Vec<Record> = f
+            .by_ref()
+            .collect::<Result<_, _>>()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(f.format(), FileFormat::Csv);
+        let s = &recs[0].summary;
+        assert!(s.is_failure());
+        assert_eq!(s.error().and_then(|e| e.error_code), Some("E1".into()));
+        assert_eq!(
+            s.source_identity.as_ref().and_then(|i| i.id.clone()),
+            Some("g1".into())
+        );
+        assert_eq!(f.warnings().len(), 1);
+        assert!(f.warnings()[0].contains("'Colour'"));
+    }
+
+    #[test]
+    fn a_file_cut_at_any_byte_is_records_or_a_clear_error_never_a_panic() {
+        let full = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/azure-monitor-provisioninglogs.json"
+        ))
+        .unwrap_or_default();
+        let portal = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/portal-download.json"
+        ))
+        .unwrap_or_default();
+        for text in [full, portal] {
+            assert!(read(&text).1.is_ok());
+            for cut in (1..text.len()).step_by(7) {
+                let Some(part) = text.get(..cut) else {
+                    continue;
+                };
+                let Ok(mut f) = from_reader(
+                    Path::new("cut.json"),
+                    Box::new(std::io::Cursor::new(part.as_bytes().to_vec())),
+                ) else {
+                    continue;
+                };
+                if let Some(Err(e)) = f.by_ref().find(Result::is_err) {
+                    assert!(
+                        e.position.is_some() || e.kind == FileErrorKind::Malformed,
+                        "{e}"
+                    );
+                    assert!(!e.message.is_empty());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_truncated_array_names_the_record_where_it_stops() {
+        let (_, r) = read("[\n{\"id\":\"1\"},\n{\"id\":\"2\",\n\"x\": [1,");
+        let e = r.err().unwrap_or_else(|| panic!("truncated"));
+        assert_eq!(e.kind, FileErrorKind::Truncated);
+        assert_eq!(e.position.map(|p| p.line), Some(3));
+        assert!(e.to_string().contains("t.json:3 (byte 14)"), "{e}");
+    }
+}
