@@ -9,7 +9,6 @@ use std::str::FromStr;
 use chrono::{DateTime, Duration, Utc};
 use futures::stream::{self, BoxStream, StreamExt};
 use serde::Deserialize;
-use serde_json::value::RawValue;
 
 use super::model::logs::{
     ProvisionedIdentity, ProvisioningAction, ProvisioningObjectSummary, ProvisioningResult,
@@ -417,21 +416,174 @@ fn either_side(
     both.ok_or_else(|| FilterError("empty filter".into()))
 }
 
-/// One page of raw records: each record's JSON text exactly as Graph sent it.
-#[derive(Debug)]
+/// One page of raw records: each record's JSON text exactly as Graph sent it, as spans of the
+/// response body (no copy per record).
+#[derive(Debug, Clone)]
 pub struct RawPage {
-    /// The records, unparsed.
-    pub records: Vec<Box<RawValue>>,
+    body: bytes::Bytes,
+    spans: Vec<(usize, usize)>,
     /// The link to the next page, if any.
     pub next_link: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct RawPageBody {
-    #[serde(default)]
-    value: Vec<Box<RawValue>>,
-    #[serde(rename = "@odata.nextLink", default)]
-    next_link: Option<String>,
+impl RawPage {
+    /// Splits a page body (`{"value":[...],"@odata.nextLink":"..."}`). The body must be UTF-8 and
+    /// structurally complete (every string, object and array closed), so a body cut short in
+    /// transit is refused; the records themselves are passed through, not re-validated.
+    pub fn parse(body: bytes::Bytes) -> Result<RawPage, String> {
+        std::str::from_utf8(&body).map_err(|e| format!("the page is not UTF-8: {e}"))?;
+        let (spans, next_link) = split_page(&body)?;
+        Ok(RawPage {
+            body,
+            spans,
+            next_link,
+        })
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// True when the page holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// The records' JSON texts, in order.
+    pub fn records(&self) -> impl DoubleEndedIterator<Item = &str> + '_ {
+        self.spans
+            .iter()
+            .map(|&(s, e)| std::str::from_utf8(&self.body[s..e]).unwrap_or(""))
+    }
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+        i += 1;
+    }
+    i
+}
+
+/// The index just past the string starting at `b[i] == '"'`.
+fn string_end(b: &[u8], i: usize) -> Result<usize, String> {
+    let mut j = i + 1;
+    loop {
+        match b[j..].iter().position(|&c| c == b'"' || c == b'\\') {
+            Some(k) if b[j + k] == b'"' => return Ok(j + k + 1),
+            Some(k) => j += k + 2,
+            None => return Err("the page ends inside a string: it was cut short".into()),
+        }
+        if j > b.len() {
+            return Err("the page ends inside a string: it was cut short".into());
+        }
+    }
+}
+
+/// The index just past the JSON value starting at `b[i]`.
+fn value_end(b: &[u8], i: usize) -> Result<usize, String> {
+    match b.get(i) {
+        Some(b'"') => string_end(b, i),
+        Some(b'{' | b'[') => {
+            let mut depth = 0usize;
+            let mut j = i;
+            while j < b.len() {
+                match b[j] {
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Ok(j + 1);
+                        }
+                    }
+                    b'"' => {
+                        j = string_end(b, j)?;
+                        continue;
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+            Err("the page ends inside a record: it was cut short".into())
+        }
+        Some(_) => {
+            let mut j = i;
+            while j < b.len() && !matches!(b[j], b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n')
+            {
+                j += 1;
+            }
+            Ok(j)
+        }
+        None => Err("the page ends where a value was expected: it was cut short".into()),
+    }
+}
+
+type Spans = (Vec<(usize, usize)>, Option<String>);
+
+fn split_page(b: &[u8]) -> Result<Spans, String> {
+    let expect = |i: usize, c: u8| -> Result<usize, String> {
+        match b.get(i) {
+            Some(&x) if x == c => Ok(i + 1),
+            Some(&x) => Err(format!(
+                "the page is not a Graph collection: expected '{}' at byte {i}, found '{}'",
+                c as char,
+                x.escape_ascii()
+            )),
+            None => Err("the page ends early: it was cut short".into()),
+        }
+    };
+    let mut spans = Vec::new();
+    let mut next = None;
+    let mut i = expect(skip_ws(b, 0), b'{')?;
+    let mut first = true;
+    loop {
+        i = skip_ws(b, i);
+        if b.get(i) == Some(&b'}') {
+            i += 1;
+            break;
+        }
+        if !first {
+            i = skip_ws(b, expect(i, b',')?);
+        }
+        first = false;
+        if b.get(i) != Some(&b'"') {
+            return Err(format!(
+                "the page is not a Graph collection: expected a member name at byte {i}"
+            ));
+        }
+        let key_end = string_end(b, i)?;
+        let key = &b[i + 1..key_end - 1];
+        i = skip_ws(b, expect(skip_ws(b, key_end), b':')?);
+        if key == b"value" && b.get(i) == Some(&b'[') {
+            i += 1;
+            let mut first_item = true;
+            loop {
+                i = skip_ws(b, i);
+                if b.get(i) == Some(&b']') {
+                    i += 1;
+                    break;
+                }
+                if !first_item {
+                    i = skip_ws(b, expect(i, b',')?);
+                }
+                first_item = false;
+                let end = value_end(b, i)?;
+                spans.push((i, end));
+                i = end;
+            }
+        } else {
+            let end = value_end(b, i)?;
+            if key == b"@odata.nextLink" {
+                next = serde_json::from_slice::<Option<String>>(&b[i..end])
+                    .map_err(|e| format!("the page's @odata.nextLink is not a string: {e}"))?;
+            }
+            i = end;
+        }
+    }
+    if skip_ws(b, i) != b.len() {
+        return Err(format!("the page has extra text after byte {i}"));
+    }
+    Ok((spans, next))
 }
 
 #[derive(Deserialize)]
@@ -467,13 +619,8 @@ pub async fn fetch_raw_page(
             PageCursor::First(req) => client.send(req).await?,
             PageCursor::Link(l) => client.get_link(l).await?,
         };
-        match serde_json::from_slice::<RawPageBody>(&resp.body) {
-            Ok(b) => {
-                return Ok(RawPage {
-                    records: b.value,
-                    next_link: b.next_link,
-                });
-            }
+        match RawPage::parse(resp.body) {
+            Ok(page) => return Ok(page),
             Err(e) if attempt <= DECODE_RETRIES => {
                 tracing::info!(target: "provctl::retry", "page from {} did not decode ({e}); fetching it again", resp.url);
             }
@@ -481,7 +628,7 @@ pub async fn fetch_raw_page(
                 return Err(GraphError::Decode {
                     url: resp.url,
                     path: String::new(),
-                    message: e.to_string(),
+                    message: e,
                 });
             }
         }
@@ -636,6 +783,33 @@ mod tests {
             e.contains("'explode'") && e.contains("staged-delete"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn raw_pages_split_into_records_and_refuse_any_cut() {
+        let body = r#"{"@odata.context":"x","value":[ {"id":"1","s":"a}\"]["} ,{"id":"2","n":[1,{"x":null}]}],"@odata.nextLink":"https://g/v1.0/a?$skiptoken=\u0041b"}"#;
+        let page = RawPage::parse(bytes::Bytes::from(body)).unwrap();
+        let recs: Vec<&str> = page.records().collect();
+        assert_eq!(
+            recs,
+            [
+                r#"{"id":"1","s":"a}\"]["}"#,
+                r#"{"id":"2","n":[1,{"x":null}]}"#
+            ]
+        );
+        assert_eq!(
+            page.next_link.as_deref(),
+            Some("https://g/v1.0/a?$skiptoken=Ab")
+        );
+        for cut in 0..body.len() {
+            assert!(
+                RawPage::parse(bytes::Bytes::copy_from_slice(&body.as_bytes()[..cut])).is_err(),
+                "a page cut at {cut} was accepted"
+            );
+        }
+        let empty = RawPage::parse(bytes::Bytes::from_static(b"{\"value\":[]}")).unwrap();
+        assert!(empty.is_empty() && empty.next_link.is_none());
+        assert!(RawPage::parse(bytes::Bytes::from_static(b"[1]")).is_err());
     }
 
     #[test]

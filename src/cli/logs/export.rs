@@ -19,7 +19,6 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 
 use super::{CSV_HEADERS, FilterArgs, csv_row};
 use crate::cli::{CliError, Context};
@@ -386,8 +385,8 @@ struct Head {
     time: String,
 }
 
-fn head(raw: &RawValue) -> Head {
-    serde_json::from_str(raw.get()).unwrap_or(Head {
+fn head(raw: &str) -> Head {
+    serde_json::from_str(raw).unwrap_or(Head {
         id: String::new(),
         time: String::new(),
     })
@@ -503,7 +502,7 @@ fn append_page(
     dedup: bool,
 ) -> Result<Appended, CliError> {
     let mut past_tail = !dedup;
-    for raw in &page.records {
+    for raw in page.records() {
         if !past_tail {
             let h = head(raw);
             match cp.last_time.as_deref().map(|t| time_cmp(&h.time, t)) {
@@ -524,7 +523,7 @@ fn append_page(
 
 /// Sets `last_time`/`tail_ids` from the end of the page (walking back while the time repeats).
 fn update_tail(page: &RawPage, cp: &mut Checkpoint) {
-    let Some(last) = page.records.last() else {
+    let Some(last) = page.records().next_back() else {
         return;
     };
     let last = head(last);
@@ -534,7 +533,7 @@ fn update_tail(page: &RawPage, cp: &mut Checkpoint) {
         .is_some_and(|t| time_cmp(t, &last.time) == std::cmp::Ordering::Equal);
     let mut ids = Vec::new();
     let mut whole_page = true;
-    for raw in page.records.iter().rev() {
+    for raw in page.records().rev() {
         let h = head(raw);
         if time_cmp(&h.time, &last.time) != std::cmp::Ordering::Equal {
             whole_page = false;
@@ -557,10 +556,9 @@ fn update_tail(page: &RawPage, cp: &mut Checkpoint) {
 fn write_record(
     format: ExportFormat,
     index: u64,
-    raw: &RawValue,
+    text: &str,
     buf: &mut Vec<u8>,
 ) -> Result<(), CliError> {
-    let text = raw.get();
     match format {
         ExportFormat::Ndjson | ExportFormat::Json => {
             if format == ExportFormat::Json {
