@@ -424,8 +424,18 @@ async fn crawl(
     };
     let mut buf: Vec<u8> = Vec::with_capacity(2 << 20);
     let mut last_checkpoint: Option<Instant> = None;
+    // The next page is fetched while this one is written (pacing still gates every request).
+    let mut prefetch = Prefetch(None);
     loop {
-        let page = match fetch(client, &cursor).await {
+        let fetched = match prefetch.0.take() {
+            Some(task) => task.await.unwrap_or_else(|e| {
+                Err(FetchError::Graph(GraphError::InvalidInput(format!(
+                    "the page request stopped: {e}"
+                ))))
+            }),
+            None => fetch(client, &cursor).await,
+        };
+        let page = match fetched {
             Ok(page) => page,
             Err(FetchError::Interrupted) => {
                 return Err(CliError::general(format!(
@@ -447,6 +457,11 @@ async fn crawl(
             }
             Err(FetchError::Graph(e)) => return Err(e.into()),
         };
+        if let Some(l) = &page.next_link {
+            cursor = PageCursor::Link(l.clone());
+            let (client, next) = (client.clone(), cursor.clone());
+            prefetch.0 = Some(tokio::spawn(async move { fetch(&client, &next).await }));
+        }
         buf.clear();
         let written = append_page(&page, cp, &mut buf, dedup)?;
         if written.past_tail {
@@ -467,9 +482,19 @@ async fn crawl(
             last_checkpoint = Some(Instant::now());
         }
         progress.update(cp);
-        match page.next_link {
-            Some(l) => cursor = PageCursor::Link(l),
-            None => return Ok(()),
+        if cp.complete {
+            return Ok(());
+        }
+    }
+}
+
+/// The request for the next page, stopped if the export stops.
+struct Prefetch(Option<tokio::task::JoinHandle<Result<RawPage, FetchError>>>);
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        if let Some(t) = &self.0 {
+            t.abort();
         }
     }
 }
