@@ -13,25 +13,35 @@
 //! | [`cli`] | the `provctl` command line: argument parsing and one module per command group |
 //! | [`sim`] | the Graph emulator used by tests, benchmarks and `--sim` demos |
 //!
-//! Everything the command line does is a library call. A quick look at every job of a tenant:
+//! Everything the command line does is a library call. The failures of the last day, page by page,
+//! paced to Graph's budget for provisioning logs:
 //!
 //! ```no_run
 //! use futures::TryStreamExt;
-//! use provctl::graph::{GraphClient, auth::StaticToken};
+//! use provctl::graph::odata::{Filter, LogField};
+//! use provctl::graph::{ApiVersion, GraphClient, GraphPath, GraphRequest, auth::StaticToken};
 //!
-//! # async fn demo() -> Result<(), provctl::graph::GraphError> {
-//! let client = GraphClient::builder()
-//!     .token_provider(StaticToken::new("eyJ0eXAi..."))
-//!     .build()?;
-//! let jobs = provctl::graph::sync::discover_jobs(&client, &Default::default()).await?;
-//! for job in &jobs.jobs {
-//!     println!("{} {}", job.service_principal.display_name, job.job.id);
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = GraphClient::builder().token_provider(StaticToken::new("eyJ0eXAi...")).build()?;
+//! let since = chrono::Utc::now() - chrono::Duration::days(1);
+//! let filter = Filter::all([Filter::eq(LogField::Status, "failure")?, Filter::after(since)]).unwrap();
+//! let req = GraphRequest::get(ApiVersion::V1, GraphPath::new().lit("auditLogs/provisioning"))
+//!     .query("$filter", filter.as_str());
+//! let mut pages = client.pages::<serde_json::Value>(req);
+//! while let Some(page) = pages.try_next().await? {
+//!     for entry in &page.items {
+//!         println!("{} {}", entry["activityDateTime"], entry["provisioningStatusInfo"]["errorInformation"]["errorCode"]);
+//!     }
 //! }
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod cli;
+pub mod config;
 pub mod diagnose;
+pub mod doctor;
 pub mod graph;
 pub mod logfile;
 pub mod output;

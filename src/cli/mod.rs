@@ -2,10 +2,16 @@
 //! in its own module (`jobs`, `quarantine`, `logs`, `explain`, ...); a handler resolves its
 //! arguments, calls the library, and renders through [`crate::output`].
 
+mod agents;
+pub mod auth;
+pub mod config;
 pub mod context;
 mod docs;
+pub mod doctor;
 pub mod error;
 pub mod logs;
+mod prompt;
+mod tenant;
 
 use std::path::PathBuf;
 
@@ -89,6 +95,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "ID")]
     pub client_id: Option<String>,
 
+    /// Certificate file (PEM or PFX) for `--auth certificate`.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub certificate: Option<PathBuf>,
+
     /// Read a ready access token from stdin (for people with their own tooling).
     #[arg(long, global = true)]
     pub token_stdin: bool,
@@ -121,8 +131,22 @@ pub struct GlobalArgs {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Cloud sync provisioning agents: list them, check every domain has an active one.
+    Agents(agents::AgentsArgs),
+    /// Tenant-level settings that affect provisioning: accidental deletion prevention.
+    Tenant(tenant::TenantArgs),
+    /// Sign in as a user with a device code (cached for the profile; `--tenant`, `--client-id`).
+    Login(auth::LoginArgs),
+    /// Remove the profile's cached sign-ins (only those of `--tenant` when given).
+    Logout(auth::LogoutArgs),
+    /// Show who the current token belongs to: tenant, identity, method, expiry, scopes, roles.
+    Whoami(auth::WhoamiArgs),
+    /// Manage profiles: `config set|get|list|use`.
+    Config(config::ConfigArgs),
     /// Print shell completions (bash, zsh, fish, powershell, elvish).
     Completions(docs::CompletionsArgs),
+    /// Check this host: the cloud sync agent's network prerequisites (and, later, more checks).
+    Doctor(doctor::DoctorArgs),
     /// Print the man page (roff) to stdout.
     Man,
     /// Provisioning logs: search by object, show one event, export a range.
@@ -152,6 +176,13 @@ pub fn init_tracing(verbose: u8) {
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let ctx = Context::new(cli.global)?;
     match cli.command {
+        Command::Agents(a) => agents::run(&ctx, a).await,
+        Command::Tenant(a) => tenant::run(&ctx, a).await,
+        Command::Doctor(a) => doctor::run(&ctx, a).await,
+        Command::Login(a) => auth::login(&ctx, &a).await,
+        Command::Logout(a) => auth::logout(&ctx, &a).await,
+        Command::Whoami(a) => auth::whoami(&ctx, &a).await,
+        Command::Config(a) => config::run(&ctx, &a).await,
         Command::Completions(a) => docs::completions(&a),
         Command::Man => docs::man(),
         Command::Logs(a) => logs::run(&ctx, a).await,

@@ -226,6 +226,7 @@ pub struct GraphClientBuilder {
     tokens: Option<Arc<dyn TokenProvider>>,
     retry: Option<RetryPolicy>,
     pacing: Option<bool>,
+    pacer: Option<Pacer>,
 }
 
 impl GraphClientBuilder {
@@ -271,6 +272,16 @@ impl GraphClientBuilder {
         self
     }
 
+    /// Pace with explicit budgets instead of Graph's documented ones (`(requests, window)`).
+    pub fn pacing_budgets(
+        mut self,
+        logs: Option<(usize, Duration)>,
+        on_demand: Option<(usize, Duration)>,
+    ) -> Self {
+        self.pacer = Some(Pacer::custom(logs, on_demand));
+        self
+    }
+
     /// Builds the client.
     pub fn build(self) -> Result<GraphClient, GraphError> {
         let http = match self.http {
@@ -285,10 +296,10 @@ impl GraphClientBuilder {
                     .unwrap_or_else(|| Endpoints::for_cloud(Cloud::Global)),
                 tokens: self.tokens,
                 retry: self.retry.unwrap_or_default(),
-                pacer: if self.pacing.unwrap_or(true) {
-                    Pacer::documented()
-                } else {
-                    Pacer::off()
+                pacer: match (self.pacer, self.pacing.unwrap_or(true)) {
+                    (_, false) => Pacer::off(),
+                    (Some(p), true) => p,
+                    (None, true) => Pacer::documented(),
                 },
             }),
         })

@@ -2,10 +2,12 @@
 //! paging, `$batch`, OData filters and the resource models. No printing, no clap, no knowledge of
 //! commands: the CLI and library users compose these calls.
 
+pub mod agents;
 pub mod auth;
 pub mod batch;
 mod client;
 pub mod cloud;
+pub mod directory;
 mod error;
 pub mod logs;
 pub mod model;

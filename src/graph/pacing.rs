@@ -123,6 +123,15 @@ impl Pacer {
         }
     }
 
+    /// Pacing with explicit budgets (`None` = unpaced), e.g. a test server with a scaled-down window.
+    pub fn custom(logs: Option<(usize, Duration)>, on_demand: Option<(usize, Duration)>) -> Self {
+        let mk = |b: Option<(usize, Duration)>| b.map(|(n, w)| SlidingWindow::new(n, w));
+        Pacer {
+            logs: mk(logs),
+            on_demand: mk(on_demand),
+        }
+    }
+
     /// No pacing at all (benchmarks against an unthrottled emulator).
     pub fn off() -> Self {
         Pacer {

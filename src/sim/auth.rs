@@ -296,18 +296,44 @@ fn check_assertion(app: &App, assertion: &str) -> Result<(), (u32, String)> {
     let x5t = head["x5t"]
         .as_str()
         .or_else(|| head["x5t#S256"].as_str())
-        .unwrap_or("");
-    if !app
-        .certificate_thumbprints
+        .unwrap_or("")
+        .trim_end_matches('=');
+    let cert = app
+        .certificates
         .iter()
-        .any(|t| t.trim_end_matches('=') == x5t.trim_end_matches('='))
-    {
+        .find(|c| c.x5t == x5t || c.x5t_s256 == x5t);
+    let Some(cert) = cert else {
         return Err((
             700027,
             format!(
                 "The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Thumbprint of key used by client: '{x5t}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '{}'.]",
                 app.client_id
             ),
+        ));
+    };
+    let alg: &dyn aws_lc_rs::signature::VerificationAlgorithm = if head["alg"] == "PS256" {
+        &aws_lc_rs::signature::RSA_PSS_2048_8192_SHA256
+    } else {
+        &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256
+    };
+    let signature = URL_SAFE_NO_PAD
+        .decode(parts[2].trim_end_matches('='))
+        .unwrap_or_default();
+    let signed = &assertion[..parts[0].len() + 1 + parts[1].len()];
+    if aws_lc_rs::signature::UnparsedPublicKey::new(alg, &cert.spki)
+        .verify(signed.as_bytes(), &signature)
+        .is_err()
+    {
+        return Err((
+            700027,
+            "Client assertion failed signature validation.".into(),
+        ));
+    }
+    let aud = claims["aud"].as_str().unwrap_or("");
+    if !(aud.ends_with("/oauth2/v2.0/token") || aud.ends_with("/oauth2/token")) {
+        return Err((
+            700021,
+            format!("Client assertion audience claim '{aud}' does not match the token endpoint."),
         ));
     }
     if claims["iss"].as_str() != Some(&app.client_id)
@@ -323,12 +349,6 @@ fn check_assertion(app: &App, assertion: &str) -> Result<(), (u32, String)> {
         return Err((
             700024,
             "Client assertion is not within its valid time range.".into(),
-        ));
-    }
-    if parts[2].is_empty() {
-        return Err((
-            700027,
-            "Client assertion failed signature validation.".into(),
         ));
     }
     Ok(())
@@ -595,7 +615,7 @@ pub(crate) async fn imds_token(
         );
     }
     let q = mi_query(&raw);
-    if q.get("api-version").is_none() {
+    if !q.contains_key("api-version") {
         return plain_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",

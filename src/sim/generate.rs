@@ -74,11 +74,52 @@ impl std::str::FromStr for GenerateSpec {
     }
 }
 
-/// Generated logs: the spec and the instant record 0 happened.
+/// Generated logs: the spec, the instant record 0 happened, and per-service-principal strings
+/// computed once so a record costs a few small writes.
 #[derive(Debug, Clone)]
 pub(crate) struct GenLogs {
     pub spec: GenerateSpec,
     pub anchor_ms: i64,
+    sps: std::sync::Arc<Vec<GenSp>>,
+}
+
+#[derive(Debug)]
+struct GenSp {
+    id: String,
+    name: String,
+    job_id: String,
+    app_id: String,
+    source_system_id: String,
+    target_system_id: String,
+    cloud_sync: bool,
+}
+
+impl GenLogs {
+    /// Prepare generated logs for a tenant.
+    pub fn new(spec: &GenerateSpec, tenant_id: &str, anchor_ms: i64) -> Self {
+        let tenant32 = tenant_id.replace('-', "");
+        let n = if spec.jobs > 0 {
+            spec.jobs
+        } else {
+            spec.sps.max(1)
+        };
+        let sps = (0..n)
+            .map(|k| GenSp {
+                id: guid(spec.seed, 1, k as u64),
+                name: sp_name(k),
+                job_id: job_id(spec.seed, &tenant32, k),
+                app_id: guid(spec.seed, 2, k as u64),
+                source_system_id: guid(spec.seed, 16, k as u64),
+                target_system_id: guid(spec.seed, 17, k as u64),
+                cloud_sync: is_cloud_sync(k),
+            })
+            .collect();
+        Self {
+            spec: spec.clone(),
+            anchor_ms,
+            sps: std::sync::Arc::new(sps),
+        }
+    }
 }
 
 const SPAN_MS: i64 = 30 * 86_400 * 1000;
@@ -118,7 +159,7 @@ pub(crate) fn det_guid(s: &str) -> String {
 }
 
 fn is_cloud_sync(k: usize) -> bool {
-    k % 4 == 0
+    k.is_multiple_of(4)
 }
 
 fn sp_name(k: usize) -> String {
@@ -253,6 +294,20 @@ impl GenLogs {
     }
 }
 
+impl GenLogs {
+    /// Number of service principals the records cycle through (record `i` belongs to `i % n`).
+    pub fn sp_count(&self) -> u64 {
+        self.sps.len().max(1) as u64
+    }
+
+    /// The service principal index whose records carry this job id / service principal id.
+    pub fn sp_index_of(&self, job_id: Option<&str>, sp_id: Option<&str>) -> Option<usize> {
+        self.sps
+            .iter()
+            .position(|s| job_id.is_none_or(|j| s.job_id == j) && sp_id.is_none_or(|id| s.id == id))
+    }
+}
+
 /// The index range `[lo, hi)` of records that can match the time bounds.
 pub(crate) fn index_range(g: &GenLogs, bounds: Option<TimeBounds>) -> (u64, u64) {
     let n = g.spec.logs;
@@ -299,16 +354,12 @@ pub(crate) fn index_range(g: &GenLogs, bounds: Option<TimeBounds>) -> (u64, u64)
 /// One generated record.
 pub(crate) struct GenLog<'a> {
     i: u64,
-    spec: &'a GenerateSpec,
+    seed: u64,
     tenant_id: &'a str,
     time: i64,
-    sp: usize,
+    sp_index: usize,
+    sp: &'a GenSp,
     roll: u64,
-    id: String,
-    job_id: String,
-    sp_id: String,
-    source_id: String,
-    target_id: String,
 }
 
 const ACTIONS: [&str; 5] = ["create", "update", "update", "delete", "disable"];
@@ -335,29 +386,42 @@ const FAILURES: [(&str, &str, &str); 4] = [
     ),
 ];
 
+/// Write a GUID-shaped id without allocating.
+fn write_guid(out: &mut String, seed: u64, kind: u64, i: u64) {
+    let a = h(seed, kind, i);
+    let b = h(seed, kind ^ 0xABCD, i);
+    let _ = write!(
+        out,
+        "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        b >> 52,
+        b & 0xffff_ffff_ffff
+    );
+}
+
 impl<'a> GenLog<'a> {
     pub fn new(g: &'a GenLogs, tenant_id: &'a str, i: u64) -> Self {
-        let spec = &g.spec;
-        let roll = h(spec.seed, 10, i);
-        let sp = if spec.jobs > 0 {
-            (roll % spec.jobs as u64) as usize
-        } else {
-            (roll % spec.sps.max(1) as u64) as usize
-        };
-        let tenant32 = tenant_id.replace('-', "");
+        let roll = h(g.spec.seed, 10, i);
+        // Round-robin over the service principals, so a filter on one job is a stride.
+        let sp_index = (i % g.sps.len().max(1) as u64) as usize;
         GenLog {
             i,
-            spec,
+            seed: g.spec.seed,
             tenant_id,
             time: g.time_secs(i),
-            sp,
+            sp_index,
+            sp: &g.sps[sp_index],
             roll,
-            id: guid(spec.seed, 11, i),
-            job_id: job_id(spec.seed, &tenant32, sp),
-            sp_id: guid(spec.seed, 1, sp as u64),
-            source_id: guid(spec.seed, 12, (roll >> 20) % 50_000),
-            target_id: guid(spec.seed, 13, (roll >> 20) % 50_000),
         }
+    }
+
+    fn user(&self) -> u64 {
+        (self.roll >> 20) % 50_000
+    }
+    fn cycle_key(&self) -> u64 {
+        (self.sp_index as u64) << 20 | (self.i / 1000)
     }
 
     fn status(&self) -> &'static str {
@@ -374,22 +438,18 @@ impl<'a> GenLog<'a> {
             ACTIONS[((self.roll >> 8) % 5) as usize]
         }
     }
-    fn systems(&self) -> (&'static str, String) {
-        if is_cloud_sync(self.sp) {
-            ("Active Directory", "Azure Active Directory".to_string())
+    fn systems(&self) -> (&'static str, &str) {
+        if self.sp.cloud_sync {
+            ("Active Directory", "Azure Active Directory")
         } else {
-            ("Azure Active Directory", sp_name(self.sp))
+            ("Azure Active Directory", &self.sp.name)
         }
     }
-    fn user(&self) -> u64 {
-        (self.roll >> 20) % 50_000
-    }
 
-    fn time_string(&self) -> String {
-        Utc.timestamp_opt(self.time, 0)
-            .single()
-            .map(fmt_time)
-            .unwrap_or_default()
+    fn write_time(&self, out: &mut String) {
+        if let Some(t) = Utc.timestamp_opt(self.time, 0).single() {
+            let _ = write!(out, "{}", t.format("%Y-%m-%dT%H:%M:%SZ"));
+        }
     }
 
     /// Append the record's JSON to `out`.
@@ -397,20 +457,22 @@ impl<'a> GenLog<'a> {
         let status = self.status();
         let action = self.action();
         let (src_sys, tgt_sys) = self.systems();
-        let sp_name = sp_name(self.sp);
+        let sp = self.sp;
+        let sp_name = &sp.name;
         let user = self.user();
-        let cycle = guid(self.spec.seed, 14, (self.sp as u64) << 20 | (self.i / 1000));
-        let change = guid(self.spec.seed, 15, self.i);
+        out.push_str("{\"id\":\"");
+        write_guid(out, self.seed, 11, self.i);
+        out.push_str("\",\"activityDateTime\":\"");
+        self.write_time(out);
         let _ = write!(
             out,
-            r#"{{"id":"{}","activityDateTime":"{}","tenantId":"{}","jobId":"{}","cycleId":"{}","changeId":"{}","#,
-            self.id,
-            self.time_string(),
-            self.tenant_id,
-            self.job_id,
-            cycle,
-            change
+            r#"","tenantId":"{}","jobId":"{}","cycleId":""#,
+            self.tenant_id, sp.job_id
         );
+        write_guid(out, self.seed, 14, self.cycle_key());
+        out.push_str("\",\"changeId\":\"");
+        write_guid(out, self.seed, 15, self.i);
+        out.push_str("\",");
         if beta {
             let mut c = action.chars();
             let cap: String = c
@@ -421,19 +483,25 @@ impl<'a> GenLog<'a> {
         }
         let _ = write!(
             out,
-            r#""provisioningAction":"{action}","durationInMilliseconds":{},"sourceSystem":{{"id":"{}","displayName":"{src_sys}","details":{{}}}},"targetSystem":{{"id":"{}","displayName":"{tgt_sys}","details":{{"ApplicationId":"{}","ServicePrincipalId":"{}","ServicePrincipalDisplayName":"{sp_name}"}}}},"initiatedBy":{{"id":"","displayName":"Azure AD Provisioning Service","initiatorType":"system"}},"servicePrincipal":{{"id":"{}","displayName":"{sp_name}"}},"sourceIdentity":{{"id":"{}","displayName":"User {user}","identityType":"User","details":{{}}}},"targetIdentity":{{"id":"{}","displayName":"User {user}","identityType":"User","details":{{}}}},"#,
+            r#""provisioningAction":"{action}","durationInMilliseconds":{},"sourceSystem":{{"id":"{}","displayName":"{src_sys}","details":{{}}}},"targetSystem":{{"id":"{}","displayName":"{tgt_sys}","details":{{"ApplicationId":"{}","ServicePrincipalId":"{}","ServicePrincipalDisplayName":"{sp_name}"}}}},"initiatedBy":{{"id":"","displayName":"Azure AD Provisioning Service","initiatorType":"system"}},"servicePrincipal":{{"id":"{}","displayName":"{sp_name}"}},"sourceIdentity":{{"id":""#,
             200 + (self.roll >> 40) % 3000,
-            guid(self.spec.seed, 16, self.sp as u64),
-            guid(self.spec.seed, 17, self.sp as u64),
-            guid(self.spec.seed, 2, self.sp as u64),
-            self.sp_id,
-            self.sp_id,
-            self.source_id,
-            if action == "create" && status != "success" {
-                ""
-            } else {
-                &self.target_id
-            },
+            sp.source_system_id,
+            sp.target_system_id,
+            sp.app_id,
+            sp.id,
+            sp.id,
+        );
+        write_guid(out, self.seed, 12, user);
+        let _ = write!(
+            out,
+            r#"","displayName":"User {user}","identityType":"User","details":{{}}}},"targetIdentity":{{"id":""#
+        );
+        if !(action == "create" && status != "success") {
+            write_guid(out, self.seed, 13, user);
+        }
+        let _ = write!(
+            out,
+            r#"","displayName":"User {user}","identityType":"User","details":{{}}}},"#
         );
         let failure = FAILURES[((self.roll >> 12) % 4) as usize];
         if beta {
@@ -506,25 +574,27 @@ impl Record for GenLog<'_> {
                 .single()
                 .map(FieldVal::Time)
                 .unwrap_or(FieldVal::Null),
-            "id" => FieldVal::Str(Cow::Borrowed(&self.id)),
-            "jobId" => FieldVal::Str(Cow::Borrowed(&self.job_id)),
+            "id" => s(guid(self.seed, 11, self.i)),
+            "jobId" => FieldVal::Str(Cow::Borrowed(&self.sp.job_id)),
             "tenantId" => FieldVal::Str(Cow::Borrowed(self.tenant_id)),
-            "cycleId" => s(guid(
-                self.spec.seed,
-                14,
-                (self.sp as u64) << 20 | (self.i / 1000),
-            )),
-            "changeId" => s(guid(self.spec.seed, 15, self.i)),
-            "servicePrincipal/id" => FieldVal::Str(Cow::Borrowed(&self.sp_id)),
-            "servicePrincipal/displayName" => s(sp_name(self.sp)),
-            "sourceIdentity/id" => FieldVal::Str(Cow::Borrowed(&self.source_id)),
-            "targetIdentity/id" => FieldVal::Str(Cow::Borrowed(&self.target_id)),
+            "cycleId" => s(guid(self.seed, 14, self.cycle_key())),
+            "changeId" => s(guid(self.seed, 15, self.i)),
+            "servicePrincipal/id" => FieldVal::Str(Cow::Borrowed(&self.sp.id)),
+            "servicePrincipal/displayName" => FieldVal::Str(Cow::Borrowed(&self.sp.name)),
+            "sourceIdentity/id" => s(guid(self.seed, 12, self.user())),
+            "targetIdentity/id" => {
+                if self.action() == "create" && self.status() != "success" {
+                    b("")
+                } else {
+                    s(guid(self.seed, 13, self.user()))
+                }
+            }
             "sourceIdentity/displayName" | "targetIdentity/displayName" => {
                 s(format!("User {}", self.user()))
             }
             "sourceIdentity/identityType" | "targetIdentity/identityType" => b("User"),
             "sourceSystem/displayName" => b(self.systems().0),
-            "targetSystem/displayName" => s(self.systems().1),
+            "targetSystem/displayName" => FieldVal::Str(Cow::Borrowed(self.systems().1)),
             "provisioningAction" => b(self.action()),
             "provisioningStatusInfo/status" => b(self.status()),
             "initiatedBy/displayName" => b("Azure AD Provisioning Service"),
@@ -554,10 +624,7 @@ mod tests {
 
     #[test]
     fn generated_records_are_valid_json_and_deterministic() {
-        let g = GenLogs {
-            spec: GenerateSpec::default(),
-            anchor_ms: 1_700_000_000_000,
-        };
+        let g = GenLogs::new(&GenerateSpec::default(), "t", 1_700_000_000_000);
         for beta in [false, true] {
             let mut a = String::new();
             let mut b = String::new();

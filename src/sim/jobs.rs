@@ -7,7 +7,7 @@ use super::server::{
     ApiError, ApiResult, ApiVersion, Perm, St, json_body, json_response, lock, no_content, require,
     throttle,
 };
-use super::tenant::{JobEntry, default_schema, doc_id, fmt_time};
+use super::tenant::{JobEntry, Tenant, default_schema, doc_id, fmt_time, sort_logs};
 use super::throttle::Family;
 use super::tokens::Claims;
 use axum::body::Bytes;
@@ -61,11 +61,126 @@ fn status_mut(doc: &mut Value) -> Option<&mut serde_json::Map<String, Value>> {
     doc.get_mut("status").and_then(Value::as_object_mut)
 }
 
-/// Bring a job up to `now`: show progress while a run is under way, complete it afterwards.
-pub(crate) fn advance(j: &mut JobEntry, now: DateTime<Utc>, cycle: Duration) {
-    let Some(began) = j.running_since else {
+/// What a completed run did (to write its provisioning log records).
+pub(crate) struct RunReport {
+    pub began: DateTime<Utc>,
+    pub ended: DateTime<Utc>,
+    pub state: &'static str,
+    pub exported: i64,
+    pub escrowed: i64,
+    pub cycle_id: String,
+    pub run: usize,
+}
+
+/// Bring a job up to `now` and append the log records of a run that completed.
+pub(crate) fn advance_job(
+    t: &mut Tenant,
+    sp_id: &str,
+    job_index: usize,
+    now: DateTime<Utc>,
+    cycle: Duration,
+) {
+    let tenant_id = t.tenant_id.clone();
+    let generated = t.generated_logs.is_some();
+    let Some(sp) = t.sp_mut(sp_id) else {
         return;
     };
+    let sp_name = sp.doc["displayName"].as_str().unwrap_or("").to_string();
+    let Some(job) = sp.jobs.get_mut(job_index) else {
+        return;
+    };
+    let Some(report) = advance(job, now, cycle) else {
+        return;
+    };
+    if generated {
+        return;
+    }
+    let job_id = doc_id(&job.doc).to_string();
+    let template = job.doc["templateId"].as_str().unwrap_or("").to_string();
+    let records = run_logs(&report, &tenant_id, sp_id, &sp_name, &job_id, &template);
+    t.logs.extend(records);
+    sort_logs(&mut t.logs);
+}
+
+/// Log records for a completed run: a few exports, or the escrowed failures.
+fn run_logs(
+    r: &RunReport,
+    tenant_id: &str,
+    sp_id: &str,
+    sp_name: &str,
+    job_id: &str,
+    template: &str,
+) -> Vec<Value> {
+    let cloud_sync = template.starts_with("AD2AAD");
+    let (src_sys, tgt_sys) = if cloud_sync {
+        ("Active Directory", "Azure Active Directory")
+    } else {
+        ("Azure Active Directory", sp_name)
+    };
+    let kind = if cloud_sync { "user" } else { "User" };
+    let mut out = Vec::new();
+    let successes = if r.state == "Failed" {
+        0
+    } else {
+        r.exported.min(3)
+    };
+    let failures = r.escrowed.min(3);
+    for k in 0..(successes + failures) {
+        let failed = k >= successes;
+        let key = format!("{job_id}/{}/{k}", r.run);
+        let name = format!("Sim User {}", (r.run * 7 + k as usize) % 100);
+        let (status, error, export_status) = if failed {
+            let (code, reason) = if cloud_sync {
+                (
+                    "InvalidDomain",
+                    "The userPrincipalName suffix of the object is not a verified domain of the tenant.",
+                )
+            } else {
+                (
+                    "Timeout",
+                    "The target system took too long to respond; the operation will be retried in 40 minutes.",
+                )
+            };
+            (
+                "failure",
+                json!({"errorCode": code, "reason": reason, "additionalDetails": null, "errorCategory": "nonServiceFailure", "recommendedAction": null}),
+                "failure",
+            )
+        } else {
+            ("success", Value::Null, "success")
+        };
+        let at =
+            r.began + (r.ended - r.began) * (k as i32 + 1) / ((successes + failures) as i32 + 1);
+        out.push(json!({
+            "id": super::generate::det_guid(&format!("log:{key}")),
+            "activityDateTime": fmt_time(at),
+            "tenantId": tenant_id,
+            "jobId": job_id,
+            "cycleId": r.cycle_id,
+            "changeId": super::generate::det_guid(&format!("change:{key}")),
+            "provisioningAction": "update",
+            "durationInMilliseconds": 250 + 40 * k,
+            "sourceSystem": {"id": super::generate::det_guid(src_sys), "displayName": src_sys, "details": {}},
+            "targetSystem": {"id": super::generate::det_guid(tgt_sys), "displayName": tgt_sys, "details": {"ServicePrincipalId": sp_id, "ServicePrincipalDisplayName": sp_name}},
+            "initiatedBy": {"id": "", "displayName": "Azure AD Provisioning Service", "initiatorType": "system"},
+            "servicePrincipal": {"id": sp_id, "displayName": sp_name},
+            "sourceIdentity": {"id": super::generate::det_guid(&format!("source:{name}")), "displayName": name, "identityType": kind, "details": {}},
+            "targetIdentity": {"id": if failed { String::new() } else { super::generate::det_guid(&format!("target:{name}")) }, "displayName": if failed { "" } else { name.as_str() }, "identityType": kind, "details": {}},
+            "provisioningStatusInfo": {"status": status, "errorInformation": error},
+            "provisioningSteps": [
+                {"name": "EntryImport", "provisioningStepType": "import", "status": "success", "description": format!("Retrieved {kind} '{name}' from {src_sys}"), "details": {}},
+                {"name": "EntrySynchronizationScoping", "provisioningStepType": "scoping", "status": "success", "description": format!("Determine if {kind} in scope by evaluating against each scoping filter"), "details": {"Scoping filter evaluation passed": "True"}},
+                {"name": "EntryExportUpdate", "provisioningStepType": "export", "status": export_status, "description": format!("{kind} '{name}' {} in {tgt_sys}", if failed { "could not be updated" } else { "was updated" }), "details": {"ReportableIdentifier": name}}
+            ],
+            "modifiedProperties": [{"displayName": "displayName", "oldValue": null, "newValue": name}]
+        }));
+    }
+    out
+}
+
+/// Bring a job up to `now`: show progress while a run is under way, complete it afterwards.
+pub(crate) fn advance(j: &mut JobEntry, now: DateTime<Utc>, cycle: Duration) -> Option<RunReport> {
+    let began = j.running_since?;
     let cycle = chrono_dur(cycle);
     let end = began + cycle;
     let total: i64 = if j.full_cycle { 1200 } else { 40 };
@@ -79,7 +194,7 @@ pub(crate) fn advance(j: &mut JobEntry, now: DateTime<Utc>, cycle: Duration) {
                         "progressObservationDateTime": fmt_time(now)}]),
             );
         }
-        return;
+        return None;
     }
     j.running_since = None;
     let mut outcome = j
@@ -124,8 +239,18 @@ pub(crate) fn advance(j: &mut JobEntry, now: DateTime<Utc>, cycle: Duration) {
         "quarantine" | "failed" => "Failed",
         _ => "Succeeded",
     };
+    let cycle_id = uuid::Uuid::new_v4().to_string();
+    let report = RunReport {
+        began,
+        ended: end,
+        state,
+        exported: if state == "Failed" { 0 } else { exported },
+        escrowed,
+        cycle_id: cycle_id.clone(),
+        run: j.runs_done,
+    };
     let exec = json!({
-        "activityIdentifier": uuid::Uuid::new_v4().to_string(),
+        "activityIdentifier": cycle_id,
         "countEntitled": imported,
         "countEntitledForProvisioning": imported,
         "countEscrowed": escrowed,
@@ -143,7 +268,7 @@ pub(crate) fn advance(j: &mut JobEntry, now: DateTime<Utc>, cycle: Duration) {
     let last_q = j.last_quarantine.clone();
     let doc_code = j.doc["status"]["code"].as_str().unwrap_or("").to_string();
     let Some(s) = status_mut(&mut j.doc) else {
-        return;
+        return Some(report);
     };
     s.insert("progress".into(), json!([]));
     s.insert("lastExecution".into(), exec.clone());
@@ -208,6 +333,7 @@ pub(crate) fn advance(j: &mut JobEntry, now: DateTime<Utc>, cycle: Duration) {
             j.last_quarantine = None;
         }
     }
+    Some(report)
 }
 
 fn set_schedule_state(doc: &mut Value, state: &str) {
@@ -310,11 +436,11 @@ fn with_job<R>(
 ) -> Result<R, ApiError> {
     let now = Utc::now();
     let mut t = lock(&st.tenant);
-    let sp = t.sp_mut(sp_id).ok_or_else(|| ApiError::not_found(sp_id))?;
-    let job = sp
+    let sp = t.sp(sp_id).ok_or_else(|| ApiError::not_found(sp_id))?;
+    let index = sp
         .jobs
-        .iter_mut()
-        .find(|j| doc_id(&j.doc) == job_id)
+        .iter()
+        .position(|j| doc_id(&j.doc) == job_id)
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -322,7 +448,11 @@ fn with_job<R>(
                 format!("The synchronization job '{job_id}' was not found on service principal '{sp_id}'."),
             )
         })?;
-    advance(job, now, st.cycle);
+    advance_job(&mut t, sp_id, index, now, st.cycle);
+    let job = t
+        .sp_mut(sp_id)
+        .and_then(|sp| sp.jobs.get_mut(index))
+        .ok_or_else(|| ApiError::not_found(job_id))?;
     Ok(f(job, now))
 }
 
@@ -337,17 +467,18 @@ pub(crate) async fn list_jobs(
     throttle(&st, Family::General)?;
     let now = Utc::now();
     let mut t = lock(&st.tenant);
-    let sp = t
-        .sp_mut(&sp_id)
-        .ok_or_else(|| ApiError::not_found(&sp_id))?;
-    let docs: Vec<Value> = sp
+    let count = t
+        .sp(&sp_id)
+        .ok_or_else(|| ApiError::not_found(&sp_id))?
         .jobs
-        .iter_mut()
-        .map(|j| {
-            advance(j, now, st.cycle);
-            j.doc.clone()
-        })
-        .collect();
+        .len();
+    for index in 0..count {
+        advance_job(&mut t, &sp_id, index, now, st.cycle);
+    }
+    let docs: Vec<Value> = t
+        .sp(&sp_id)
+        .map(|sp| sp.jobs.iter().map(|j| j.doc.clone()).collect())
+        .unwrap_or_default();
     Ok(json_response(
         StatusCode::OK,
         &json!({"@odata.context": jobs_context(ver, &sp_id, false), "value": docs}),
@@ -522,7 +653,11 @@ fn provision_on_demand(
         ));
     }
     let now = Utc::now();
-    let ts = now.format("%Y-%m-%dT%H:%M:%S%.7fZ").to_string();
+    let ts = format!(
+        "{}.{:07}Z",
+        now.format("%Y-%m-%dT%H:%M:%S"),
+        now.timestamp_subsec_nanos() / 100
+    );
     let change_id = uuid::Uuid::new_v4().to_string();
     let (key, value) = if type_name.eq_ignore_ascii_case("group") {
         (

@@ -15,8 +15,75 @@ pub(crate) struct App {
     pub display_name: String,
     pub roles: Vec<String>,
     pub public_client: bool,
-    /// Base64url SHA-1 thumbprints (`x5t`) of certificates registered on the app.
-    pub certificate_thumbprints: Vec<String>,
+    /// Certificates registered on the app (for client assertions).
+    pub certificates: Vec<AppCert>,
+}
+
+/// A certificate registered on an app: its thumbprints and public key.
+#[derive(Debug, Clone)]
+pub(crate) struct AppCert {
+    /// base64url SHA-1 of the DER (`x5t`).
+    pub x5t: String,
+    /// base64url SHA-256 of the DER (`x5t#S256`).
+    pub x5t_s256: String,
+    /// DER SubjectPublicKeyInfo.
+    pub spki: Vec<u8>,
+}
+
+/// One DER TLV: (tag, content, whole encoding, rest of input).
+type Tlv<'a> = (u8, &'a [u8], &'a [u8], &'a [u8]);
+
+fn der_tlv(input: &[u8]) -> Option<Tlv<'_>> {
+    let tag = *input.first()?;
+    let first = *input.get(1)? as usize;
+    let (len, hdr) = if first < 0x80 {
+        (first, 2)
+    } else {
+        let n = first & 0x7f;
+        if n == 0 || n > 4 {
+            return None;
+        }
+        let mut len = 0usize;
+        for i in 0..n {
+            len = (len << 8) | *input.get(2 + i)? as usize;
+        }
+        (len, 2 + n)
+    };
+    let end = hdr.checked_add(len)?;
+    if end > input.len() {
+        return None;
+    }
+    Some((tag, &input[hdr..end], &input[..end], &input[end..]))
+}
+
+/// The SubjectPublicKeyInfo of an X.509 certificate (DER).
+fn spki_of(cert: &[u8]) -> Option<Vec<u8>> {
+    let (_, cert_body, _, _) = der_tlv(cert)?;
+    let (_, tbs, _, _) = der_tlv(cert_body)?;
+    let mut rest = tbs;
+    let (tag, _, _, r) = der_tlv(rest)?;
+    if tag == 0xA0 {
+        rest = r;
+    }
+    // serialNumber, signature, issuer, validity, subject
+    for _ in 0..5 {
+        rest = der_tlv(rest)?.3;
+    }
+    Some(der_tlv(rest)?.2.to_vec())
+}
+
+/// Parse a PEM certificate into an [`AppCert`].
+pub(crate) fn app_cert(pem: &str) -> Result<AppCert, String> {
+    use aws_lc_rs::digest;
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let der = CertificateDer::from_pem_slice(pem.as_bytes()).map_err(|e| e.to_string())?;
+    let spki = spki_of(&der).ok_or("not an X.509 certificate")?;
+    Ok(AppCert {
+        x5t: super::tokens::b64(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, &der).as_ref()),
+        x5t_s256: super::tokens::b64(digest::digest(&digest::SHA256, &der).as_ref()),
+        spki,
+    })
 }
 
 /// A user who can sign in with the device code flow.
@@ -153,10 +220,10 @@ fn relative_time(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, SimError>
         b'+' => (1i64, &rest[1..]),
         _ => return Err(bad()),
     };
-    if body.len() < 2 {
+    let Some(unit_start) = body.char_indices().last().map(|(i, _)| i) else {
         return Err(bad());
-    }
-    let (num, unit) = body.split_at(body.len() - 1);
+    };
+    let (num, unit) = body.split_at(unit_start);
     let n: i64 = num.parse().map_err(|_| bad())?;
     let d = match unit {
         "d" => ChronoDuration::days(n),
@@ -193,28 +260,37 @@ pub(crate) fn from_json(mut root: Value, now: DateTime<Utc>) -> Result<Tenant, S
     if tenant_id.is_empty() {
         return Err(SimError::Tenant("`tenantId` is missing".into()));
     }
-    let apps = root
+    let mut apps = Vec::new();
+    for app in root
         .get("apps")
         .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .map(|app| App {
-                    client_id: string(app, "clientId"),
-                    client_secret: app
-                        .get("clientSecret")
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
-                    display_name: string(app, "displayName"),
-                    roles: strings(app.get("roles")),
-                    public_client: app
-                        .get("publicClient")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false),
-                    certificate_thumbprints: strings(app.get("certificateThumbprints")),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+        .into_iter()
+        .flatten()
+    {
+        let mut certificates = Vec::new();
+        for pem in strings(app.get("certificates")) {
+            certificates.push(app_cert(&pem).map_err(|e| {
+                SimError::Tenant(format!(
+                    "app {}: a certificate is not a PEM X.509 certificate ({e})",
+                    string(app, "clientId")
+                ))
+            })?);
+        }
+        apps.push(App {
+            client_id: string(app, "clientId"),
+            client_secret: app
+                .get("clientSecret")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            display_name: string(app, "displayName"),
+            roles: strings(app.get("roles")),
+            public_client: app
+                .get("publicClient")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            certificates,
+        });
+    }
     let users = root
         .get("users")
         .and_then(Value::as_array)
@@ -397,9 +473,55 @@ pub(crate) fn generated(spec: &GenerateSpec, now: DateTime<Utc>) -> Result<Tenan
     }
     let mut t = from_json(base, now)?;
     t.service_principals = super::generate::service_principals(spec, &t.tenant_id, now);
-    t.generated_logs = Some(GenLogs {
-        spec: spec.clone(),
-        anchor_ms: now.timestamp_millis(),
-    });
+    t.generated_logs = Some(GenLogs::new(spec, &t.tenant_id, now.timestamp_millis()));
     Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_times_resolve_and_bad_ones_are_named() {
+        let now = Utc::now();
+        let mut v = json!({"a": "$now-3d", "b": ["$now+2h", "$now"], "c": "plain"});
+        resolve_times(&mut v, now).unwrap();
+        assert_eq!(v["a"], fmt_time(now - ChronoDuration::days(3)));
+        assert_eq!(v["b"][1], fmt_time(now));
+        assert_eq!(v["c"], "plain");
+        assert!(resolve_times(&mut json!({"x": "$now-3é"}), now).is_err());
+        assert!(resolve_times(&mut json!({"x": "$now-"}), now).is_err());
+        let err = resolve_times(&mut json!({"x": "$now-3w"}), now)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`$now-3w`"), "{err}");
+    }
+
+    #[test]
+    fn tenant_without_id_or_with_bad_jobs_is_refused() {
+        let now = Utc::now();
+        assert!(from_json(json!({}), now).is_err());
+        let err = from_json(
+            json!({"tenantId": "t", "servicePrincipals": [{"id": "sp", "synchronization": {"jobs": [{"job": {}}]}}]}),
+            now,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("job.id"), "{err}");
+        let err = from_json(
+            json!({"tenantId": "t", "apps": [{"clientId": "c", "certificates": ["nope"]}]}),
+            now,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("app c"), "{err}");
+    }
+
+    #[test]
+    fn the_demo_tenant_loads() {
+        let t = super::super::demo::tenant(Utc::now()).unwrap();
+        assert_eq!(t.service_principals.len(), 8);
+        assert!(t.logs.len() >= 30);
+        assert!(t.is_known_tenant("contoso.onmicrosoft.com"));
+    }
 }

@@ -93,7 +93,9 @@ impl Throttle {
         let now = Instant::now();
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         let q = seen.entry(family).or_default();
-        let horizon = budget.window.saturating_sub(TOLERANCE);
+        let horizon = budget
+            .window
+            .saturating_sub(TOLERANCE.min(budget.window / 10));
         while let Some(&t) = q.front() {
             if now.duration_since(t) >= horizon {
                 q.pop_front();

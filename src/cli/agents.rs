@@ -1,0 +1,166 @@
+//! `provctl agents list|check`: the cloud sync (provisioning) agents, their groups and the AD domains
+//! they serve, and whether every domain has an active agent. Graph serves these beta endpoints only
+//! to a signed-in user, so an app-only 403 is explained rather than passed through.
+
+use serde_json::json;
+
+use super::{CliError, Context, ErrorKind};
+use crate::graph::agents::{self, AgentInventory};
+use crate::output::{Cell, Table};
+
+/// `provctl agents ...`
+#[derive(Debug, clap::Args)]
+pub struct AgentsArgs {
+    #[command(subcommand)]
+    command: AgentsCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum AgentsCommand {
+    /// List provisioning agents: machine, external IP, status, agent groups and the domains they serve.
+    ///
+    /// Calls GET /beta/onPremisesPublishingProfiles/provisioning/agents?$expand=agentGroups and
+    /// .../publishedResources?$expand=agentGroups. Needs a user sign-in (`provctl login`) with the
+    /// delegated permission Policy.Read.HybridAuthentication; app-only tokens are refused by Graph.
+    List,
+    /// Exit non-zero (7) when an AD domain has no active agent, naming the job-level error cloud sync
+    /// will report for it (HybridIdentityServiceNoActiveAgents / HybridIdentityServiceNoAgentsAssigned).
+    Check,
+}
+
+/// Runs `provctl agents`.
+pub async fn run(ctx: &Context, args: AgentsArgs) -> Result<(), CliError> {
+    let graph = ctx.graph().await?;
+    let inv = agents::inventory(graph)
+        .await
+        .map_err(|e| delegated_only(e.into()))?;
+    match args.command {
+        AgentsCommand::List => list(ctx, &inv),
+        AgentsCommand::Check => check(ctx, &inv),
+    }
+}
+
+/// Turns Graph's 403 for an app-only token into the plain answer.
+fn delegated_only(err: CliError) -> CliError {
+    if err.kind != ErrorKind::Permission {
+        return err;
+    }
+    CliError { hints: Vec::new(), ..err }
+        .hint("the agent APIs answer only a signed-in user: Graph refuses app-only tokens (client secret, certificate, managed identity) for them")
+        .hint("sign in as a Hybrid Identity Administrator with `provctl login` (device code), then run this again with `--auth device-code`; the delegated permission is Policy.Read.HybridAuthentication")
+}
+
+fn list(ctx: &Context, inv: &AgentInventory) -> Result<(), CliError> {
+    let domains = inv.domains_of_agents();
+    let doc = json!({ "agents": inv.agents, "publishedResources": inv.domains });
+    ctx.out.emit(&doc, || {
+        let mut t = Table::new([
+            "MACHINE",
+            "EXTERNAL IP",
+            "STATUS",
+            "AGENT GROUPS",
+            "DOMAINS",
+        ]);
+        for a in &inv.agents {
+            let status = a
+                .status
+                .as_ref()
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "unknown".into());
+            let style = if a.is_active() { Cell::Good } else { Cell::Bad };
+            let groups: Vec<String> = a
+                .agent_groups
+                .iter()
+                .map(|g| g.display_name.clone().unwrap_or_else(|| g.id.clone()))
+                .collect();
+            t.styled_row(vec![
+                (
+                    a.machine_name.clone().unwrap_or_else(|| a.id.clone()),
+                    Cell::Plain,
+                ),
+                (a.external_ip.clone().unwrap_or_default(), Cell::Plain),
+                (status, style),
+                (groups.join(", "), Cell::Plain),
+                (
+                    domains.get(&a.id).map(|d| d.join(", ")).unwrap_or_default(),
+                    Cell::Plain,
+                ),
+            ]);
+        }
+        t
+    })?;
+    Ok(())
+}
+
+fn check(ctx: &Context, inv: &AgentInventory) -> Result<(), CliError> {
+    let health = inv.domain_health();
+    let unhealthy: Vec<_> = health
+        .iter()
+        .filter(|h| h.expected_error.is_some())
+        .collect();
+    ctx.out
+        .emit(&serde_json::to_value(&health).unwrap_or_default(), || {
+            let mut t = Table::new(["DOMAIN", "AGENTS", "ACTIVE", "RESULT"]);
+            for h in &health {
+                let (result, style) = match &h.expected_error {
+                    None => ("ok".to_owned(), Cell::Good),
+                    Some(code) => (
+                        format!("{code}: see `provctl explain --code {code}`"),
+                        Cell::Bad,
+                    ),
+                };
+                t.styled_row(vec![
+                    (h.domain.clone(), Cell::Plain),
+                    (
+                        if h.agents.is_empty() {
+                            "none".into()
+                        } else {
+                            h.agents.join(", ")
+                        },
+                        Cell::Plain,
+                    ),
+                    (
+                        if h.active_agents.is_empty() {
+                            "none".into()
+                        } else {
+                            h.active_agents.join(", ")
+                        },
+                        if h.active_agents.is_empty() {
+                            Cell::Bad
+                        } else {
+                            Cell::Good
+                        },
+                    ),
+                    (result, style),
+                ]);
+            }
+            t
+        })?;
+    if unhealthy.is_empty() {
+        return Ok(());
+    }
+    let mut err = CliError::new(
+        ErrorKind::Unhealthy,
+        format!(
+            "{} of {} domain(s) have no active agent",
+            unhealthy.len(),
+            health.len()
+        ),
+    );
+    for h in unhealthy {
+        let fix = match h.expected_error.as_deref() {
+            Some("HybridIdentityServiceNoAgentsAssigned") => {
+                "install and register a provisioning agent for it"
+            }
+            _ => {
+                "start the 'Microsoft Entra Provisioning Agent' service on the agent host and allow outbound 443 to *.msappproxy.net and *.servicebus.windows.net (`provctl doctor network` on that host)"
+            }
+        };
+        err = err.hint(format!(
+            "{}: jobs will fail with {}; {fix}",
+            h.domain,
+            h.expected_error.as_deref().unwrap_or("")
+        ));
+    }
+    Err(err)
+}
