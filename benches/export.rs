@@ -118,7 +118,9 @@ fn main() {
         .split(',')
         .filter_map(|s| s.trim().replace('_', "").parse().ok())
         .collect();
-    println!("unthrottled export to NDJSON (release provctl, emulator in the bench process)");
+    println!(
+        "unthrottled export to NDJSON (provctl of this build profile: release under `cargo bench`; emulator in the bench process)"
+    );
     println!(
         "{:>10} {:>9} {:>12} {:>10} {:>12} {:>8}",
         "records", "wall s", "records/s", "CPU µs/rec", "peak RSS MiB", "exact"
