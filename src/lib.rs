@@ -43,6 +43,7 @@ pub mod config;
 pub mod diagnose;
 pub mod doctor;
 pub mod graph;
+pub mod logfile;
 pub mod output;
 pub mod secret;
 pub mod sim;

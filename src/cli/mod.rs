@@ -11,6 +11,7 @@ pub mod doctor;
 pub mod error;
 pub mod explain;
 pub mod jobs;
+pub mod logs;
 mod prompt;
 mod provision;
 pub mod quarantine;
@@ -141,6 +142,8 @@ pub enum Command {
     /// Quarantined jobs: list, show (with the fix), clear.
     #[command(subcommand)]
     Quarantine(quarantine::QuarantineCommand),
+    /// Provisioning logs: search by object, show one event, export a range.
+    Logs(logs::LogsArgs),
     /// Explain a job, a provisioning log entry, an object or a file: the cause and the next step.
     Explain(explain::ExplainArgs),
     /// Provision one object now (provisionOnDemand) and explain what happened to it.
@@ -209,5 +212,6 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Explain(a) => explain::run(&ctx, a).await,
         Command::Jobs(c) => jobs::run(&ctx, c).await,
         Command::Quarantine(c) => quarantine::run(&ctx, c).await,
+        Command::Logs(a) => logs::run(&ctx, a).await,
     }
 }

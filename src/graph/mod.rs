@@ -9,6 +9,7 @@ mod client;
 pub mod cloud;
 pub mod directory;
 mod error;
+pub mod logs;
 pub mod model;
 pub mod odata;
 pub mod pacing;

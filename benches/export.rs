@@ -1,0 +1,157 @@
+//! Export benchmark, run by hand: `cargo bench --bench export` (release build).
+//!
+//! 1. Unthrottled: the emulator (in this process) serves `BENCH_RECORDS` generated records
+//!    (default `100000,1000000`); the release `provctl logs export --no-pacing` runs as a child under
+//!    `/usr/bin/time -v` and writes NDJSON. Reports records/s, CPU µs per record (user + sys of the
+//!    child only) and peak RSS, and checks the file holds every record once.
+//! 2. Throttled: the emulator enforces 5 requests / 10 s; a paced export of `BENCH_THROTTLED_PAGES`
+//!    pages (default 20) of 1000 records. Reports the wall time against the bound the budget allows
+//!    (pages × 2 s) and the number of 429s (target: none).
+
+use std::collections::HashSet;
+use std::io::BufRead;
+use std::process::Command;
+use std::time::Instant;
+
+use provctl::sim::{GenerateSpec, Sim, SimConfig, TenantSource, ThrottleConfig, TokenSpec, demo};
+
+const ROLES: &[&str] = &["ProvisioningLog.Read.All"];
+
+struct Measured {
+    records: u64,
+    wall: f64,
+    cpu: f64,
+    rss_kib: u64,
+    lines: u64,
+    unique: usize,
+    statuses_429: usize,
+}
+
+fn field(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix(name))
+        .and_then(|v| v.trim().trim_start_matches(':').trim().parse().ok())
+}
+
+fn run(records: u64, throttle: ThrottleConfig, paced: bool) -> Measured {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let sim = rt
+        .block_on(Sim::start(SimConfig {
+            tenant: TenantSource::Generate(GenerateSpec {
+                sps: 100,
+                jobs: 20,
+                logs: records,
+                seed: 7,
+            }),
+            throttle,
+            ..SimConfig::default()
+        }))
+        .expect("emulator");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, sim.ca_pem()).expect("CA");
+    let out = dir.path().join("export.ndjson");
+    let now = chrono::Utc::now();
+    let since = (now - chrono::Duration::days(31)).to_rfc3339();
+    let until = (now + chrono::Duration::minutes(5)).to_rfc3339();
+    let token = sim.issue_token(TokenSpec::app(demo::CLIENT_ID, ROLES));
+    let mut cmd = Command::new("/usr/bin/time");
+    cmd.arg("-v")
+        .arg(env!("CARGO_BIN_EXE_provctl"))
+        .args(["--graph-url", sim.base_url().as_str(), "--ca-file"])
+        .arg(&ca)
+        .args([
+            "logs",
+            "export",
+            "--since",
+            &since,
+            "--until",
+            &until,
+            "--page-size",
+            "1000",
+            "--out",
+        ])
+        .arg(&out)
+        .env("PROVCTL_ACCESS_TOKEN", token);
+    if !paced {
+        cmd.arg("--no-pacing");
+    }
+    let started = Instant::now();
+    let o = cmd.output().expect("run provctl under /usr/bin/time");
+    let wall = started.elapsed().as_secs_f64();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "export failed:\n{err}");
+    let cpu = field(&err, "User time (seconds)").unwrap_or(0.0)
+        + field(&err, "System time (seconds)").unwrap_or(0.0);
+    let rss_kib = field(&err, "Maximum resident set size (kbytes)").unwrap_or(0.0) as u64;
+    let mut lines = 0;
+    let mut ids = HashSet::new();
+    let f = std::io::BufReader::new(std::fs::File::open(&out).expect("export file"));
+    for line in f.lines() {
+        let line = line.expect("line");
+        lines += 1;
+        // The id is the first member of every generated record.
+        if let Some(id) = line.get(7..43) {
+            ids.insert(id.to_owned());
+        }
+    }
+    let statuses_429 = sim.requests().iter().filter(|r| r.status == 429).count();
+    rt.block_on(sim.shutdown());
+    Measured {
+        records,
+        wall,
+        cpu,
+        rss_kib,
+        lines,
+        unique: ids.len(),
+        statuses_429,
+    }
+}
+
+fn main() {
+    let sizes: Vec<u64> = std::env::var("BENCH_RECORDS")
+        .unwrap_or_else(|_| "100000,1000000".into())
+        .split(',')
+        .filter_map(|s| s.trim().replace('_', "").parse().ok())
+        .collect();
+    println!(
+        "unthrottled export to NDJSON (provctl of this build profile: release under `cargo bench`; emulator in the bench process)"
+    );
+    println!(
+        "{:>10} {:>9} {:>12} {:>10} {:>12} {:>8}",
+        "records", "wall s", "records/s", "CPU µs/rec", "peak RSS MiB", "exact"
+    );
+    for n in sizes {
+        let m = run(n, ThrottleConfig::off(), false);
+        println!(
+            "{:>10} {:>9.2} {:>12.0} {:>10.2} {:>12.1} {:>8}",
+            m.records,
+            m.wall,
+            m.records as f64 / m.wall,
+            m.cpu * 1e6 / m.records as f64,
+            m.rss_kib as f64 / 1024.0,
+            m.lines == m.records && m.unique as u64 == m.records
+        );
+    }
+    let pages: u64 = std::env::var("BENCH_THROTTLED_PAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    if pages > 0 {
+        let m = run(pages * 1000, ThrottleConfig::default(), true);
+        let bound = pages as f64 * 2.0;
+        println!(
+            "\nthrottled (5 req / 10 s) paced export: {} pages in {:.1} s; bound {:.0} s (pages × 2 s) → {:.2}× the bound; 429s: {}; exact: {}",
+            pages,
+            m.wall,
+            bound,
+            m.wall / bound,
+            m.statuses_429,
+            m.lines == m.records && m.unique as u64 == m.records
+        );
+    }
+}

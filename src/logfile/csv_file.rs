@@ -1,0 +1,305 @@
+//! CSV log files with a header row: our own `--format csv` export and the portal's CSV download.
+//! Columns are matched by name (case, spaces and punctuation ignored); unknown columns are reported
+//! as warnings, not errors. Each row becomes a Graph-shaped record.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde_json::{Map, Value, json};
+
+use super::{FileError, FileErrorKind, Position, Record, normalize};
+
+/// Which record field a column fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Col {
+    Id,
+    Time,
+    Action,
+    Status,
+    ErrorCode,
+    Reason,
+    SourceId,
+    SourceName,
+    SourceType,
+    TargetId,
+    TargetName,
+    TargetType,
+    JobId,
+    CycleId,
+    ChangeId,
+    TenantId,
+    SpId,
+    SpName,
+    SourceSystem,
+    TargetSystem,
+    Duration,
+    Initiator,
+}
+
+fn column(header: &str) -> Option<Col> {
+    let k: String = header
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    use Col::*;
+    Some(match k.as_str() {
+        "id" | "logid" | "eventid" => Id,
+        "activitydatetime" | "date" | "datetime" | "time" | "timestamp" | "activitydate"
+        | "datetimeutc" | "dateutc" => Time,
+        "action" | "provisioningaction" => Action,
+        "status" | "provisioningstatus" | "result" => Status,
+        "errorcode" => ErrorCode,
+        "reason" | "errorreason" | "failurereason" | "statusreason" => Reason,
+        "sourceid" | "sourceidentityid" | "sourceobjectid" => SourceId,
+        "sourcename" | "sourceidentityname" | "sourcedisplayname" | "sourceidentitydisplayname" => {
+            SourceName
+        }
+        "sourcetype" | "sourceidentitytype" | "identitytype" => SourceType,
+        "targetid" | "targetidentityid" | "targetobjectid" => TargetId,
+        "targetname" | "targetidentityname" | "targetdisplayname" | "targetidentitydisplayname" => {
+            TargetName
+        }
+        "targettype" | "targetidentitytype" => TargetType,
+        "jobid" => JobId,
+        "cycleid" => CycleId,
+        "changeid" => ChangeId,
+        "tenantid" => TenantId,
+        "serviceprincipalid" | "spid" => SpId,
+        "serviceprincipalname"
+        | "serviceprincipaldisplayname"
+        | "serviceprincipal"
+        | "application" => SpName,
+        "sourcesystem" | "sourcesystemname" => SourceSystem,
+        "targetsystem" | "targetsystemname" => TargetSystem,
+        "durationinmilliseconds" | "durationms" | "duration" => Duration,
+        "initiatedby" | "initiator" => Initiator,
+        _ => return None,
+    })
+}
+
+/// The rows of a CSV file.
+pub(crate) struct CsvRecords {
+    path: PathBuf,
+    reader: csv::Reader<Box<dyn Read + Send>>,
+    columns: Vec<Option<Col>>,
+    unknown: Vec<String>,
+    row: csv::StringRecord,
+}
+
+impl CsvRecords {
+    pub fn new(path: &Path, source: Box<dyn Read + Send>) -> Result<Self, FileError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(false)
+            .from_reader(source);
+        let headers = reader.headers().map_err(|e| csv_error(path, &e))?.clone();
+        let columns: Vec<Option<Col>> = headers.iter().map(column).collect();
+        if !columns.contains(&Some(Col::Id)) {
+            return Err(FileError::new(
+                path,
+                FileErrorKind::Malformed,
+                Some(Position { line: 1, byte: 0 }),
+                format!(
+                    "not a provisioning log file: it is not JSON, and as CSV its header row ({}) has no 'id' column",
+                    headers.iter().take(6).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+        let unknown = headers
+            .iter()
+            .zip(&columns)
+            .filter(|(_, c)| c.is_none())
+            .map(|(h, _)| h.to_owned())
+            .collect();
+        Ok(CsvRecords {
+            path: path.to_path_buf(),
+            reader,
+            columns,
+            unknown,
+            row: csv::StringRecord::new(),
+        })
+    }
+
+    pub fn warnings(&self) -> Vec<String> {
+        self.unknown
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}: CSV column '{c}' is not known to provctl and was ignored",
+                    self.path.display()
+                )
+            })
+            .collect()
+    }
+
+    pub fn next_record(&mut self) -> Result<Option<Record>, FileError> {
+        match self.reader.read_record(&mut self.row) {
+            Ok(false) => return Ok(None),
+            Ok(true) => {}
+            Err(e) => return Err(csv_error(&self.path, &e)),
+        }
+        let pos = self.row.position().map(|p| Position {
+            line: p.line(),
+            byte: p.byte(),
+        });
+        let mut rec = Map::new();
+        let mut status = Map::new();
+        let mut error = Map::new();
+        let mut src = Map::new();
+        let mut tgt = Map::new();
+        let mut sp = Map::new();
+        for (value, col) in self.row.iter().zip(&self.columns) {
+            let Some(col) = col else { continue };
+            let v = value.trim();
+            if v.is_empty() {
+                continue;
+            }
+            let s = || Value::String(v.to_owned());
+            use Col::*;
+            match col {
+                Id => {
+                    rec.insert("id".into(), s());
+                }
+                Time => {
+                    let t = parse_time(v).ok_or_else(|| {
+                        FileError::new(
+                            &self.path,
+                            FileErrorKind::Malformed,
+                            pos,
+                            format!(
+                                "'{v}' is not a date and time (expected e.g. 2026-11-25T10:00:00Z)"
+                            ),
+                        )
+                    })?;
+                    rec.insert("activityDateTime".into(), json!(t.to_rfc3339()));
+                }
+                Action => {
+                    rec.insert("provisioningAction".into(), s());
+                }
+                Status => {
+                    status.insert("status".into(), Value::String(v.to_ascii_lowercase()));
+                }
+                ErrorCode => {
+                    error.insert("errorCode".into(), s());
+                }
+                Reason => {
+                    error.insert("reason".into(), s());
+                }
+                SourceId => {
+                    src.insert("id".into(), s());
+                }
+                SourceName => {
+                    src.insert("displayName".into(), s());
+                }
+                SourceType => {
+                    src.insert("identityType".into(), s());
+                }
+                TargetId => {
+                    tgt.insert("id".into(), s());
+                }
+                TargetName => {
+                    tgt.insert("displayName".into(), s());
+                }
+                TargetType => {
+                    tgt.insert("identityType".into(), s());
+                }
+                JobId => {
+                    rec.insert("jobId".into(), s());
+                }
+                CycleId => {
+                    rec.insert("cycleId".into(), s());
+                }
+                ChangeId => {
+                    rec.insert("changeId".into(), s());
+                }
+                TenantId => {
+                    rec.insert("tenantId".into(), s());
+                }
+                SpId => {
+                    sp.insert("id".into(), s());
+                }
+                SpName => {
+                    sp.insert("displayName".into(), s());
+                }
+                SourceSystem => {
+                    rec.insert("sourceSystem".into(), json!({"displayName": v}));
+                }
+                TargetSystem => {
+                    rec.insert("targetSystem".into(), json!({"displayName": v}));
+                }
+                Duration => {
+                    if let Ok(n) = v.parse::<i64>() {
+                        rec.insert("durationInMilliseconds".into(), json!(n));
+                    }
+                }
+                Initiator => {
+                    rec.insert("initiatedBy".into(), json!({"displayName": v}));
+                }
+            }
+        }
+        if !error.is_empty() {
+            status.insert("errorInformation".into(), Value::Object(error));
+        }
+        for (k, m) in [
+            ("provisioningStatusInfo", status),
+            ("sourceIdentity", src),
+            ("targetIdentity", tgt),
+            ("servicePrincipal", sp),
+        ] {
+            if !m.is_empty() {
+                rec.insert(k.into(), Value::Object(m));
+            }
+        }
+        let raw = Value::Object(rec);
+        let summary = normalize::summary(&raw)
+            .map_err(|m| FileError::new(&self.path, FileErrorKind::Malformed, pos, m))?;
+        Ok(Some(Record {
+            summary,
+            raw,
+            position: pos.unwrap_or_default(),
+        }))
+    }
+}
+
+fn parse_time(v: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(v) {
+        return Some(t.with_timezone(&Utc));
+    }
+    for f in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%m/%d/%Y %I:%M:%S %p",
+        "%m/%d/%Y, %I:%M:%S %p",
+        "%m/%d/%Y %H:%M:%S",
+        "%d/%m/%Y %H:%M:%S",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(v, f) {
+            return Some(t.and_utc());
+        }
+    }
+    None
+}
+
+fn csv_error(path: &Path, e: &csv::Error) -> FileError {
+    let pos = e.position().map(|p| Position {
+        line: p.line(),
+        byte: p.byte(),
+    });
+    let kind = if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+        FileErrorKind::Io
+    } else {
+        FileErrorKind::Malformed
+    };
+    let message = match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!(
+            "this CSV row has {len} fields but the header row has {expected_len} (a row cut short, or a comma inside an unquoted value)"
+        ),
+        csv::ErrorKind::Utf8 { .. } => "this CSV row is not valid UTF-8".into(),
+        _ => format!("not valid CSV: {e}"),
+    };
+    FileError::new(path, kind, pos, message)
+}

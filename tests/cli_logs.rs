@@ -1,0 +1,1227 @@
+//! `provctl logs search|show|export` end to end: the real binary against the emulator (loopback,
+//! its own CA, a token it issued). Filters and their combinations against the demo tenant, paging
+//! and limits, ordering, bad input (exit 2), exports compared id by id with the emulator, a real
+//! SIGKILL mid-export then `--resume`, fault injection, throttling, and offline `--file` readers.
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use provctl::sim::{
+    FaultSpec, GenerateSpec, Sim, SimConfig, SimHandle, TenantSource, ThrottleConfig, TokenSpec,
+    demo,
+};
+use serde_json::Value;
+
+const ROLES: &[&str] = &["ProvisioningLog.Read.All", "Application.Read.All"];
+
+/// A running emulator plus what the binary needs to reach it.
+struct Env {
+    sim: SimHandle,
+    dir: tempfile::TempDir,
+    ca: PathBuf,
+    token: String,
+}
+
+async fn env_with(config: SimConfig) -> Env {
+    let sim = Sim::start(config).await.expect("emulator starts");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, sim.ca_pem()).expect("write CA");
+    let token = sim.issue_token(TokenSpec::app(demo::CLIENT_ID, ROLES));
+    Env {
+        sim,
+        dir,
+        ca,
+        token,
+    }
+}
+
+/// The demo tenant, unthrottled (each test process paces itself anyway).
+async fn demo_env() -> Env {
+    env_with(SimConfig {
+        throttle: ThrottleConfig::off(),
+        ..SimConfig::for_tests()
+    })
+    .await
+}
+
+async fn generated_env(logs: u64, throttle: ThrottleConfig) -> Env {
+    env_with(SimConfig {
+        tenant: TenantSource::Generate(GenerateSpec {
+            sps: 20,
+            jobs: 8,
+            logs,
+            seed: 7,
+        }),
+        throttle,
+        ..SimConfig::for_tests()
+    })
+    .await
+}
+
+impl Env {
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_provctl"));
+        c.arg("--graph-url")
+            .arg(self.sim.base_url().as_str())
+            .arg("--ca-file")
+            .arg(&self.ca)
+            .args(args)
+            .env("PROVCTL_ACCESS_TOKEN", &self.token)
+            .env("PROVCTL_TERM_WIDTH", "250")
+            .env("NO_COLOR", "1")
+            .env_remove("PROVCTL_OUTPUT")
+            .current_dir(self.dir.path());
+        c
+    }
+
+    /// Runs the binary to completion (off the async runtime, so the emulator keeps serving).
+    async fn run(&self, args: &[&str]) -> Run {
+        let mut c = self.command(args);
+        let out = tokio::task::spawn_blocking(move || c.output().expect("binary runs"))
+            .await
+            .expect("join");
+        Run(out)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Every record the emulator holds that matches `filter` (straight from its HTTP API).
+    async fn sim_records(&self, filter: Option<&str>) -> Vec<Value> {
+        let base = self.sim.http_base_url().expect("plain http").clone();
+        let http = reqwest::Client::new();
+        let mut url = base.join("v1.0/auditLogs/provisioning").expect("url");
+        {
+            let mut q = url.query_pairs_mut();
+            if let Some(f) = filter {
+                q.append_pair("$filter", f);
+            }
+            q.append_pair("$top", "1000");
+        }
+        let mut out = Vec::new();
+        let mut next = Some(url.to_string());
+        while let Some(u) = next {
+            // The emulator's nextLinks point at the https origin; ask the plain-http one.
+            let u = u.replace(self.sim.base_url().as_str(), base.as_str());
+            let page: Value = http
+                .get(&u)
+                .bearer_auth(&self.token)
+                .send()
+                .await
+                .expect("request")
+                .json()
+                .await
+                .expect("json");
+            out.extend(page["value"].as_array().cloned().unwrap_or_default());
+            next = page["@odata.nextLink"].as_str().map(str::to_owned);
+        }
+        out
+    }
+}
+
+struct Run(Output);
+
+impl Run {
+    fn code(&self) -> i32 {
+        self.0.status.code().unwrap_or(-1)
+    }
+    fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.0.stdout).into_owned()
+    }
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.0.stderr).into_owned()
+    }
+    fn ok(self) -> Self {
+        assert_eq!(
+            self.code(),
+            0,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout(),
+            self.stderr()
+        );
+        self
+    }
+    fn json(&self) -> Vec<Value> {
+        serde_json::from_str::<Value>(&self.stdout())
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout()))
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+fn ids(records: &[Value]) -> BTreeSet<String> {
+    records
+        .iter()
+        .map(|r| r["id"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+fn times(records: &[Value]) -> Vec<String> {
+    records
+        .iter()
+        .map(|r| {
+            r["activityDateTime"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect()
+}
+
+fn expected(all: &[Value], pred: impl Fn(&Value) -> bool) -> BTreeSet<String> {
+    ids(&all.iter().filter(|r| pred(r)).cloned().collect::<Vec<_>>())
+}
+
+// ---------------------------------------------------------------------------------------------
+// search
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn object_guid_search_finds_every_event_newest_first_and_points_to_explain() {
+    let env = demo_env().await;
+    // Braces and upper case are accepted; Graph is sent the canonical lowercase form.
+    let upper = format!("{{{}}}", demo::OG_INVALID_DOMAIN.to_uppercase());
+    let r = env
+        .run(&["logs", "search", "--object-guid", &upper, "-o", "json"])
+        .await
+        .ok();
+    let found = r.json();
+    assert_eq!(found.len(), 3, "three InvalidDomain cycles");
+    assert!(
+        found
+            .iter()
+            .all(|f| f["sourceIdentity"]["id"] == demo::OG_INVALID_DOMAIN)
+    );
+    let t = times(&found);
+    assert!(t.windows(2).all(|w| w[0] >= w[1]), "newest first: {t:?}");
+    // Hints go to stderr; stdout stays JSON.
+    let err = r.stderr();
+    assert!(err.contains("Latest failure"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "provctl explain log {}",
+            found[0]["id"].as_str().unwrap_or("")
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "provctl explain object {}",
+            demo::OG_INVALID_DOMAIN
+        )),
+        "{err}"
+    );
+    let sent = env.sim.requests();
+    let q = sent
+        .iter()
+        .filter_map(|r| r.query.clone())
+        .find(|q| q.contains("sourceIdentity"))
+        .unwrap_or_default();
+    assert!(q.contains(&demo::OG_INVALID_DOMAIN.to_string()), "{q}");
+    assert!(
+        q.contains("targetIdentity%2Fid") || q.contains("targetIdentity/id"),
+        "{q}"
+    );
+
+    // The table: time, action, status, source → target, job, why.
+    let table = env
+        .run(&["logs", "search", "--object-guid", demo::OG_CRITICAL])
+        .await
+        .ok();
+    let out = table.stdout();
+    assert!(
+        out.contains("TIME") && out.contains("SOURCE → TARGET") && out.contains("WHY"),
+        "{out}"
+    );
+    assert!(
+        out.contains("krbtgt") && out.contains("skipped") && out.contains("IsCriticalSystemObject"),
+        "{out}"
+    );
+    assert!(
+        table.stderr().contains("Latest skipped"),
+        "{}",
+        table.stderr()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guid_with_no_events_is_said_plainly_with_the_likely_reasons() {
+    let env = demo_env().await;
+    let r = env
+        .run(&[
+            "logs",
+            "search",
+            "--object-guid",
+            "0d4f6a8e-2b1c-4e3a-9f5d-7c8b6a4e2d10",
+            "-o",
+            "json",
+        ])
+        .await
+        .ok();
+    assert_eq!(r.json().len(), 0);
+    let err = r.stderr();
+    assert!(
+        err.contains("No provisioning event mentions 0d4f6a8e-2b1c-4e3a-9f5d-7c8b6a4e2d10"),
+        "{err}"
+    );
+    assert!(err.contains("scope") && err.contains("retention"), "{err}");
+    assert!(
+        err.contains("provctl explain object 0d4f6a8e-2b1c-4e3a-9f5d-7c8b6a4e2d10"),
+        "{err}"
+    );
+
+    // The source-only skip: the agent filtered the object.
+    let r = env
+        .run(&["logs", "search", "--object-guid", demo::OG_SOURCE_ONLY])
+        .await
+        .ok();
+    assert!(r.stdout().contains("OutOfScope"), "{}", r.stdout());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_filter_and_combinations_match_what_the_emulator_holds() {
+    let env = demo_env().await;
+    let all = env.sim_records(None).await;
+    assert!(all.len() > 30);
+    let s = |r: &Value, p: &str| {
+        r.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    let check = |args: Vec<String>, want: BTreeSet<String>| {
+        let env = &env;
+        async move {
+            let mut full = vec![
+                "logs".to_string(),
+                "search".into(),
+                "--all".into(),
+                "-o".into(),
+                "json".into(),
+            ];
+            full.extend(args.clone());
+            let refs: Vec<&str> = full.iter().map(String::as_str).collect();
+            let got = ids(&env.run(&refs).await.ok().json());
+            assert!(
+                !want.is_empty(),
+                "{args:?}: pick a filter that matches something"
+            );
+            assert_eq!(got, want, "{args:?}");
+        }
+    };
+    let a = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+
+    check(
+        a(&["--job", demo::JOB_SERVICENOW]),
+        expected(&all, |r| s(r, "/jobId") == demo::JOB_SERVICENOW),
+    )
+    .await;
+    check(
+        a(&["--sp", &demo::SP_CORP.to_uppercase()]),
+        expected(&all, |r| s(r, "/servicePrincipal/id") == demo::SP_CORP),
+    )
+    .await;
+    let cycle = s(&all[0], "/cycleId");
+    check(
+        a(&["--cycle", &cycle]),
+        expected(&all, |r| s(r, "/cycleId") == cycle),
+    )
+    .await;
+    let change = s(&all[3], "/changeId");
+    check(
+        a(&["--change", &change]),
+        expected(&all, |r| s(r, "/changeId") == change),
+    )
+    .await;
+    for status in ["success", "failure", "skipped"] {
+        check(
+            a(&["--status", status]),
+            expected(&all, |r| s(r, "/provisioningStatusInfo/status") == status),
+        )
+        .await;
+    }
+    for action in ["create", "update", "other"] {
+        check(
+            a(&["--action", action]),
+            expected(&all, |r| s(r, "/provisioningAction") == action),
+        )
+        .await;
+    }
+    check(
+        a(&["--display-name", "Wilber"]),
+        expected(&all, |r| {
+            s(r, "/sourceIdentity/displayName").contains("Wilber")
+                || s(r, "/targetIdentity/displayName").contains("Wilber")
+        }),
+    )
+    .await;
+    check(
+        a(&["--object-id", demo::USER_SN_CONFLICT]),
+        expected(&all, |r| {
+            s(r, "/sourceIdentity/id") == demo::USER_SN_CONFLICT
+                || s(r, "/targetIdentity/id") == demo::USER_SN_CONFLICT
+        }),
+    )
+    .await;
+    // Time range: the 24 hours from 3 days ago to 2 days ago.
+    let now = chrono::Utc::now();
+    let since =
+        (now - chrono::Duration::days(5)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let until =
+        (now - chrono::Duration::days(2)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    check(
+        a(&["--since", &since, "--until", &until]),
+        expected(&all, |r| {
+            let t = s(r, "/activityDateTime");
+            t > since && t < until
+        }),
+    )
+    .await;
+    // Combinations.
+    check(
+        a(&[
+            "--sp",
+            demo::SP_CORP,
+            "--status",
+            "failure",
+            "--action",
+            "create",
+            "--since",
+            "7d",
+        ]),
+        expected(&all, |r| {
+            s(r, "/servicePrincipal/id") == demo::SP_CORP
+                && s(r, "/provisioningStatusInfo/status") == "failure"
+                && s(r, "/provisioningAction") == "create"
+        }),
+    )
+    .await;
+    check(
+        a(&[
+            "--job",
+            demo::JOB_SERVICENOW,
+            "--status",
+            "skipped",
+            "--display-name",
+            "Nestor",
+        ]),
+        expected(&all, |r| {
+            s(r, "/jobId") == demo::JOB_SERVICENOW
+                && s(r, "/provisioningStatusInfo/status") == "skipped"
+                && s(r, "/sourceIdentity/displayName").contains("Nestor")
+        }),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paging_limits_and_ordering() {
+    let env = demo_env().await;
+    let all = env.sim_records(None).await;
+    // Five pages of nine: every record once.
+    let r = env
+        .run(&["logs", "search", "--all", "--page-size", "9", "-o", "json"])
+        .await
+        .ok();
+    let got = r.json();
+    assert_eq!(got.len(), all.len());
+    assert_eq!(ids(&got), ids(&all));
+    let t = times(&got);
+    assert!(t.windows(2).all(|w| w[0] >= w[1]), "newest first");
+
+    // Oldest first.
+    let r = env
+        .run(&[
+            "logs",
+            "search",
+            "--all",
+            "--oldest-first",
+            "--page-size",
+            "20",
+            "-o",
+            "json",
+        ])
+        .await
+        .ok();
+    let t = times(&r.json());
+    assert!(t.windows(2).all(|w| w[0] <= w[1]), "oldest first: {t:?}");
+
+    // A limit stops paging early: 7 records with pages of 3 is three requests, not fifteen.
+    env.sim.clear_requests();
+    let r = env
+        .run(&[
+            "logs",
+            "search",
+            "--limit",
+            "7",
+            "--page-size",
+            "3",
+            "-o",
+            "ndjson",
+        ])
+        .await
+        .ok();
+    assert_eq!(r.stdout().lines().count(), 7);
+    let pages = env
+        .sim
+        .requests()
+        .iter()
+        .filter(|q| q.path.contains("auditLogs/provisioning"))
+        .count();
+    assert_eq!(pages, 3);
+    // The newest 7, in order.
+    let lines: Vec<Value> = r
+        .stdout()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let mut newest = times(&all);
+    newest.sort();
+    newest.reverse();
+    assert_eq!(times(&lines), newest[..7].to_vec());
+
+    // A small limit is one small page.
+    env.sim.clear_requests();
+    env.run(&["logs", "search", "--limit", "2", "-o", "json"])
+        .await
+        .ok();
+    let q = env.sim.requests()[0].query.clone().unwrap_or_default();
+    assert!(q.contains("%24top=2") || q.contains("$top=2"), "{q}");
+
+    // The default limit says so on stderr.
+    let r = env.run(&["logs", "search", "--page-size", "50"]).await.ok();
+    assert!(r.stdout().lines().count() > 10);
+    // CSV has the documented columns.
+    let r = env
+        .run(&["logs", "search", "--limit", "3", "-o", "csv"])
+        .await
+        .ok();
+    assert_eq!(
+        r.stdout().lines().next().unwrap_or(""),
+        "id,activityDateTime,action,status,errorCode,reason,sourceId,sourceName,targetId,targetName,jobId,cycleId,changeId"
+    );
+    assert_eq!(r.stdout().lines().count(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_a_usage_error_naming_the_value() {
+    let env = demo_env().await;
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--object-guid", "a3f1c9d2-5b6e-4f70-8a91"],
+            "--object-guid 'a3f1c9d2-5b6e-4f70-8a91' is not a GUID",
+        ),
+        (&["--object-guid", "x' or '1' eq '1"], "is not a GUID"),
+        (&["--sp", "corp"], "--sp 'corp' is not a GUID"),
+        (
+            &["--since", "yesterday"],
+            "--since 'yesterday' is not a time",
+        ),
+        (
+            &["--until", "2026-13-45"],
+            "--until '2026-13-45' is not a time",
+        ),
+        (
+            &["--status", "exploded"],
+            "--status 'exploded' is not a provisioning status: use one of success, failure, skipped, warning",
+        ),
+        (
+            &["--action", "rename"],
+            "--action 'rename' is not a provisioning action",
+        ),
+        (&["--since", "1d", "--until", "2d"], "is not before --until"),
+        (&["--limit", "0"], "--limit 0"),
+        (&["--page-size", "5000"], "--page-size 5000 is out of range"),
+        (&["--job", " "], "--job is empty"),
+    ];
+    for (args, msg) in cases {
+        let mut full = vec!["logs", "search"];
+        full.extend_from_slice(args);
+        let r = env.run(&full).await;
+        assert_eq!(r.code(), 2, "{args:?}: {}", r.stderr());
+        assert!(r.stderr().contains(msg), "{args:?}: {}", r.stderr());
+        assert!(r.stdout().is_empty());
+    }
+    // Nothing was sent to Graph for any of them.
+    assert!(
+        env.sim
+            .requests()
+            .iter()
+            .all(|r| !r.path.contains("auditLogs"))
+    );
+    let r = env.run(&["logs", "export", "--out", "x.ndjson"]).await;
+    assert_eq!(r.code(), 2);
+    assert!(r.stderr().contains("--since is required"), "{}", r.stderr());
+}
+
+// ---------------------------------------------------------------------------------------------
+// show
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn show_prints_identities_steps_and_modified_properties() {
+    let env = demo_env().await;
+    let all = env
+        .sim_records(Some(&format!(
+            "sourceIdentity/id eq '{}'",
+            demo::OG_DUPLICATE
+        )))
+        .await;
+    let id = all[0]["id"].as_str().unwrap_or_default().to_owned();
+    let r = env.run(&["logs", "show", &id]).await.ok();
+    let out = r.stdout();
+    for want in [
+        &format!("Event {id}"),
+        "Megan Bowen",
+        "Active Directory → Azure Active Directory",
+        "DuplicateTargetEntries",
+        "Steps",
+        "├─ 1. EntryImport (import) success",
+        "└─ 4. EntryExportUpdate (export) failure",
+        "Modified properties",
+        "displayName",
+        "(none) → 'Megan Bowen'",
+        &format!("provctl explain log {id}"),
+    ] {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
+    let r = env.run(&["logs", "show", &id, "-o", "json"]).await.ok();
+    let v: Value = serde_json::from_str(&r.stdout()).unwrap_or(Value::Null);
+    assert_eq!(v["id"], id.as_str());
+
+    let r = env.run(&["logs", "show", "no-such-event"]).await;
+    assert_eq!(r.code(), 5, "{}", r.stderr());
+    assert!(
+        r.stderr()
+            .contains("no provisioning event has the id 'no-such-event'")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// export
+
+fn read_ndjson(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l}: {e}")))
+        .collect()
+}
+
+fn assert_exactly_once(got: &[Value], want: &[Value]) {
+    let got_ids: Vec<String> = got
+        .iter()
+        .map(|r| r["id"].as_str().unwrap_or("").to_owned())
+        .collect();
+    let unique: HashSet<&String> = got_ids.iter().collect();
+    assert_eq!(unique.len(), got_ids.len(), "duplicates in the export");
+    assert_eq!(
+        ids(got),
+        ids(want),
+        "the export differs from the emulator's records"
+    );
+}
+
+fn range() -> (String, String) {
+    let now = chrono::Utc::now();
+    (
+        (now - chrono::Duration::days(31)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        (now + chrono::Duration::minutes(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_writes_exactly_the_matching_records_in_every_format() {
+    let env = demo_env().await;
+    let (since, until) = range();
+    let all = env.sim_records(None).await;
+    let failures = env
+        .sim_records(Some("provisioningStatusInfo/status eq 'failure'"))
+        .await;
+
+    let out = env.path("all.ndjson");
+    let r = env
+        .run(&[
+            "logs",
+            "export",
+            "--since",
+            &since,
+            "--until",
+            &until,
+            "--out",
+            out.to_str().unwrap_or_default(),
+            "--page-size",
+            "10",
+        ])
+        .await
+        .ok();
+    assert!(
+        r.stderr()
+            .contains(&format!("exported {} records", all.len())),
+        "{}",
+        r.stderr()
+    );
+    let got = read_ndjson(&out);
+    assert_exactly_once(&got, &all);
+    let t = times(&got);
+    assert!(t.windows(2).all(|w| w[0] <= w[1]), "oldest first");
+    assert!(
+        !env.path("all.ndjson.partial").exists()
+            && !env.path("all.ndjson.checkpoint.json").exists()
+    );
+
+    // JSON array, filtered.
+    let out = env.path("failures.json");
+    env.run(&[
+        "logs",
+        "export",
+        "--since",
+        &since,
+        "--until",
+        &until,
+        "--status",
+        "failure",
+        "--format",
+        "json",
+        "--out",
+        out.to_str().unwrap_or_default(),
+        "--page-size",
+        "4",
+    ])
+    .await
+    .ok();
+    let v: Value =
+        serde_json::from_slice(&std::fs::read(&out).unwrap_or_default()).unwrap_or(Value::Null);
+    assert_exactly_once(v.as_array().map(Vec::as_slice).unwrap_or(&[]), &failures);
+
+    // CSV with the documented columns.
+    let out = env.path("failures.csv");
+    env.run(&[
+        "logs",
+        "export",
+        "--since",
+        &since,
+        "--until",
+        &until,
+        "--status",
+        "failure",
+        "--format",
+        "csv",
+        "--out",
+        out.to_str().unwrap_or_default(),
+    ])
+    .await
+    .ok();
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let headers: Vec<String> = rdr
+        .headers()
+        .map(|h| h.iter().map(str::to_owned).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        headers[..6],
+        [
+            "id",
+            "activityDateTime",
+            "action",
+            "status",
+            "errorCode",
+            "reason"
+        ]
+    );
+    let csv_ids: BTreeSet<String> = rdr
+        .records()
+        .filter_map(Result::ok)
+        .map(|r| r[0].to_owned())
+        .collect();
+    assert_eq!(csv_ids, ids(&failures));
+
+    // An existing file is not replaced without --force.
+    let r = env
+        .run(&[
+            "logs",
+            "export",
+            "--since",
+            &since,
+            "--out",
+            out.to_str().unwrap_or_default(),
+        ])
+        .await;
+    assert_eq!(r.code(), 2);
+    assert!(r.stderr().contains("already exists"), "{}", r.stderr());
+    // An empty range writes a valid empty file.
+    let out = env.path("none.json");
+    env.run(&[
+        "logs",
+        "export",
+        "--since",
+        &since,
+        "--until",
+        &until,
+        "--object-guid",
+        "0d4f6a8e-2b1c-4e3a-9f5d-7c8b6a4e2d10",
+        "--format",
+        "json",
+        "--out",
+        out.to_str().unwrap_or_default(),
+    ])
+    .await
+    .ok();
+    let v: Value =
+        serde_json::from_slice(&std::fs::read(&out).unwrap_or_default()).unwrap_or(Value::Null);
+    assert_eq!(v, Value::Array(vec![]));
+}
+
+fn checkpoint_count(path: &Path) -> u64 {
+    std::fs::read(path)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .and_then(|v| v["count"].as_u64())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_killed_mid_way_resumes_with_every_record_exactly_once() {
+    let env = generated_env(6000, ThrottleConfig::off()).await;
+    env.sim
+        .set_faults("latency=25ms".parse::<FaultSpec>().unwrap_or_default());
+    let (since, until) = range();
+    let want = env.sim_records(None).await;
+    assert_eq!(want.len(), 6000);
+    let out = env.path("big.ndjson");
+    let cp = env.path("big.ndjson.checkpoint.json");
+    let args = [
+        "logs",
+        "export",
+        "--since",
+        &since,
+        "--until",
+        &until,
+        "--out",
+        out.to_str().unwrap_or_default(),
+        "--page-size",
+        "50",
+        "--no-pacing",
+    ];
+
+    let mut child = env
+        .command(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while checkpoint_count(&cp) < 1000 {
+        assert!(Instant::now() < deadline, "no progress");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    let at_kill = checkpoint_count(&cp);
+    assert!((1000..6000).contains(&at_kill), "{at_kill}");
+    assert!(!out.exists(), "nothing in place before completion");
+    assert!(env.path("big.ndjson.partial").exists());
+
+    // Without --resume the interrupted export is not silently discarded.
+    let r = env.run(&args).await;
+    assert_eq!(r.code(), 2);
+    assert!(r.stderr().contains("--resume"), "{}", r.stderr());
+
+    env.sim.set_faults(FaultSpec::default());
+    let mut resumed = args.to_vec();
+    resumed.push("--resume");
+    let r = env.run(&resumed).await.ok();
+    assert!(r.stderr().contains("resuming"), "{}", r.stderr());
+    assert_exactly_once(&read_ndjson(&out), &want);
+    assert!(!cp.exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_next_link_falls_back_to_the_last_time_without_duplicates() {
+    let env = generated_env(3000, ThrottleConfig::off()).await;
+    env.sim
+        .set_faults("latency=25ms".parse::<FaultSpec>().unwrap_or_default());
+    let (since, until) = range();
+    let want = env.sim_records(None).await;
+    let out = env.path("f.ndjson");
+    let cp = env.path("f.ndjson.checkpoint.json");
+    let args = [
+        "logs",
+        "export",
+        "--since",
+        &since,
+        "--until",
+        &until,
+        "--out",
+        out.to_str().unwrap_or_default(),
+        "--page-size",
+        "40",
+        "--no-pacing",
+    ];
+    let mut child = env
+        .command(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while checkpoint_count(&cp) < 500 {
+        assert!(Instant::now() < deadline, "no progress");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    // The saved link has expired.
+    let mut v: Value =
+        serde_json::from_slice(&std::fs::read(&cp).unwrap_or_default()).unwrap_or(Value::Null);
+    let link = v["next_link"].as_str().unwrap_or_default().to_owned();
+    let expired = match link
+        .find("%24skiptoken=")
+        .or_else(|| link.find("$skiptoken="))
+    {
+        Some(i) => format!("{}$skiptoken=expired", &link[..i]),
+        None => panic!("no skiptoken in {link}"),
+    };
+    v["next_link"] = Value::String(expired);
+    std::fs::write(&cp, serde_json::to_vec(&v).unwrap_or_default()).expect("rewrite checkpoint");
+    env.sim.set_faults(FaultSpec::default());
+    let mut resumed = args.to_vec();
+    resumed.push("--resume");
+    let r = env.run(&resumed).await.ok();
+    assert!(
+        r.stderr().contains("refused the saved page link"),
+        "{}",
+        r.stderr()
+    );
+    assert_exactly_once(&read_ndjson(&out), &want);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_do_not_lose_or_repeat_a_record() {
+    let env = generated_env(2000, ThrottleConfig::off()).await;
+    env.sim.set_faults(
+        "error-rate=0.15,drop-rate=0.1,truncate-rate=0.1,seed=5"
+            .parse::<FaultSpec>()
+            .unwrap_or_default(),
+    );
+    let (since, until) = range();
+    let out = env.path("faults.ndjson");
+    env.run(&[
+        "logs",
+        "export",
+        "--since",
+        &since,
+        "--until",
+        &until,
+        "--out",
+        out.to_str().unwrap_or_default(),
+        "--page-size",
+        "100",
+        "--no-pacing",
+    ])
+    .await
+    .ok();
+    env.sim.set_faults(FaultSpec::default());
+    let want = env.sim_records(None).await;
+    assert_exactly_once(&read_ndjson(&out), &want);
+    let failed = env
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| r.status >= 500)
+        .count();
+    assert!(failed > 0, "the faults were injected");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttled_export_honours_retry_after_and_paced_export_sees_no_429() {
+    let env = generated_env(700, ThrottleConfig::default()).await;
+    let (since, until) = range();
+    let want = env.sim_records(None).await;
+    // Unpaced: the emulator answers 429 with Retry-After; the export waits and still gets everything.
+    env.sim.clear_requests();
+    let out = env.path("unpaced.ndjson");
+    env.run(&[
+        "logs",
+        "export",
+        "--since",
+        &since,
+        "--until",
+        &until,
+        "--out",
+        out.to_str().unwrap_or_default(),
+        "--page-size",
+        "100",
+        "--no-pacing",
+    ])
+    .await
+    .ok();
+    assert_exactly_once(&read_ndjson(&out), &want);
+    assert!(
+        env.sim.requests().iter().any(|r| r.status == 429),
+        "the budget was exceeded"
+    );
+
+    // Paced: 8 pages at 5 per 10 s, and never a 429.
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    env.sim.clear_requests();
+    let out = env.path("paced.ndjson");
+    let started = Instant::now();
+    env.run(&[
+        "logs",
+        "export",
+        "--since",
+        &since,
+        "--until",
+        &until,
+        "--out",
+        out.to_str().unwrap_or_default(),
+        "--page-size",
+        "100",
+    ])
+    .await
+    .ok();
+    let took = started.elapsed();
+    assert_exactly_once(&read_ndjson(&out), &want);
+    assert!(
+        env.sim.requests().iter().all(|r| r.status != 429),
+        "paced export was throttled"
+    );
+    assert!(took < Duration::from_secs(20), "{took:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// offline files
+
+fn examples() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_and_show_read_every_file_shape_with_the_same_filters() {
+    let env = demo_env().await;
+    let (since, until) = range();
+    // Our own exports.
+    for (name, format) in [("e.ndjson", "ndjson"), ("e.json", "json"), ("e.csv", "csv")] {
+        let out = env.path(name);
+        env.run(&[
+            "logs",
+            "export",
+            "--since",
+            &since,
+            "--until",
+            &until,
+            "--format",
+            format,
+            "--out",
+            out.to_str().unwrap_or_default(),
+        ])
+        .await
+        .ok();
+    }
+    // A Graph response dump of two pages, concatenated.
+    let all = env.sim_records(None).await;
+    let (a, b) = all.split_at(all.len() / 2);
+    let dump = format!(
+        "{}\n{}\n",
+        serde_json::to_string_pretty(&serde_json::json!({"@odata.context": "x", "value": a, "@odata.nextLink": "https://graph.microsoft.com/v1.0/auditLogs/provisioning?$skiptoken=x"})).unwrap_or_default(),
+        serde_json::to_string_pretty(&serde_json::json!({"@odata.context": "x", "value": b})).unwrap_or_default()
+    );
+    std::fs::write(env.path("dump.json"), dump).expect("write dump");
+
+    let failures_dup = expected(&all, |r| {
+        r["provisioningStatusInfo"]["status"] == "failure"
+            && r["sourceIdentity"]["id"] == demo::OG_INVALID_DOMAIN
+    });
+    for name in ["e.ndjson", "e.json", "e.csv", "dump.json"] {
+        let p = env.path(name);
+        let r = env
+            .run(&[
+                "logs",
+                "search",
+                "--file",
+                p.to_str().unwrap_or_default(),
+                "--object-guid",
+                &demo::OG_INVALID_DOMAIN.to_uppercase(),
+                "--status",
+                "failure",
+                "-o",
+                "json",
+            ])
+            .await
+            .ok();
+        assert_eq!(ids(&r.json()), failures_dup, "{name}");
+        let t = times(&r.json());
+        assert!(t.windows(2).all(|w| w[0] >= w[1]), "{name}: newest first");
+        let r = env
+            .run(&[
+                "logs",
+                "search",
+                "--file",
+                p.to_str().unwrap_or_default(),
+                "--all",
+                "-o",
+                "json",
+            ])
+            .await
+            .ok();
+        assert_eq!(r.json().len(), all.len(), "{name}");
+    }
+    // Offline reads never call Graph.
+    env.sim.clear_requests();
+    let id = all[0]["id"].as_str().unwrap_or_default();
+    let r = env
+        .run(&[
+            "logs",
+            "show",
+            id,
+            "--file",
+            env.path("dump.json").to_str().unwrap_or_default(),
+        ])
+        .await
+        .ok();
+    assert!(r.stdout().contains(&format!("Event {id}")));
+    assert!(env.sim.requests().is_empty());
+
+    // The admin's samples.
+    let portal = examples().join("portal-download.json");
+    let r = env
+        .run(&[
+            "logs",
+            "search",
+            "--file",
+            portal.to_str().unwrap_or_default(),
+            "--status",
+            "failure",
+            "-o",
+            "json",
+        ])
+        .await
+        .ok();
+    assert!(!r.json().is_empty());
+    let monitor = examples().join("azure-monitor-provisioninglogs.json");
+    let r = env
+        .run(&[
+            "logs",
+            "search",
+            "--file",
+            monitor.to_str().unwrap_or_default(),
+            "--all",
+            "-o",
+            "json",
+        ])
+        .await
+        .ok();
+    let recs = r.json();
+    assert!(recs.len() >= 3);
+    assert!(
+        recs.iter()
+            .all(|r| r["provisioningStatusInfo"]["status"].is_string())
+    );
+    let r = env
+        .run(&[
+            "logs",
+            "search",
+            "--file",
+            monitor.to_str().unwrap_or_default(),
+            "--status",
+            "skipped",
+            "--action",
+            "other",
+            "-o",
+            "json",
+        ])
+        .await
+        .ok();
+    assert_eq!(r.json().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_and_truncated_files_are_clear_errors_with_a_position() {
+    let env = demo_env().await;
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "trunc.json",
+            "[{\"id\":\"1\",\"activityDateTime\":\"2026-11-01T00:00:00Z\"},\n{\"id\":\"2\",\"activ",
+            "cut short",
+        ),
+        ("trunc-array.json", "[{\"id\":\"1\"}", "cut short"),
+        (
+            "bad.ndjson",
+            "{\"id\":\"1\"}\n{\"id\":\"2\",}\n",
+            "expected a JSON value, found '}'",
+        ),
+        (
+            "bad-value.json",
+            "[{\"id\":\"1\"},\n {\"id\": tru}]",
+            "not valid JSON",
+        ),
+        (
+            "garbage.json",
+            "[{\"id\":\"1\"} {\"id\":\"2\"}]",
+            "expected ',' or ']'",
+        ),
+        (
+            "wrong.json",
+            "[{\"id\": 5, \"provisioningSteps\": 3}]",
+            "does not fit",
+        ),
+        ("notlogs.csv", "a,b\n1,2\n", "no 'id' column"),
+        ("short.csv", "id,status\n1,success\n2\n", "fields"),
+    ];
+    for (name, content, msg) in cases {
+        let p = env.path(name);
+        std::fs::write(&p, content).expect("write");
+        let r = env
+            .run(&[
+                "logs",
+                "search",
+                "--file",
+                p.to_str().unwrap_or_default(),
+                "--all",
+            ])
+            .await;
+        assert_eq!(r.code(), 1, "{name}: {}", r.stderr());
+        let err = r.stderr();
+        assert!(err.contains(msg), "{name}: {err}");
+        assert!(err.contains(name), "{name}: the file is named: {err}");
+        assert!(!err.contains("panicked"), "{name}: {err}");
+    }
+    // Line numbers point at the record.
+    let r = env
+        .run(&[
+            "logs",
+            "search",
+            "--file",
+            env.path("bad.ndjson").to_str().unwrap_or_default(),
+            "--all",
+        ])
+        .await;
+    assert!(r.stderr().contains("bad.ndjson:2"), "{}", r.stderr());
+    let r = env
+        .run(&["logs", "search", "--file", "/nonexistent/file.json"])
+        .await;
+    assert_eq!(r.code(), 5);
+    // Unknown CSV columns are reported, not fatal.
+    let p = env.path("extra.csv");
+    std::fs::write(&p, "id,status,Favourite Colour\n1,failure,blue\n").expect("write");
+    let r = env
+        .run(&[
+            "logs",
+            "search",
+            "--file",
+            p.to_str().unwrap_or_default(),
+            "-o",
+            "json",
+        ])
+        .await
+        .ok();
+    assert_eq!(r.json().len(), 1);
+    assert!(
+        r.stderr().contains("'Favourite Colour' is not known"),
+        "{}",
+        r.stderr()
+    );
+}
