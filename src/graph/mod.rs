@@ -14,6 +14,7 @@ pub mod odata;
 pub mod pacing;
 pub mod paging;
 pub mod path;
+pub mod permissions;
 pub mod retry;
 
 pub use client::{
