@@ -426,6 +426,9 @@ pub struct CommandAccess {
     /// What else to know: delegated-only calls, directory roles, what `you have` instead,
     /// optional calls that will be skipped.
     pub note: Option<String>,
+    /// True when an app-only token can never run it: Graph serves a required call only to a
+    /// signed-in user.
+    pub user_sign_in_required: bool,
 }
 
 /// The permission that grants `grant` for this token, if any.
@@ -482,6 +485,18 @@ fn push_unique(list: &mut Vec<String>, item: String) {
     }
 }
 
+/// Adds `A (or B)` for a call unless an earlier missing call already asks for `A` first: adding
+/// `A` covers both, and one line is easier to act on.
+fn push_missing(list: &mut Vec<String>, candidates: &[&str]) {
+    let first = candidates.first().copied().unwrap_or_default();
+    let covered = list
+        .iter()
+        .any(|m| m == first || m.starts_with(&format!("{first} (or ")));
+    if !covered {
+        list.push(alternatives(candidates));
+    }
+}
+
 /// What `claims` allows, command by command, in the order of [`COMMANDS`].
 pub fn evaluate(claims: &TokenClaims) -> Vec<CommandAccess> {
     COMMANDS
@@ -510,10 +525,10 @@ pub fn evaluate_command(claims: &TokenClaims, needs: &CommandNeeds) -> CommandAc
             }
         } else if app_only && !g.app_only_supported() {
             delegated_only = true;
-            push_unique(&mut missing, alternatives(g.delegated));
+            push_missing(&mut missing, g.delegated);
         } else {
             let c = candidates(claims.kind, g);
-            push_unique(&mut missing, alternatives(c));
+            push_missing(&mut missing, c);
             // "You have" looks at the resource of the main permission only, so an alternative
             // such as Application.ReadWrite.OwnedBy does not drag in unrelated Application.* ones.
             needed_perms.extend(c.first());
@@ -560,6 +575,7 @@ pub fn evaluate_command(claims: &TokenClaims, needs: &CommandNeeds) -> CommandAc
         granted_by: (!granted.is_empty()).then(|| granted.join(", ")),
         missing,
         note: (!notes.is_empty()).then(|| notes.join("; ")),
+        user_sign_in_required: delegated_only,
     }
 }
 
@@ -662,11 +678,16 @@ mod tests {
     fn app_only_tokens_are_told_agents_and_tenant_settings_need_a_user() {
         let all = evaluate(&app(&["Directory.ReadWrite.All"]));
         let agents = access(&all, "agents list");
-        assert!(!agents.allowed);
+        assert!(!agents.allowed && agents.user_sign_in_required);
         assert!(agents.note.as_deref().unwrap().contains("provctl login"));
         assert_eq!(
             agents.missing[0],
             "Policy.Read.HybridAuthentication (or Policy.ReadWrite.HybridAuthentication, Directory.ReadWrite.All, OnPremisesPublishingProfiles.ReadWrite.All)"
+        );
+        assert_eq!(
+            agents.missing.len(),
+            1,
+            "publishedResources asks for the same scope first"
         );
         let show = access(&all, "tenant deletion-prevention show");
         assert!(!show.allowed && show.note.as_deref().unwrap().contains("user sign-in"));
