@@ -353,8 +353,8 @@ async fn job_threshold_set(ctx: &Context, a: JobThresholdSetArgs) -> Result<(), 
         updated.value.len().saturating_sub(1)
     );
     if a.flags.dry_run {
-        print!(
-            "{diff}PUT {}v1.0/servicePrincipals/{}/synchronization/secrets (all {} secrets; values not shown)\n",
+        println!(
+            "{diff}PUT {}v1.0/servicePrincipals/{}/synchronization/secrets (all {} secrets; values not shown)",
             graph.endpoints().graph,
             sp.id,
             updated.value.len()
