@@ -485,16 +485,21 @@ fn push_unique(list: &mut Vec<String>, item: String) {
     }
 }
 
-/// Adds `A (or B)` for a call unless an earlier missing call already asks for `A` first: adding
-/// `A` covers both, and one line is easier to act on.
-fn push_missing(list: &mut Vec<String>, candidates: &[&str]) {
-    let first = candidates.first().copied().unwrap_or_default();
-    let covered = list
+/// One `A (or B)` line per missing call, leaving out a call that another missing call's first
+/// permission also covers (Read.All is implied when ReadWrite.All is asked for; two calls asking
+/// for the same permission first make one line): one short list is easier to act on.
+fn missing_lines(calls: &[&'static [&'static str]]) -> Vec<String> {
+    let first = |c: &[&'static str]| c.first().copied().unwrap_or_default();
+    calls
         .iter()
-        .any(|m| m == first || m.starts_with(&format!("{first} (or ")));
-    if !covered {
-        list.push(alternatives(candidates));
-    }
+        .enumerate()
+        .filter(|&(i, c)| {
+            !calls.iter().enumerate().any(|(j, other)| {
+                j != i && c.contains(&first(other)) && (first(other) != first(c) || j < i)
+            })
+        })
+        .map(|(_, c)| alternatives(c))
+        .collect()
 }
 
 /// What `claims` allows, command by command, in the order of [`COMMANDS`].
@@ -509,7 +514,7 @@ pub fn evaluate(claims: &TokenClaims) -> Vec<CommandAccess> {
 pub fn evaluate_command(claims: &TokenClaims, needs: &CommandNeeds) -> CommandAccess {
     let app_only = claims.kind == IdentityKind::AppOnly;
     let mut granted: Vec<String> = Vec::new();
-    let mut missing: Vec<String> = Vec::new();
+    let mut missing_calls: Vec<&'static [&'static str]> = Vec::new();
     let mut needed_perms: Vec<&str> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
     let mut delegated_only = false;
@@ -525,15 +530,16 @@ pub fn evaluate_command(claims: &TokenClaims, needs: &CommandNeeds) -> CommandAc
             }
         } else if app_only && !g.app_only_supported() {
             delegated_only = true;
-            push_missing(&mut missing, g.delegated);
+            missing_calls.push(g.delegated);
         } else {
             let c = candidates(claims.kind, g);
-            push_missing(&mut missing, c);
+            missing_calls.push(c);
             // "You have" looks at the resource of the main permission only, so an alternative
             // such as Application.ReadWrite.OwnedBy does not drag in unrelated Application.* ones.
             needed_perms.extend(c.first());
         }
     }
+    let missing = missing_lines(&missing_calls);
     let allowed = missing.is_empty();
     if delegated_only {
         notes.push(format!(
@@ -720,6 +726,11 @@ mod tests {
         assert!(note.contains("skips GET /servicePrincipals"), "{note}");
         let disable = access(&all, "tenant deletion-prevention disable");
         assert!(!disable.allowed);
+        // ReadWrite.All covers the GET too: one line, not two.
+        assert_eq!(
+            disable.missing,
+            ["OnPremDirectorySynchronization.ReadWrite.All"]
+        );
         assert_eq!(
             disable.note.as_deref(),
             Some("you have OnPremDirectorySynchronization.Read.All")
