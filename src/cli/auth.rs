@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::{CliError, Context};
 use crate::graph::auth::device_code::DeviceCodeProvider;
-use crate::graph::auth::{AuthMethod, IdentityKind, claims};
+use crate::graph::auth::{AccessToken, AuthMethod, IdentityKind, TokenClaims, claims};
 
 /// Arguments of `provctl login` (tenant and client id come from the global `--tenant` and
 /// `--client-id`, or the profile).
@@ -87,9 +87,16 @@ pub async fn whoami(ctx: &Context, _args: &WhoamiArgs) -> Result<(), CliError> {
     let scope = endpoints.scope.clone();
     let provider = ctx.token_provider().await?;
     let token = provider.token(&[scope.as_str()]).await?;
-    let method = provider.method().to_owned();
-    let doc = match claims::decode(&token.token) {
-        Ok(c) => json!({
+    let claims = claims::decode(&token.token).ok();
+    let doc = token_doc(claims.as_ref(), provider.method(), &token);
+    ctx.out.emit_text(&doc, |_| whoami_text(&doc))?;
+    Ok(())
+}
+
+/// What `whoami` (and `doctor auth`) show about a token, from its decoded claims — never the token.
+pub(super) fn token_doc(claims: Option<&TokenClaims>, method: &str, token: &AccessToken) -> Value {
+    match claims {
+        Some(c) => json!({
             "tenant": c.tenant_id,
             "identity": c.identity(),
             "kind": c.kind,
@@ -100,15 +107,13 @@ pub async fn whoami(ctx: &Context, _args: &WhoamiArgs) -> Result<(), CliError> {
             "scopes": c.scopes,
             "roles": c.roles,
         }),
-        Err(_) => json!({
+        None => json!({
             "tenant": null, "identity": null, "kind": IdentityKind::Unknown, "method": method,
             "expiresOn": token.expires_on.map(|e| e.to_rfc3339()),
             "scopes": [], "roles": [],
             "note": "the token is not a JWT, so its claims cannot be shown",
         }),
-    };
-    ctx.out.emit_text(&doc, |_| whoami_text(&doc))?;
-    Ok(())
+    }
 }
 
 fn str_of<'a>(v: &'a Value, default: &'a str) -> &'a str {
@@ -127,7 +132,8 @@ fn list_of(v: &Value) -> String {
     }
 }
 
-fn whoami_text(doc: &Value) -> String {
+/// The human page of [`token_doc`]: tenant, identity, kind, method, expiry, scopes, roles.
+pub(super) fn whoami_text(doc: &Value) -> String {
     let kind = match doc["kind"].as_str() {
         Some("app-only") => "app-only (application permissions)",
         Some("delegated") => "delegated (signed-in user)",

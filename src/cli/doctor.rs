@@ -1,6 +1,8 @@
 //! `provctl doctor …`: checks of the machine provctl runs on. `doctor network` checks the cloud sync
 //! agent's network prerequisites (hosts, ports, DNS chains, TLS without inspection) and renders
 //! [`crate::doctor::network`]'s results as a checklist; any failure exits 7 (unhealthy).
+//! `doctor auth` signs in as every command would and shows, from the token's claims, which
+//! commands its permissions allow ([`crate::graph::permissions`]).
 
 use std::time::Duration;
 
@@ -8,6 +10,8 @@ use serde_json::Value;
 
 use super::{CliError, Context, ErrorKind};
 use crate::doctor::network::{self, CheckResult, NetworkCheck, Proxy, Status};
+use crate::graph::auth::{AccessToken, TokenClaims, claims};
+use crate::graph::permissions::{self, CommandAccess};
 use crate::output::{Cell, OutputFormat, Table};
 
 /// Arguments of `provctl doctor`.
@@ -28,6 +32,22 @@ pub enum DoctorCommand {
     /// through a host Microsoft documents under them. With --proxy or HTTPS_PROXY the checks go
     /// through that proxy (which then resolves the names).
     Network(NetworkArgs),
+    /// Sign in as every command would and show who the token is for, the permissions it carries,
+    /// and which provctl commands they allow (and, for the others, what is missing).
+    ///
+    /// Exits 3 when no usable token can be had (with the sign-in error explained), 4 when a
+    /// command named by --require is not allowed, 0 otherwise. Makes no Graph call: it reads the
+    /// token's claims. Directory roles a signed-in user also needs are not in the token; they are
+    /// named in the notes.
+    Auth(AuthArgs),
+}
+
+/// Arguments of `provctl doctor auth`.
+#[derive(Debug, clap::Args)]
+pub struct AuthArgs {
+    /// Exit 4 unless this command is allowed, e.g. --require 'jobs restart'; repeatable (CI preflight).
+    #[arg(long, value_name = "COMMAND")]
+    pub require: Vec<String>,
 }
 
 /// Arguments of `provctl doctor network`.
@@ -55,7 +75,115 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
 pub async fn run(ctx: &Context, args: DoctorArgs) -> Result<(), CliError> {
     match args.check {
         DoctorCommand::Network(a) => network_cmd(ctx, a).await,
+        DoctorCommand::Auth(a) => auth_cmd(ctx, a).await,
     }
+}
+
+async fn auth_cmd(ctx: &Context, args: AuthArgs) -> Result<(), CliError> {
+    let required = required_commands(&args.require)?;
+    let (endpoints, _) = ctx.connection().await?;
+    let scope = endpoints.scope.clone();
+    let provider = ctx.token_provider().await?;
+    let token = provider.token(&[scope.as_str()]).await?;
+    let claims = usable_claims(provider.method(), &token)?;
+    let access = permissions::evaluate(&claims);
+    let mut doc = super::auth::token_doc(Some(&claims), provider.method(), &token);
+    doc["commands"] = serde_json::to_value(&access).unwrap_or(Value::Null);
+    ctx.out.emit_text(&doc, |color| {
+        let mut s = super::auth::whoami_text(&doc);
+        s.push('\n');
+        s.push_str(&access_table(&access).render(ctx.out.width, color));
+        s
+    })?;
+    let denied: Vec<&CommandAccess> = access
+        .iter()
+        .filter(|a| !a.allowed && required.contains(&a.command.as_str()))
+        .collect();
+    match denied.as_slice() {
+        [] => Ok(()),
+        [first, ..] => {
+            let names: Vec<&str> = denied.iter().map(|a| a.command.as_str()).collect();
+            Err(CliError::new(
+                ErrorKind::Permission,
+                format!("the token does not allow {}", names.join(", ")),
+            )
+            .hint(format!("{}: {}", first.command, why_denied(first))))
+        }
+    }
+}
+
+/// The `--require` names as [`permissions::COMMANDS`] spells them; an unknown one is a usage error.
+fn required_commands(names: &[String]) -> Result<Vec<&'static str>, CliError> {
+    names
+        .iter()
+        .map(|n| {
+            permissions::command_needs(n)
+                .map(|c| c.command)
+                .ok_or_else(|| {
+                    let known: Vec<&str> =
+                        permissions::COMMANDS.iter().map(|c| c.command).collect();
+                    CliError::usage(format!(
+                        "--require '{n}' is not a provctl command that calls Graph"
+                    ))
+                    .hint(format!("choose from: {}", known.join(", ")))
+                })
+        })
+        .collect()
+}
+
+/// The token's claims, or exit 3 when they cannot be read or the token has expired: Graph would
+/// refuse it, and nothing can be said about its permissions.
+fn usable_claims(method: &str, token: &AccessToken) -> Result<TokenClaims, CliError> {
+    let claims = claims::decode(&token.token).map_err(|e| {
+        CliError::new(ErrorKind::Auth, format!("{method} sign-in gave a token provctl cannot read: {e}"))
+            .hint("Graph access tokens for work accounts are JWTs (three base64url parts); check PROVCTL_ACCESS_TOKEN / --token-stdin carries the whole access token, not an id or refresh token")
+    })?;
+    if let Some(exp) = token.expires_on.or(claims.expires_on)
+        && exp <= chrono::Utc::now()
+    {
+        return Err(CliError::new(
+            ErrorKind::Auth,
+            format!("the {method} token expired at {}", exp.to_rfc3339()),
+        )
+        .hint("get a new token (or sign in again with `provctl login`); Graph refuses expired tokens with 401"));
+    }
+    Ok(claims)
+}
+
+/// `needs X (or Y); you have Z`, or for delegated-only commands the sign-in first.
+fn why_denied(a: &CommandAccess) -> String {
+    let missing = a.missing.join(" and ");
+    match &a.note {
+        Some(n) if a.user_sign_in_required => {
+            let n = n.strip_prefix(a.command.as_str()).unwrap_or(n).trim_start();
+            format!("{n}; delegated {missing}")
+        }
+        Some(n) => format!("needs {missing}; {n}"),
+        None => format!("needs {missing}"),
+    }
+}
+
+/// One row per command: allowed or not, and why.
+fn access_table(access: &[CommandAccess]) -> Table {
+    let mut t = Table::new(["COMMAND", "ACCESS", "WHY"]);
+    for a in access {
+        let (verdict, style, why) = if a.allowed {
+            let mut why = format!("granted by {}", a.granted_by.as_deref().unwrap_or("?"));
+            if let Some(n) = &a.note {
+                why.push_str("; ");
+                why.push_str(n);
+            }
+            ("allowed", Cell::Good, why)
+        } else {
+            ("not allowed", Cell::Bad, why_denied(a))
+        };
+        t.styled_row(vec![
+            (a.command.clone(), Cell::Plain),
+            (verdict.to_owned(), style),
+            (why, Cell::Plain),
+        ]);
+    }
+    t
 }
 
 async fn network_cmd(ctx: &Context, args: NetworkArgs) -> Result<(), CliError> {

@@ -15,6 +15,7 @@ pub mod odata;
 pub mod pacing;
 pub mod paging;
 pub mod path;
+pub mod permissions;
 pub mod retry;
 pub mod sync;
 

@@ -1,0 +1,290 @@
+//! End-to-end tests of `provctl doctor auth` through the real binary against the emulator: tokens
+//! of different permission sets (read-only app, read-write app, delegated hybrid admin), the
+//! `--require` preflight, a broken token and a failed sign-in — and the token never shows up.
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use assert_cmd::Command;
+use provctl::sim::{Sim, SimConfig, SimHandle, TokenSpec};
+use serde_json::Value;
+
+struct Env {
+    sim: SimHandle,
+    ca: tempfile::NamedTempFile,
+    home: tempfile::TempDir,
+}
+
+async fn env() -> Env {
+    let sim = Sim::start(SimConfig::for_tests())
+        .await
+        .expect("emulator starts");
+    let ca = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(ca.path(), sim.ca_pem()).expect("write CA");
+    Env {
+        sim,
+        ca,
+        home: tempfile::tempdir().expect("temp dir"),
+    }
+}
+
+impl Env {
+    fn app(&self, roles: &[&str]) -> String {
+        self.sim
+            .issue_token(TokenSpec::app(&self.sim.demo_app().client_id, roles))
+    }
+
+    fn user(&self, scopes: &[&str]) -> String {
+        self.sim.issue_token(TokenSpec::delegated(
+            &self.sim.demo_app().client_id,
+            "admin@contoso.com",
+            scopes,
+        ))
+    }
+
+    /// The binary with a clean environment, pointed at the emulator.
+    fn bare(&self) -> Command {
+        let mut c = Command::cargo_bin("provctl").expect("binary");
+        c.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.home.path())
+            .env("PROVCTL_CONFIG_DIR", self.home.path())
+            .env("PROVCTL_CACHE_DIR", self.home.path())
+            .env("NO_COLOR", "1")
+            .env("PROVCTL_TERM_WIDTH", "250")
+            .args(["--graph-url", self.sim.base_url().as_str(), "--ca-file"])
+            .arg(PathBuf::from(self.ca.path()));
+        c
+    }
+
+    /// `doctor auth` with `token` in PROVCTL_ACCESS_TOKEN; asserts the token never shows.
+    fn doctor(&self, token: &str, args: &[&str]) -> Output {
+        let out = self
+            .bare()
+            .env("PROVCTL_ACCESS_TOKEN", token)
+            .args(["doctor", "auth"])
+            .args(args)
+            .output()
+            .expect("runs");
+        assert_token_not_shown(&out, token);
+        out
+    }
+
+    fn doctor_json(&self, token: &str) -> Value {
+        let out = self.doctor(token, &["-o", "json"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("json")
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn assert_token_not_shown(out: &Output, token: &str) {
+    // The signature part alone would be enough to replay it.
+    let sig = token.rsplit('.').next().unwrap_or(token);
+    for stream in [&out.stdout, &out.stderr] {
+        let s = text(stream);
+        assert!(!s.contains(token) && !s.contains(sig), "token leaked:\n{s}");
+    }
+}
+
+fn command<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    doc["commands"]
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["command"] == name))
+        .unwrap_or_else(|| panic!("no {name} in {doc}"))
+}
+
+const READ_ONLY: &[&str] = &["Synchronization.Read.All", "Application.Read.All"];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_read_only_app_may_list_jobs_but_restart_names_the_permission_it_needs() {
+    let e = env().await;
+    let token = e.app(READ_ONLY);
+    let out = e.doctor(&token, &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    for needle in [
+        "Kind:        app-only",
+        "Method:      token",
+        &format!("Tenant:      {}", e.sim.tenant_id()),
+        "Synchronization.Read.All",
+        "needs Synchronization.ReadWrite.All (or Application.ReadWrite.OwnedBy); you have Synchronization.Read.All",
+    ] {
+        assert!(stdout.contains(needle), "missing {needle:?} in\n{stdout}");
+    }
+    let restart_line = stdout
+        .lines()
+        .find(|l| l.contains("jobs restart"))
+        .expect("a jobs restart row");
+    assert!(restart_line.contains("not allowed"), "{restart_line}");
+    let list_line = stdout.lines().find(|l| l.contains("jobs list")).unwrap();
+    assert!(
+        list_line.contains("allowed") && !list_line.contains("not allowed"),
+        "{list_line}"
+    );
+
+    let doc = e.doctor_json(&token);
+    assert_eq!(doc["kind"], "app-only");
+    assert_eq!(doc["tenant"], e.sim.tenant_id());
+    let restart = command(&doc, "jobs restart");
+    assert_eq!(restart["allowed"], false);
+    assert_eq!(
+        restart["missing"][0],
+        "Synchronization.ReadWrite.All (or Application.ReadWrite.OwnedBy)"
+    );
+    assert_eq!(command(&doc, "jobs list")["allowed"], true);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_read_write_app_may_restart_and_require_passes() {
+    let e = env().await;
+    let token = e.app(&["Synchronization.ReadWrite.All", "Application.Read.All"]);
+    let doc = e.doctor_json(&token);
+    let restart = command(&doc, "jobs restart");
+    assert_eq!(restart["allowed"], true);
+    assert_eq!(
+        restart["grantedBy"],
+        "Application.Read.All, Synchronization.ReadWrite.All"
+    );
+    let out = e.doctor(
+        &token,
+        &[
+            "-o",
+            "none",
+            "--require",
+            "jobs restart",
+            "--require",
+            "quarantine clear",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn require_exits_4_naming_what_is_missing() {
+    let e = env().await;
+    let token = e.app(READ_ONLY);
+    let out = e.doctor(&token, &["-o", "none", "--require", "jobs restart"]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("does not allow jobs restart")
+            && stderr.contains("needs Synchronization.ReadWrite.All"),
+        "{stderr}"
+    );
+    // A name provctl does not know is a usage error, before any sign-in.
+    let out = e.doctor(&token, &["--require", "jobs frobnicate"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("choose from: jobs list"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delegated_hybrid_admin_may_list_agents() {
+    let e = env().await;
+    let token = e.user(&["Policy.Read.HybridAuthentication"]);
+    let doc = e.doctor_json(&token);
+    assert_eq!(doc["kind"], "delegated");
+    assert_eq!(doc["identity"], "admin@contoso.com");
+    for c in ["agents list", "agents check"] {
+        let a = command(&doc, c);
+        assert_eq!(a["allowed"], true, "{a}");
+        assert!(
+            a["note"]
+                .as_str()
+                .unwrap_or("")
+                .contains("Hybrid Identity Administrator"),
+            "{a}"
+        );
+    }
+    assert_eq!(command(&doc, "jobs list")["allowed"], false);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_app_only_token_is_told_agents_need_a_user_sign_in() {
+    let e = env().await;
+    let token = e.app(&["Synchronization.ReadWrite.All", "Directory.ReadWrite.All"]);
+    let out = e.doctor(&token, &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let agents = stdout
+        .lines()
+        .find(|l| l.contains("agents list"))
+        .expect("an agents list row");
+    assert!(
+        agents.contains("not allowed") && agents.contains("needs a user sign-in: `provctl login`"),
+        "{stdout}"
+    );
+    let doc = e.doctor_json(&token);
+    assert_eq!(command(&doc, "agents list")["allowed"], false);
+    assert_eq!(
+        command(&doc, "tenant deletion-prevention show")["allowed"],
+        false
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_or_expired_token_exits_3_without_showing_it() {
+    let e = env().await;
+    let out = e.doctor("not-a-jwt-hunter2", &[]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(out.stdout.is_empty());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("not a JWT"), "{stderr}");
+
+    let expired = e.sim.issue_token(
+        TokenSpec::app(&e.sim.demo_app().client_id, READ_ONLY)
+            .with_lifetime(std::time::Duration::ZERO),
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let out = e.doctor(&expired, &[]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out.stderr).contains("expired"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_sign_in_exits_3_with_the_aadsts_code_and_fix() {
+    let e = env().await;
+    let secret = "not-the-secret-hunter2";
+    let out = e
+        .bare()
+        .env("AZURE_TENANT_ID", e.sim.tenant_id())
+        .env("AZURE_CLIENT_ID", e.sim.demo_app().client_id)
+        .env("AZURE_CLIENT_SECRET", secret)
+        .args(["--login-url", e.sim.base_url().as_str(), "doctor", "auth"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("AADSTS7000215") && stderr.contains("AZURE_CLIENT_SECRET"),
+        "{stderr}"
+    );
+    assert_token_not_shown(&out, secret);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_right_secret_signs_in_like_every_command() {
+    let e = env().await;
+    let app = e.sim.demo_app();
+    let out = e
+        .bare()
+        .env("AZURE_TENANT_ID", e.sim.tenant_id())
+        .env("AZURE_CLIENT_ID", &app.client_id)
+        .env("AZURE_CLIENT_SECRET", &app.client_secret)
+        .args(["--login-url", e.sim.base_url().as_str(), "-o", "json"])
+        .args(["doctor", "auth"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_token_not_shown(&out, &app.client_secret);
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["method"], "env");
+    assert_eq!(doc["kind"], "app-only");
+}
