@@ -850,6 +850,16 @@ fn assert_error_envelope(r: &Reply, client_request_id: &str, what: &str) {
     );
 }
 
+/// (what, method, path, token, body, expected status)
+type ErrorCase<'a> = (
+    &'a str,
+    Method,
+    String,
+    Option<&'a str>,
+    Option<&'a Value>,
+    u16,
+);
+
 #[tokio::test]
 async fn every_error_the_emulator_answers_is_a_valid_graph_envelope() {
     let g = Graph::demo().await;
@@ -876,7 +886,7 @@ async fn every_error_the_emulator_answers_is_a_valid_graph_envelope() {
     ));
     let restart = format!("{corp}/restart");
     let bad_scope = json!({"criteria": {"resetScope": "Watermark, Bogus"}});
-    let cases: Vec<(&str, Method, String, Option<&str>, Option<&Value>, u16)> = vec![
+    let cases: Vec<ErrorCase> = vec![
         (
             "400 bad resetScope",
             Method::POST,
