@@ -56,6 +56,7 @@ pub struct QuarantineListArgs {
 /// Arguments of `provctl quarantine show`.
 #[derive(Debug, Clone, Args)]
 pub struct QuarantineShowArgs {
+    /// The job (JOB and --sp).
     #[command(flatten)]
     pub job: JobArg,
 }
@@ -63,6 +64,7 @@ pub struct QuarantineShowArgs {
 /// Arguments of `provctl quarantine clear`.
 #[derive(Debug, Clone, Args)]
 pub struct QuarantineClearArgs {
+    /// The job (JOB and --sp).
     #[command(flatten)]
     pub job: JobArg,
 
@@ -74,6 +76,7 @@ pub struct QuarantineClearArgs {
     #[arg(long)]
     pub dry_run: bool,
 
+    /// --wait and --timeout.
     #[command(flatten)]
     pub wait: WaitArgs,
 }

@@ -18,8 +18,16 @@ fn quarantine_list_shows_only_quarantined_jobs_with_reason_days_left_and_cause()
     let (c, csv, _) = env.run(&["quarantine", "list", "-o", "csv"]);
     assert_eq!(c, 0);
     assert!(csv.contains("SalesforceInvalidCredentials"), "{csv}");
-    assert!(csv.contains("The app rejected the admin credentials"), "{csv}");
-    assert!(csv.starts_with("APPLICATION,JOB,REASON,SINCE,RE-EVALS,NEXT ATTEMPT,ERROR CODE,DAYS LEFT,CAUSE\n"), "{csv}");
+    assert!(
+        csv.contains("The app rejected the admin credentials"),
+        "{csv}"
+    );
+    assert!(
+        csv.starts_with(
+            "APPLICATION,JOB,REASON,SINCE,RE-EVALS,NEXT ATTEMPT,ERROR CODE,DAYS LEFT,CAUSE\n"
+        ),
+        "{csv}"
+    );
     assert!(!out.contains("ServiceNow") && !out.contains("Box"), "{out}");
     let doc = env.json(&[
         "quarantine",

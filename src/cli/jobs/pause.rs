@@ -10,6 +10,7 @@ use crate::graph::sync;
 /// Arguments of `provctl jobs pause`.
 #[derive(Debug, Clone, Args)]
 pub struct PauseArgs {
+    /// The job (JOB and --sp).
     #[command(flatten)]
     pub job: JobArg,
 

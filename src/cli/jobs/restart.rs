@@ -32,6 +32,7 @@ Reset scopes (--reset, comma-separated; exact Graph names such as Escrows or Qua
 #[derive(Debug, Clone, Args)]
 #[command(after_help = RESET_CHOICES)]
 pub struct RestartArgs {
+    /// The job (JOB and --sp).
     #[command(flatten)]
     pub job: JobArg,
 
@@ -53,6 +54,7 @@ pub struct RestartArgs {
     #[arg(long)]
     pub dry_run: bool,
 
+    /// --wait and --timeout.
     #[command(flatten)]
     pub wait: WaitArgs,
 }

@@ -13,6 +13,7 @@ use crate::output::time::{now, with_relative};
 /// Arguments of `provctl jobs show`.
 #[derive(Debug, Clone, Args)]
 pub struct ShowArgs {
+    /// The job (JOB and --sp).
     #[command(flatten)]
     pub job: JobArg,
 }

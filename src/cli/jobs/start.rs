@@ -14,6 +14,7 @@ use crate::graph::sync::{self, RunMarker};
 /// Arguments of `provctl jobs start`.
 #[derive(Debug, Clone, Args)]
 pub struct StartArgs {
+    /// The job (JOB and --sp).
     #[command(flatten)]
     pub job: JobArg,
 
@@ -26,6 +27,7 @@ pub struct StartArgs {
     #[arg(long)]
     pub dry_run: bool,
 
+    /// --wait and --timeout.
     #[command(flatten)]
     pub wait: WaitArgs,
 }
