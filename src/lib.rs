@@ -36,7 +36,10 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod cli;
+pub mod config;
 pub mod diagnose;
 pub mod doctor;
 pub mod graph;

@@ -774,17 +774,20 @@ async fn logs_are_throttled_at_five_per_ten_seconds_with_retry_after() {
 
 #[tokio::test]
 async fn a_client_pacing_itself_to_the_budget_sees_no_429() {
+    // 3 requests per 1.5 s, sent one every 500 ms (measured from the previous send).
     let mut config = SimConfig::for_tests();
-    config.throttle.logs = Some(Budget::new(3, Duration::from_millis(600)));
+    config.throttle.logs = Some(Budget::new(3, Duration::from_millis(1500)));
     let (sim, c, base) = start(config).await;
     let t = app_token(&sim);
     let url = format!("{base}v1.0/auditLogs/provisioning?$top=1");
-    let begin = Instant::now();
-    for i in 0..9u32 {
-        let due = Duration::from_millis(200) * i;
-        if let Some(wait) = due.checked_sub(begin.elapsed()) {
+    let mut last: Option<Instant> = None;
+    for i in 0..7u32 {
+        if let Some(prev) = last
+            && let Some(wait) = Duration::from_millis(500).checked_sub(prev.elapsed())
+        {
             tokio::time::sleep(wait).await;
         }
+        last = Some(Instant::now());
         assert_eq!(get(&c, &url, &t).await.0, 200, "request {i}");
     }
 }
@@ -1025,6 +1028,41 @@ async fn generated_tenant_pages_every_log_once_and_filters_by_time() {
         .count();
     assert_eq!(failures.len(), expect);
     assert!(failures[0]["statusInfo"]["errorCode"].is_string());
+    let job = all[17]["jobId"].as_str().unwrap().to_string();
+    let sp = all[17]["servicePrincipal"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for order in ["desc", "asc"] {
+        let one_job = all_pages(&c, format!("{base}v1.0/auditLogs/provisioning?$filter=jobId eq '{job}' and activityDateTime lt {cut}&$top=50&$orderby=activityDateTime {order}"), &t).await;
+        let expect: Vec<&Value> = all
+            .iter()
+            .filter(|r| {
+                r["jobId"] == job.as_str() && r["activityDateTime"].as_str().unwrap() < cut.as_str()
+            })
+            .collect();
+        assert_eq!(one_job.len(), expect.len(), "{order}");
+        assert!(!one_job.is_empty());
+    }
+    let by_sp = all_pages(
+        &c,
+        format!("{base}v1.0/auditLogs/provisioning?$filter=servicePrincipal/id eq '{sp}'"),
+        &t,
+    )
+    .await;
+    assert_eq!(
+        by_sp.len(),
+        all.iter()
+            .filter(|r| r["servicePrincipal"]["id"] == sp.as_str())
+            .count()
+    );
+    let none = all_pages(
+        &c,
+        format!("{base}v1.0/auditLogs/provisioning?$filter=jobId eq 'nope'"),
+        &t,
+    )
+    .await;
+    assert!(none.is_empty());
     let (_, _, sps) = get(&c, &format!("{base}v1.0/servicePrincipals?$top=999"), &t).await;
     assert_eq!(sps["value"].as_array().unwrap().len(), 60);
 }
@@ -1216,4 +1254,77 @@ async fn batch_itself_needs_a_token() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn a_method_the_route_does_not_allow_gets_a_graph_envelope() {
+    let (sim, c, base) = demo_sim().await;
+    let t = app_token(&sim);
+    let r = c
+        .delete(format!("{base}v1.0/servicePrincipals"))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(b["error"]["code"], "BadRequest");
+    let (s, _, b) = get(&c, &format!("{base}v1.0/noSuchThing"), &t).await;
+    assert_eq!(s, 400);
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("noSuchThing")
+    );
+}
+
+#[tokio::test]
+async fn a_tenant_file_is_served_and_its_script_plays_run_by_run() {
+    let mut config = SimConfig::for_tests();
+    config.tenant = TenantSource::File("tests/fixtures/sim-tenant-minimal.json".into());
+    let (sim, c, base) = start(config).await;
+    assert_eq!(sim.tenant_id(), "11111111-2222-4333-8444-555555555555");
+    let app = sim.demo_app();
+    assert_eq!(app.client_secret, "fabrikam-secret");
+    let t = sim.issue_token(TokenSpec::app(&app.client_id, ALL_ROLES));
+    let sp = "99999999-8888-4777-8666-555555555501";
+    let job =
+        "AD2AADProvisioning.11111111222243338444555555555555.99999999-8888-4777-8666-555555555503";
+    let url = job_url(&base, sp, job);
+    c.post(format!("{url}/start"))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let (_, _, j) = get(&c, &url, &t).await;
+    assert_eq!(j["status"]["lastExecution"]["state"], "EntryLevelErrors");
+    assert_eq!(j["status"]["lastExecution"]["countEscrowed"], 2);
+    c.post(format!("{url}/restart"))
+        .bearer_auth(&t)
+        .json(&json!({"criteria": {"resetScope": "Escrows"}}))
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let (_, _, j) = get(&c, &url, &t).await;
+    assert_eq!(j["status"]["code"], "Quarantine");
+    assert_eq!(
+        j["status"]["quarantine"]["error"]["code"],
+        "HybridIdentityServiceNoActiveAgents"
+    );
+    assert_eq!(j["status"]["quarantine"]["seriesCount"], 1);
+    let (_, _, logs) = get(&c, &format!("{base}v1.0/auditLogs/provisioning?$filter=sourceIdentity/id eq 'f0f0f0f0-0000-4000-8000-000000000001'"), &t).await;
+    assert_eq!(
+        logs["value"][0]["sourceIdentity"]["displayName"],
+        "Kim Akers"
+    );
+    let bad = Sim::start(SimConfig {
+        tenant: TenantSource::File("tests/fixtures/missing.json".into()),
+        ..SimConfig::for_tests()
+    })
+    .await;
+    let err = bad.unwrap_err().to_string();
+    assert!(err.contains("missing.json"), "{err}");
 }

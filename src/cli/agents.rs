@@ -104,10 +104,7 @@ fn check(ctx: &Context, inv: &AgentInventory) -> Result<(), CliError> {
             for h in &health {
                 let (result, style) = match &h.expected_error {
                     None => ("ok".to_owned(), Cell::Good),
-                    Some(code) => (
-                        format!("{code}: see `provctl explain --code {code}`"),
-                        Cell::Bad,
-                    ),
+                    Some(code) => (format!("jobs will fail: {code}"), Cell::Bad),
                 };
                 t.styled_row(vec![
                     (h.domain.clone(), Cell::Plain),

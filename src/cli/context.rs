@@ -7,9 +7,11 @@ use std::sync::Arc;
 use tokio::sync::OnceCell;
 
 use super::{CliError, GlobalArgs};
-use crate::graph::auth::{StaticToken, TokenProvider};
+use crate::config::{Config, Profile, config_path};
+use crate::graph::auth::{AuthMethod, AuthOptions, EnvVars, TokenProvider, provider_for, token};
 use crate::graph::{Cloud, Endpoints, GraphClient, HttpOptions};
 use crate::output::Output;
+use crate::secret::Secret;
 use crate::sim::{Sim, SimConfig, SimHandle};
 
 /// The state a command runs with.
@@ -21,6 +23,9 @@ pub struct Context {
     pub out: Output,
     graph: OnceCell<GraphClient>,
     sim: OnceCell<SimHandle>,
+    connection: OnceCell<(Endpoints, reqwest::Client)>,
+    tokens: OnceCell<Arc<dyn TokenProvider>>,
+    stdin_token: OnceCell<Secret>,
 }
 
 impl Context {
@@ -33,6 +38,9 @@ impl Context {
             out,
             graph: OnceCell::new(),
             sim: OnceCell::new(),
+            connection: OnceCell::new(),
+            tokens: OnceCell::new(),
+            stdin_token: OnceCell::new(),
         })
     }
 
@@ -61,11 +69,37 @@ impl Context {
     }
 
     async fn build_graph(&self) -> Result<GraphClient, CliError> {
+        let (endpoints, http) = self.connection().await?.clone();
+        let tokens = self.token_provider().await?.clone();
+        Ok(GraphClient::builder()
+            .endpoints(endpoints)
+            .http_client(http)
+            .shared_token_provider(tokens)
+            .build()?)
+    }
+
+    /// The Graph/login endpoints and the one HTTP client of this invocation (the emulator's with
+    /// `--sim`: only configuration differs from a real run — its base URLs and its CA).
+    pub async fn connection(&self) -> Result<&(Endpoints, reqwest::Client), CliError> {
+        self.connection
+            .get_or_try_init(|| self.build_connection())
+            .await
+    }
+
+    async fn build_connection(&self) -> Result<(Endpoints, reqwest::Client), CliError> {
         let g = &self.global;
         if g.sim {
-            return self.build_sim_graph().await;
+            let sim = self.sim().await?;
+            let base = sim.base_url().as_str();
+            let endpoints = Endpoints::custom(base, Some(base), Cloud::Global)?;
+            let http = crate::graph::http_client(&HttpOptions {
+                extra_roots_pem: vec![sim.ca_pem().as_bytes().to_vec()],
+                ..Default::default()
+            })?;
+            return Ok((endpoints, http));
         }
-        let cloud = g.cloud.unwrap_or(Cloud::Global);
+        let profile_cloud = self.profile()?.and_then(|p| p.cloud);
+        let cloud = g.cloud.or(profile_cloud).unwrap_or(Cloud::Global);
         let endpoints = match &g.graph_url {
             Some(url) => Endpoints::custom(url, g.login_url.as_deref(), cloud)?,
             None => {
@@ -90,63 +124,90 @@ impl Context {
             http_opts.extra_roots_pem.push(pem);
         }
         let http = crate::graph::http_client(&http_opts)?;
-        let tokens = self.token_provider().await?;
-        Ok(GraphClient::builder()
-            .endpoints(endpoints)
-            .http_client(http)
-            .shared_token_provider(tokens)
-            .build()?)
+        Ok((endpoints, http))
     }
 
-    /// `--sim`: only configuration differs from a real run — the emulator's base URLs, its CA, and
-    /// the demo tenant's app identity.
-    async fn build_sim_graph(&self) -> Result<GraphClient, CliError> {
-        let sim = self.sim().await?;
-        let base = sim.base_url().as_str();
-        let endpoints = Endpoints::custom(base, Some(base), Cloud::Global)?;
-        let http = crate::graph::http_client(&HttpOptions {
-            extra_roots_pem: vec![sim.ca_pem().as_bytes().to_vec()],
-            ..Default::default()
-        })?;
-        let app = sim.demo_app();
-        let token = sim.issue_token(crate::sim::TokenSpec::app(&app.client_id, SIM_DEMO_ROLES));
-        Ok(GraphClient::builder()
-            .endpoints(endpoints)
-            .http_client(http)
-            .token_provider(StaticToken::new(token))
-            .build()?)
+    /// The profile selected by `--profile`, `PROVCTL_PROFILE` or the config file's `current`.
+    pub fn profile(&self) -> Result<Option<Profile>, CliError> {
+        let env = EnvVars::from_process();
+        let path = config_path(&env).map_err(|e| CliError::usage(e.to_string()))?;
+        let config = Config::load(&path).map_err(|e| CliError::usage(e.to_string()))?;
+        config
+            .select(self.global.profile.as_deref(), &env)
+            .map_err(|e| CliError::usage(e.to_string()))
     }
 
-    async fn token_provider(&self) -> Result<Arc<dyn TokenProvider>, CliError> {
-        if self.global.token_stdin {
-            let mut s = String::new();
-            use tokio::io::AsyncReadExt;
-            tokio::io::stdin()
-                .read_to_string(&mut s)
-                .await
-                .map_err(|e| CliError::usage(format!("--token-stdin: cannot read stdin: {e}")))?;
-            let t = s.trim();
-            if t.is_empty() {
-                return Err(CliError::usage(
-                    "--token-stdin: stdin was empty; pipe an access token into provctl",
-                ));
-            }
-            return Ok(Arc::new(StaticToken::new(t)));
-        }
-        match std::env::var("PROVCTL_ACCESS_TOKEN") {
-            Ok(t) if !t.trim().is_empty() => Ok(Arc::new(StaticToken::new(t.trim()))),
-            _ => Err(CliError::new(
-                super::ErrorKind::Auth,
-                "no credentials: set PROVCTL_ACCESS_TOKEN or use --token-stdin",
-            )),
-        }
+    /// The sign-in options of this invocation: flags, profile and environment.
+    pub async fn auth_options(&self) -> Result<AuthOptions, CliError> {
+        let g = &self.global;
+        let method = g
+            .auth
+            .as_deref()
+            .map(str::parse::<AuthMethod>)
+            .transpose()
+            .map_err(|e| CliError::usage(format!("--auth: {e}")))?;
+        let stdin_token = if g.token_stdin {
+            Some(self.stdin_token().await?.clone())
+        } else {
+            None
+        };
+        Ok(AuthOptions {
+            method,
+            tenant: g.tenant.clone(),
+            client_id: g.client_id.clone(),
+            certificate_path: g.certificate.clone(),
+            token_stdin: g.token_stdin,
+            stdin_token,
+            no_cache: g.no_cache,
+            profile: self.profile()?,
+            env: EnvVars::from_process(),
+            ui: None,
+        })
+    }
+
+    async fn stdin_token(&self) -> Result<&Secret, CliError> {
+        self.stdin_token
+            .get_or_try_init(|| async {
+                let mut s = String::new();
+                use tokio::io::AsyncReadExt;
+                tokio::io::stdin()
+                    .read_to_string(&mut s)
+                    .await
+                    .map_err(|e| {
+                        CliError::usage(format!("--token-stdin: cannot read stdin: {e}"))
+                    })?;
+                token::read_token(s.as_bytes()).map_err(|e| CliError::usage(e.to_string()))
+            })
+            .await
+    }
+
+    /// The token provider of this invocation, built on first use. With `--sim` and no `--auth`,
+    /// a token of the demo app; otherwise [`provider_for`].
+    pub async fn token_provider(&self) -> Result<&Arc<dyn TokenProvider>, CliError> {
+        self.tokens
+            .get_or_try_init(|| async {
+                if self.global.sim && self.global.auth.is_none() && !self.global.token_stdin {
+                    // The demo app signs in like any app: client credentials against the
+                    // emulator's token endpoint, through the same credential code as `--auth env`.
+                    let sim = self.sim().await?;
+                    let app = sim.demo_app();
+                    let opts = AuthOptions {
+                        method: Some(AuthMethod::Env),
+                        no_cache: true,
+                        env: EnvVars::from_pairs([
+                            ("AZURE_TENANT_ID", sim.tenant_id().to_owned()),
+                            ("AZURE_CLIENT_ID", app.client_id),
+                            ("AZURE_CLIENT_SECRET", app.client_secret),
+                        ]),
+                        ..AuthOptions::default()
+                    };
+                    let (endpoints, http) = self.connection().await?;
+                    return Ok(provider_for(&opts, http, endpoints).await?);
+                }
+                let opts = self.auth_options().await?;
+                let (endpoints, http) = self.connection().await?;
+                Ok(provider_for(&opts, http, endpoints).await?)
+            })
+            .await
     }
 }
-
-/// The application permissions the demo app holds in the emulator's demo tenant.
-const SIM_DEMO_ROLES: &[&str] = &[
-    "Application.Read.All",
-    "Synchronization.ReadWrite.All",
-    "ProvisioningLog.Read.All",
-    "AuditLog.Read.All",
-];

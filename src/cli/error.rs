@@ -174,7 +174,12 @@ impl From<GraphError> for CliError {
 
 impl From<AuthError> for CliError {
     fn from(e: AuthError) -> Self {
-        CliError::new(ErrorKind::Auth, e.to_string())
+        let (message, hints) = crate::graph::auth::explain_auth_error(&e);
+        CliError {
+            kind: ErrorKind::Auth,
+            message,
+            hints,
+        }
     }
 }
 

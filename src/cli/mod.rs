@@ -3,13 +3,17 @@
 //! arguments, calls the library, and renders through [`crate::output`].
 
 mod agents;
+pub mod auth;
+pub mod config;
 pub mod context;
 mod docs;
 pub mod doctor;
 pub mod error;
+pub mod explain;
 pub mod jobs;
 mod prompt;
 pub mod quarantine;
+pub mod sim;
 mod tenant;
 
 use std::path::PathBuf;
@@ -94,6 +98,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "ID")]
     pub client_id: Option<String>,
 
+    /// Certificate file (PEM or PFX) for `--auth certificate`.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub certificate: Option<PathBuf>,
+
     /// Read a ready access token from stdin (for people with their own tooling).
     #[arg(long, global = true)]
     pub token_stdin: bool,
@@ -130,6 +138,14 @@ pub enum Command {
     Agents(agents::AgentsArgs),
     /// Tenant-level settings that affect provisioning: accidental deletion prevention.
     Tenant(tenant::TenantArgs),
+    /// Sign in as a user with a device code (cached for the profile; `--tenant`, `--client-id`).
+    Login(auth::LoginArgs),
+    /// Remove the profile's cached sign-ins (only those of `--tenant` when given).
+    Logout(auth::LogoutArgs),
+    /// Show who the current token belongs to: tenant, identity, method, expiry, scopes, roles.
+    Whoami(auth::WhoamiArgs),
+    /// Manage profiles: `config set|get|list|use`.
+    Config(config::ConfigArgs),
     /// Print shell completions (bash, zsh, fish, powershell, elvish).
     Completions(docs::CompletionsArgs),
     /// Check this host: the cloud sync agent's network prerequisites (and, later, more checks).
@@ -142,6 +158,10 @@ pub enum Command {
     /// Quarantined jobs: list, show (with the fix), clear.
     #[command(subcommand)]
     Quarantine(quarantine::QuarantineCommand),
+    /// The built-in Graph emulator: `provctl sim serve` runs it for curl, scripts and demos.
+    Sim(sim::SimArgs),
+    /// Explain a job, a provisioning log entry, an object or a file: the cause and the next step.
+    Explain(explain::ExplainArgs),
 }
 
 /// Sets up `--verbose` logging on stderr: `-v` shows requests, retries and pacing waits; `-vv` adds
@@ -170,9 +190,20 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Agents(a) => agents::run(&ctx, a).await,
         Command::Tenant(a) => tenant::run(&ctx, a).await,
         Command::Doctor(a) => doctor::run(&ctx, a).await,
+        Command::Login(a) => auth::login(&ctx, &a).await,
+        Command::Logout(a) => auth::logout(&ctx, &a).await,
+        Command::Whoami(a) => auth::whoami(&ctx, &a).await,
+        Command::Config(a) => config::run(&ctx, &a).await,
         Command::Completions(a) => docs::completions(&a),
         Command::Man => docs::man(),
         Command::Jobs(c) => jobs::run(&ctx, c).await,
         Command::Quarantine(c) => quarantine::run(&ctx, c).await,
+        Command::Sim(a) => sim::run(a).await.map_err(|e| match e {
+            crate::sim::SimError::Io(_) | crate::sim::SimError::Tls(_) => {
+                CliError::general(e.to_string())
+            }
+            _ => CliError::usage(e.to_string()),
+        }),
+        Command::Explain(a) => explain::run(&ctx, a).await,
     }
 }

@@ -12,12 +12,13 @@ use serde_json::value::RawValue;
 
 use crate::graph::ServiceError;
 use crate::graph::model::{
-    DecodedProvisionOnDemand, ProvisionOnDemandResponse, ProvisioningObjectSummary,
-    ProvisioningResult, SynchronizationJob,
+    DecodedProvisionOnDemand, OnPremisesAgent, ProvisionOnDemandResponse,
+    ProvisioningObjectSummary, ProvisioningResult, SynchronizationJob,
 };
 
 use super::{
-    Explanation, JobRef, explain_error, explain_job, explain_log, explain_object, explain_on_demand,
+    Explanation, JobRef, explain_agents, explain_error, explain_job, explain_log, explain_object,
+    explain_on_demand,
 };
 
 /// What kind of document was recognised.
@@ -32,6 +33,8 @@ pub enum DocumentKind {
     OnDemand,
     /// Provisioning log entries.
     ProvisioningLogs,
+    /// Cloud sync provisioning agents.
+    Agents,
 }
 
 /// The explanations drawn from one document.
@@ -54,7 +57,7 @@ pub enum DocumentError {
     NotJson(String),
     /// JSON, but not a shape provctl explains.
     #[error(
-        "not a document provctl can explain (expected a synchronization job or job list, a Graph error envelope, a provisionOnDemand answer, or provisioning log entries)"
+        "not a document provctl can explain (expected a synchronization job or job list, a Graph error envelope, a provisionOnDemand answer, provisioning log entries, or a provisioning agent list)"
     )]
     Unrecognised,
     /// The shape was recognised but a field didn't fit.
@@ -109,6 +112,14 @@ pub fn explain_document(
                     .into_iter()
                     .map(|j| explain_job(j, &JobRef::default(), now))
                     .collect(),
+            })
+        }
+        DocumentKind::Agents => {
+            let agents: Vec<OnPremisesAgent> = doc.typed(kind)?;
+            Ok(DocumentExplanation {
+                kind,
+                records: agents.len(),
+                explanations: vec![explain_agents(&agents)],
             })
         }
         DocumentKind::ProvisioningLogs => {
@@ -247,6 +258,8 @@ impl Split<'_> {
             || has("sourceIdentity")
         {
             Some(DocumentKind::ProvisioningLogs)
+        } else if has("machineName") || has("supportedPublishingTypes") {
+            Some(DocumentKind::Agents)
         } else if has("templateId")
             || has("schedule")
             || has("synchronizationJobSettings")

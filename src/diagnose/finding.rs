@@ -66,6 +66,8 @@ pub enum SubjectKind {
     Object,
     /// A Graph error answer.
     GraphError,
+    /// The cloud sync provisioning agents.
+    Agents,
 }
 
 /// One finding: what happened, why we think so, and what to do.

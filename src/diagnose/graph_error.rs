@@ -81,7 +81,7 @@ pub fn explain_error(error: &ServiceError, operation: Option<GraphOperation>) ->
         "{}{}: {}",
         status_prefix(error.status),
         error.most_specific_code(),
-        error.message
+        error.message.trim().trim_end_matches('.')
     );
 
     // The most specific code first, then outward; then the message (AADSTS codes); then the status.

@@ -259,10 +259,11 @@ impl Reader<'_> {
             self.quarantine_facts(q, &mut facts, &mut ev);
         }
         if let Some(c) = code {
+            // The first sentence here; the whole message is in the evidence.
             let msg = error
                 .and_then(|e| e.message.as_deref())
                 .filter(|m| !m.trim().is_empty())
-                .map(|m| format!(": {}", m.trim()))
+                .map(|m| format!(": {}", first_sentence(m).trim_end_matches('.')))
                 .unwrap_or_default();
             facts.push(format!("error {c}{msg}"));
         }
@@ -585,7 +586,7 @@ impl Reader<'_> {
             .message
             .as_deref()
             .filter(|m| !m.trim().is_empty())
-            .map(|m| format!(": {}", m.trim()))
+            .map(|m| format!(": {}", first_sentence(m).trim_end_matches('.')))
             .unwrap_or_default();
         let summary = format!("{} still carries error {code}{msg}.", self.name);
         let mut f = match k.lookup(code, &[Scope::JobError, Scope::ObjectError]) {

@@ -35,15 +35,6 @@ pub enum Scope {
     Case,
 }
 
-/// The scopes of codes found in data, in the order a code from an unexpected place is tried.
-const DATA_SCOPES: [Scope; 5] = [
-    Scope::QuarantineReason,
-    Scope::JobError,
-    Scope::ObjectError,
-    Scope::SkipReason,
-    Scope::GraphError,
-];
-
 /// One entry of the knowledge base.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -266,15 +257,16 @@ impl Knowledge {
         &self.entries
     }
 
-    /// Finds a code: exactly, then ignoring case, in the given scopes (in order); then as an app-prefixed
-    /// code ending with a `suffix` key; then exactly or ignoring case in any other scope.
+    /// Finds a code in the given scopes (in order): exactly, then ignoring case, then as an
+    /// app-prefixed code ending with a `suffix` key (`ContosoEntryConflict` → `EntryConflict`). Other
+    /// scopes are never searched: `Unknown` in a log entry is not the quarantine reason `Unknown`.
     pub fn lookup(&self, code: &str, scopes: &[Scope]) -> Option<&Entry> {
         let code = code.trim();
         if code.is_empty() {
             return None;
         }
         let folded = code.to_ascii_lowercase();
-        let in_scopes = scopes
+        scopes
             .iter()
             .find_map(|s| self.exact.get(&(*s, code.to_owned())))
             .or_else(|| {
@@ -287,20 +279,7 @@ impl Knowledge {
                     .iter()
                     .find(|(s, suffix, _)| scopes.contains(s) && folded.ends_with(suffix.as_str()))
                     .map(|(_, _, i)| i)
-            });
-        // Any other scope, in a fixed order so the answer never depends on hashing.
-        let anywhere = || {
-            DATA_SCOPES
-                .iter()
-                .find_map(|s| self.exact.get(&(*s, code.to_owned())))
-                .or_else(|| {
-                    DATA_SCOPES
-                        .iter()
-                        .find_map(|s| self.folded.get(&(*s, folded.clone())))
-                })
-        };
-        in_scopes
-            .or_else(anywhere)
+            })
             .and_then(|i| self.entries.get(*i))
     }
 
@@ -427,6 +406,8 @@ pub(crate) mod cases {
     pub const ESCROWS_PRUNED: &str = "escrows-pruned";
     pub const QUARANTINE_DISABLE_NEAR: &str = "quarantine-disable-near";
     pub const UNKNOWN: &str = "unknown";
+    pub const AGENT_NOT_ACTIVE: &str = "agent-not-active";
+    pub const AGENTS_HEALTHY: &str = "agents-healthy";
     pub const GRAPH_TRANSPORT: &str = "graph-transport";
     pub const GRAPH_DECODE: &str = "graph-decode";
     pub const GRAPH_SIGN_IN: &str = "graph-sign-in";
@@ -461,6 +442,8 @@ pub(crate) mod cases {
         ESCROWS_PRUNED,
         QUARANTINE_DISABLE_NEAR,
         UNKNOWN,
+        AGENT_NOT_ACTIVE,
+        AGENTS_HEALTHY,
         GRAPH_TRANSPORT,
         GRAPH_DECODE,
         GRAPH_SIGN_IN,
@@ -534,6 +517,9 @@ mod tests {
             .unwrap();
         assert_eq!(e.key, "QuarantinedOnDemand");
         assert!(k.lookup("NoSuchCodeAtAll", &[Scope::ObjectError]).is_none());
+        // Never across scopes.
+        assert!(k.lookup("Unknown", &[Scope::ObjectError]).is_none());
+        assert!(k.lookup("Unknown", &[Scope::QuarantineReason]).is_some());
         assert!(k.lookup("  ", &[Scope::ObjectError]).is_none());
     }
 

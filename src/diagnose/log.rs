@@ -98,6 +98,7 @@ pub(crate) fn diagnose_entry(entry: &ProvisioningObjectSummary) -> Finding {
                         ctx.base_evidence(),
                     );
                     f.code = None;
+                    f.title = "No result recorded".to_owned();
                     f
                 }
             },
@@ -274,21 +275,25 @@ impl<'a> Context<'a> {
         if let Some(f) = self.scoping_reason(k, &skipped, &mut ev) {
             return f;
         }
-        if let Some((_, s)) = self.decisive
-            && s.provisioning_step_type == Some(ProvisioningStepType::Import)
-            && let Some(e) = k.lookup("ImportSkipped", &[Scope::ObjectError])
+        // 3. Only a source id, no target, from cloud sync (or from an unknown source): the agent
+        //    filtered it out of scope (troubleshooting guide).
+        if source_id(self.entry).is_some()
+            && target_id(self.entry).is_none()
+            && cloud_sync_or_unknown(self.entry)
         {
-            return k.finding(e, format!("{skipped}: {}", e.meaning), ev, &self.vars);
-        }
-
-        // 3. Only a source id, no target: the cloud sync agent filtered it (troubleshooting guide).
-        if source_id(self.entry).is_some() && target_id(self.entry).is_none() {
             ev.push(Evidence::new(
                 "targetIdentity.id",
                 "(empty: the event names only the source object)",
             ));
             let summary = format!("{skipped} with only a source id and no target object.");
             return k.case_finding(cases::AGENT_FILTERED, summary, ev, &self.vars);
+        }
+        // An import that was skipped in app provisioning: the matching attribute is empty.
+        if let Some((_, s)) = self.decisive
+            && s.provisioning_step_type == Some(ProvisioningStepType::Import)
+            && let Some(e) = k.lookup("ImportSkipped", &[Scope::ObjectError])
+        {
+            return k.finding(e, format!("{skipped}: {}", e.meaning), ev, &self.vars);
         }
 
         // 4. A skip we can't narrow down; unknown codes were already quoted as evidence.
@@ -621,6 +626,26 @@ impl<'a> Context<'a> {
             Some(ProvisioningStepType::Import | ProvisioningStepType::Export) => Category::Target,
             _ => Category::Unknown,
         }
+    }
+}
+
+/// True for cloud sync entries (AD2AAD job ids, source system "Active Directory"), and for entries
+/// that say nothing of either; false for app provisioning (source Entra ID, other job templates).
+fn cloud_sync_or_unknown(entry: &ProvisioningObjectSummary) -> bool {
+    if let Some(job) = non_empty(entry.job_id.as_deref()) {
+        return job.starts_with("AD2AAD") || job.starts_with("ADDC");
+    }
+    match non_empty(
+        entry
+            .source_system
+            .as_ref()
+            .and_then(|s| s.display_name.as_deref()),
+    ) {
+        Some(src) => {
+            let src = src.to_ascii_lowercase();
+            src.contains("active directory") && !src.contains("azure") && !src.contains("entra")
+        }
+        None => true,
     }
 }
 

@@ -3,6 +3,7 @@
 //! the likely causes, the next steps (provctl commands where they exist) and the documents behind them.
 //! The knowledge lives in `knowledge.toml`, embedded at build time. No I/O here; "now" is a parameter.
 
+mod agents;
 mod document;
 mod finding;
 mod graph_error;
@@ -12,6 +13,7 @@ mod log;
 mod object;
 mod text;
 
+pub use agents::explain_agents;
 pub use document::{DocumentError, DocumentExplanation, DocumentKind, explain_document};
 pub use finding::{
     Category, Evidence, Explanation, Finding, HistoryEvent, NextStep, PropertyChange, Severity,

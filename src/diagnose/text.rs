@@ -89,10 +89,14 @@ fn render_finding(out: &mut String, f: &Finding, width: usize) {
         }
     }
     if !f.sources.is_empty() {
-        let ids: Vec<&str> = f.sources.iter().map(|s| s.id.as_str()).collect();
+        let names: Vec<String> = f
+            .sources
+            .iter()
+            .map(|s| format!("{} ({})", s.id, s.title))
+            .collect();
         wrap_into(
             out,
-            &format!("Sources: {}", ids.join(", ")),
+            &format!("Sources: {}", names.join("; ")),
             width,
             "",
             "  ",
@@ -169,7 +173,7 @@ mod tests {
         assert!(ev < causes && causes < steps, "{text}");
         assert!(text.contains("     $ provctl quarantine clear sp/job"));
         assert!(text.contains("mail: (none) → a@b"));
-        assert!(text.contains("Sources: AP-Q"));
+        assert!(text.contains("Sources: AP-Q (t)"));
         for line in text.lines().filter(|l| !l.contains("$ provctl")) {
             assert!(line.chars().count() <= 60, "too long: {line:?}");
         }

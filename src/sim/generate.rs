@@ -294,6 +294,20 @@ impl GenLogs {
     }
 }
 
+impl GenLogs {
+    /// Number of service principals the records cycle through (record `i` belongs to `i % n`).
+    pub fn sp_count(&self) -> u64 {
+        self.sps.len().max(1) as u64
+    }
+
+    /// The service principal index whose records carry this job id / service principal id.
+    pub fn sp_index_of(&self, job_id: Option<&str>, sp_id: Option<&str>) -> Option<usize> {
+        self.sps
+            .iter()
+            .position(|s| job_id.is_none_or(|j| s.job_id == j) && sp_id.is_none_or(|id| s.id == id))
+    }
+}
+
 /// The index range `[lo, hi)` of records that can match the time bounds.
 pub(crate) fn index_range(g: &GenLogs, bounds: Option<TimeBounds>) -> (u64, u64) {
     let n = g.spec.logs;
@@ -390,7 +404,8 @@ fn write_guid(out: &mut String, seed: u64, kind: u64, i: u64) {
 impl<'a> GenLog<'a> {
     pub fn new(g: &'a GenLogs, tenant_id: &'a str, i: u64) -> Self {
         let roll = h(g.spec.seed, 10, i);
-        let sp_index = (roll % g.sps.len().max(1) as u64) as usize;
+        // Round-robin over the service principals, so a filter on one job is a stride.
+        let sp_index = (i % g.sps.len().max(1) as u64) as usize;
         GenLog {
             i,
             seed: g.spec.seed,

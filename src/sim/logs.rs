@@ -286,9 +286,33 @@ fn page_generated(
     if lo >= hi {
         return None;
     }
+    // A filter on one job or service principal visits only that principal's records
+    // (record i belongs to principal i % n): a stride instead of a scan.
+    let job = filter.and_then(|f| f.eq_constraint("jobId"));
+    let sp = filter.and_then(|f| f.eq_constraint("servicePrincipal/id"));
+    let (step, residue) = if job.is_some() || sp.is_some() {
+        match spec.sp_index_of(job, sp) {
+            Some(k) => (spec.sp_count(), k as u64),
+            None => return None,
+        }
+    } else {
+        (1, 0)
+    };
+    let align_up = |p: u64| p + (residue + step - p % step) % step;
+    let align_down = |p: u64| p - (p % step + step - residue) % step;
     // Descending time = ascending index.
     let mut written = 0;
-    let mut pos = start.unwrap_or(if ascending { hi - 1 } else { lo });
+    let mut pos = match start {
+        Some(p) => p,
+        None if ascending => {
+            let last = hi - 1;
+            if last % step != residue && last < residue {
+                return None;
+            }
+            align_down(last)
+        }
+        None => align_up(lo),
+    };
     loop {
         if pos < lo || pos >= hi {
             return None;
@@ -305,12 +329,12 @@ fn page_generated(
             written += 1;
         }
         if ascending {
-            if pos == 0 {
+            if pos < step {
                 return None;
             }
-            pos -= 1;
+            pos -= step;
         } else {
-            pos += 1;
+            pos += step;
         }
     }
 }

@@ -52,13 +52,34 @@
 //! ```
 //! `script` lists the outcomes of successive runs after start/restart (the last one repeats; none
 //! = succeed). `synchronization` is not part of the served servicePrincipal document.
+//! A complete small example: `tests/fixtures/sim-tenant-minimal.json`.
+//!
+//! # Behaviour worth knowing
+//! - Jobs: `start`/`restart` begin a run; for one `cycle` the job shows `progress`, then the run
+//!   completes with the next scripted outcome, writes a new `lastExecution` (its
+//!   `activityIdentifier` is the `cycleId` of the log records the run appends). Reset scopes:
+//!   `QuarantineState` lifts the quarantine now, `Escrows` zeroes `countEscrowed(Raw)`,
+//!   `Watermark`/`ConnectorDataStore` make the run a full cycle (1200 units instead of 40),
+//!   `ForceDeletes` releases a `TooManyDeletes` quarantine (without it the next run re-quarantines);
+//!   an empty/omitted scope = Watermark+Escrows+QuarantineState. A re-quarantine continues the
+//!   series (`seriesBegan` kept, `seriesCount` + 1, `nextAttempt` 6/12/24 h later).
+//! - Tokens are JWT-shaped but signed with a random per-token signature the emulator remembers;
+//!   a token from another emulator instance is refused (401 "Signature validation failed.").
+//! - Throttling grants paced clients a small tolerance (min(150 ms, window/10)) for arrival jitter;
+//!   refused requests do not consume budget.
+//! - The device code response says `interval: 1` (Entra says 5) so tests poll quickly.
+//! - Generated logs: record `i` (newest first) belongs to service principal `i % n`; time filters
+//!   become an index range and `jobId eq`/`servicePrincipal/id eq` a stride.
 //!
 //! # The demo tenant
 //! See [`demo`] for its ids, the known AD ObjectGuids and what each demonstrates.
 
+#![warn(missing_docs)]
+
 mod auth;
 mod batch;
 pub mod demo;
+mod directory;
 mod faults;
 mod generate;
 mod jobs;

@@ -163,6 +163,19 @@ impl Expr {
         self.eval(v)
     }
 
+    /// The literal of a top-level `field eq 'x'` conjunct, if any.
+    pub fn eq_constraint(&self, name: &str) -> Option<&str> {
+        match self {
+            Expr::And(a, b) => a.eq_constraint(name).or_else(|| b.eq_constraint(name)),
+            Expr::Cmp {
+                field,
+                op: Op::Eq,
+                lit: Lit::Str(s),
+            } if field.name == name && !field.case_insensitive => Some(s),
+            _ => None,
+        }
+    }
+
     /// The activityDateTime range every match must fall in: (lower, lower inclusive, upper, upper inclusive).
     pub fn time_bounds(&self) -> TimeBounds {
         match self {
@@ -326,6 +339,7 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, ApiError> {
             }
             c if c.is_ascii_alphabetic() || c == '_' || c == '$' => {
                 let start = i;
+                i += 1;
                 while i < chars.len()
                     && (chars[i].is_ascii_alphanumeric() || matches!(chars[i], '_' | '/' | '.'))
                 {
@@ -335,6 +349,7 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, ApiError> {
             }
             c if c.is_ascii_digit() || c == '-' => {
                 let start = i;
+                i += 1;
                 while i < chars.len()
                     && (chars[i].is_ascii_alphanumeric()
                         || matches!(chars[i], '-' | ':' | '.' | '+'))
@@ -634,5 +649,20 @@ mod tests {
         .unwrap();
         let b = e.time_bounds();
         assert!(b.lo.is_some() && b.hi.is_some());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_never_panics(input in "\\PC{0,60}") {
+            let _ = parse(&input, &LOG_FIELDS);
+            let _ = parse(&input, &SERVICE_PRINCIPAL_FIELDS);
+        }
+
+        #[test]
+        fn parsing_filter_like_input_never_panics(
+            input in "(\\(|\\)|jobId|activityDateTime|eq|gt|and|or|not|contains|,|'[a-z']{0,4}'|2024-01-01T00:00:00Z| ){0,12}"
+        ) {
+            let _ = parse(&input, &LOG_FIELDS);
+        }
     }
 }

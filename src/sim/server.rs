@@ -10,14 +10,14 @@ use super::tokens::{Claims, TokenProblem, TokenSpec, TokenStore, UserInfo};
 use super::{DemoApp, RequestRecord, SimConfig, SimError, SimHandle, TenantSource};
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Extension, Path, RawQuery, Request, State};
+use axum::extract::{Extension, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// The Content-Type Graph answers JSON with.
@@ -58,7 +58,8 @@ pub(crate) struct AppState {
     pub device_code_polls: u32,
     pub device_codes: Mutex<HashMap<String, DeviceGrant>>,
     pub refresh_tokens: Mutex<HashMap<String, RefreshGrant>>,
-    pub router: OnceLock<Router>,
+    /// The router, for `$batch` items; cleared at shutdown to break the state ↔ router cycle.
+    pub router: Mutex<Option<Router>>,
     pub tenant_id: String,
 }
 
@@ -344,6 +345,25 @@ async fn frame(State(st): State<St>, req: Request, next: Next) -> Response {
                 .await
         }
     };
+    if resp.status().as_u16() >= 400
+        && !resp.headers().contains_key(header::CONTENT_TYPE)
+        && resp.extensions().get::<ApiError>().is_none()
+    {
+        // Errors produced by the router itself (e.g. 405) still get Graph's envelope.
+        let message = match resp.status() {
+            StatusCode::METHOD_NOT_ALLOWED => {
+                "Specified HTTP method is not allowed for the request target."
+            }
+            _ => "The request could not be processed.",
+        };
+        let code = if resp.status().is_server_error() {
+            "generalException"
+        } else {
+            "BadRequest"
+        };
+        let err = ApiError::new(resp.status(), code, message);
+        resp.extensions_mut().insert(err);
+    }
     if let Some(err) = resp.extensions_mut().remove::<ApiError>() {
         let mut r = json_response(err.status, &envelope(&err, &ids));
         for (k, v) in &err.headers {
@@ -549,335 +569,6 @@ pub(crate) fn next_link(origin: &Origin, path: &str, params: &[(&str, String)]) 
     format!("{}{}?{}", origin.0, path, q.replace('+', "%20"))
 }
 
-fn parse_top(pairs: &[(String, String)], default: usize, max: usize) -> Result<usize, ApiError> {
-    match query_opt(pairs, "$top") {
-        None => Ok(default),
-        Some(v) => match v.parse::<usize>() {
-            Ok(n) if n >= 1 && n <= max => Ok(n),
-            _ => Err(ApiError::bad_request(format!(
-                "Invalid page size specified: '{v}'. Must be between 1 and {max} inclusive."
-            ))),
-        },
-    }
-}
-
-fn select(doc: &Value, fields: Option<&[String]>) -> Value {
-    match (fields, doc.as_object()) {
-        (Some(fields), Some(obj)) => {
-            let mut m = Map::new();
-            for f in fields {
-                if let Some(v) = obj.get(f) {
-                    m.insert(f.clone(), v.clone());
-                }
-            }
-            Value::Object(m)
-        }
-        _ => doc.clone(),
-    }
-}
-
-/// `GET /servicePrincipals`
-async fn list_service_principals(
-    State(st): State<St>,
-    Extension(claims): Extension<Claims>,
-    Extension(ver): Extension<ApiVersion>,
-    Extension(origin): Extension<Origin>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult {
-    require(&claims, Perm::ServicePrincipalsRead)?;
-    throttle(&st, Family::General)?;
-    let pairs = query_pairs(&raw);
-    let top = parse_top(&pairs, 100, 999)?;
-    let filter = match query_opt(&pairs, "$filter") {
-        Some(f) => Some(super::odata::parse(
-            f,
-            &super::odata::SERVICE_PRINCIPAL_FIELDS,
-        )?),
-        None => None,
-    };
-    let fields: Option<Vec<String>> = query_opt(&pairs, "$select").map(|s| {
-        s.split(',')
-            .map(|f| f.trim().to_string())
-            .filter(|f| !f.is_empty())
-            .collect()
-    });
-    let skip: usize = match query_opt(&pairs, "$skiptoken") {
-        Some(tok) => super::logs::decode_offset(tok)
-            .ok_or_else(|| ApiError::bad_request(format!("Invalid $skiptoken '{tok}'.")))?,
-        None => 0,
-    };
-    let t = lock(&st.tenant);
-    let matching: Vec<&Value> = t
-        .service_principals
-        .iter()
-        .map(|s| &s.doc)
-        .filter(|d| filter.as_ref().is_none_or(|f| f.eval_value(d)))
-        .collect();
-    let page: Vec<Value> = matching
-        .iter()
-        .skip(skip)
-        .take(top)
-        .map(|d| select(d, fields.as_deref()))
-        .collect();
-    let context = match &fields {
-        Some(f) => ver.context(&format!("servicePrincipals({})", f.join(","))),
-        None => ver.context("servicePrincipals"),
-    };
-    let mut body = json!({"@odata.context": context, "value": page});
-    if skip + top < matching.len() {
-        let mut params: Vec<(&str, String)> = Vec::new();
-        for (k, v) in &pairs {
-            let k = k.trim_start_matches('$');
-            if k.eq_ignore_ascii_case("skiptoken") {
-                continue;
-            }
-            let name = match k.to_ascii_lowercase().as_str() {
-                "filter" => "$filter",
-                "select" => "$select",
-                "top" => "$top",
-                _ => continue,
-            };
-            params.push((name, v.clone()));
-        }
-        params.push(("$skiptoken", super::logs::encode_offset(skip + top)));
-        body["@odata.nextLink"] = json!(next_link(
-            &origin,
-            &format!("/{}/servicePrincipals", ver.0),
-            &params
-        ));
-    }
-    Ok(json_response(StatusCode::OK, &body))
-}
-
-/// `GET /servicePrincipals/{id}`
-async fn get_service_principal(
-    State(st): State<St>,
-    Extension(claims): Extension<Claims>,
-    Extension(ver): Extension<ApiVersion>,
-    Path(sp_id): Path<String>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult {
-    require(&claims, Perm::ServicePrincipalsRead)?;
-    throttle(&st, Family::General)?;
-    let pairs = query_pairs(&raw);
-    let fields: Option<Vec<String>> =
-        query_opt(&pairs, "$select").map(|s| s.split(',').map(|f| f.trim().to_string()).collect());
-    let t = lock(&st.tenant);
-    let sp = t.sp(&sp_id).ok_or_else(|| ApiError::not_found(&sp_id))?;
-    let mut doc = select(&sp.doc, fields.as_deref());
-    if let Some(o) = doc.as_object_mut() {
-        o.insert(
-            "@odata.context".into(),
-            json!(ver.context("servicePrincipals/$entity")),
-        );
-    }
-    Ok(json_response(StatusCode::OK, &doc))
-}
-
-fn expand_links(
-    items: &[Value],
-    link_key: &str,
-    targets: &[Value],
-    nav: &str,
-    expand: bool,
-) -> Vec<Value> {
-    items
-        .iter()
-        .map(|item| {
-            let mut doc = item.clone();
-            let ids: Vec<String> = item
-                .get(link_key)
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default();
-            if let Some(o) = doc.as_object_mut() {
-                o.remove("agentGroupIds");
-                o.remove("agentIds");
-                if expand {
-                    let linked: Vec<Value> = targets
-                        .iter()
-                        .filter(|t| ids.iter().any(|id| id == doc_id(t)))
-                        .map(|t| {
-                            let mut t = t.clone();
-                            if let Some(o) = t.as_object_mut() {
-                                o.remove("agentGroupIds");
-                                o.remove("agentIds");
-                            }
-                            t
-                        })
-                        .collect();
-                    o.insert(nav.to_string(), Value::Array(linked));
-                }
-            }
-            doc
-        })
-        .collect()
-}
-
-fn expand_requested(raw: &Option<String>, nav: &str) -> Result<bool, ApiError> {
-    let pairs = query_pairs(raw);
-    match query_opt(&pairs, "$expand") {
-        None => Ok(false),
-        Some(e) if e.trim() == nav => Ok(true),
-        Some(e) => Err(ApiError::bad_request(format!(
-            "Could not find a property named '{e}' on type 'microsoft.graph.onPremisesAgent'. Supported: {nav}."
-        ))),
-    }
-}
-
-/// beta `onPremisesPublishingProfiles/provisioning/{collection}[/{id}]`
-async fn publishing(
-    st: &AppState,
-    claims: &Claims,
-    collection: &str,
-    id: Option<&str>,
-    raw: &Option<String>,
-) -> ApiResult {
-    let perm = if collection == "publishedResources" {
-        Perm::PublishedResourcesRead
-    } else {
-        Perm::AgentsRead
-    };
-    require(claims, perm)?;
-    throttle(st, Family::General)?;
-    let t = lock(&st.tenant);
-    let (items, link, targets, nav) = match collection {
-        "agents" => (&t.agents, "agentGroupIds", &t.agent_groups, "agentGroups"),
-        "agentGroups" => (&t.agent_groups, "agentIds", &t.agents, "agents"),
-        _ => (
-            &t.published_resources,
-            "agentGroupIds",
-            &t.agent_groups,
-            "agentGroups",
-        ),
-    };
-    let expand = expand_requested(raw, nav)?;
-    let ver = ApiVersion("beta");
-    let docs = expand_links(items, link, targets, nav, expand);
-    match id {
-        None => Ok(json_response(
-            StatusCode::OK,
-            &json!({"@odata.context": ver.context(&format!("onPremisesPublishingProfiles('provisioning')/{collection}")), "value": docs}),
-        )),
-        Some(id) => {
-            let mut doc = docs
-                .into_iter()
-                .find(|d| doc_id(d) == id)
-                .ok_or_else(|| ApiError::not_found(id))?;
-            if let Some(o) = doc.as_object_mut() {
-                o.insert(
-                    "@odata.context".into(),
-                    json!(ver.context(&format!(
-                        "onPremisesPublishingProfiles('provisioning')/{collection}/$entity"
-                    ))),
-                );
-            }
-            Ok(json_response(StatusCode::OK, &doc))
-        }
-    }
-}
-
-async fn publishing_list(
-    State(st): State<St>,
-    Extension(claims): Extension<Claims>,
-    Path(collection): Path<String>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult {
-    check_collection(&collection)?;
-    publishing(&st, &claims, &collection, None, &raw).await
-}
-
-async fn publishing_get(
-    State(st): State<St>,
-    Extension(claims): Extension<Claims>,
-    Path((collection, id)): Path<(String, String)>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult {
-    check_collection(&collection)?;
-    publishing(&st, &claims, &collection, Some(&id), &raw).await
-}
-
-fn check_collection(c: &str) -> Result<(), ApiError> {
-    match c {
-        "agents" | "agentGroups" | "publishedResources" => Ok(()),
-        other => Err(ApiError::bad_request(format!(
-            "Resource not found for the segment '{other}'."
-        ))),
-    }
-}
-
-/// The onPremisesSynchronization document for this version (v1.0 keeps only accidentalDeletionPrevention).
-fn on_prem_doc(t: &Tenant, ver: ApiVersion) -> Option<Value> {
-    let mut doc = t.on_prem_sync.clone()?;
-    if !ver.is_beta()
-        && let Some(cfg) = doc.get_mut("configuration").and_then(Value::as_object_mut)
-    {
-        cfg.retain(|k, _| k == "accidentalDeletionPrevention");
-    }
-    Some(doc)
-}
-
-async fn on_prem_list(
-    State(st): State<St>,
-    Extension(claims): Extension<Claims>,
-    Extension(ver): Extension<ApiVersion>,
-) -> ApiResult {
-    require(&claims, Perm::OnPremSyncRead)?;
-    throttle(&st, Family::General)?;
-    let t = lock(&st.tenant);
-    let docs: Vec<Value> = on_prem_doc(&t, ver).into_iter().collect();
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({"@odata.context": ver.context("directory/onPremisesSynchronization"), "value": docs}),
-    ))
-}
-
-async fn on_prem_get(
-    State(st): State<St>,
-    Extension(claims): Extension<Claims>,
-    Extension(ver): Extension<ApiVersion>,
-    Path(id): Path<String>,
-) -> ApiResult {
-    require(&claims, Perm::OnPremSyncRead)?;
-    throttle(&st, Family::General)?;
-    let t = lock(&st.tenant);
-    let mut doc = on_prem_doc(&t, ver)
-        .filter(|d| doc_id(d).eq_ignore_ascii_case(&id))
-        .ok_or_else(|| ApiError::not_found(&id))?;
-    if let Some(o) = doc.as_object_mut() {
-        let mut m = Map::new();
-        m.insert(
-            "@odata.context".into(),
-            json!(ver.context("directory/onPremisesSynchronization/$entity")),
-        );
-        m.extend(std::mem::take(o));
-        *o = m;
-    }
-    Ok(json_response(StatusCode::OK, &doc))
-}
-
-/// Deep-merge `patch` into `target` (objects merge, everything else replaces).
-pub(crate) fn merge(target: &mut Value, patch: &Value) {
-    match (target.as_object_mut(), patch.as_object()) {
-        (Some(t), Some(p)) => {
-            for (k, v) in p {
-                match t.get_mut(k) {
-                    Some(existing) if existing.is_object() && v.is_object() => merge(existing, v),
-                    _ => {
-                        t.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-        }
-        _ => *target = patch.clone(),
-    }
-}
-
 /// Parse a JSON request body with a Graph-style 400 when it is not JSON.
 pub(crate) fn json_body(
     headers: &HeaderMap,
@@ -908,50 +599,12 @@ pub(crate) fn json_body(
         .map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {e}")))
 }
 
-async fn on_prem_patch(
-    State(st): State<St>,
-    Extension(claims): Extension<Claims>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult {
-    require(&claims, Perm::OnPremSyncWrite)?;
-    throttle(&st, Family::General)?;
-    let patch = json_body(&headers, &body, true)?;
-    if !patch.is_object() {
-        return Err(ApiError::bad_request(
-            "The request body must be a JSON object.",
-        ));
-    }
-    let mut t = lock(&st.tenant);
-    let doc = t
-        .on_prem_sync
-        .as_mut()
-        .filter(|d| doc_id(d).eq_ignore_ascii_case(&id))
-        .ok_or_else(|| ApiError::not_found(&id))?;
-    if let Some(kind) =
-        patch.pointer("/configuration/accidentalDeletionPrevention/synchronizationPreventionType")
-    {
-        let ok = matches!(
-            kind.as_str(),
-            Some("disabled" | "enabledForCount" | "enabledForPercentage")
-        );
-        if !ok {
-            return Err(ApiError::bad_request(format!(
-                "Invalid value {kind} for synchronizationPreventionType; expected disabled, enabledForCount or enabledForPercentage."
-            )));
-        }
-    }
-    merge(doc, &patch);
-    Ok(no_content())
-}
-
 async fn unknown_segment(req: Request) -> ApiResult {
     let path = req.uri().path().to_string();
     let seg = path
         .trim_start_matches('/')
         .split('/')
-        .nth(1)
+        .find(|s| !s.is_empty() && *s != "v1.0" && *s != "beta")
         .unwrap_or("")
         .to_string();
     Err(ApiError::bad_request(format!(
@@ -962,8 +615,14 @@ async fn unknown_segment(req: Request) -> ApiResult {
 fn graph_routes(st: &St, ver: ApiVersion) -> Router<St> {
     let sync = "/servicePrincipals/{sp}/synchronization";
     let mut r = Router::new()
-        .route("/servicePrincipals", get(list_service_principals))
-        .route("/servicePrincipals/{sp}", get(get_service_principal))
+        .route(
+            "/servicePrincipals",
+            get(super::directory::list_service_principals),
+        )
+        .route(
+            "/servicePrincipals/{sp}",
+            get(super::directory::get_service_principal),
+        )
         .route(&format!("{sync}/jobs"), get(super::jobs::list_jobs))
         .route(
             &format!("{sync}/jobs/validateCredentials"),
@@ -979,10 +638,13 @@ fn graph_routes(st: &St, ver: ApiVersion) -> Router<St> {
             get(super::jobs::get_secrets).put(super::jobs::put_secrets),
         )
         .route("/auditLogs/provisioning", get(super::logs::list_logs))
-        .route("/directory/onPremisesSynchronization", get(on_prem_list))
+        .route(
+            "/directory/onPremisesSynchronization",
+            get(super::directory::on_prem_list),
+        )
         .route(
             "/directory/onPremisesSynchronization/{id}",
-            get(on_prem_get).patch(on_prem_patch),
+            get(super::directory::on_prem_get).patch(super::directory::on_prem_patch),
         );
     if ver.is_beta() {
         r = r
@@ -992,11 +654,11 @@ fn graph_routes(st: &St, ver: ApiVersion) -> Router<St> {
             )
             .route(
                 "/onPremisesPublishingProfiles/provisioning/{collection}",
-                get(publishing_list),
+                get(super::directory::publishing_list),
             )
             .route(
                 "/onPremisesPublishingProfiles/provisioning/{collection}/{id}",
-                get(publishing_get),
+                get(super::directory::publishing_get),
             );
     }
     r.route("/$batch", post(super::batch::batch))
@@ -1146,6 +808,7 @@ impl Drop for Running {
         for h in &self.handles {
             h.shutdown();
         }
+        *lock(&self.state.router) = None;
     }
 }
 
@@ -1207,11 +870,11 @@ pub(crate) async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         device_code_polls: config.device_code_polls,
         device_codes: Mutex::new(HashMap::new()),
         refresh_tokens: Mutex::new(HashMap::new()),
-        router: OnceLock::new(),
+        router: Mutex::new(None),
         tenant_id: tenant_id.clone(),
     });
     let router = build_router(&state);
-    let _ = state.router.set(router.clone());
+    *lock(&state.router) = Some(router.clone());
 
     let mut handles = Vec::new();
     let mut tasks = Vec::new();
@@ -1270,8 +933,9 @@ pub(crate) async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
 
 /// Run one request through the router (used by `$batch`).
 pub(crate) async fn dispatch(st: &AppState, req: Request) -> Response {
-    match st.router.get() {
-        Some(r) => match tower::ServiceExt::oneshot(r.clone(), req).await {
+    let router = lock(&st.router).clone();
+    match router {
+        Some(r) => match tower::ServiceExt::oneshot(r, req).await {
             Ok(resp) => resp,
             Err(never) => match never {},
         },

@@ -231,10 +231,10 @@ fn relative_time(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, SimError>
         b'+' => (1i64, &rest[1..]),
         _ => return Err(bad()),
     };
-    if body.len() < 2 {
+    let Some(unit_start) = body.char_indices().last().map(|(i, _)| i) else {
         return Err(bad());
-    }
-    let (num, unit) = body.split_at(body.len() - 1);
+    };
+    let (num, unit) = body.split_at(unit_start);
     let n: i64 = num.parse().map_err(|_| bad())?;
     let d = match unit {
         "d" => ChronoDuration::days(n),
@@ -488,4 +488,53 @@ pub(crate) fn generated(spec: &GenerateSpec, now: DateTime<Utc>) -> Result<Tenan
     t.sp_index = std::sync::OnceLock::new();
     t.generated_logs = Some(GenLogs::new(spec, &t.tenant_id, now.timestamp_millis()));
     Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_times_resolve_and_bad_ones_are_named() {
+        let now = Utc::now();
+        let mut v = json!({"a": "$now-3d", "b": ["$now+2h", "$now"], "c": "plain"});
+        resolve_times(&mut v, now).unwrap();
+        assert_eq!(v["a"], fmt_time(now - ChronoDuration::days(3)));
+        assert_eq!(v["b"][1], fmt_time(now));
+        assert_eq!(v["c"], "plain");
+        assert!(resolve_times(&mut json!({"x": "$now-3é"}), now).is_err());
+        assert!(resolve_times(&mut json!({"x": "$now-"}), now).is_err());
+        let err = resolve_times(&mut json!({"x": "$now-3w"}), now)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`$now-3w`"), "{err}");
+    }
+
+    #[test]
+    fn tenant_without_id_or_with_bad_jobs_is_refused() {
+        let now = Utc::now();
+        assert!(from_json(json!({}), now).is_err());
+        let err = from_json(
+            json!({"tenantId": "t", "servicePrincipals": [{"id": "sp", "synchronization": {"jobs": [{"job": {}}]}}]}),
+            now,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("job.id"), "{err}");
+        let err = from_json(
+            json!({"tenantId": "t", "apps": [{"clientId": "c", "certificates": ["nope"]}]}),
+            now,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("app c"), "{err}");
+    }
+
+    #[test]
+    fn the_demo_tenant_loads() {
+        let t = super::super::demo::tenant(Utc::now()).unwrap();
+        assert_eq!(t.service_principals.len(), 8);
+        assert!(t.logs.len() >= 30);
+        assert!(t.is_known_tenant("contoso.onmicrosoft.com"));
+    }
 }

@@ -47,19 +47,23 @@ pub struct OnPremisesAgent {
     #[serde(default, deserialize_with = "null_default")]
     pub id: String,
     /// The machine it runs on.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub machine_name: Option<String>,
     /// The public IP it connects from.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_ip: Option<String>,
     /// Active or inactive.
-    #[serde(default, with = "opt_enum")]
+    #[serde(default, with = "opt_enum", skip_serializing_if = "Option::is_none")]
     pub status: Option<AgentStatus>,
     /// What it serves.
     #[serde(default, deserialize_with = "null_default")]
     pub supported_publishing_types: Vec<OnPremisesPublishingType>,
     /// Its groups (present with `$expand=agentGroups`).
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub agent_groups: Vec<OnPremisesAgentGroup>,
 }
 
@@ -78,19 +82,27 @@ pub struct OnPremisesAgentGroup {
     #[serde(default, deserialize_with = "null_default")]
     pub id: String,
     /// Name.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     /// True for the default group.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_default: Option<bool>,
     /// What it serves.
-    #[serde(default, with = "opt_enum")]
+    #[serde(default, with = "opt_enum", skip_serializing_if = "Option::is_none")]
     pub publishing_type: Option<OnPremisesPublishingType>,
     /// Its agents (with `$expand=agents`).
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub agents: Vec<OnPremisesAgent>,
     /// Its published resources (with `$expand`).
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub published_resources: Vec<PublishedResource>,
 }
 
@@ -108,10 +120,14 @@ pub struct PublishedResource {
     #[serde(default)]
     pub resource_name: Option<String>,
     /// What it serves.
-    #[serde(default, with = "opt_enum")]
+    #[serde(default, with = "opt_enum", skip_serializing_if = "Option::is_none")]
     pub publishing_type: Option<OnPremisesPublishingType>,
     /// Its agent groups (with `$expand=agentGroups`).
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub agent_groups: Vec<OnPremisesAgentGroup>,
 }
 
@@ -132,13 +148,25 @@ pub struct OnPremisesPublishingProfile {
     #[serde(default)]
     pub is_enabled: Option<bool>,
     /// Agents (when expanded).
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub agents: Vec<OnPremisesAgent>,
     /// Agent groups (when expanded).
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub agent_groups: Vec<OnPremisesAgentGroup>,
     /// Published resources (when expanded).
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub published_resources: Vec<PublishedResource>,
 }
 

@@ -243,6 +243,33 @@ pub mod never_time {
     }
 }
 
+/// Serde helper for `Option<String>` fields that Graph documents as JSON **text** (the
+/// provisionOnDemand `key`/`value`): a string is kept as is, an object or array that arrives
+/// already parsed is kept as its JSON text, `null` is `None`. Written back as a string.
+pub mod json_text {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde_json::Value;
+
+    /// Reads a string, or any other JSON value as its text.
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<String>, D::Error> {
+        Ok(match Option::<Value>::deserialize(deserializer)? {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s),
+            Some(other) => Some(other.to_string()),
+        })
+    }
+
+    /// Writes the string (or `null`).
+    pub fn serialize<S: Serializer>(
+        value: &Option<String>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        value.serialize(serializer)
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Lenient numbers
 // ---------------------------------------------------------------------------------------------
@@ -702,9 +729,22 @@ pub struct StringKeyLongValuePair {
 
 /// CSDL `detailsInfo`: an open type with no declared properties, in practice a map of strings
 /// (`{"SkipReason":"RedundantExport"}`). Keeps Graph's key order. Non-string values are kept as
-/// their JSON text and `null` as `""`, so one odd value never fails a log page.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// their JSON text and `null` as `""`, so one odd value never fails a log page. Equality is a
+/// map's: the same entries in any order.
+#[derive(Debug, Clone, Default)]
 pub struct DetailsInfo(Vec<(String, String)>);
+
+impl PartialEq for DetailsInfo {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len()
+            && self
+                .0
+                .iter()
+                .all(|(k, v)| other.0.iter().any(|(k2, v2)| k == k2 && v == v2))
+    }
+}
+
+impl Eq for DetailsInfo {}
 
 impl DetailsInfo {
     /// An empty map.
@@ -1093,6 +1133,10 @@ mod tests {
         assert_eq!(d.get("d"), Some(r#"{"x":true}"#));
         let d: DetailsInfo = serde_json::from_str("null")?;
         assert!(d.is_empty());
+        let ab: DetailsInfo = [("a", "1"), ("b", "2")].into_iter().collect();
+        let ba: DetailsInfo = [("b", "2"), ("a", "1")].into_iter().collect();
+        assert_eq!(ab, ba);
+        assert_ne!(ab, [("a", "1")].into_iter().collect::<DetailsInfo>());
         Ok(())
     }
 

@@ -181,10 +181,10 @@ pub struct SynchronizationSchedule {
     #[serde(default, with = "never_time")]
     pub expiration: Option<DateTime<Utc>>,
     /// The interval between runs (`PT40M`; `P10675199DT2H48M5.4775807S` = no schedule).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<GraphDuration>,
     /// Whether the schedule runs.
-    #[serde(default, with = "opt_enum")]
+    #[serde(default, with = "opt_enum", skip_serializing_if = "Option::is_none")]
     pub state: Option<SynchronizationScheduleState>,
 }
 
@@ -193,7 +193,7 @@ pub struct SynchronizationSchedule {
 #[serde(rename_all = "camelCase")]
 pub struct SynchronizationStatus {
     /// The overall state.
-    #[serde(default, with = "opt_enum")]
+    #[serde(default, with = "opt_enum", skip_serializing_if = "Option::is_none")]
     pub code: Option<SynchronizationStatusCode>,
     /// Consecutive failed runs.
     #[serde(default, with = "lenient_i64")]
@@ -218,10 +218,10 @@ pub struct SynchronizationStatus {
     #[serde(default)]
     pub quarantine: Option<SynchronizationQuarantine>,
     /// When steady state was first reached (`0001-01-01T00:00:00Z` = never → `None`).
-    #[serde(default, with = "never_time")]
+    #[serde(default, with = "never_time", skip_serializing_if = "Option::is_none")]
     pub steady_state_first_achieved_time: Option<DateTime<Utc>>,
     /// When steady state was last reached (`None` = never).
-    #[serde(default, with = "never_time")]
+    #[serde(default, with = "never_time", skip_serializing_if = "Option::is_none")]
     pub steady_state_last_achieved_time: Option<DateTime<Utc>>,
     /// Synchronised objects per type.
     #[serde(default, deserialize_with = "null_default")]
@@ -238,16 +238,16 @@ pub struct SynchronizationStatus {
 #[serde(rename_all = "camelCase")]
 pub struct SynchronizationQuarantine {
     /// When the quarantine was last evaluated and imposed.
-    #[serde(default, with = "never_time")]
+    #[serde(default, with = "never_time", skip_serializing_if = "Option::is_none")]
     pub current_began: Option<DateTime<Utc>>,
     /// The next re-evaluation.
-    #[serde(default, with = "never_time")]
+    #[serde(default, with = "never_time", skip_serializing_if = "Option::is_none")]
     pub next_attempt: Option<DateTime<Utc>>,
     /// Why (`""` reads as `None`).
-    #[serde(default, with = "opt_enum")]
+    #[serde(default, with = "opt_enum", skip_serializing_if = "Option::is_none")]
     pub reason: Option<QuarantineReason>,
     /// When the first quarantine of this series began.
-    #[serde(default, with = "never_time")]
+    #[serde(default, with = "never_time", skip_serializing_if = "Option::is_none")]
     pub series_began: Option<DateTime<Utc>>,
     /// How many times the quarantine was re-evaluated and kept in this series.
     #[serde(default, with = "lenient_i64")]
@@ -321,13 +321,13 @@ pub struct SynchronizationTaskExecution {
     #[serde(default)]
     pub error: Option<SynchronizationError>,
     /// How the run ended.
-    #[serde(default, with = "opt_enum")]
+    #[serde(default, with = "opt_enum", skip_serializing_if = "Option::is_none")]
     pub state: Option<SynchronizationTaskExecutionResult>,
     /// When the run began.
-    #[serde(default, with = "never_time")]
+    #[serde(default, with = "never_time", skip_serializing_if = "Option::is_none")]
     pub time_began: Option<DateTime<Utc>>,
     /// When the run ended.
-    #[serde(default, with = "never_time")]
+    #[serde(default, with = "never_time", skip_serializing_if = "Option::is_none")]
     pub time_ended: Option<DateTime<Utc>>,
 }
 
@@ -339,7 +339,7 @@ pub struct SynchronizationProgress {
     #[serde(default, with = "lenient_i64")]
     pub completed_units: i64,
     /// When this was observed.
-    #[serde(default, with = "never_time")]
+    #[serde(default, with = "never_time", skip_serializing_if = "Option::is_none")]
     pub progress_observation_date_time: Option<DateTime<Utc>>,
     /// Units in total.
     #[serde(default, with = "lenient_i64")]

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::common::{DetailsInfo, never_time, null_default, open_enum, opt_enum};
+use super::common::{DetailsInfo, lenient_opt_i64, never_time, null_default, open_enum, opt_enum};
 
 open_enum! {
     /// CSDL `provisioningAction`. The docs write `stageddelete`; it reads as `stagedDelete`.
@@ -102,7 +102,7 @@ pub struct ProvisioningObjectSummary {
     #[serde(default, deserialize_with = "null_default")]
     pub id: String,
     /// When it happened.
-    #[serde(default, with = "never_time")]
+    #[serde(default, with = "never_time", skip_serializing_if = "Option::is_none")]
     pub activity_date_time: Option<DateTime<Utc>>,
     /// The change id: the identifier support asks for.
     #[serde(default)]
@@ -110,8 +110,8 @@ pub struct ProvisioningObjectSummary {
     /// The sync cycle.
     #[serde(default)]
     pub cycle_id: Option<String>,
-    /// How long it took.
-    #[serde(default)]
+    /// How long it took (numeric strings tolerated).
+    #[serde(default, with = "lenient_opt_i64")]
     pub duration_in_milliseconds: Option<i64>,
     /// Who started it (the docs' `initiatingType` typo is read too).
     #[serde(default)]
@@ -211,7 +211,7 @@ impl ProvisioningObjectSummary {
 
 /// CSDL `initiator`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", from = "InitiatorWire")]
 pub struct Initiator {
     /// Id (empty for the service).
     #[serde(default)]
@@ -219,9 +219,34 @@ pub struct Initiator {
     /// Name (`Azure AD Provisioning Service`).
     #[serde(default)]
     pub display_name: Option<String>,
-    /// Kind (`system`). The docs' example misspells it `initiatingType`; both are read.
-    #[serde(default, alias = "initiatingType", with = "opt_enum")]
+    /// Kind (`system`). The docs' example misspells it `initiatingType`; both are read (the
+    /// correct name wins when both are present) and it is written as `initiatorType`.
+    #[serde(default, with = "opt_enum")]
     pub initiator_type: Option<InitiatorType>,
+}
+
+/// What Graph may send for an initiator, including the docs' `initiatingType` spelling.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InitiatorWire {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default, with = "opt_enum")]
+    initiator_type: Option<InitiatorType>,
+    #[serde(default, with = "opt_enum")]
+    initiating_type: Option<InitiatorType>,
+}
+
+impl From<InitiatorWire> for Initiator {
+    fn from(w: InitiatorWire) -> Self {
+        Initiator {
+            id: w.id,
+            display_name: w.display_name,
+            initiator_type: w.initiator_type.or(w.initiating_type),
+        }
+    }
 }
 
 /// CSDL `modifiedProperty`.
@@ -241,13 +266,13 @@ pub struct ModifiedProperty {
 
 /// CSDL `provisioningStep`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", from = "ProvisioningStepWire")]
 pub struct ProvisioningStep {
     /// The step (`EntryImport`, `EntrySynchronizationSkip`, `EntryExportAdd`, ...).
     #[serde(default)]
     pub name: Option<String>,
-    /// The phase (on-demand answers call it `type`; both are read).
-    #[serde(default, alias = "type", with = "opt_enum")]
+    /// The phase (on-demand answers call it `type`; both are read, `provisioningStepType` wins).
+    #[serde(default, with = "opt_enum")]
     pub provisioning_step_type: Option<ProvisioningStepType>,
     /// The step's outcome.
     #[serde(default, with = "opt_enum")]
@@ -256,12 +281,45 @@ pub struct ProvisioningStep {
     #[serde(default)]
     pub description: Option<String>,
     /// Free-form details (`{"SkipReason":"RedundantExport"}`).
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default)]
     pub details: DetailsInfo,
     /// When the step ran. Not in the log metadata: only provisionOnDemand answers carry it, so it
     /// is written only when set.
     #[serde(default, with = "never_time", skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<DateTime<Utc>>,
+}
+
+/// What Graph may send for a step, including the on-demand `type` spelling.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ProvisioningStepWire {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default, with = "opt_enum")]
+    provisioning_step_type: Option<ProvisioningStepType>,
+    #[serde(default, rename = "type", with = "opt_enum")]
+    step_type: Option<ProvisioningStepType>,
+    #[serde(default, with = "opt_enum")]
+    status: Option<ProvisioningResult>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default, deserialize_with = "null_default")]
+    details: DetailsInfo,
+    #[serde(default, with = "never_time")]
+    timestamp: Option<DateTime<Utc>>,
+}
+
+impl From<ProvisioningStepWire> for ProvisioningStep {
+    fn from(w: ProvisioningStepWire) -> Self {
+        ProvisioningStep {
+            name: w.name,
+            provisioning_step_type: w.provisioning_step_type.or(w.step_type),
+            status: w.status,
+            description: w.description,
+            details: w.details,
+            timestamp: w.timestamp,
+        }
+    }
 }
 
 /// CSDL `provisioningStatusInfo`.
@@ -470,6 +528,22 @@ mod tests {
         assert_eq!(
             s.provisioning_steps[1].details.get("skipreason"),
             Some("NotEffectivelyEntitled")
+        );
+    }
+
+    #[test]
+    fn both_spellings_present_do_not_fail_the_page() {
+        let s = summary(
+            r#"{"id":"1","initiatedBy":{"initiatingType":"user","initiatorType":"system"},
+            "provisioningSteps":[{"type":"Import","provisioningStepType":"export"}]}"#,
+        );
+        assert_eq!(
+            s.initiated_by.and_then(|i| i.initiator_type),
+            Some(InitiatorType::System)
+        );
+        assert_eq!(
+            s.provisioning_steps[0].provisioning_step_type,
+            Some(ProvisioningStepType::Export)
         );
     }
 

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::common::{DetailsInfo, never_time, null_default, opt_enum};
+use super::common::{DetailsInfo, json_text, never_time, null_default, opt_enum};
 use super::logs::{
     ModifiedProperty, ProvisionedIdentity, ProvisioningAction, ProvisioningErrorInfo,
     ProvisioningObjectSummary, ProvisioningResult, ProvisioningStatusErrorCategory,
@@ -109,11 +109,11 @@ pub struct ProvisionOnDemandResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub context: Option<String>,
-    /// JSON text of `{result, details}`.
-    #[serde(default)]
+    /// JSON text of `{result, details}` (an already-parsed object is accepted and kept as text).
+    #[serde(default, with = "json_text")]
     pub key: Option<String>,
     /// JSON text of the provisioning record (`"{}"` for some group runs).
-    #[serde(default)]
+    #[serde(default, with = "json_text")]
     pub value: Option<String>,
 }
 
@@ -274,7 +274,8 @@ pub struct OnDemandProvisioningRecord {
 }
 
 impl OnDemandProvisioningRecord {
-    /// The record in the provisioning-log shape: `startTime` → `activityDateTime`, the duration
+    /// The record in the provisioning-log shape: `changeId` → `id` and `changeId` (an on-demand run
+    /// has no event id), `startTime` → `activityDateTime`, the duration
     /// from start/end, `type` → `provisioningStepType`, `name` → `displayName`, `type` →
     /// `identityType`, `statusInfo` → `provisioningStatusInfo` (with `errorInformation` when any
     /// error field is set). Step timestamps are kept.
@@ -472,6 +473,17 @@ mod tests {
         assert_eq!(d.value, None);
         assert_eq!(d.status(), Some(&ProvisioningResult::Success));
         assert_eq!(d.to_summary().status(), Some(&ProvisioningResult::Success));
+    }
+
+    #[test]
+    fn already_parsed_key_and_value_are_accepted() -> Result<(), serde_json::Error> {
+        let r: ProvisionOnDemandResponse = serde_json::from_str(
+            r#"{"key":{"result":"Failure","details":{"errorCode":"E"}},"value":{}}"#,
+        )?;
+        let d = r.decode().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(d.key.result, Some(ProvisioningResult::Failure));
+        assert_eq!(d.value, None);
+        Ok(())
     }
 
     #[test]

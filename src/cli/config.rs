@@ -1,0 +1,114 @@
+//! `provctl config set|get|list|use`: named profiles of sign-in settings (tenant, cloud, auth,
+//! client-id, certificate-path) in the config file. Secrets are refused; see [`crate::config`].
+
+use serde_json::{Value, json};
+
+use super::{CliError, Context};
+use crate::config::{Config, KEYS, config_path};
+use crate::graph::auth::EnvVars;
+use crate::output::Table;
+
+/// `provctl config …`: profiles.
+#[derive(Debug, clap::Args)]
+pub struct ConfigArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: ConfigCommand,
+}
+
+/// Subcommands of `provctl config`.
+#[derive(Debug, clap::Subcommand)]
+pub enum ConfigCommand {
+    /// Set a key of the profile (`--profile`, else the current one, else `default`). Keys: tenant,
+    /// cloud, auth, client-id, certificate-path. An empty value unsets the key.
+    Set {
+        /// The key.
+        key: String,
+        /// The value.
+        value: String,
+    },
+    /// Print a key of the profile.
+    Get {
+        /// The key.
+        key: String,
+    },
+    /// List the profiles and their settings.
+    List,
+    /// Make a profile the current one.
+    Use {
+        /// The profile's name.
+        name: String,
+    },
+}
+
+/// Runs `provctl config …`.
+pub async fn run(ctx: &Context, args: &ConfigArgs) -> Result<(), CliError> {
+    let env = EnvVars::from_process();
+    let path = config_path(&env).map_err(|e| CliError::usage(e.to_string()))?;
+    let mut config = Config::load(&path).map_err(|e| CliError::usage(e.to_string()))?;
+    let profile = ctx
+        .global
+        .profile
+        .clone()
+        .or_else(|| config.current.clone())
+        .unwrap_or_else(|| "default".to_owned());
+    let usage = |e: crate::config::ConfigError| CliError::usage(e.to_string());
+    match &args.command {
+        ConfigCommand::Set { key, value } => {
+            config.set(&profile, key, value).map_err(usage)?;
+            if config.current.is_none() {
+                config.current = Some(profile.clone());
+            }
+            config.save(&path).map_err(usage)?;
+            let doc = json!({"profile": profile, "key": key, "value": value, "file": path.display().to_string()});
+            ctx.out
+                .emit_text(&doc, |_| format!("{profile}: {key} = {value}"))?;
+        }
+        ConfigCommand::Get { key } => {
+            let value = config.get(&profile, key).map_err(usage)?;
+            let doc = json!({"profile": profile, "key": key, "value": value});
+            ctx.out
+                .emit_text(&doc, |_| value.clone().unwrap_or_default())?;
+        }
+        ConfigCommand::List => {
+            let rows: Vec<Value> = config
+                .profiles
+                .iter()
+                .map(|(name, v)| {
+                    let mut o = serde_json::to_value(v).unwrap_or_else(|_| json!({}));
+                    o["name"] = json!(name);
+                    o["current"] = json!(config.current.as_deref() == Some(name.as_str()));
+                    o
+                })
+                .collect();
+            let doc = Value::Array(rows.clone());
+            ctx.out.emit(&doc, || {
+                let mut headers = vec!["PROFILE".to_owned()];
+                headers.extend(KEYS.iter().map(|k| k.to_ascii_uppercase()));
+                let mut t = Table::new(headers);
+                for r in &rows {
+                    let mut cells = vec![format!(
+                        "{}{}",
+                        r["name"].as_str().unwrap_or(""),
+                        if r["current"] == json!(true) {
+                            " *"
+                        } else {
+                            ""
+                        }
+                    )];
+                    cells.extend(KEYS.iter().map(|k| r[*k].as_str().unwrap_or("").to_owned()));
+                    t.row(cells);
+                }
+                t
+            })?;
+        }
+        ConfigCommand::Use { name } => {
+            config.use_profile(name).map_err(usage)?;
+            config.save(&path).map_err(usage)?;
+            let doc = json!({"current": name});
+            ctx.out
+                .emit_text(&doc, |_| format!("Now using profile {name}."))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,518 @@
+//! `provctl explain`: a job, a provisioning log entry, an object's history, or a file an admin already
+//! has, turned into the cause and the next step. The handler fetches (or reads), calls
+//! [`crate::diagnose`], and renders: text for people, the explanation's stable JSON for scripts.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use futures::TryStreamExt;
+use serde::Serialize;
+
+use super::{CliError, Context, ErrorKind};
+use crate::diagnose::{
+    self, DocumentError, DocumentExplanation, Explanation, GraphOperation, JobRef, Severity,
+};
+use crate::graph::model::{ODataCollection, ProvisioningObjectSummary, SynchronizationJob};
+use crate::graph::odata::{Filter, LogField, guid};
+use crate::graph::{ApiVersion, GraphClient, GraphError, GraphPath, GraphRequest};
+use crate::output::time;
+
+/// Arguments of `provctl explain`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ExplainArgs {
+    /// What to explain from the tenant.
+    #[command(subcommand)]
+    pub what: Option<ExplainCommand>,
+
+    /// Explain a file instead of asking Graph: a job or job list (JSON), a Graph error answer, a
+    /// provisionOnDemand answer, provisioning logs (a Graph list, provctl's NDJSON export, or a
+    /// JSON array such as a portal download), or a provisioning agent list. `-` reads stdin.
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
+    /// With --file: the record to explain — a log entry id or changeId, a source or target object
+    /// id (explained as that object's history), or a job id. Without it, every entry of a log file
+    /// that didn't simply succeed is explained.
+    #[arg(long, value_name = "ID", requires = "file")]
+    pub id: Option<String>,
+}
+
+/// `provctl explain <what>`.
+#[derive(Debug, Subcommand)]
+pub enum ExplainCommand {
+    /// Why a job is quarantined or failing, how long until it is disabled, and how to clear it.
+    Job {
+        /// The job: SERVICE_PRINCIPAL_ID/JOB_ID.
+        #[arg(value_name = "SP/JOB")]
+        job: String,
+    },
+    /// Why a provisioning log entry was skipped or failed (by entry id or changeId).
+    Log {
+        /// The log entry id or changeId.
+        #[arg(value_name = "ID")]
+        id: String,
+    },
+    /// An object's provisioning history: its latest events, where it stopped and why. For cloud sync
+    /// use the AD ObjectGuid; for app provisioning the Entra object id.
+    Object {
+        /// The object's id (sourceIdentity or targetIdentity id).
+        #[arg(value_name = "GUID")]
+        guid: String,
+        /// How many of its most recent events to read.
+        #[arg(long, default_value_t = 100, value_name = "N")]
+        limit: usize,
+    },
+}
+
+/// Runs `provctl explain`.
+pub async fn run(ctx: &Context, args: ExplainArgs) -> Result<(), CliError> {
+    match (args.what, args.file) {
+        (_, Some(file)) => explain_file(ctx, &file, args.id.as_deref()),
+        (Some(ExplainCommand::Job { job }), None) => {
+            let (sp, job_id) = split_job_ref(&job)?;
+            let g = ctx.graph().await?;
+            let j = fetch_job(g, sp, job_id)
+                .await
+                .map_err(|e| graph_failure(e, GraphOperation::ListJobs))?;
+            let target = JobRef {
+                service_principal_id: sp.to_owned(),
+                service_principal_name: fetch_sp_name(g, sp).await,
+                job_id: job_id.to_owned(),
+            };
+            show(ctx, &diagnose::explain_job(&j, &target, time::now()))
+        }
+        (Some(ExplainCommand::Log { id }), None) => {
+            let g = ctx.graph().await?;
+            let entry = fetch_log(g, &id)
+                .await
+                .map_err(|e| graph_failure(e, GraphOperation::ListProvisioningLogs))?
+                .ok_or_else(|| {
+                    CliError::not_found(format!("no provisioning log entry with id or changeId '{id}'"))
+                        .hint("provisioning logs are kept 30 days (7 without Entra ID P1/P2); `provctl explain object GUID` searches by object")
+                })?;
+            show(ctx, &diagnose::explain_log(&entry))
+        }
+        (Some(ExplainCommand::Object { guid, limit }), None) => {
+            let g = ctx.graph().await?;
+            let entries = fetch_object_logs(g, &guid, limit)
+                .await
+                .map_err(|e| graph_failure(e, GraphOperation::ListProvisioningLogs))?;
+            show(ctx, &diagnose::explain_object(&guid, &entries))
+        }
+        (None, None) => Err(CliError::usage(
+            "say what to explain: `provctl explain job SP/JOB`, `explain log ID`, `explain object GUID`, or `explain --file FILE`",
+        )),
+    }
+}
+
+fn explain_file(ctx: &Context, file: &PathBuf, id: Option<&str>) -> Result<(), CliError> {
+    let text = if file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())
+            .map_err(|e| CliError::usage(format!("--file -: cannot read stdin: {e}")))?
+    } else {
+        std::fs::read_to_string(file).map_err(|e| {
+            let kind = if e.kind() == std::io::ErrorKind::NotFound {
+                ErrorKind::NotFound
+            } else {
+                ErrorKind::Usage
+            };
+            CliError::new(kind, format!("--file '{}': {e}", file.display()))
+        })?
+    };
+    let doc = diagnose::explain_document(&text, id, time::now()).map_err(|e| match e {
+        DocumentError::NotFound(_) => CliError::not_found(e.to_string()),
+        other => CliError::usage(format!("--file '{}': {other}", file.display())),
+    })?;
+    let json = to_json(&doc)?;
+    let width = text_width(ctx);
+    ctx.out
+        .emit_text(&json, |color| paint(&document_text(&doc, width), color))?;
+    Ok(())
+}
+
+fn show(ctx: &Context, x: &Explanation) -> Result<(), CliError> {
+    let json = to_json(x)?;
+    let width = text_width(ctx);
+    ctx.out.emit_text(&json, |color| {
+        paint(&diagnose::render_text(x, width), color)
+    })?;
+    Ok(())
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<serde_json::Value, CliError> {
+    serde_json::to_value(v).map_err(|e| CliError::general(format!("cannot serialise: {e}")))
+}
+
+fn text_width(ctx: &Context) -> usize {
+    ctx.out.width.map_or(100, |w| usize::from(w).min(120))
+}
+
+/// The text of a file's explanations: a line on what was read, then each explanation.
+fn document_text(doc: &DocumentExplanation, width: usize) -> String {
+    let kind = match doc.kind {
+        diagnose::DocumentKind::Jobs => "job(s)",
+        diagnose::DocumentKind::GraphError => "Graph error",
+        diagnose::DocumentKind::OnDemand => "provisionOnDemand answer",
+        diagnose::DocumentKind::ProvisioningLogs => "provisioning log entries",
+        diagnose::DocumentKind::Agents => "provisioning agents",
+    };
+    let mut out = String::new();
+    if doc.kind == diagnose::DocumentKind::ProvisioningLogs && doc.records > 1 {
+        out.push_str(&format!(
+            "Read {} {kind}; {} did not simply succeed.\n",
+            doc.records,
+            doc.explanations.len()
+        ));
+        if doc.explanations.is_empty() {
+            return out;
+        }
+        out.push('\n');
+    }
+    let sep = format!("\n{}\n\n", "─".repeat(width.min(60)));
+    let parts: Vec<String> = doc
+        .explanations
+        .iter()
+        .map(|x| {
+            let mut s = String::new();
+            if doc.explanations.len() > 1 {
+                s.push_str(&format!(
+                    "{} {}\n",
+                    x.subject.display_name.as_deref().unwrap_or("(unnamed)"),
+                    x.subject.id
+                ));
+            }
+            s.push_str(&diagnose::render_text(x, width));
+            s
+        })
+        .collect();
+    out.push_str(&parts.join(&sep));
+    out
+}
+
+/// Colour for a terminal: the severity tags and the commands to copy.
+fn paint(text: &str, color: bool) -> String {
+    if !color {
+        return text.to_owned();
+    }
+    use anstyle::{AnsiColor, Style};
+    let style_for = |line: &str| -> Option<Style> {
+        let sev = [
+            ("[critical]", Severity::Critical),
+            ("[error]", Severity::Error),
+            ("[warning]", Severity::Warning),
+            ("[info]", Severity::Info),
+        ]
+        .into_iter()
+        .find(|(tag, _)| line.starts_with(tag))
+        .map(|(_, s)| s);
+        match sev {
+            Some(Severity::Critical | Severity::Error) => {
+                Some(Style::new().fg_color(Some(AnsiColor::Red.into())).bold())
+            }
+            Some(Severity::Warning) => {
+                Some(Style::new().fg_color(Some(AnsiColor::Yellow.into())).bold())
+            }
+            Some(Severity::Info) => {
+                Some(Style::new().fg_color(Some(AnsiColor::Green.into())).bold())
+            }
+            None if line.trim_start().starts_with("$ provctl") => {
+                Some(Style::new().fg_color(Some(AnsiColor::Cyan.into())))
+            }
+            None => None,
+        }
+    };
+    let mut out = String::with_capacity(text.len() + 64);
+    for line in text.split_inclusive('\n') {
+        let (body, nl) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        match style_for(body) {
+            Some(s) => out.push_str(&format!("{}{body}{}{nl}", s.render(), s.render_reset())),
+            None => out.push_str(line),
+        }
+    }
+    out
+}
+
+/// `SP/JOB`: the service principal id, then the job id (job ids contain dots, never slashes).
+fn split_job_ref(job: &str) -> Result<(&str, &str), CliError> {
+    match job.split_once('/') {
+        Some((sp, id)) if !sp.trim().is_empty() && !id.trim().is_empty() => {
+            Ok((sp.trim(), id.trim()))
+        }
+        _ => Err(CliError::usage(format!(
+            "'{job}' is not SERVICE_PRINCIPAL_ID/JOB_ID (e.g. 6a1f4c2e-8b3d-4f5a-9c7e-0d1b2a3c4e01/AD2AADProvisioning.4f2a…)"
+        ))),
+    }
+}
+
+/// A Graph failure, with the diagnose engine's first step as a hint (which permission, which id).
+fn graph_failure(e: GraphError, op: GraphOperation) -> CliError {
+    let x = diagnose::explain_graph_error(&e, Some(op));
+    let mut err = CliError::from(e);
+    if let Some(step) = x.headline().and_then(|f| f.next_steps.first()) {
+        let hint = match &step.command {
+            Some(c) => format!("{} (`{c}`)", step.text),
+            None => step.text.clone(),
+        };
+        err = err.hint(hint);
+    }
+    err
+}
+
+async fn fetch_job(g: &GraphClient, sp: &str, job: &str) -> Result<SynchronizationJob, GraphError> {
+    let path = GraphPath::new()
+        .lit("servicePrincipals")
+        .seg(sp)
+        .lit("synchronization/jobs")
+        .seg(job);
+    g.get_json(&GraphRequest::get(ApiVersion::V1, path)).await
+}
+
+/// The service principal's display name, for the explanation's title; a failure only loses the name.
+async fn fetch_sp_name(g: &GraphClient, sp: &str) -> Option<String> {
+    let path = GraphPath::new().lit("servicePrincipals").seg(sp);
+    let req = GraphRequest::get(ApiVersion::V1, path).query("$select", "displayName");
+    let v: serde_json::Value = g.get_json(&req).await.ok()?;
+    v.get("displayName")?.as_str().map(str::to_owned)
+}
+
+fn logs_request(filter: &Filter, top: usize) -> GraphRequest {
+    GraphRequest::get(
+        ApiVersion::V1,
+        GraphPath::new().lit("auditLogs/provisioning"),
+    )
+    .query("$filter", filter.as_str())
+    .query("$orderby", "activityDateTime desc")
+    .query("$top", top.clamp(1, 1000).to_string())
+}
+
+async fn fetch_log(
+    g: &GraphClient,
+    id: &str,
+) -> Result<Option<ProvisioningObjectSummary>, GraphError> {
+    let filter = Filter::any([
+        Filter::eq(LogField::Id, id).map_err(filter_error)?,
+        Filter::eq(LogField::ChangeId, id).map_err(filter_error)?,
+    ])
+    .ok_or_else(|| GraphError::InvalidInput("empty filter".into()))?;
+    let page: ODataCollection<ProvisioningObjectSummary> =
+        g.get_json(&logs_request(&filter, 10)).await?;
+    let mut entries = page.value;
+    let pos = entries.iter().position(|e| e.id == id).or_else(|| {
+        entries
+            .iter()
+            .position(|e| e.change_id.as_deref() == Some(id))
+    });
+    Ok(pos.map(|i| entries.swap_remove(i)))
+}
+
+async fn fetch_object_logs(
+    g: &GraphClient,
+    object: &str,
+    limit: usize,
+) -> Result<Vec<ProvisioningObjectSummary>, GraphError> {
+    // Filters are case-sensitive and Graph writes GUIDs in lower case.
+    let id = guid(object, "GUID").unwrap_or_else(|_| object.trim().to_owned());
+    let filter = Filter::any([
+        Filter::eq(LogField::SourceIdentityId, &id).map_err(filter_error)?,
+        Filter::eq(LogField::TargetIdentityId, &id).map_err(filter_error)?,
+    ])
+    .ok_or_else(|| GraphError::InvalidInput("empty filter".into()))?;
+    let limit = limit.max(1);
+    g.items::<ProvisioningObjectSummary>(logs_request(&filter, limit.min(100)))
+        .try_take_while({
+            let mut seen = 0usize;
+            move |_| {
+                seen += 1;
+                std::future::ready(Ok(seen <= limit))
+            }
+        })
+        .try_collect()
+        .await
+}
+
+fn filter_error(e: crate::graph::odata::FilterError) -> GraphError {
+    GraphError::InvalidInput(e.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::Category;
+    use crate::graph::auth::StaticToken;
+    use crate::graph::{Cloud, Endpoints, HttpOptions};
+    use crate::sim::{Sim, SimConfig, SimHandle, ThrottleConfig, TokenSpec, demo};
+
+    async fn sim_client(roles: &[&str]) -> (SimHandle, GraphClient) {
+        // No log budget: these tests read more than 5 pages in 10 s and check answers, not pacing.
+        let sim = Sim::start(SimConfig {
+            throttle: ThrottleConfig {
+                logs: None,
+                provision_on_demand: None,
+                general: None,
+            },
+            ..SimConfig::for_tests()
+        })
+        .await
+        .unwrap_or_else(|e| panic!("emulator starts: {e}"));
+        let base = sim.base_url().as_str().to_owned();
+        let http = crate::graph::http_client(&HttpOptions {
+            extra_roots_pem: vec![sim.ca_pem().as_bytes().to_vec()],
+            ..Default::default()
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let token = sim.issue_token(TokenSpec::app(&sim.demo_app().client_id, roles));
+        let client = GraphClient::builder()
+            .endpoints(
+                Endpoints::custom(&base, Some(&base), Cloud::Global)
+                    .unwrap_or_else(|e| panic!("{e}")),
+            )
+            .http_client(http)
+            .token_provider(StaticToken::new(token))
+            .pacing(false)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        (sim, client)
+    }
+
+    const ALL: &[&str] = &[
+        "Application.Read.All",
+        "Synchronization.ReadWrite.All",
+        "ProvisioningLog.Read.All",
+    ];
+
+    #[tokio::test]
+    async fn the_demo_tenants_jobs_are_explained_with_the_right_cause_and_clearing_command() {
+        let (_sim, g) = sim_client(ALL).await;
+        for (sp, job, code, command) in [
+            (
+                demo::SP_CORP,
+                demo::JOB_CORP_PROVISIONING,
+                "EncounteredEscrowProportionThreshold",
+                Some("--reset escrows,quarantine"),
+            ),
+            (
+                demo::SP_EMEA,
+                demo::JOB_EMEA_PROVISIONING,
+                "TooManyDeletes",
+                Some("--reset force-deletes"),
+            ),
+            (
+                demo::SP_SALESFORCE,
+                demo::JOB_SALESFORCE,
+                "SalesforceInvalidCredentials",
+                Some("provctl quarantine clear"),
+            ),
+            (
+                demo::SP_SERVICENOW,
+                demo::JOB_SERVICENOW,
+                "job-entry-level-errors",
+                None,
+            ),
+            (
+                demo::SP_BOX,
+                demo::JOB_BOX,
+                "job-paused",
+                Some("provctl jobs start"),
+            ),
+            (
+                demo::SP_DROPBOX,
+                demo::JOB_DROPBOX,
+                "job-not-run",
+                Some("provctl jobs start"),
+            ),
+            (demo::SP_CORP, demo::JOB_CORP_PHS, "job-healthy", None),
+        ] {
+            let j = fetch_job(&g, sp, job)
+                .await
+                .unwrap_or_else(|e| panic!("{job}: {e}"));
+            let target = JobRef {
+                service_principal_id: sp.into(),
+                service_principal_name: fetch_sp_name(&g, sp).await,
+                job_id: job.into(),
+            };
+            let x = diagnose::explain_job(&j, &target, time::now());
+            let f = &x.findings[0];
+            assert_eq!(f.code.as_deref(), Some(code), "{job}: {x:#?}");
+            if let Some(c) = command {
+                assert!(
+                    f.next_steps
+                        .iter()
+                        .filter_map(|s| s.command.as_deref())
+                        .any(|s| s.contains(c) && s.contains(job)),
+                    "{job}: no `{c}` step in {:?}",
+                    f.next_steps
+                );
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_demo_tenants_objects_and_log_entries_are_explained() {
+        let (_sim, g) = sim_client(ALL).await;
+        for (object, code) in [
+            (demo::OG_SOURCE_ONLY, "agent-filtered"),
+            (demo::OG_CRITICAL, "IsCriticalSystemObject"),
+            (demo::OG_INVALID_DOMAIN, "InvalidDomain"),
+            (demo::USER_SN_CONFLICT, "ServiceNowEntryConflict"),
+            (demo::USER_SN_NOT_ENTITLED, "NotEffectivelyEntitled"),
+            (demo::USER_SN_REDUNDANT, "RedundantExport"),
+        ] {
+            let entries = fetch_object_logs(&g, object, 50)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            let x = diagnose::explain_object(object, &entries);
+            assert_eq!(x.findings[0].code.as_deref(), Some(code), "{object}");
+            let id = &x.history[0].id;
+            let one = fetch_log(&g, id).await.unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(one.map(|e| e.id), Some(id.clone()));
+        }
+        let none = fetch_object_logs(&g, "A3F1C9D2-5B6E-4F70-8A91-B2C3D4E5F699", 50)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(none.is_empty());
+        assert_eq!(fetch_log(&g, "no-such-entry").await.ok().flatten(), None);
+    }
+
+    #[tokio::test]
+    async fn a_denied_log_read_names_the_permission_in_the_hint() {
+        let (_sim, g) = sim_client(&["Synchronization.Read.All"]).await;
+        let e = fetch_object_logs(&g, demo::OG_CREATED, 10)
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("denied"));
+        let x = diagnose::explain_graph_error(&e, Some(GraphOperation::ListProvisioningLogs));
+        assert_eq!(x.findings[0].category, Category::Permissions, "{x:#?}");
+        let err = graph_failure(e, GraphOperation::ListProvisioningLogs);
+        assert!(
+            err.hints
+                .iter()
+                .any(|h| h.contains("ProvisioningLog.Read.All")),
+            "{:?}",
+            err.hints
+        );
+    }
+
+    #[test]
+    fn job_refs_split_at_the_first_slash_and_keep_dotted_job_ids() {
+        assert_eq!(
+            split_job_ref("sp-1/AD2AADProvisioning.abc.def").ok(),
+            Some(("sp-1", "AD2AADProvisioning.abc.def"))
+        );
+        assert!(split_job_ref("AD2AADProvisioning.abc").is_err());
+        assert!(split_job_ref("/job").is_err());
+    }
+
+    #[test]
+    fn paint_colours_only_tags_and_commands_and_only_when_asked() {
+        let text = "[critical] X (escrow)\nsummary\n     $ provctl jobs start a/b\n";
+        assert_eq!(paint(text, false), text);
+        let c = paint(text, true);
+        assert!(c.contains("\u{1b}["));
+        assert!(c.contains("summary\n"));
+        assert_eq!(c.matches("\u{1b}[0m").count(), 2);
+    }
+}

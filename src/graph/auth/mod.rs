@@ -1,0 +1,527 @@
+//! The seam between the Graph client and whatever signs in: a [`TokenProvider`] hands out bearer
+//! tokens for a scope, and [`provider_for`] picks the sign-in method from flags, environment and
+//! profile. Each method lives in its own submodule; tests use [`StaticToken`].
+//!
+//! # Sign-in methods
+//!
+//! | `--auth` | what it uses |
+//! |---|---|
+//! | `token` | `PROVCTL_ACCESS_TOKEN`, or a token read from stdin with `--token-stdin` |
+//! | `env` | `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and `AZURE_CLIENT_SECRET`, or `AZURE_CLIENT_CERTIFICATE_PATH` (+ `AZURE_CLIENT_CERTIFICATE_PASSWORD`) |
+//! | `certificate` | `--certificate` (PEM or PFX) with `--tenant` and `--client-id` (or the profile's values) |
+//! | `workload-identity` | `AZURE_FEDERATED_TOKEN_FILE` with `AZURE_TENANT_ID` and `AZURE_CLIENT_ID` (AKS, GitHub OIDC) |
+//! | `managed-identity` | App Service style `IDENTITY_ENDPOINT`/`IDENTITY_HEADER`, or IMDS; `--client-id` picks a user-assigned identity |
+//! | `azure-cli` | the account of `az login` |
+//! | `device-code` | a user sign-in (`provctl login`), cached and refreshed silently |
+//!
+//! # Automatic order
+//!
+//! When neither `--auth` nor the profile names a method, the first that applies wins:
+//!
+//! 1. `token` when `--token-stdin` is given or `PROVCTL_ACCESS_TOKEN` is set;
+//! 2. `env` when `AZURE_CLIENT_SECRET` or `AZURE_CLIENT_CERTIFICATE_PATH` is set;
+//! 3. `workload-identity` when `AZURE_FEDERATED_TOKEN_FILE` is set;
+//! 4. `device-code` when a cached login exists for the profile (from `provctl login`);
+//! 5. `managed-identity` when `IDENTITY_ENDPOINT` or `MSI_ENDPOINT` is set (IMDS alone is never
+//!    probed: ask for it with `--auth managed-identity`);
+//! 6. `azure-cli` when `az` is on `PATH`.
+//!
+//! Otherwise the error lists the ways to sign in. The Graph scope is always `endpoints.scope`
+//! (`https://<graph host>/.default`) and the authority is `endpoints.login`, so national clouds and
+//! the emulator need no special case.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::config::Profile;
+use crate::graph::Endpoints;
+use crate::secret::Secret;
+
+mod azure;
+pub mod azure_cli;
+pub mod cache;
+pub mod certificate;
+pub mod claims;
+pub mod device_code;
+pub mod env;
+mod explain;
+pub mod managed_identity;
+pub mod token;
+pub mod workload_identity;
+
+pub use claims::{IdentityKind, TokenClaims};
+pub use explain::{explain_auth_error, missing_permission_hints};
+pub use token::StaticToken;
+
+/// The public client id used for device-code sign-in when neither `--client-id` nor the profile
+/// names one: Microsoft Graph Command Line Tools.
+pub const DEFAULT_PUBLIC_CLIENT_ID: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
+
+/// The variable holding a ready-made access token.
+pub const ACCESS_TOKEN_VAR: &str = "PROVCTL_ACCESS_TOKEN";
+
+/// A bearer token and when it expires.
+#[derive(Clone, Debug)]
+pub struct AccessToken {
+    /// The token itself; never printed.
+    pub token: Secret,
+    /// Expiry, when known.
+    pub expires_on: Option<DateTime<Utc>>,
+}
+
+/// Why no token could be had.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// The identity provider refused the request (wrong secret, unknown tenant, expired refresh token...).
+    #[error("{method} sign-in failed: {message}")]
+    Rejected {
+        /// The sign-in method (`env`, `device-code`, ...).
+        method: String,
+        /// What the identity provider said (AADSTS text included).
+        message: String,
+        /// The AADSTS code, when the answer carried one (`AADSTS7000215`).
+        aadsts: Option<String>,
+    },
+    /// The sign-in method is not configured (missing variable, file, profile value).
+    #[error("{0}")]
+    NotConfigured(String),
+    /// The identity provider could not be reached or answered nonsense.
+    #[error("{method} sign-in: {message}")]
+    Unavailable {
+        /// The sign-in method.
+        method: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The token cache file is unsafe or unreadable.
+    #[error("token cache {}: {message}", path.display())]
+    Cache {
+        /// The cache file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+/// Something that hands out bearer tokens for Graph.
+#[async_trait]
+pub trait TokenProvider: Send + Sync + fmt::Debug {
+    /// A token valid for `scopes` (cached by the provider as it sees fit).
+    async fn token(&self, scopes: &[&str]) -> Result<AccessToken, AuthError>;
+
+    /// Called once when Graph answered 401 to a request made with `rejected`: return a fresh token
+    /// to retry with, or `None` when this provider cannot get a new one.
+    async fn refresh(
+        &self,
+        scopes: &[&str],
+        rejected: &AccessToken,
+    ) -> Result<Option<AccessToken>, AuthError> {
+        let _ = (scopes, rejected);
+        Ok(None)
+    }
+
+    /// The method's name as `--auth` spells it (`env`, `certificate`, `device-code`, `token`, ...).
+    fn method(&self) -> &str;
+}
+
+/// A way to sign in, as `--auth` and the profile's `auth` key spell it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthMethod {
+    /// Service principal from `AZURE_*` variables (secret or certificate).
+    Env,
+    /// Service principal with a certificate file (PEM or PFX).
+    Certificate,
+    /// Federated token file (AKS workload identity, CI OIDC).
+    WorkloadIdentity,
+    /// Azure managed identity (App Service style endpoint or IMDS).
+    ManagedIdentity,
+    /// The account signed in to the Azure CLI.
+    AzureCli,
+    /// Interactive user sign-in with a device code, cached and refreshed.
+    DeviceCode,
+    /// A ready-made access token.
+    Token,
+}
+
+impl AuthMethod {
+    /// Every method, in the order help texts list them.
+    pub const ALL: [AuthMethod; 7] = [
+        AuthMethod::Env,
+        AuthMethod::Certificate,
+        AuthMethod::WorkloadIdentity,
+        AuthMethod::ManagedIdentity,
+        AuthMethod::AzureCli,
+        AuthMethod::DeviceCode,
+        AuthMethod::Token,
+    ];
+
+    /// The name `--auth` accepts.
+    pub fn name(self) -> &'static str {
+        match self {
+            AuthMethod::Env => "env",
+            AuthMethod::Certificate => "certificate",
+            AuthMethod::WorkloadIdentity => "workload-identity",
+            AuthMethod::ManagedIdentity => "managed-identity",
+            AuthMethod::AzureCli => "azure-cli",
+            AuthMethod::DeviceCode => "device-code",
+            AuthMethod::Token => "token",
+        }
+    }
+
+    /// True when tokens of this method act for a signed-in user (delegated permissions).
+    pub fn is_delegated(self) -> bool {
+        matches!(self, AuthMethod::DeviceCode | AuthMethod::AzureCli)
+    }
+}
+
+impl fmt::Display for AuthMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for AuthMethod {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let norm = s.trim().to_ascii_lowercase().replace('_', "-");
+        let found = AuthMethod::ALL.into_iter().find(|m| m.name() == norm);
+        let alias = match norm.as_str() {
+            "cert" | "client-certificate" => Some(AuthMethod::Certificate),
+            "workload" | "federated" => Some(AuthMethod::WorkloadIdentity),
+            "msi" | "managed" => Some(AuthMethod::ManagedIdentity),
+            "az" | "cli" | "az-cli" => Some(AuthMethod::AzureCli),
+            "device" | "devicecode" | "user" => Some(AuthMethod::DeviceCode),
+            "access-token" => Some(AuthMethod::Token),
+            _ => None,
+        };
+        found.or(alias).ok_or_else(|| {
+            let names: Vec<&str> = AuthMethod::ALL.iter().map(|m| m.name()).collect();
+            format!(
+                "unknown sign-in method '{s}': expected one of {}",
+                names.join(", ")
+            )
+        })
+    }
+}
+
+/// A snapshot of environment variables, so method selection can be tested without touching the
+/// process environment. Empty values count as unset.
+#[derive(Clone, Default)]
+pub struct EnvVars(HashMap<String, String>);
+
+impl fmt::Debug for EnvVars {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Values may be secrets: show names only.
+        let mut names: Vec<&String> = self.0.keys().collect();
+        names.sort();
+        f.debug_tuple("EnvVars").field(&names).finish()
+    }
+}
+
+impl EnvVars {
+    /// The process environment (the `AZURE_*`, `IDENTITY_*`, `MSI_*`, `PROVCTL_*` and `PATH` variables).
+    pub fn from_process() -> Self {
+        EnvVars(
+            std::env::vars()
+                .filter(|(k, _)| {
+                    k.starts_with("AZURE_")
+                        || k.starts_with("IDENTITY_")
+                        || k.starts_with("MSI_")
+                        || k.starts_with("PROVCTL_")
+                        || k == "PATH"
+                })
+                .collect(),
+        )
+    }
+
+    /// A fixed set of variables (tests).
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        EnvVars(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
+    }
+
+    /// A variable's value, `None` when unset or empty.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    /// A variable that must be set, or a [`AuthError::NotConfigured`] naming it and what needs it.
+    pub fn require(&self, name: &str, what: &str) -> Result<&str, AuthError> {
+        self.get(name).ok_or_else(|| {
+            AuthError::NotConfigured(format!("{what} needs {name}, which is not set"))
+        })
+    }
+}
+
+/// What a device-code sign-in shows the user: where to go and which code to type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceCodePrompt {
+    /// The page to open (`https://microsoft.com/devicelogin`).
+    pub verification_uri: String,
+    /// The code to type there.
+    pub user_code: String,
+    /// Seconds until the code expires.
+    pub expires_in: u64,
+}
+
+/// Where sign-in talks to the person at the keyboard. The CLI sends everything to stderr, never
+/// stdout, so piped output stays clean.
+pub trait AuthUi: Send + Sync + fmt::Debug {
+    /// Show the device-code prompt.
+    fn device_code(&self, prompt: &DeviceCodePrompt);
+    /// Show a one-line notice (e.g. where tokens are cached).
+    fn notice(&self, message: &str);
+}
+
+/// The default [`AuthUi`]: plain lines on stderr.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct StderrUi;
+
+impl AuthUi for StderrUi {
+    fn device_code(&self, prompt: &DeviceCodePrompt) {
+        eprintln!(
+            "To sign in, open {} and enter the code {} (it expires in {} minutes).",
+            prompt.verification_uri,
+            prompt.user_code,
+            prompt.expires_in.div_ceil(60)
+        );
+    }
+
+    fn notice(&self, message: &str) {
+        eprintln!("note: {message}");
+    }
+}
+
+/// Everything [`provider_for`] needs besides the HTTP client and the endpoints. Flags win over the
+/// profile; the profile wins over the automatic order.
+#[derive(Debug, Clone, Default)]
+pub struct AuthOptions {
+    /// `--auth`: the method to use; `None` follows the profile, then the automatic order.
+    pub method: Option<AuthMethod>,
+    /// `--tenant`: tenant id or domain.
+    pub tenant: Option<String>,
+    /// `--client-id`: application (client) id; for managed identity, the user-assigned identity.
+    pub client_id: Option<String>,
+    /// `--certificate`: a PEM or PFX file for certificate sign-in.
+    pub certificate_path: Option<PathBuf>,
+    /// `--token-stdin`: the token was read from stdin by the CLI (see [`token::read_token`]).
+    pub token_stdin: bool,
+    /// The token read from stdin, when `token_stdin` is set.
+    pub stdin_token: Option<Secret>,
+    /// `--no-cache`: keep nothing on disk (device-code tokens live only for this run).
+    pub no_cache: bool,
+    /// The selected profile (`--profile`, `PROVCTL_PROFILE`, or the current one).
+    pub profile: Option<Profile>,
+    /// The environment to read (`EnvVars::from_process()` in the CLI).
+    pub env: EnvVars,
+    /// Where prompts and notices go; stderr when `None`.
+    pub ui: Option<Arc<dyn AuthUi>>,
+}
+
+impl AuthOptions {
+    /// Options reading the process environment, with nothing else set.
+    pub fn from_env() -> Self {
+        AuthOptions {
+            env: EnvVars::from_process(),
+            ..AuthOptions::default()
+        }
+    }
+
+    fn ui(&self) -> Arc<dyn AuthUi> {
+        self.ui.clone().unwrap_or_else(|| Arc::new(StderrUi))
+    }
+
+    /// The tenant: flag, then profile.
+    pub fn tenant(&self) -> Option<String> {
+        self.tenant
+            .clone()
+            .or_else(|| self.profile.as_ref().and_then(|p| p.tenant.clone()))
+    }
+
+    /// The client id: flag, then profile.
+    pub fn client_id(&self) -> Option<String> {
+        self.client_id
+            .clone()
+            .or_else(|| self.profile.as_ref().and_then(|p| p.client_id.clone()))
+    }
+
+    /// The certificate path: flag, then profile.
+    pub fn certificate_path(&self) -> Option<PathBuf> {
+        self.certificate_path.clone().or_else(|| {
+            self.profile
+                .as_ref()
+                .and_then(|p| p.certificate_path.clone())
+        })
+    }
+
+    /// The profile name used to key the token cache (`default` without a profile).
+    pub fn profile_name(&self) -> &str {
+        self.profile
+            .as_ref()
+            .map(|p| p.name.as_str())
+            .unwrap_or("default")
+    }
+
+    /// The method that will be used, and why (for `whoami` and `--verbose`).
+    pub fn resolve_method(&self, endpoints: &Endpoints) -> Result<AuthMethod, AuthError> {
+        if let Some(m) = self.method {
+            return Ok(m);
+        }
+        if let Some(m) = self.profile.as_ref().and_then(|p| p.auth) {
+            return Ok(m);
+        }
+        let env = &self.env;
+        if self.token_stdin || env.get(ACCESS_TOKEN_VAR).is_some() {
+            return Ok(AuthMethod::Token);
+        }
+        if env.get(env::CLIENT_SECRET).is_some() || env.get(env::CLIENT_CERTIFICATE_PATH).is_some()
+        {
+            return Ok(AuthMethod::Env);
+        }
+        if env.get(workload_identity::FEDERATED_TOKEN_FILE).is_some() {
+            return Ok(AuthMethod::WorkloadIdentity);
+        }
+        if !self.no_cache && device_code::has_cached_login(self, endpoints) {
+            return Ok(AuthMethod::DeviceCode);
+        }
+        if env.get("IDENTITY_ENDPOINT").is_some() || env.get("MSI_ENDPOINT").is_some() {
+            return Ok(AuthMethod::ManagedIdentity);
+        }
+        if azure_cli::az_on_path(env) {
+            return Ok(AuthMethod::AzureCli);
+        }
+        Err(AuthError::NotConfigured(
+            "not signed in: run `provctl login` to sign in as a user, or set AZURE_TENANT_ID, \
+             AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH) for an \
+             application, or PROVCTL_ACCESS_TOKEN for a ready-made token"
+                .to_owned(),
+        ))
+    }
+}
+
+/// Builds the token provider for `opts`. Every token request goes through `http`, the same client
+/// the Graph calls use (so `--ca-file` roots and proxies apply to sign-in too).
+pub async fn provider_for(
+    opts: &AuthOptions,
+    http: &reqwest::Client,
+    endpoints: &Endpoints,
+) -> Result<Arc<dyn TokenProvider>, AuthError> {
+    let method = opts.resolve_method(endpoints)?;
+    tracing::debug!(method = method.name(), "sign-in method");
+    let provider: Arc<dyn TokenProvider> = match method {
+        AuthMethod::Token => Arc::new(token::from_options(opts)?),
+        AuthMethod::Env => env::provider(opts, http, endpoints)?,
+        AuthMethod::Certificate => certificate::provider(opts, http, endpoints)?,
+        AuthMethod::WorkloadIdentity => workload_identity::provider(opts, http, endpoints)?,
+        AuthMethod::ManagedIdentity => managed_identity::provider(opts, http, endpoints)?,
+        AuthMethod::AzureCli => azure_cli::provider(opts, endpoints)?,
+        // Interactive only when asked for by name (flag or profile); see DeviceCodeProvider::new.
+        AuthMethod::DeviceCode => Arc::new(device_code::DeviceCodeProvider::new(
+            opts, http, endpoints, false,
+        )?),
+    };
+    Ok(provider)
+}
+
+/// Seconds before expiry at which a cached token is renewed.
+pub const REFRESH_MARGIN_SECS: i64 = 300;
+
+/// True when `token` expires within [`REFRESH_MARGIN_SECS`] (tokens without an expiry never do).
+pub fn expires_soon(token: &AccessToken, now: DateTime<Utc>) -> bool {
+    token
+        .expires_on
+        .is_some_and(|e| e - chrono::Duration::seconds(REFRESH_MARGIN_SECS) <= now)
+}
+
+/// Errors compare by their text (tests compare whole results).
+impl PartialEq for AuthError {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_string() == other.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::Cloud;
+
+    fn opts(pairs: &[(&str, &str)]) -> AuthOptions {
+        AuthOptions {
+            env: EnvVars::from_pairs(pairs.iter().copied()),
+            no_cache: true,
+            ..AuthOptions::default()
+        }
+    }
+
+    #[test]
+    fn method_names_round_trip_and_unknown_names_list_the_choices() {
+        for m in AuthMethod::ALL {
+            assert_eq!(m.name().parse::<AuthMethod>(), Ok(m));
+        }
+        assert_eq!("MSI".parse::<AuthMethod>(), Ok(AuthMethod::ManagedIdentity));
+        let err = "kerberos".parse::<AuthMethod>().unwrap_err();
+        assert!(err.contains("'kerberos'"), "{err}");
+        assert!(err.contains("workload-identity, managed-identity"), "{err}");
+    }
+
+    #[test]
+    fn automatic_order_prefers_token_then_env_then_workload_identity() {
+        let e = Endpoints::for_cloud(Cloud::Global);
+        let all = [
+            (ACCESS_TOKEN_VAR, "t"),
+            ("AZURE_CLIENT_SECRET", "s"),
+            ("AZURE_FEDERATED_TOKEN_FILE", "/f"),
+            ("IDENTITY_ENDPOINT", "https://x/"),
+        ];
+        let expect = [
+            AuthMethod::Token,
+            AuthMethod::Env,
+            AuthMethod::WorkloadIdentity,
+            AuthMethod::ManagedIdentity,
+        ];
+        for i in 0..all.len() {
+            assert_eq!(opts(&all[i..]).resolve_method(&e), Ok(expect[i]));
+        }
+        let cert = opts(&[("AZURE_CLIENT_CERTIFICATE_PATH", "/c.pem")]);
+        assert_eq!(cert.resolve_method(&e), Ok(AuthMethod::Env));
+        let err = opts(&[("PATH", "")]).resolve_method(&e).unwrap_err();
+        assert!(err.to_string().contains("provctl login"), "{err}");
+    }
+
+    #[test]
+    fn an_explicit_method_or_the_profile_wins_over_the_environment() {
+        let e = Endpoints::for_cloud(Cloud::Global);
+        let mut o = opts(&[(ACCESS_TOKEN_VAR, "t")]);
+        o.profile = Some(Profile {
+            auth: Some(AuthMethod::DeviceCode),
+            ..Profile::named("work")
+        });
+        assert_eq!(o.resolve_method(&e), Ok(AuthMethod::DeviceCode));
+        o.method = Some(AuthMethod::AzureCli);
+        assert_eq!(o.resolve_method(&e), Ok(AuthMethod::AzureCli));
+    }
+
+    #[test]
+    fn env_debug_shows_names_not_values() {
+        let env = EnvVars::from_pairs([("AZURE_CLIENT_SECRET", "hunter2")]);
+        let shown = format!("{env:?}");
+        assert!(shown.contains("AZURE_CLIENT_SECRET") && !shown.contains("hunter2"));
+    }
+}

@@ -1,0 +1,301 @@
+//! Every sign-in method end to end against the emulator over TLS (its CA added as an extra root,
+//! exactly as `--ca-file` does): the token each method gets must open a Graph call.
+//! Managed identity reads the process environment, so it is tested through the binary in
+//! `tests/cli_auth.rs`.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use provctl::graph::auth::cache::{MemoryStore, TokenStore};
+use provctl::graph::auth::certificate::{ClientCertificate, testing};
+use provctl::graph::auth::device_code::DeviceCodeProvider;
+use provctl::graph::auth::{
+    AuthError, AuthMethod, AuthOptions, AuthUi, DeviceCodePrompt, EnvVars, IdentityKind,
+    TokenProvider, azure_cli, claims, explain_auth_error, provider_for,
+};
+use provctl::graph::{Cloud, Endpoints, HttpOptions, http_client};
+use provctl::sim::{Sim, SimConfig, SimHandle, TenantSource, TokenSpec};
+
+struct Setup {
+    sim: SimHandle,
+    http: reqwest::Client,
+    endpoints: Endpoints,
+}
+
+async fn start(config: SimConfig) -> Setup {
+    let sim = Sim::start(config).await.expect("emulator starts");
+    let http = http_client(&HttpOptions {
+        extra_roots_pem: vec![sim.ca_pem().as_bytes().to_vec()],
+        ..Default::default()
+    })
+    .unwrap();
+    let base = sim.base_url().as_str().to_owned();
+    let endpoints = Endpoints::custom(&base, Some(&base), Cloud::Global).unwrap();
+    Setup {
+        sim,
+        http,
+        endpoints,
+    }
+}
+
+impl Setup {
+    /// Gets a token from `p` and proves Graph accepts it.
+    async fn graph_call_succeeds(&self, p: &dyn TokenProvider) {
+        let t = p
+            .token(&[self.endpoints.scope.as_str()])
+            .await
+            .expect("token");
+        let url = format!("{}v1.0/servicePrincipals", self.sim.base_url());
+        let resp = self
+            .http
+            .get(url)
+            .bearer_auth(t.token.expose())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "Graph refused the {} token", p.method());
+    }
+
+    fn opts(&self, pairs: &[(&str, &str)]) -> AuthOptions {
+        AuthOptions {
+            env: EnvVars::from_pairs(pairs.iter().copied()),
+            no_cache: true,
+            ..AuthOptions::default()
+        }
+    }
+}
+
+#[tokio::test]
+async fn env_secret_signs_in_and_a_wrong_secret_or_tenant_is_explained() {
+    let s = start(SimConfig::for_tests()).await;
+    let app = s.sim.demo_app();
+    let tenant = s.sim.tenant_id().to_owned();
+    let o = s.opts(&[
+        ("AZURE_TENANT_ID", &tenant),
+        ("AZURE_CLIENT_ID", &app.client_id),
+        ("AZURE_CLIENT_SECRET", &app.client_secret),
+    ]);
+    let p = provider_for(&o, &s.http, &s.endpoints).await.unwrap();
+    assert_eq!(p.method(), "env");
+    s.graph_call_succeeds(p.as_ref()).await;
+    let c = claims::decode(&p.token(&[&s.endpoints.scope]).await.unwrap().token).unwrap();
+    assert_eq!(c.kind, IdentityKind::AppOnly);
+
+    let wrong = s.opts(&[
+        ("AZURE_TENANT_ID", &tenant),
+        ("AZURE_CLIENT_ID", &app.client_id),
+        ("AZURE_CLIENT_SECRET", "not-the-secret"),
+    ]);
+    let p = provider_for(&wrong, &s.http, &s.endpoints).await.unwrap();
+    let err = p.token(&[&s.endpoints.scope]).await.unwrap_err();
+    let (msg, hints) = explain_auth_error(&err);
+    assert!(
+        msg.contains("AADSTS7000215") && msg.contains("secret"),
+        "{msg}"
+    );
+    assert!(hints[0].contains("AZURE_CLIENT_SECRET"), "{hints:?}");
+    assert!(!format!("{msg}{hints:?}{err:?}").contains("not-the-secret"));
+
+    let unknown = s.opts(&[
+        ("AZURE_TENANT_ID", "nowhere.example"),
+        ("AZURE_CLIENT_ID", &app.client_id),
+        ("AZURE_CLIENT_SECRET", &app.client_secret),
+    ]);
+    let p = provider_for(&unknown, &s.http, &s.endpoints).await.unwrap();
+    let err = p.token(&[&s.endpoints.scope]).await.unwrap_err();
+    let (msg, _) = explain_auth_error(&err);
+    assert!(msg.contains("tenant is unknown"), "{msg}");
+}
+
+#[tokio::test]
+async fn a_ready_token_from_the_environment_is_used_as_is() {
+    let s = start(SimConfig::for_tests()).await;
+    let token = s.sim.issue_token(TokenSpec::app(
+        &s.sim.demo_app().client_id,
+        &["Application.Read.All"],
+    ));
+    let o = s.opts(&[("PROVCTL_ACCESS_TOKEN", &token)]);
+    let p = provider_for(&o, &s.http, &s.endpoints).await.unwrap();
+    assert_eq!(p.method(), "token");
+    s.graph_call_succeeds(p.as_ref()).await;
+}
+
+/// The demo tenant with `cert_pem` registered on the demo app (the emulator checks the assertion's
+/// x5t thumbprint and signature against it, as Entra does).
+fn tenant_file_with_certificate(dir: &std::path::Path, cert_pem: &str) -> std::path::PathBuf {
+    let demo = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/sim/demo-tenant.json"
+    ))
+    .unwrap();
+    let mut t: serde_json::Value = serde_json::from_str(&demo).unwrap();
+    t["apps"][0]["certificates"] = serde_json::json!([cert_pem]);
+    let path = dir.join("tenant.json");
+    std::fs::write(&path, t.to_string()).unwrap();
+    path
+}
+
+#[tokio::test]
+async fn certificate_pem_and_pfx_and_workload_identity_sign_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert_pem, key_pem) = testing::self_signed("provctl-e2e").unwrap();
+    let pem_path = dir.path().join("app.pem");
+    std::fs::write(&pem_path, format!("{cert_pem}{key_pem}")).unwrap();
+    let pfx_path = dir.path().join("app.pfx");
+    std::fs::write(
+        &pfx_path,
+        testing::to_pfx(&cert_pem, &key_pem, "pfx-pass").unwrap(),
+    )
+    .unwrap();
+    let cert = ClientCertificate::load(&pem_path, None).unwrap();
+    assert_eq!(
+        cert.thumbprint_sha1().len(),
+        27,
+        "base64url SHA-1 thumbprint"
+    );
+    let tenant_file = tenant_file_with_certificate(dir.path(), &cert_pem);
+    let s = start(SimConfig {
+        tenant: TenantSource::File(tenant_file),
+        ..SimConfig::for_tests()
+    })
+    .await;
+    let app = s.sim.demo_app();
+    let tenant = s.sim.tenant_id().to_owned();
+
+    // --auth certificate with a PEM file.
+    let mut o = s.opts(&[]);
+    o.method = Some(AuthMethod::Certificate);
+    o.tenant = Some(tenant.clone());
+    o.client_id = Some(app.client_id.clone());
+    o.certificate_path = Some(pem_path.clone());
+    let p = provider_for(&o, &s.http, &s.endpoints).await.unwrap();
+    assert_eq!(p.method(), "certificate");
+    s.graph_call_succeeds(p.as_ref()).await;
+
+    // env with a PFX and its password.
+    let pfx = pfx_path.to_str().unwrap();
+    let o = s.opts(&[
+        ("AZURE_TENANT_ID", &tenant),
+        ("AZURE_CLIENT_ID", &app.client_id),
+        ("AZURE_CLIENT_CERTIFICATE_PATH", pfx),
+        ("AZURE_CLIENT_CERTIFICATE_PASSWORD", "pfx-pass"),
+    ]);
+    let p = provider_for(&o, &s.http, &s.endpoints).await.unwrap();
+    assert_eq!(p.method(), "env");
+    s.graph_call_succeeds(p.as_ref()).await;
+
+    // A certificate the app does not know is refused with AADSTS700027.
+    let (other_pem, other_key) = testing::self_signed("stranger").unwrap();
+    let other = dir.path().join("other.pem");
+    std::fs::write(&other, format!("{other_pem}{other_key}")).unwrap();
+    let mut o = s.opts(&[]);
+    o.method = Some(AuthMethod::Certificate);
+    o.tenant = Some(tenant.clone());
+    o.client_id = Some(app.client_id.clone());
+    o.certificate_path = Some(other);
+    let p = provider_for(&o, &s.http, &s.endpoints).await.unwrap();
+    let err = p.token(&[&s.endpoints.scope]).await.unwrap_err();
+    assert!(
+        matches!(&err, AuthError::Rejected { aadsts: Some(c), .. } if c == "AADSTS700027"),
+        "{err:?}"
+    );
+
+    // Workload identity: the federated token file holds an assertion (here one our certificate signs).
+    let endpoint = format!("{}{tenant}/oauth2/v2.0/token", s.sim.base_url());
+    let federated = cert.assertion(&app.client_id, &endpoint).unwrap();
+    let token_file = dir.path().join("federated-token");
+    std::fs::write(&token_file, federated.expose()).unwrap();
+    let o = s.opts(&[
+        ("AZURE_TENANT_ID", &tenant),
+        ("AZURE_CLIENT_ID", &app.client_id),
+        ("AZURE_FEDERATED_TOKEN_FILE", token_file.to_str().unwrap()),
+    ]);
+    let p = provider_for(&o, &s.http, &s.endpoints).await.unwrap();
+    assert_eq!(p.method(), "workload-identity");
+    s.graph_call_succeeds(p.as_ref()).await;
+}
+
+#[derive(Debug, Default)]
+struct RecordingUi(Mutex<Vec<DeviceCodePrompt>>);
+
+impl AuthUi for RecordingUi {
+    fn device_code(&self, prompt: &DeviceCodePrompt) {
+        self.0.lock().unwrap().push(prompt.clone());
+    }
+    fn notice(&self, _message: &str) {}
+}
+
+#[tokio::test]
+async fn device_code_signs_in_then_refreshes_after_expiry_without_a_prompt() {
+    // Tokens live one minute: inside the five-minute margin, so every use renews silently.
+    let s = start(SimConfig {
+        token_lifetime: Duration::from_secs(60),
+        ..SimConfig::for_tests()
+    })
+    .await;
+    let ui = Arc::new(RecordingUi::default());
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::default());
+    let o = AuthOptions {
+        method: Some(AuthMethod::DeviceCode),
+        tenant: Some(s.sim.tenant_id().to_owned()),
+        ui: Some(ui.clone()),
+        ..AuthOptions::default()
+    };
+    let p = DeviceCodeProvider::with_store(&o, &s.http, &s.endpoints, true, store.clone()).unwrap();
+    s.graph_call_succeeds(&p).await;
+    assert_eq!(ui.0.lock().unwrap().len(), 1, "one prompt");
+    let first = p.token(&[&s.endpoints.scope]).await.unwrap();
+    let c = claims::decode(&first.token).unwrap();
+    assert_eq!(c.kind, IdentityKind::Delegated);
+    assert_eq!(c.user.as_deref(), Some("admin@contoso.com"));
+
+    s.sim.clear_requests();
+    s.graph_call_succeeds(&p).await;
+    assert_eq!(ui.0.lock().unwrap().len(), 1, "no second prompt");
+    let refreshes = s
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| r.body.contains("grant_type=refresh_token"))
+        .count();
+    assert!(
+        refreshes >= 1,
+        "the token was renewed with the refresh token"
+    );
+
+    // A 401 with the current token refreshes once more, still without a prompt.
+    let current = p.token(&[&s.endpoints.scope]).await.unwrap();
+    let renewed = p.refresh(&[&s.endpoints.scope], &current).await.unwrap();
+    assert!(renewed.is_some_and(|t| t.token != current.token));
+    assert_eq!(ui.0.lock().unwrap().len(), 1);
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn azure_cli_token_from_a_fake_az_opens_graph() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = start(SimConfig::for_tests()).await;
+    let token = s.sim.issue_token(TokenSpec::delegated(
+        "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
+        "admin@contoso.com",
+        &["Application.Read.All"],
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let az = dir.path().join("az");
+    let exp = chrono::Utc::now().timestamp() + 3600;
+    std::fs::write(
+        &az,
+        format!(
+            "#!/bin/sh\necho '{{\"accessToken\":\"{token}\",\"expires_on\":{exp},\"tokenType\":\"Bearer\"}}'\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&az, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let p = azure_cli::provider_with_executor(
+        &AuthOptions::default(),
+        &s.endpoints,
+        Some(Arc::new(azure_cli::PathExecutor::new(dir.path()))),
+    )
+    .unwrap();
+    s.graph_call_succeeds(p.as_ref()).await;
+}

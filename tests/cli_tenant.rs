@@ -1,0 +1,409 @@
+//! End-to-end tests of `provctl agents` and `provctl tenant` through the real binary against the
+//! emulator: delegated and app-only tokens, show/disable/enable with count and percent, dry-run and
+//! non-terminal refusals that send nothing, and the per-job threshold round trip.
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use provctl::sim::{Sim, SimConfig, SimHandle, TokenSpec};
+use serde_json::Value;
+
+struct Env {
+    sim: SimHandle,
+    ca: tempfile::NamedTempFile,
+    home: tempfile::TempDir,
+}
+
+async fn env() -> Env {
+    let sim = Sim::start(SimConfig::for_tests())
+        .await
+        .expect("emulator starts");
+    let ca = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(ca.path(), sim.ca_pem()).expect("write CA");
+    Env {
+        sim,
+        ca,
+        home: tempfile::tempdir().expect("temp dir"),
+    }
+}
+
+const ADMIN_SCOPES: &[&str] = &[
+    "Policy.Read.HybridAuthentication",
+    "OnPremisesPublishingProfiles.ReadWrite.All",
+    "OnPremDirectorySynchronization.ReadWrite.All",
+    "Synchronization.ReadWrite.All",
+    "Application.Read.All",
+];
+
+impl Env {
+    fn delegated(&self, scopes: &[&str]) -> String {
+        self.sim.issue_token(TokenSpec::delegated(
+            &self.sim.demo_app().client_id,
+            "admin@contoso.com",
+            scopes,
+        ))
+    }
+
+    fn app_only(&self) -> String {
+        self.sim.issue_token(TokenSpec::app(
+            &self.sim.demo_app().client_id,
+            &["Synchronization.ReadWrite.All", "Application.Read.All"],
+        ))
+    }
+
+    fn cmd(&self, token: &str) -> Command {
+        let mut c = Command::cargo_bin("provctl").expect("binary");
+        c.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.home.path())
+            .env("PROVCTL_CONFIG_DIR", self.home.path())
+            .env("PROVCTL_CACHE_DIR", self.home.path())
+            .env("NO_COLOR", "1")
+            .env("PROVCTL_ACCESS_TOKEN", token)
+            .args(["--graph-url", self.sim.base_url().as_str(), "--ca-file"])
+            .arg(PathBuf::from(self.ca.path()));
+        c
+    }
+
+    fn writes(&self) -> usize {
+        self.sim
+            .requests()
+            .iter()
+            .filter(|r| r.method == "PATCH" || r.method == "PUT")
+            .count()
+    }
+
+    fn tenant_doc(&self, token: &str) -> Value {
+        let out = self
+            .cmd(token)
+            .args(["-o", "json", "tenant", "deletion-prevention", "show"])
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("json")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn agents_list_shows_machines_and_domains_with_a_delegated_token() {
+    let e = env().await;
+    let out = e
+        .cmd(&e.delegated(ADMIN_SCOPES))
+        .args(["agents", "list"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("DC01.corp.contoso.com")
+            && stdout.contains("inactive")
+            && stdout.contains("emea.corp.contoso.com"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn agents_with_an_app_only_token_explain_that_a_user_must_sign_in() {
+    let e = env().await;
+    let out = e
+        .cmd(&e.app_only())
+        .args(["agents", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("app-only tokens") && stderr.contains("provctl login"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn agents_check_passes_when_every_domain_has_an_active_agent() {
+    let e = env().await;
+    let out = e
+        .cmd(&e.delegated(ADMIN_SCOPES))
+        .args(["-o", "json", "agents", "check"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc.as_array().unwrap().len(), 2);
+    assert!(
+        doc.as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["expectedError"].is_null())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deletion_prevention_show_reports_tenant_and_per_job_thresholds() {
+    let e = env().await;
+    let token = e.delegated(ADMIN_SCOPES);
+    let out = e
+        .cmd(&token)
+        .args(["tenant", "deletion-prevention", "show"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("enabled: more than 500 deletes are blocked"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("corp.contoso.com: 500 deletes per run"),
+        "{stdout}"
+    );
+    let doc = e.tenant_doc(&token);
+    assert_eq!(
+        doc["tenant"]["configuration"]["accidentalDeletionPrevention"]["alertThreshold"],
+        500
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deletion_prevention_with_an_app_only_token_says_a_user_must_sign_in() {
+    let e = env().await;
+    let out = e
+        .cmd(&e.app_only())
+        .args(["tenant", "deletion-prevention", "show"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only to a signed-in user"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn disable_without_yes_off_a_terminal_refuses_and_sends_nothing() {
+    let e = env().await;
+    let out = e
+        .cmd(&e.delegated(ADMIN_SCOPES))
+        .args(["tenant", "deletion-prevention", "disable"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--yes"));
+    assert_eq!(e.writes(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn disable_dry_run_prints_the_patch_and_sends_nothing() {
+    let e = env().await;
+    let out = e
+        .cmd(&e.delegated(ADMIN_SCOPES))
+        .args(["tenant", "deletion-prevention", "disable", "--dry-run"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("PATCH ") && stdout.contains("directory/onPremisesSynchronization/"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\"synchronizationPreventionType\": \"disabled\""),
+        "{stdout}"
+    );
+    assert_eq!(e.writes(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn disable_then_enable_by_count_and_percent_change_the_tenant() {
+    let e = env().await;
+    let token = e.delegated(ADMIN_SCOPES);
+    let adp = |doc: &Value| doc["tenant"]["configuration"]["accidentalDeletionPrevention"].clone();
+
+    e.cmd(&token)
+        .args(["tenant", "deletion-prevention", "disable", "--yes"])
+        .assert()
+        .success();
+    assert_eq!(
+        adp(&e.tenant_doc(&token))["synchronizationPreventionType"],
+        "disabled"
+    );
+    let patch = e
+        .sim
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "PATCH")
+        .unwrap();
+    assert_eq!(
+        patch.body,
+        r#"{"configuration":{"accidentalDeletionPrevention":{"synchronizationPreventionType":"disabled"}}}"#
+    );
+
+    e.cmd(&token)
+        .args([
+            "tenant",
+            "deletion-prevention",
+            "enable",
+            "--count",
+            "750",
+            "--yes",
+        ])
+        .assert()
+        .success();
+    let a = adp(&e.tenant_doc(&token));
+    assert_eq!(
+        (
+            a["synchronizationPreventionType"].as_str(),
+            a["alertThreshold"].as_i64()
+        ),
+        (Some("enabledForCount"), Some(750))
+    );
+
+    e.cmd(&token)
+        .args([
+            "tenant",
+            "deletion-prevention",
+            "enable",
+            "--percent",
+            "10",
+            "--yes",
+        ])
+        .assert()
+        .success();
+    let a = adp(&e.tenant_doc(&token));
+    assert_eq!(
+        (
+            a["synchronizationPreventionType"].as_str(),
+            a["alertThreshold"].as_i64()
+        ),
+        (Some("enabledForPercentage"), Some(10))
+    );
+
+    // Asking for the current state again sends no PATCH.
+    let before = e.writes();
+    e.cmd(&token)
+        .args([
+            "tenant",
+            "deletion-prevention",
+            "enable",
+            "--percent",
+            "10",
+            "--yes",
+        ])
+        .assert()
+        .success();
+    assert_eq!(e.writes(), before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn enable_rejects_out_of_range_and_missing_thresholds() {
+    let e = env().await;
+    let token = e.delegated(ADMIN_SCOPES);
+    let out = e
+        .cmd(&token)
+        .args([
+            "tenant",
+            "deletion-prevention",
+            "enable",
+            "--percent",
+            "150",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("150"));
+    let out = e
+        .cmd(&token)
+        .args(["tenant", "deletion-prevention", "enable"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(e.writes(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn job_threshold_set_writes_back_every_secret_with_one_value_changed() {
+    let e = env().await;
+    let token = e.delegated(ADMIN_SCOPES);
+    let before = e.sim.requests().len();
+    let out = e
+        .cmd(&token)
+        .args([
+            "tenant",
+            "job-threshold",
+            "set",
+            "--sp",
+            "corp.contoso.com",
+            "--count",
+            "1200",
+            "--dry-run",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("- DeleteThresholdEnabled: true  DeleteThresholdValue: 500")
+            && stdout.contains("+ DeleteThresholdEnabled: true  DeleteThresholdValue: 1200"),
+        "{stdout}"
+    );
+    assert_eq!(e.writes(), 0);
+    assert!(e.sim.requests().len() > before);
+
+    e.cmd(&token)
+        .args([
+            "tenant",
+            "job-threshold",
+            "set",
+            "--sp",
+            "corp.contoso.com",
+            "--count",
+            "1200",
+            "--yes",
+        ])
+        .assert()
+        .success();
+    let put = e
+        .sim
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "PUT")
+        .expect("a PUT");
+    let body: Value = serde_json::from_str(&put.body).unwrap();
+    let keys: Vec<&str> = body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["key"].as_str().unwrap())
+        .collect();
+    assert!(keys.len() > 1, "every secret is written back: {keys:?}");
+    let out = e
+        .cmd(&token)
+        .args(["-o", "json", "tenant", "job-threshold", "show"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let corp = doc
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["displayName"] == "corp.contoso.com")
+        .unwrap()
+        .clone();
+    assert_eq!(corp["deleteThreshold"]["value"], 1200);
+}
