@@ -6,6 +6,10 @@
 //! cargo bench --profile dev --bench jobs_list          # 5000 service principals, 800 jobs, 50 ms
 //! JOBS_BENCH_SPS=1000 JOBS_BENCH_LATENCY_MS=20 cargo bench --profile dev --bench jobs_list
 //! ```
+//!
+//! Run on 2026-11-26 (debug build, 2 shared cores, 5000 service principals / 800 jobs, 50 ms):
+//! `$batch` discovery 14.7 s with 256 requests (= ceil(5000/999) + ceil(5000/20)); one request per
+//! service principal 461.3 s with 5006 requests: 31x faster, 19.6x fewer requests.
 
 use std::time::{Duration, Instant};
 

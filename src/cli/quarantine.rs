@@ -77,7 +77,6 @@ pub struct QuarantineClearArgs {
     pub dry_run: bool,
 
     /// Whether and how long to wait for the next run.
-
     #[command(flatten)]
     pub wait: WaitArgs,
 }
