@@ -189,7 +189,7 @@ pub enum KnowledgeError {
         /// The scope.
         scope: Scope,
     },
-    /// An entry names a source that [sources] doesn't define.
+    /// An entry names a source that `[sources]` doesn't define.
     #[error("knowledge.toml: entry {key} cites unknown source {source_id}")]
     UnknownSource {
         /// The entry.
