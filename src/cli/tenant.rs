@@ -4,7 +4,6 @@
 //! write to one tenant; the per-job one is cloud sync's own (`SyncNotificationSettings` secret).
 //! Both are read first and written back with only what changes, after confirmation.
 
-use futures::TryStreamExt;
 use serde_json::json;
 
 use super::prompt::confirm;
@@ -13,11 +12,8 @@ use crate::graph::directory::{self, DeletionPrevention};
 use crate::graph::model::{
     DeletionPreventionType, OnPremisesDirectorySynchronization, ServicePrincipal,
 };
-use crate::graph::{ApiVersion, GraphClient, GraphPath, GraphRequest, odata};
+use crate::graph::{ApiVersion, GraphClient, sync};
 use crate::output::{Cell, Table};
-
-/// The application template every cloud sync configuration's service principal is created from.
-const CLOUD_SYNC_TEMPLATE: &str = "1a4721b3-e57f-4451-ae87-ef078703ec94";
 
 /// `provctl tenant ...`
 #[derive(Debug, clap::Args)]
@@ -164,14 +160,8 @@ fn describe(sync: &OnPremisesDirectorySynchronization) -> (String, Cell) {
 }
 
 async fn cloud_sync_sps(graph: &GraphClient) -> Result<Vec<ServicePrincipal>, CliError> {
-    let req = GraphRequest::get(ApiVersion::V1, GraphPath::new().lit("servicePrincipals"))
-        .query(
-            "$filter",
-            odata::sp_eq("applicationTemplateId", CLOUD_SYNC_TEMPLATE),
-        )
-        .query("$select", "id,appId,displayName,applicationTemplateId")
-        .query("$top", "999");
-    Ok(graph.items(req).try_collect().await?)
+    let filter = sync::cloud_sync_filter();
+    Ok(sync::list_service_principals(graph, ApiVersion::V1, Some(&filter)).await?)
 }
 
 async fn job_thresholds(
