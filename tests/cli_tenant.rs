@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use assert_cmd::Command;
-use provctl::sim::{Sim, SimConfig, SimHandle, TokenSpec};
+use provctl::sim::{Sim, SimConfig, SimHandle, TenantSource, TokenSpec};
 use serde_json::Value;
 
 struct Env {
@@ -15,9 +15,11 @@ struct Env {
 }
 
 async fn env() -> Env {
-    let sim = Sim::start(SimConfig::for_tests())
-        .await
-        .expect("emulator starts");
+    env_with(SimConfig::for_tests()).await
+}
+
+async fn env_with(config: SimConfig) -> Env {
+    let sim = Sim::start(config).await.expect("emulator starts");
     let ca = tempfile::NamedTempFile::new().expect("temp file");
     std::fs::write(ca.path(), sim.ca_pem()).expect("write CA");
     Env {
@@ -146,6 +148,35 @@ async fn agents_check_passes_when_every_domain_has_an_active_agent() {
             .unwrap()
             .iter()
             .all(|d| d["expectedError"].is_null())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn agents_check_fails_for_a_domain_without_an_active_agent_and_names_the_job_error() {
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/sim-tenant-no-active-agent.json");
+    let e = env_with(SimConfig {
+        tenant: TenantSource::File(file),
+        ..SimConfig::for_tests()
+    })
+    .await;
+    let out = e
+        .cmd(&e.delegated(ADMIN_SCOPES))
+        .args(["agents", "check"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(7));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stdout.contains("HybridIdentityServiceNoActiveAgents")
+            && stdout.contains("HybridIdentityServiceNoAgentsAssigned"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("2 of 2 domain(s) have no active agent")
+            && stderr.contains("branch.fabrikam.local"),
+        "{stderr}"
     );
 }
 
