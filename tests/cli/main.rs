@@ -4,4 +4,5 @@
 
 mod common;
 mod jobs;
+mod provision;
 mod quarantine;
