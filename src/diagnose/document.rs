@@ -409,7 +409,7 @@ mod tests {
     }
 
     #[test]
-    fn a_thousand_record_file_is_read_and_explained_quickly() {
+    fn a_thousand_record_file_is_read_and_every_record_explained() {
         let failure = example("list-provisioningobjectsummary.failure.v1.json");
         let v: Value = serde_json::from_str(&failure).unwrap_or_else(|e| panic!("{e}"));
         let line = v["value"][0].to_string();
@@ -417,15 +417,9 @@ mod tests {
             .collect::<Vec<_>>()
             .join("\n");
         let _ = explain_document("{\"id\":\"warm\",\"provisioningSteps\":[]}", None, now());
-        let start = std::time::Instant::now();
+        // Timing is a benchmark, not a test: see benches/README.md ("Offline explain").
         let d = explain_document(&nd, None, now()).unwrap_or_else(|e| panic!("{e}"));
-        let elapsed = start.elapsed();
         assert_eq!(d.explanations.len(), 1000);
-        eprintln!(
-            "read and explained 1,000 records ({} KiB) in {elapsed:?}",
-            nd.len() / 1024
-        );
-        assert!(elapsed.as_millis() < 2000, "{elapsed:?}");
     }
 
     #[test]

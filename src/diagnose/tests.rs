@@ -1,8 +1,6 @@
 //! Scenario tests of the explain engine: Microsoft's documented examples (read from
 //! `shared/reference/examples`) and one test per trap, each asserting the finding an admin should get.
 
-use std::time::Instant;
-
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::Value;
 
@@ -821,18 +819,13 @@ fn odd_and_empty_inputs_never_panic() {
 }
 
 #[test]
-fn explaining_a_thousand_entries_is_fast() {
+fn a_thousand_entries_each_get_exactly_one_headline() {
     let mut entries = logs("list-provisioningobjectsummary.failure.v1.json");
     entries.extend(logs("list-provisioningobjectsummary.success.v1.json"));
     entries.push(skipped_scoping(r#"{"Assigned":"False"}"#));
     let batch: Vec<ProvisioningObjectSummary> =
         entries.iter().cycle().take(1000).cloned().collect();
-    let _ = explain_log(&batch[0]); // parse the knowledge once, as the CLI does on first use
-    let start = Instant::now();
+    // Timing is a benchmark, not a test: see benches/README.md ("Offline explain").
     let n: usize = batch.iter().map(|e| explain_log(e).findings.len()).sum();
-    let elapsed = start.elapsed();
     assert_eq!(n, 1000);
-    eprintln!("explained 1,000 entries in {elapsed:?}");
-    // Debug build on a shared machine: generous; release is far below the CLI's 50 ms budget.
-    assert!(elapsed.as_millis() < 1500, "1,000 entries took {elapsed:?}");
 }
