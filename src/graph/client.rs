@@ -170,6 +170,30 @@ pub struct GraphResponse {
     pub url: String,
 }
 
+/// A successful answer whose body was read into the caller's buffer
+/// ([`GraphClient::send_into`]).
+#[derive(Debug, Clone)]
+pub struct ResponseHead {
+    /// HTTP status (2xx).
+    pub status: u16,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// The URL that answered (without query), for error messages.
+    pub url: String,
+}
+
+impl ResponseHead {
+    /// The whole response, with its body.
+    pub fn with_body(self, body: Vec<u8>) -> GraphResponse {
+        GraphResponse {
+            status: self.status,
+            headers: self.headers,
+            body: Bytes::from(body),
+            url: self.url,
+        }
+    }
+}
+
 impl GraphResponse {
     /// Decodes the body as JSON; a mismatch names the JSON path of the field that broke.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, GraphError> {
@@ -377,6 +401,18 @@ impl GraphClient {
     /// Sends a request (with retries and pacing) and returns the successful answer; any error status
     /// becomes [`GraphError::Service`].
     pub async fn send(&self, req: &GraphRequest) -> Result<GraphResponse, GraphError> {
+        let mut body = Vec::new();
+        let head = self.send_into(req, &mut body).await?;
+        Ok(head.with_body(body))
+    }
+
+    /// Like [`GraphClient::send`], but the successful body is read into `body` (cleared first), so
+    /// a caller fetching many large pages reuses one buffer instead of allocating one per page.
+    pub async fn send_into(
+        &self,
+        req: &GraphRequest,
+        body: &mut Vec<u8>,
+    ) -> Result<ResponseHead, GraphError> {
         let url = self.url_for(req);
         let family = EndpointFamily::of_path(req.path.as_str());
         self.execute(
@@ -385,6 +421,7 @@ impl GraphClient {
             req.body.as_ref(),
             family,
             req.idempotency(),
+            body,
         )
         .await
     }
@@ -397,6 +434,17 @@ impl GraphClient {
     /// GETs an absolute URL that Graph handed out (an `@odata.nextLink`). The URL must point at this
     /// client's Graph host, so a token is never sent elsewhere.
     pub async fn get_link(&self, link: &str) -> Result<GraphResponse, GraphError> {
+        let mut body = Vec::new();
+        let head = self.get_link_into(link, &mut body).await?;
+        Ok(head.with_body(body))
+    }
+
+    /// Like [`GraphClient::get_link`], reading the body into `body` (see [`GraphClient::send_into`]).
+    pub async fn get_link_into(
+        &self,
+        link: &str,
+        body: &mut Vec<u8>,
+    ) -> Result<ResponseHead, GraphError> {
         let url = Url::parse(link).map_err(|e| {
             GraphError::InvalidInput(format!("nextLink '{link}' is not a URL: {e}"))
         })?;
@@ -408,7 +456,7 @@ impl GraphClient {
         }
         let rel = url.path()[base.path().len()..].to_owned();
         let family = EndpointFamily::of_path(rel.split_once('/').map(|(_, p)| p).unwrap_or(&rel));
-        self.execute(Method::GET, url, None, family, Idempotency::Safe)
+        self.execute(Method::GET, url, None, family, Idempotency::Safe, body)
             .await
     }
 
@@ -433,7 +481,8 @@ impl GraphClient {
         body: Option<&Value>,
         family: EndpointFamily,
         kind: Idempotency,
-    ) -> Result<GraphResponse, GraphError> {
+        sink: &mut Vec<u8>,
+    ) -> Result<ResponseHead, GraphError> {
         let policy = &self.inner.retry;
         let pacer = self.inner.pacer.for_family(family);
         let shown_url = strip_query(&url);
@@ -489,8 +538,8 @@ impl GraphClient {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     let headers = resp.headers().clone();
-                    match resp.bytes().await {
-                        Ok(body) => Ok((status, headers, body)),
+                    match read_body(resp, sink).await {
+                        Ok(()) => Ok((status, headers)),
                         Err(e) => Err((e, true)),
                     }
                 }
@@ -519,13 +568,12 @@ impl GraphClient {
                         attempts: attempt,
                     });
                 }
-                Ok((status, headers, body)) => {
-                    tracing::debug!(target: "provctl::http", "← {status} {method} {shown_url} in {:?} ({} bytes; request-id {})", started.elapsed(), body.len(), header_str(&headers, "request-id").unwrap_or("-"));
+                Ok((status, headers)) => {
+                    tracing::debug!(target: "provctl::http", "← {status} {method} {shown_url} in {:?} ({} bytes; request-id {})", started.elapsed(), sink.len(), header_str(&headers, "request-id").unwrap_or("-"));
                     if (200..300).contains(&status) {
-                        return Ok(GraphResponse {
+                        return Ok(ResponseHead {
                             status,
                             headers,
-                            body,
                             url: shown_url,
                         });
                     }
@@ -543,7 +591,7 @@ impl GraphClient {
                     let retry_after = header_str(&headers, "retry-after")
                         .and_then(|v| retry::parse_retry_after(v, SystemTime::now()));
                     let mut err =
-                        ServiceError::from_body(status, &body, method.as_str(), &shown_url);
+                        ServiceError::from_body(status, sink, method.as_str(), &shown_url);
                     err.request_id = err
                         .request_id
                         .or_else(|| header_str(&headers, "request-id").map(str::to_owned));
@@ -574,6 +622,19 @@ impl GraphClient {
             }
         }
     }
+}
+
+/// Reads a response body into `body` (cleared first), chunk by chunk, sized by Content-Length.
+async fn read_body(mut resp: reqwest::Response, body: &mut Vec<u8>) -> Result<(), reqwest::Error> {
+    body.clear();
+    if let Some(n) = resp.content_length() {
+        // A hint only: never reserve more than a sane page because a header said so.
+        body.reserve(usize::try_from(n).unwrap_or(0).min(64 << 20));
+    }
+    while let Some(chunk) = resp.chunk().await? {
+        body.extend_from_slice(&chunk);
+    }
+    Ok(())
 }
 
 fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -416,23 +416,51 @@ fn either_side(
     both.ok_or_else(|| FilterError("empty filter".into()))
 }
 
-/// One page of raw records: each record's JSON text exactly as Graph sent it, as spans of the
-/// response body (no copy per record).
-#[derive(Debug, Clone)]
+/// One page of raw records: each record's JSON text exactly as Graph sent it, kept as spans of the
+/// response body (no copy, no deserialisation per record). The body buffer can be handed back
+/// ([`RawPage::into_buffer`]) and reused for the next page.
+#[derive(Debug, Clone, Default)]
 pub struct RawPage {
-    body: bytes::Bytes,
+    body: Vec<u8>,
     spans: Vec<(usize, usize)>,
     /// The link to the next page, if any.
     pub next_link: Option<String>,
 }
 
+/// The page as serde_json sees it: the records as raw JSON borrowed from the body.
+#[derive(Deserialize)]
+struct PageSpans<'a> {
+    #[serde(borrow)]
+    value: Option<Vec<&'a serde_json::value::RawValue>>,
+    #[serde(rename = "@odata.nextLink", default)]
+    next_link: Option<String>,
+}
+
 impl RawPage {
-    /// Splits a page body (`{"value":[...],"@odata.nextLink":"..."}`). The body must be UTF-8 and
-    /// structurally complete (every string, object and array closed), so a body cut short in
-    /// transit is refused; the records themselves are passed through, not re-validated.
-    pub fn parse(body: bytes::Bytes) -> Result<RawPage, String> {
-        std::str::from_utf8(&body).map_err(|e| format!("the page is not UTF-8: {e}"))?;
-        let (spans, next_link) = split_page(&body)?;
+    /// Reads a page body (`{"value":[...],"@odata.nextLink":"..."}`). The whole body must be JSON,
+    /// so a body cut short in transit is refused; the error names the line and column.
+    pub fn parse(body: Vec<u8>) -> Result<RawPage, String> {
+        let (spans, next_link) = {
+            let page: PageSpans = serde_json::from_slice(&body).map_err(|e| {
+                if e.is_eof() {
+                    format!("the page ends early, it was cut short: {e}")
+                } else {
+                    format!("the page is not a Graph collection: {e}")
+                }
+            })?;
+            let values = page
+                .value
+                .ok_or("the page is not a Graph collection: it has no \"value\" array")?;
+            let base = body.as_ptr() as usize;
+            let spans = values
+                .iter()
+                .map(|r| {
+                    let start = r.get().as_ptr() as usize - base;
+                    (start, start + r.get().len())
+                })
+                .collect();
+            (spans, page.next_link)
+        };
         Ok(RawPage {
             body,
             spans,
@@ -452,138 +480,42 @@ impl RawPage {
 
     /// The records' JSON texts, in order.
     pub fn records(&self) -> impl DoubleEndedIterator<Item = &str> + '_ {
+        // The spans were checked as JSON (hence UTF-8) when the page was parsed.
         self.spans
             .iter()
             .map(|&(s, e)| std::str::from_utf8(&self.body[s..e]).unwrap_or(""))
     }
-}
 
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
-    while matches!(b.get(i), Some(b' ' | b'\t' | b'\r' | b'\n')) {
-        i += 1;
+    /// Lays the records from index `from` on out as NDJSON (each record then `\n`) by rewriting
+    /// the body in place: the single comma between two records becomes the line break, and the
+    /// byte after the last record (`]` or a space) the final one. Returns where the lines are in
+    /// [`RawPage::body`]; `None` (nothing changed) when the page's layout does not allow it
+    /// (records spread over lines, or more than a comma between them): copy them instead. After
+    /// this the body is no longer one JSON document, but [`RawPage::records`] still works.
+    pub fn ndjson_in_place(&mut self, from: usize) -> Option<std::ops::Range<usize>> {
+        let spans = self.spans.get(from..)?;
+        let (&(start, _), &(_, end)) = (spans.first()?, spans.last()?);
+        let compact = spans.windows(2).all(|w| w[1].0 == w[0].1 + 1)
+            && end < self.body.len()
+            && memchr::memchr(b'\n', &self.body[start..end]).is_none();
+        if !compact {
+            return None;
+        }
+        for &(_, e) in spans {
+            self.body[e] = b'\n';
+        }
+        Some(start..end + 1)
     }
-    i
-}
 
-/// The index just past the string starting at `b[i] == '"'`.
-fn string_end(b: &[u8], i: usize) -> Result<usize, String> {
-    let mut j = i + 1;
-    loop {
-        match b[j..].iter().position(|&c| c == b'"' || c == b'\\') {
-            Some(k) if b[j + k] == b'"' => return Ok(j + k + 1),
-            Some(k) => j += k + 2,
-            None => return Err("the page ends inside a string: it was cut short".into()),
-        }
-        if j > b.len() {
-            return Err("the page ends inside a string: it was cut short".into());
-        }
+    /// The body as received (or as [`RawPage::ndjson_in_place`] left it).
+    pub fn body(&self) -> &[u8] {
+        &self.body
     }
-}
 
-/// The index just past the JSON value starting at `b[i]`.
-fn value_end(b: &[u8], i: usize) -> Result<usize, String> {
-    match b.get(i) {
-        Some(b'"') => string_end(b, i),
-        Some(b'{' | b'[') => {
-            let mut depth = 0usize;
-            let mut j = i;
-            while j < b.len() {
-                match b[j] {
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Ok(j + 1);
-                        }
-                    }
-                    b'"' => {
-                        j = string_end(b, j)?;
-                        continue;
-                    }
-                    _ => {}
-                }
-                j += 1;
-            }
-            Err("the page ends inside a record: it was cut short".into())
-        }
-        Some(_) => {
-            let mut j = i;
-            while j < b.len() && !matches!(b[j], b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n')
-            {
-                j += 1;
-            }
-            Ok(j)
-        }
-        None => Err("the page ends where a value was expected: it was cut short".into()),
+    /// The body buffer, for the next page.
+    pub fn into_buffer(self) -> Vec<u8> {
+        self.body
     }
-}
-
-type Spans = (Vec<(usize, usize)>, Option<String>);
-
-fn split_page(b: &[u8]) -> Result<Spans, String> {
-    let expect = |i: usize, c: u8| -> Result<usize, String> {
-        match b.get(i) {
-            Some(&x) if x == c => Ok(i + 1),
-            Some(&x) => Err(format!(
-                "the page is not a Graph collection: expected '{}' at byte {i}, found '{}'",
-                c as char,
-                x.escape_ascii()
-            )),
-            None => Err("the page ends early: it was cut short".into()),
-        }
-    };
-    let mut spans = Vec::new();
-    let mut next = None;
-    let mut i = expect(skip_ws(b, 0), b'{')?;
-    let mut first = true;
-    loop {
-        i = skip_ws(b, i);
-        if b.get(i) == Some(&b'}') {
-            i += 1;
-            break;
-        }
-        if !first {
-            i = skip_ws(b, expect(i, b',')?);
-        }
-        first = false;
-        if b.get(i) != Some(&b'"') {
-            return Err(format!(
-                "the page is not a Graph collection: expected a member name at byte {i}"
-            ));
-        }
-        let key_end = string_end(b, i)?;
-        let key = &b[i + 1..key_end - 1];
-        i = skip_ws(b, expect(skip_ws(b, key_end), b':')?);
-        if key == b"value" && b.get(i) == Some(&b'[') {
-            i += 1;
-            let mut first_item = true;
-            loop {
-                i = skip_ws(b, i);
-                if b.get(i) == Some(&b']') {
-                    i += 1;
-                    break;
-                }
-                if !first_item {
-                    i = skip_ws(b, expect(i, b',')?);
-                }
-                first_item = false;
-                let end = value_end(b, i)?;
-                spans.push((i, end));
-                i = end;
-            }
-        } else {
-            let end = value_end(b, i)?;
-            if key == b"@odata.nextLink" {
-                next = serde_json::from_slice::<Option<String>>(&b[i..end])
-                    .map_err(|e| format!("the page's @odata.nextLink is not a string: {e}"))?;
-            }
-            i = end;
-        }
-    }
-    if skip_ws(b, i) != b.len() {
-        return Err(format!("the page has extra text after byte {i}"));
-    }
-    Ok((spans, next))
 }
 
 #[derive(Deserialize)]
@@ -606,27 +538,30 @@ pub enum PageCursor {
 /// How many times a page whose body did not decode (cut short in transit) is fetched again.
 const DECODE_RETRIES: u32 = 3;
 
-/// Fetches one page of raw records. A body that does not decode as a page (truncated in transit)
-/// is fetched again a few times before the error is returned.
+/// Fetches one page of raw records into `buf` (a buffer to reuse; pass `Vec::new()` for none). A
+/// body that does not decode as a page (truncated in transit) is fetched again a few times before
+/// the error is returned.
 pub async fn fetch_raw_page(
     client: &GraphClient,
     cursor: &PageCursor,
+    mut buf: Vec<u8>,
 ) -> Result<RawPage, GraphError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let resp = match cursor {
-            PageCursor::First(req) => client.send(req).await?,
-            PageCursor::Link(l) => client.get_link(l).await?,
+        let head = match cursor {
+            PageCursor::First(req) => client.send_into(req, &mut buf).await?,
+            PageCursor::Link(l) => client.get_link_into(l, &mut buf).await?,
         };
-        match RawPage::parse(resp.body) {
+        match RawPage::parse(buf) {
             Ok(page) => return Ok(page),
             Err(e) if attempt <= DECODE_RETRIES => {
-                tracing::info!(target: "provctl::retry", "page from {} did not decode ({e}); fetching it again", resp.url);
+                tracing::info!(target: "provctl::retry", "page from {} did not decode ({e}); fetching it again", head.url);
+                buf = Vec::new();
             }
             Err(e) => {
                 return Err(GraphError::Decode {
-                    url: resp.url,
+                    url: head.url,
                     path: String::new(),
                     message: e,
                 });
@@ -788,7 +723,7 @@ mod tests {
     #[test]
     fn raw_pages_split_into_records_and_refuse_any_cut() {
         let body = r#"{"@odata.context":"x","value":[ {"id":"1","s":"a}\"]["} ,{"id":"2","n":[1,{"x":null}]}],"@odata.nextLink":"https://g/v1.0/a?$skiptoken=\u0041b"}"#;
-        let page = RawPage::parse(bytes::Bytes::from(body)).unwrap();
+        let page = RawPage::parse(body.as_bytes().to_vec()).unwrap();
         let recs: Vec<&str> = page.records().collect();
         assert_eq!(
             recs,
@@ -803,13 +738,48 @@ mod tests {
         );
         for cut in 0..body.len() {
             assert!(
-                RawPage::parse(bytes::Bytes::copy_from_slice(&body.as_bytes()[..cut])).is_err(),
+                RawPage::parse(body.as_bytes()[..cut].to_vec()).is_err(),
                 "a page cut at {cut} was accepted"
             );
         }
-        let empty = RawPage::parse(bytes::Bytes::from_static(b"{\"value\":[]}")).unwrap();
+        let empty = RawPage::parse(b"{\"value\":[]}".to_vec()).unwrap();
         assert!(empty.is_empty() && empty.next_link.is_none());
-        assert!(RawPage::parse(bytes::Bytes::from_static(b"[1]")).is_err());
+        assert!(RawPage::parse(b"[1]".to_vec()).is_err());
+    }
+
+    #[test]
+    fn compact_pages_become_ndjson_in_place_and_others_are_left_alone() {
+        let body = r#"{"value":[{"id":"1","s":"a,b"},{"id":"2"},{"id":"3","n":[1,2]}],"@odata.nextLink":"https://g/x"}"#;
+        let mut page = RawPage::parse(body.as_bytes().to_vec()).unwrap();
+        let lines = page.ndjson_in_place(1).unwrap();
+        assert_eq!(
+            &page.body()[lines],
+            b"{\"id\":\"2\"}\n{\"id\":\"3\",\"n\":[1,2]}\n"
+        );
+        // The records read the same after the rewrite.
+        assert_eq!(page.records().next(), Some(r#"{"id":"1","s":"a,b"}"#));
+        let mut whole = RawPage::parse(body.as_bytes().to_vec()).unwrap();
+        let lines = whole.ndjson_in_place(0).unwrap();
+        assert_eq!(
+            whole.body()[lines].iter().filter(|&&b| b == b'\n').count(),
+            3
+        );
+        assert!(whole.ndjson_in_place(3).is_none(), "past the end");
+
+        // Pretty-printed pages (a record over several lines, or space between records) are not
+        // rewritten: the caller copies them into single lines.
+        for body in [
+            "{\"value\":[{\"id\":\"1\"}, {\"id\":\"2\"}]}",
+            "{\"value\":[\n  {\n    \"id\": \"1\"\n  }\n]}",
+        ] {
+            let mut page = RawPage::parse(body.as_bytes().to_vec()).unwrap();
+            assert!(page.ndjson_in_place(0).is_none(), "{body}");
+            assert_eq!(page.body(), body.as_bytes(), "left unchanged");
+        }
+        let mut empty = RawPage::parse(b"{\"value\":[]}".to_vec()).unwrap();
+        assert!(empty.ndjson_in_place(0).is_none());
+        let e = RawPage::parse(b"{\"@odata.context\":\"x\"}".to_vec()).unwrap_err();
+        assert!(e.contains("no \"value\""), "{e}");
     }
 
     #[test]

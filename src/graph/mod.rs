@@ -21,7 +21,7 @@ pub mod sync;
 
 pub use client::{
     ApiVersion, GraphClient, GraphClientBuilder, GraphRequest, GraphResponse, HttpOptions, Method,
-    http_client,
+    ResponseHead, http_client,
 };
 pub use cloud::{Cloud, Endpoints};
 pub use error::{GraphError, ServiceError};

@@ -422,7 +422,10 @@ async fn crawl(
             c
         }
     };
-    let mut buf: Vec<u8> = Vec::with_capacity(2 << 20);
+    let mut buf: Vec<u8> = Vec::new();
+    // Two page buffers take turns: one is being filled by the next request while the other's
+    // records are written, and neither is allocated again.
+    let mut spare: Vec<u8> = Vec::new();
     let mut last_checkpoint: Option<Instant> = None;
     // The next page is fetched while this one is written (pacing still gates every request).
     let mut prefetch = Prefetch(None);
@@ -433,9 +436,9 @@ async fn crawl(
                     "the page request stopped: {e}"
                 ))))
             }),
-            None => fetch(client, &cursor).await,
+            None => fetch(client, &cursor, std::mem::take(&mut spare)).await,
         };
-        let page = match fetched {
+        let mut page = match fetched {
             Ok(page) => page,
             Err(FetchError::Interrupted) => {
                 return Err(CliError::general(format!(
@@ -459,19 +462,26 @@ async fn crawl(
         };
         if let Some(l) = &page.next_link {
             cursor = PageCursor::Link(l.clone());
-            let (client, next) = (client.clone(), cursor.clone());
-            prefetch.0 = Some(tokio::spawn(async move { fetch(&client, &next).await }));
+            let (client, next, into) = (client.clone(), cursor.clone(), std::mem::take(&mut spare));
+            prefetch.0 = Some(tokio::spawn(
+                async move { fetch(&client, &next, into).await },
+            ));
         }
-        buf.clear();
-        let written = append_page(&page, cp, &mut buf, dedup)?;
+        let next_link = page.next_link.take();
+        let written = append_page(&mut page, cp, &mut buf, dedup)?;
         if written.past_tail {
             dedup = false;
         }
-        file.write_all(&buf)
+        let data = match written.in_place {
+            Some(lines) => &page.body()[lines],
+            None => &buf[..],
+        };
+        file.write_all(data)
             .map_err(|e| io_err("write", &p.partial, e))?;
-        cp.offset += buf.len() as u64;
-        cp.next_link = page.next_link.clone();
-        cp.complete = page.next_link.is_none();
+        cp.offset += data.len() as u64;
+        spare = page.into_buffer();
+        cp.next_link = next_link;
+        cp.complete = cp.next_link.is_none();
         // Checkpoint after the first page, the last, and at most every CHECKPOINT_EVERY between
         // (two fsyncs per 1000-record page would dominate an unthrottled export). A crash loses
         // at most that much work, never a record: the data is synced before the checkpoint names it.
@@ -517,17 +527,24 @@ fn restart_cursor(query: &LogQuery, cp: &Checkpoint) -> Result<(PageCursor, bool
 struct Appended {
     /// A record newer than the checkpointed instant was seen: no more skipping needed.
     past_tail: bool,
+    /// The page's records already laid out as NDJSON inside the page itself (nothing was copied
+    /// to the buffer); `None` when they were written to the buffer.
+    in_place: Option<std::ops::Range<usize>>,
 }
 
-/// Serialises one page into `buf` and advances the checkpoint's count and last record.
+/// Lays out one page's records for the file (in the page itself for NDJSON when possible,
+/// otherwise in `buf`) and advances the checkpoint's count and last record.
 fn append_page(
-    page: &RawPage,
+    page: &mut RawPage,
     cp: &mut Checkpoint,
     buf: &mut Vec<u8>,
     dedup: bool,
 ) -> Result<Appended, CliError> {
+    buf.clear();
     let mut past_tail = !dedup;
-    for raw in page.records() {
+    // Which records to write: after a restart from a time, those already written are skipped.
+    let mut keep = Vec::new();
+    for (i, raw) in page.records().enumerate() {
         if !past_tail {
             let h = head(raw);
             match cp.last_time.as_deref().map(|t| time_cmp(&h.time, t)) {
@@ -537,13 +554,35 @@ fn append_page(
                 Some(std::cmp::Ordering::Equal) => {}
             }
         }
-        write_record(cp.format, cp.count, raw, buf)?;
-        cp.count += 1;
-        // Keep the last instant's ids current, cheaply: only records at the page's end matter, but
-        // a record's time is known only by reading it, so read the head of records at the tail.
+        keep.push(i);
+        if past_tail {
+            // Everything from here on is written.
+            keep.extend(i + 1..page.len());
+            break;
+        }
     }
+    let first = cp.count;
+    cp.count += keep.len() as u64;
     update_tail(page, cp);
-    Ok(Appended { past_tail })
+    // The common case, NDJSON of a whole page (or of its tail): no copy at all.
+    let suffix = keep.first().is_some_and(|&k| keep.len() == page.len() - k);
+    if cp.format == ExportFormat::Ndjson && suffix {
+        let from = keep[0];
+        if let Some(lines) = page.ndjson_in_place(from) {
+            return Ok(Appended {
+                past_tail,
+                in_place: Some(lines),
+            });
+        }
+    }
+    let records: Vec<&str> = page.records().collect();
+    for (n, &i) in keep.iter().enumerate() {
+        write_record(cp.format, first + n as u64, records[i], buf)?;
+    }
+    Ok(Appended {
+        past_tail,
+        in_place: None,
+    })
 }
 
 /// Sets `last_time`/`tail_ids` from the end of the page (walking back while the time repeats).
@@ -630,12 +669,17 @@ enum FetchError {
 /// transient failure (network, 5xx, 429, a body cut short).
 const PAGE_ATTEMPTS: u32 = 4;
 
-async fn fetch(client: &GraphClient, cursor: &PageCursor) -> Result<RawPage, FetchError> {
+async fn fetch(
+    client: &GraphClient,
+    cursor: &PageCursor,
+    buf: Vec<u8>,
+) -> Result<RawPage, FetchError> {
     let mut attempt = 0;
+    let mut buf = Some(buf);
     loop {
         attempt += 1;
         let r = tokio::select! {
-            r = fetch_raw_page(client, cursor) => r,
+            r = fetch_raw_page(client, cursor, buf.take().unwrap_or_default()) => r,
             _ = tokio::signal::ctrl_c() => return Err(FetchError::Interrupted),
         };
         match r {
