@@ -536,7 +536,45 @@ pub enum PageCursor {
 }
 
 /// How many times a page whose body did not decode (cut short in transit) is fetched again.
-const DECODE_RETRIES: u32 = 3;
+pub const DECODE_RETRIES: u32 = 3;
+
+/// Fetches one page's body into `buf` (a buffer to reuse; pass `Vec::new()` for none) without
+/// reading it: see [`RawPage::parse`] and [`peek_next_link`].
+pub async fn fetch_page_body(
+    client: &GraphClient,
+    cursor: &PageCursor,
+    mut buf: Vec<u8>,
+) -> Result<Vec<u8>, GraphError> {
+    match cursor {
+        PageCursor::First(req) => client.send_into(req, &mut buf).await?,
+        PageCursor::Link(l) => client.get_link_into(l, &mut buf).await?,
+    };
+    Ok(buf)
+}
+
+/// The `@odata.nextLink` of a page body, read from its end without parsing the page (Graph writes
+/// it as the last member), so the next request can start while this page is still being read.
+/// `None` when the body does not end with one (the last page, a body cut short, another layout).
+/// [`RawPage::parse`] has the last word: a caller must check that it found the same link.
+pub fn peek_next_link(body: &[u8]) -> Option<String> {
+    const KEY: &[u8] = b"\"@odata.nextLink\":";
+    let end = body.iter().rposition(|b| !b.is_ascii_whitespace())?;
+    if body[end] != b'}' {
+        return None;
+    }
+    let from = end.saturating_sub(16 * 1024);
+    let at = from + memchr::memmem::rfind(&body[from..end], KEY)? + KEY.len();
+    serde_json::from_slice::<String>(body[at..end].trim_ascii()).ok()
+}
+
+/// How a page's URL is shown in errors (without its query).
+pub fn cursor_url(client: &GraphClient, cursor: &PageCursor) -> String {
+    let url = match cursor {
+        PageCursor::First(req) => client.url_for(req).to_string(),
+        PageCursor::Link(l) => l.clone(),
+    };
+    url.split('?').next().unwrap_or_default().to_owned()
+}
 
 /// Fetches one page of raw records into `buf` (a buffer to reuse; pass `Vec::new()` for none). A
 /// body that does not decode as a page (truncated in transit) is fetched again a few times before
@@ -549,19 +587,16 @@ pub async fn fetch_raw_page(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let head = match cursor {
-            PageCursor::First(req) => client.send_into(req, &mut buf).await?,
-            PageCursor::Link(l) => client.get_link_into(l, &mut buf).await?,
-        };
-        match RawPage::parse(buf) {
+        let body = fetch_page_body(client, cursor, buf).await?;
+        match RawPage::parse(body) {
             Ok(page) => return Ok(page),
             Err(e) if attempt <= DECODE_RETRIES => {
-                tracing::info!(target: "provctl::retry", "page from {} did not decode ({e}); fetching it again", head.url);
+                tracing::info!(target: "provctl::retry", "page from {} did not decode ({e}); fetching it again", cursor_url(client, cursor));
                 buf = Vec::new();
             }
             Err(e) => {
                 return Err(GraphError::Decode {
-                    url: head.url,
+                    url: cursor_url(client, cursor),
                     path: String::new(),
                     message: e,
                 });
@@ -745,6 +780,25 @@ mod tests {
         let empty = RawPage::parse(b"{\"value\":[]}".to_vec()).unwrap();
         assert!(empty.is_empty() && empty.next_link.is_none());
         assert!(RawPage::parse(b"[1]".to_vec()).is_err());
+    }
+
+    #[test]
+    fn the_next_link_is_read_from_the_end_of_a_whole_page_only() {
+        let page =
+            br#"{"value":[{"id":"1"}],"@odata.nextLink":"https://g/v1.0/a?$skiptoken=x\u0026y"}
+"#;
+        assert_eq!(
+            peek_next_link(page).as_deref(),
+            Some("https://g/v1.0/a?$skiptoken=x&y")
+        );
+        // Cut short, last page, the link not last: no early answer (the parse decides).
+        assert_eq!(peek_next_link(&page[..page.len() - 4]), None);
+        assert_eq!(peek_next_link(br#"{"value":[{"id":"1"}]}"#), None);
+        assert_eq!(
+            peek_next_link(br#"{"@odata.nextLink":"https://g/a","value":[]}"#),
+            None
+        );
+        assert_eq!(peek_next_link(b""), None);
     }
 
     #[test]

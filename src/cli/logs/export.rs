@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{CSV_HEADERS, FilterArgs, csv_row};
 use crate::cli::{CliError, Context};
-use crate::graph::logs::{LogQuery, PageCursor, RawPage, fetch_raw_page};
+use crate::graph::logs::{self, LogQuery, PageCursor, RawPage};
 use crate::graph::model::logs::ProvisioningObjectSummary;
 use crate::graph::{GraphClient, GraphError};
 
@@ -427,19 +427,21 @@ async fn crawl(
     // records are written, and neither is allocated again.
     let mut spare: Vec<u8> = Vec::new();
     let mut last_checkpoint: Option<Instant> = None;
-    // The next page is fetched while this one is written (pacing still gates every request).
+    // The next page is requested as soon as its link is known (read from the end of this page's
+    // body) and arrives while this page is parsed and written; pacing still gates every request.
     let mut prefetch = Prefetch(None);
+    let mut undecodable = 0;
     loop {
         let fetched = match prefetch.0.take() {
-            Some(task) => task.await.unwrap_or_else(|e| {
+            Some((_, task)) => task.await.unwrap_or_else(|e| {
                 Err(FetchError::Graph(GraphError::InvalidInput(format!(
                     "the page request stopped: {e}"
                 ))))
             }),
             None => fetch(client, &cursor, std::mem::take(&mut spare)).await,
         };
-        let mut page = match fetched {
-            Ok(page) => page,
+        let body = match fetched {
+            Ok(body) => body,
             Err(FetchError::Interrupted) => {
                 return Err(CliError::general(format!(
                     "interrupted after {} records",
@@ -460,12 +462,36 @@ async fn crawl(
             }
             Err(FetchError::Graph(e)) => return Err(e.into()),
         };
+        if let Some(l) = logs::peek_next_link(&body) {
+            prefetch.start(client, l, std::mem::take(&mut spare));
+        }
+        let mut page = match RawPage::parse(body) {
+            Ok(page) => page,
+            Err(e) if undecodable < logs::DECODE_RETRIES => {
+                // Cut short in transit: ask for the same page again.
+                undecodable += 1;
+                tracing::info!(target: "provctl::retry", "page from {} did not decode ({e}); fetching it again", logs::cursor_url(client, &cursor));
+                prefetch.cancel();
+                continue;
+            }
+            Err(e) => {
+                return Err(GraphError::Decode {
+                    url: logs::cursor_url(client, &cursor),
+                    path: String::new(),
+                    message: e,
+                }
+                .into());
+            }
+        };
+        undecodable = 0;
         if let Some(l) = &page.next_link {
             cursor = PageCursor::Link(l.clone());
-            let (client, next, into) = (client.clone(), cursor.clone(), std::mem::take(&mut spare));
-            prefetch.0 = Some(tokio::spawn(
-                async move { fetch(&client, &next, into).await },
-            ));
+            if !prefetch.is_for(l) {
+                prefetch.cancel();
+                prefetch.start(client, l.clone(), std::mem::take(&mut spare));
+            }
+        } else {
+            prefetch.cancel();
         }
         let next_link = page.next_link.take();
         let written = append_page(&mut page, cp, &mut buf, dedup)?;
@@ -488,6 +514,7 @@ async fn crawl(
         if cp.complete || last_checkpoint.is_none_or(|t| t.elapsed() >= CHECKPOINT_EVERY) {
             file.sync_data()
                 .map_err(|e| io_err("write", &p.partial, e))?;
+            forget_written(file, cp.offset);
             save_checkpoint(p, cp)?;
             last_checkpoint = Some(Instant::now());
         }
@@ -498,14 +525,47 @@ async fn crawl(
     }
 }
 
-/// The request for the next page, stopped if the export stops.
-struct Prefetch(Option<tokio::task::JoinHandle<Result<RawPage, FetchError>>>);
+/// Tells the kernel that the synced part of the file will not be read again, so a long export
+/// does not fill the page cache (and evict everything else) with gigabytes it only writes; the
+/// pages it frees are reused for the next ones. Advice only: failures are ignored.
+fn forget_written(file: &File, synced: u64) {
+    #[cfg(target_os = "linux")]
+    {
+        let len = std::num::NonZeroU64::new(synced);
+        if len.is_some() {
+            let _ = rustix::fs::fadvise(file, 0, len, rustix::fs::Advice::DontNeed);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (file, synced);
+}
+
+type PageTask = tokio::task::JoinHandle<Result<Vec<u8>, FetchError>>;
+
+/// The request for the next page (with its link), stopped if the export stops.
+struct Prefetch(Option<(String, PageTask)>);
+
+impl Prefetch {
+    fn start(&mut self, client: &GraphClient, link: String, into: Vec<u8>) {
+        let (client, next) = (client.clone(), PageCursor::Link(link.clone()));
+        let task = tokio::spawn(async move { fetch(&client, &next, into).await });
+        self.0 = Some((link, task));
+    }
+
+    fn is_for(&self, link: &str) -> bool {
+        self.0.as_ref().is_some_and(|(l, _)| l == link)
+    }
+
+    fn cancel(&mut self) {
+        if let Some((_, t)) = self.0.take() {
+            t.abort();
+        }
+    }
+}
 
 impl Drop for Prefetch {
     fn drop(&mut self) {
-        if let Some(t) = &self.0 {
-            t.abort();
-        }
+        self.cancel();
     }
 }
 
@@ -669,17 +729,19 @@ enum FetchError {
 /// transient failure (network, 5xx, 429, a body cut short).
 const PAGE_ATTEMPTS: u32 = 4;
 
+/// One page's body, asked for again after the client's own retries gave up on a transient
+/// failure; stops at Ctrl-C.
 async fn fetch(
     client: &GraphClient,
     cursor: &PageCursor,
     buf: Vec<u8>,
-) -> Result<RawPage, FetchError> {
+) -> Result<Vec<u8>, FetchError> {
     let mut attempt = 0;
     let mut buf = Some(buf);
     loop {
         attempt += 1;
         let r = tokio::select! {
-            r = fetch_raw_page(client, cursor, buf.take().unwrap_or_default()) => r,
+            r = logs::fetch_page_body(client, cursor, buf.take().unwrap_or_default()) => r,
             _ = tokio::signal::ctrl_c() => return Err(FetchError::Interrupted),
         };
         match r {
