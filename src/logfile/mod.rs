@@ -16,6 +16,7 @@
 
 mod csv_file;
 mod normalize;
+mod order;
 mod scan;
 
 use std::fmt;
@@ -27,6 +28,7 @@ use serde_json::Value;
 
 use crate::graph::model::logs::ProvisioningObjectSummary;
 
+pub use order::{Delivered, SORT_IN_MEMORY, TimeOrder, TopN, all_by_time, first_by_time};
 pub use scan::Position;
 use scan::{ScanError, Scanner};
 
@@ -125,7 +127,25 @@ pub fn open(path: &Path) -> Result<LogFile, FileError> {
         };
         FileError::new(path, kind, None, format!("cannot open: {e}"))
     })?;
-    from_reader(path, Box::new(BufReader::with_capacity(64 * 1024, file)))
+    let mut f = from_reader(path, Box::new(BufReader::with_capacity(64 * 1024, file)))?;
+    f.stamp = stamp(path);
+    Ok(f)
+}
+
+/// A regular file's length and modification time (`None` for a pipe or a device, which cannot be
+/// read twice).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    let m = std::fs::metadata(path).ok().filter(|m| m.is_file())?;
+    Some(Stamp {
+        len: m.len(),
+        modified: m.modified().ok(),
+    })
 }
 
 /// Reads log records from any reader (`path` only names it in errors).
@@ -159,6 +179,7 @@ pub fn from_reader(path: &Path, reader: Box<dyn Read + Send>) -> Result<LogFile,
         inner,
         failed: false,
         count: 0,
+        stamp: None,
     })
 }
 
@@ -205,6 +226,7 @@ pub fn reopen(path: &Path, at: &ResumePoint) -> Result<LogFile, FileError> {
         inner,
         failed: false,
         count: 0,
+        stamp: stamp(path),
     })
 }
 
@@ -231,6 +253,8 @@ pub struct LogFile {
     inner: Inner,
     failed: bool,
     count: u64,
+    /// Set when the file is a regular file, which can be read again ([`reopen`]).
+    stamp: Option<Stamp>,
 }
 
 impl fmt::Debug for LogFile {
