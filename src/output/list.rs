@@ -33,6 +33,7 @@ pub struct ListWriter<'o, W: Write> {
     output: &'o Output,
     out: W,
     kind: Kind,
+    headers: Vec<String>,
     count: u64,
 }
 
@@ -53,22 +54,23 @@ enum Kind {
 
 impl Output {
     /// Starts writing a list to `out`: `headers` name the table or CSV columns, and each item
-    /// comes with its row (see [`ListWriter::push`]). The opening (`[`, a CSV header row) is
-    /// written now, so an empty list is still a valid document.
+    /// comes with its row (see [`ListWriter::push`]). Nothing is written before the first item
+    /// or [`ListWriter::finish`] (so an error before the first item leaves stdout empty), and an
+    /// empty list is still a valid document (`[]`, a CSV header row).
     pub fn list<W: Write, S: Into<String>>(
         &self,
         out: W,
         headers: impl IntoIterator<Item = S>,
-    ) -> Result<ListWriter<'_, W>, OutputError> {
+    ) -> ListWriter<'_, W> {
         self.list_in_blocks(out, headers, TABLE_BLOCK_ROWS)
     }
 
     fn list_in_blocks<W: Write, S: Into<String>>(
         &self,
-        mut out: W,
+        out: W,
         headers: impl IntoIterator<Item = S>,
         block: usize,
-    ) -> Result<ListWriter<'_, W>, OutputError> {
+    ) -> ListWriter<'_, W> {
         let headers: Vec<String> = headers.into_iter().map(Into::into).collect();
         let kind = if self.query.is_some() {
             Kind::Query(Vec::new())
@@ -89,21 +91,13 @@ impl Output {
                 OutputFormat::None => Kind::Nothing,
             }
         };
-        match &kind {
-            Kind::Json { .. } => out.write_all(b"[")?,
-            Kind::Delimited(sep) => {
-                let mut line = Vec::new();
-                delimited_record(*sep, headers.iter().map(String::as_str), &mut line);
-                out.write_all(&line)?;
-            }
-            _ => {}
-        }
-        Ok(ListWriter {
+        ListWriter {
             output: self,
             out,
             kind,
+            headers,
             count: 0,
-        })
+        }
     }
 }
 
@@ -112,6 +106,9 @@ impl<W: Write> ListWriter<'_, W> {
     /// or TSV (its styles matter only in a table on a colour terminal).
     pub fn push(&mut self, item: Value, row: impl FnOnce() -> Row) -> Result<(), OutputError> {
         let first = self.count == 0;
+        if first {
+            self.open()?;
+        }
         self.count += 1;
         match &mut self.kind {
             Kind::Query(items) => items.push(item),
@@ -146,6 +143,20 @@ impl<W: Write> ListWriter<'_, W> {
         Ok(())
     }
 
+    /// The opening of the document: `[` for JSON, the header row for CSV and TSV.
+    fn open(&mut self) -> Result<(), OutputError> {
+        match &self.kind {
+            Kind::Json { .. } => self.out.write_all(b"[")?,
+            Kind::Delimited(sep) => {
+                let mut line = Vec::new();
+                delimited_record(*sep, self.headers.iter().map(String::as_str), &mut line);
+                self.out.write_all(&line)?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
     /// How many items were pushed.
     pub fn count(&self) -> u64 {
         self.count
@@ -160,6 +171,9 @@ impl<W: Write> ListWriter<'_, W> {
     /// Writes the end of the list (`]`, the last table block, or the query's result) and flushes.
     /// An empty table prints nothing: the command says on stderr that nothing matched.
     pub fn finish(mut self) -> Result<W, OutputError> {
+        if self.count == 0 {
+            self.open()?;
+        }
         match std::mem::replace(&mut self.kind, Kind::Nothing) {
             Kind::Query(items) => {
                 self.output
@@ -291,7 +305,7 @@ mod tests {
     /// The list written item by item, and the same list rendered whole by [`Output::emit_to`].
     fn streamed_and_whole(o: &Output, items: &[Value], block: usize) -> (String, String) {
         let headers = ["ID", "NAME", "WHY"];
-        let mut list = o.list_in_blocks(Vec::new(), headers, block).unwrap();
+        let mut list = o.list_in_blocks(Vec::new(), headers, block);
         for v in items {
             list.push(v.clone(), || row(v)).unwrap();
         }
