@@ -286,7 +286,7 @@ mod tests {
     fn items(n: usize) -> Vec<Value> {
         (0..n)
             .map(|i| {
-                json!({"id": format!("id-{i:04}"), "n": i, "name": "a,b\tc", "tags": [], "nested": {"ok": i % 2 == 0, "none": null}})
+                json!({"id": format!("id-{i:04}"), "n": i, "name": "a,b\tc", "tags": [], "nested": {"ok": i.is_multiple_of(2), "none": null}})
             })
             .collect()
     }

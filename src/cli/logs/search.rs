@@ -274,12 +274,12 @@ fn file_order_note(ctx: &Context, query: &LogQuery, seen: &Seen, path: Option<&s
         ("newest first", "newest")
     };
     eprintln!(
-        "provctl: note: the {} events were printed in file order, not {asked}: {} is not sorted by time, and sorting more than {SORT_IN_MEMORY} would hold them all in memory",
+        "provctl: note: {} matching events were printed in file order, not {asked}: {} is not sorted by time, and sorting more than {SORT_IN_MEMORY} would mean holding them all in memory",
         seen.count,
         path.map(|p| p.display().to_string()).unwrap_or_default()
     );
     eprintln!(
-        "  {c}hint:{c0} --limit N gives the {first} N in order; or sort the file once (e.g. `provctl logs export` writes it oldest first)"
+        "  {c}hint:{c0} --limit N gives the {first} N in order; a file sorted by time either way (as `provctl logs export` writes it) is printed in order however large"
     );
 }
 
@@ -351,5 +351,38 @@ fn range_text(q: &LogQuery) -> String {
         (Some(s), None) => format!(" since {}", t(s)),
         (None, Some(u)) => format!(" before {}", t(u)),
         (None, None) => " in the retained logs".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(id: &str, time: &str, status: &str) -> ProvisioningObjectSummary {
+        serde_json::from_value(serde_json::json!({
+            "id": id,
+            "activityDateTime": time,
+            "provisioningStatusInfo": {"status": status},
+        }))
+        .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_hints_keep_a_count_and_one_event_not_the_list() {
+        let mut seen = Seen::default();
+        for (id, time, status) in [
+            ("a", "2026-11-02T00:00:00Z", "success"),
+            ("b", "2026-11-01T00:00:00Z", "failure"),
+            ("c", "2026-11-03T00:00:00Z", "skipped"),
+            ("d", "2026-11-03T00:00:00Z", "failure"),
+            ("e", "2026-11-02T00:00:00Z", "skipped"),
+            ("f", "2026-11-04T00:00:00Z", "success"),
+        ] {
+            seen.saw(&event(id, time, status));
+        }
+        assert_eq!(seen.count, 6);
+        // The latest skip or failure; of two at the same time, the one printed last (as
+        // `max_by_key` over the whole list chose before).
+        assert_eq!(seen.latest_problem.map(|r| r.id), Some("d".to_owned()));
     }
 }
