@@ -184,11 +184,8 @@ impl<W: Write> ListWriter<'_, W> {
                 self.out.write_all(end)?;
             }
             Kind::Table(blocks) => self.out.write_all(blocks.finish().as_bytes())?,
-            Kind::Ndjson | Kind::Yaml | Kind::Delimited(_) | Kind::Nothing => {
-                if self.count == 0 && self.output.format == OutputFormat::Yaml {
-                    self.out.write_all(b"[]\n")?;
-                }
-            }
+            Kind::Yaml if self.count == 0 => self.out.write_all(b"[]\n")?,
+            Kind::Ndjson | Kind::Yaml | Kind::Delimited(_) | Kind::Nothing => {}
         }
         self.out.flush()?;
         Ok(self.out)

@@ -179,6 +179,10 @@ fn from_file<W: Write>(
     found: &mut Found<'_, W>,
 ) -> Result<Delivered, CliError> {
     let mut file = crate::logfile::open(path).map_err(file_error)?;
+    // Said first: CSV columns are known from the header row.
+    for w in file.warnings() {
+        eprintln!("provctl: warning: {w}");
+    }
     let order = if query.oldest_first {
         TimeOrder::OldestFirst
     } else {
@@ -189,27 +193,16 @@ fn from_file<W: Write>(
         Some(n) => {
             let n = usize::try_from(n).unwrap_or(usize::MAX);
             let first = first_by_time(&mut file, keep, order, n).map_err(file_error)?;
-            warn(&file);
             for r in first {
                 found.push(&r.summary, r.raw)?;
             }
             Delivered::InOrder
         }
-        None => {
-            let d = all_by_time(&mut file, keep, order, |r: Record| {
-                found.push(&r.summary, r.raw)
-            })?;
-            warn(&file);
-            d
-        }
+        None => all_by_time(&mut file, keep, order, |r: Record| {
+            found.push(&r.summary, r.raw)
+        })?,
     };
     Ok(delivered)
-}
-
-fn warn(file: &crate::logfile::LogFile) {
-    for w in file.warnings() {
-        eprintln!("provctl: warning: {w}");
-    }
 }
 
 const TABLE_HEADERS: [&str; 7] = [
