@@ -154,11 +154,17 @@ impl Run {
     }
 }
 
+fn id_of(record: &Value) -> String {
+    record["id"].as_str().unwrap_or_default().to_owned()
+}
+
 fn ids(records: &[Value]) -> BTreeSet<String> {
-    records
-        .iter()
-        .map(|r| r["id"].as_str().unwrap_or_default().to_owned())
-        .collect()
+    records.iter().map(id_of).collect()
+}
+
+/// The ids in order.
+fn id_list(records: &[Value]) -> Vec<String> {
+    records.iter().map(id_of).collect()
 }
 
 fn times(records: &[Value]) -> Vec<String> {
@@ -505,6 +511,79 @@ async fn paging_limits_and_ordering() {
         "id,activityDateTime,action,status,errorCode,reason,sourceId,sourceName,targetId,targetName,jobId,cycleId,changeId"
     );
     assert_eq!(r.stdout().lines().count(), 4);
+}
+
+/// The record ids of `text` in the order they appear, one per line at most (a wrapped table row
+/// continues on lines without an id), and the column where each id starts.
+fn ids_in_lines(text: &str, known: &HashSet<String>) -> Vec<(String, usize)> {
+    text.lines()
+        .filter_map(|l| {
+            l.split_whitespace()
+                .find(|w| known.contains(*w))
+                .and_then(|w| l.find(w).map(|at| (w.to_owned(), at)))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_all_over_many_pages_streams_the_same_records_in_every_format() {
+    let env = generated_env(2500, ThrottleConfig::off()).await;
+    let all = env.sim_records(None).await;
+    // Five pages per run (the client paces itself to Graph's 5 requests per 10 s).
+    let base = ["logs", "search", "--all", "--page-size", "500", "-o"];
+    let run = |format: &'static str| {
+        let env = &env;
+        async move {
+            let mut args = base.to_vec();
+            args.push(format);
+            env.run(&args).await.ok()
+        }
+    };
+    // NDJSON streamed before this change too: it is the reference.
+    let ndjson: Vec<Value> = run("ndjson")
+        .await
+        .stdout()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(ndjson.len(), 2500);
+    assert_eq!(ids(&ndjson), ids(&all));
+    let t = times(&ndjson);
+    assert!(t.windows(2).all(|w| w[0] >= w[1]), "newest first");
+    let order = id_list(&ndjson);
+
+    // JSON: the same bytes as the whole array pretty-printed at once.
+    let json = run("json").await.stdout();
+    let whole = serde_json::to_string_pretty(&Value::Array(ndjson.clone())).unwrap_or_default();
+    assert!(json == whole + "\n", "-o json differs from the whole array");
+
+    // CSV: a header row, then one row per record in the same order.
+    let csv = run("csv").await.stdout();
+    let mut rdr = csv::Reader::from_reader(csv.as_bytes());
+    assert_eq!(
+        rdr.headers().map(|h| h.len()).unwrap_or_default(),
+        13,
+        "the documented columns"
+    );
+    let rows: Vec<String> = rdr
+        .records()
+        .map(|r| r.map(|r| r[0].to_owned()).unwrap_or_default())
+        .collect();
+    assert_eq!(rows, order);
+
+    // The table: three blocks of rows, still one table with one header and aligned columns.
+    let table = run("table").await.stdout();
+    let known: HashSet<String> = order.iter().cloned().collect();
+    let found = ids_in_lines(&table, &known);
+    assert_eq!(
+        found.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(),
+        order
+    );
+    assert!(
+        found.iter().all(|(_, at)| *at == found[0].1),
+        "the ID column starts at the same place on every row"
+    );
+    assert_eq!(table.lines().filter(|l| l.contains("SOURCE")).count(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1224,4 +1303,144 @@ async fn malformed_and_truncated_files_are_clear_errors_with_a_position() {
         "{}",
         r.stderr()
     );
+}
+
+/// A provisioning record of a large file: `secs` after 2026-10-01, failures every tenth.
+fn synthetic(i: usize, secs: i64) -> Value {
+    let t = chrono::DateTime::parse_from_rfc3339("2026-10-01T00:00:00Z")
+        .map(|t| t + chrono::Duration::seconds(secs))
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default();
+    serde_json::json!({
+        "id": format!("rec-{i:05}"),
+        "activityDateTime": t,
+        "provisioningAction": "create",
+        "provisioningStatusInfo": {"status": if i.is_multiple_of(10) { "failure" } else { "success" }},
+        "sourceIdentity": {"id": format!("src-{i:05}"), "displayName": format!("User {i}")},
+        "jobId": "scim.x.y",
+    })
+}
+
+/// What a stable sort of `records` by time gives (the order `search --file` promises).
+fn by_time(records: &[Value], oldest_first: bool) -> Vec<String> {
+    let mut v: Vec<&Value> = records.iter().collect();
+    v.sort_by(|a, b| {
+        let o = a["activityDateTime"]
+            .as_str()
+            .cmp(&b["activityDateTime"].as_str());
+        if oldest_first { o } else { o.reverse() }
+    });
+    v.into_iter().map(id_of).collect()
+}
+
+fn ndjson_ids(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| id_of(&serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_file_is_searched_in_time_order_without_holding_it() {
+    let env = demo_env().await;
+    // 12,000 records (more than are sorted in memory), two per second: ties keep file order.
+    let n = 12_000;
+    let ascending: Vec<Value> = (0..n).map(|i| synthetic(i, i as i64 / 2)).collect();
+    let descending: Vec<Value> = ascending.iter().rev().cloned().collect();
+    let shuffled: Vec<Value> = (0..n).map(|i| ascending[(i * 7919) % n].clone()).collect();
+    let write = |name: &str, records: &[Value]| {
+        let path = env.path(name);
+        let text: String = records.iter().map(|r| format!("{r}\n")).collect();
+        std::fs::write(&path, text).expect("write");
+        path.to_str().unwrap_or_default().to_owned()
+    };
+    let asc = write("asc.ndjson", &ascending);
+    let desc = write("desc.ndjson", &descending);
+    let shuf = write("shuffled.ndjson", &shuffled);
+    // An export is CSV or JSON too; the reverse reading works on CSV rows as well.
+    let asc_csv = env.path("asc.csv");
+    {
+        let mut w = csv::Writer::from_path(&asc_csv).expect("csv");
+        w.write_record(["id", "activityDateTime", "status"])
+            .expect("csv");
+        for r in &ascending {
+            w.write_record([
+                r["id"].as_str().unwrap_or_default(),
+                r["activityDateTime"].as_str().unwrap_or_default(),
+                r["provisioningStatusInfo"]["status"]
+                    .as_str()
+                    .unwrap_or_default(),
+            ])
+            .expect("csv");
+        }
+        w.flush().expect("csv");
+    }
+    let asc_csv = asc_csv.to_str().unwrap_or_default().to_owned();
+    let search = |file: &str, extra: &[&str]| {
+        let mut args: Vec<String> = ["logs", "search", "--file", file, "-o", "ndjson"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let env = &env;
+        async move {
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            env.run(&refs).await.ok()
+        }
+    };
+    let newest = by_time(&ascending, false);
+    let oldest = by_time(&ascending, true);
+
+    // Sorted either way, in any shape: every record in the asked order (ties in file order),
+    // nothing said.
+    for (file, extra, want) in [
+        (&asc, &["--all"][..], &newest),
+        (&asc, &["--all", "--oldest-first"][..], &oldest),
+        (&desc, &["--all"][..], &by_time(&descending, false)),
+        (
+            &desc,
+            &["--all", "--oldest-first"][..],
+            &by_time(&descending, true),
+        ),
+        (&asc_csv, &["--all"][..], &newest),
+    ] {
+        let r = search(file, extra).await;
+        assert!(ndjson_ids(&r.stdout()) == *want, "{file} {extra:?}");
+        assert!(!r.stderr().contains("file order"), "{}", r.stderr());
+    }
+    // JSON too, from the reversed file.
+    let r = env
+        .run(&["logs", "search", "--file", &asc, "--all", "-o", "json"])
+        .await
+        .ok();
+    assert!(id_list(&r.json()) == newest);
+
+    // Not sorted: the first N by time with --limit, and with --all file order, said on stderr.
+    let r = search(&shuf, &["--limit", "50"]).await;
+    assert_eq!(ndjson_ids(&r.stdout()), by_time(&shuffled, false)[..50]);
+    let r = search(&shuf, &["--limit", "50", "--oldest-first"]).await;
+    assert_eq!(ndjson_ids(&r.stdout()), by_time(&shuffled, true)[..50]);
+    let r = search(&shuf, &["--all"]).await;
+    assert!(ndjson_ids(&r.stdout()) == id_list(&shuffled), "file order");
+    assert!(
+        r.stderr()
+            .contains("12000 matching events were printed in file order"),
+        "{}",
+        r.stderr()
+    );
+    assert!(r.stderr().contains("--limit N"), "{}", r.stderr());
+    // Filters apply before the order: the failures of the shuffled file, newest first.
+    let r = search(&shuf, &["--status", "failure", "--limit", "1200"]).await;
+    let failures: Vec<Value> = shuffled
+        .iter()
+        .filter(|r| r["provisioningStatusInfo"]["status"] == "failure")
+        .cloned()
+        .collect();
+    assert_eq!(ndjson_ids(&r.stdout()), by_time(&failures, false));
+
+    // Up to 10,000 matches are sorted in memory, whatever the file's order.
+    let part: Vec<Value> = shuffled[..6000].to_vec();
+    let part_file = write("part.ndjson", &part);
+    let r = search(&part_file, &["--all"]).await;
+    assert!(ndjson_ids(&r.stdout()) == by_time(&part, false));
+    assert!(!r.stderr().contains("file order"), "{}", r.stderr());
 }

@@ -83,24 +83,34 @@ fn column(header: &str) -> Option<Col> {
 pub(crate) struct CsvRecords {
     path: PathBuf,
     reader: csv::Reader<Box<dyn Read + Send>>,
+    /// Where in the file the reader's source starts (after a byte-order mark, or mid-way).
+    base: Position,
     columns: Vec<Option<Col>>,
     unknown: Vec<String>,
     row: csv::StringRecord,
 }
 
 impl CsvRecords {
-    pub fn new(path: &Path, source: Box<dyn Read + Send>) -> Result<Self, FileError> {
+    /// Reads the header row from `source`, which starts at `base` in the file.
+    pub fn new(
+        path: &Path,
+        source: Box<dyn Read + Send>,
+        base: Position,
+    ) -> Result<Self, FileError> {
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(false)
             .from_reader(source);
-        let headers = reader.headers().map_err(|e| csv_error(path, &e))?.clone();
+        let headers = reader
+            .headers()
+            .map_err(|e| csv_error(path, base, &e))?
+            .clone();
         let columns: Vec<Option<Col>> = headers.iter().map(column).collect();
         if !columns.contains(&Some(Col::Id)) {
             return Err(FileError::new(
                 path,
                 FileErrorKind::Malformed,
-                Some(Position { line: 1, byte: 0 }),
+                Some(base),
                 format!(
                     "not a provisioning log file: it is not JSON, and as CSV its header row ({}) has no 'id' column",
                     headers.iter().take(6).collect::<Vec<_>>().join(", ")
@@ -116,10 +126,27 @@ impl CsvRecords {
         Ok(CsvRecords {
             path: path.to_path_buf(),
             reader,
+            base,
             columns,
             unknown,
             row: csv::StringRecord::new(),
         })
+    }
+
+    /// Continues with the rows of `source`, which starts at `base` in the same file, at the start
+    /// of a row (a point from [`CsvRecords::next_position`]); the columns stay those of the header.
+    pub fn resume(mut self, source: Box<dyn Read + Send>, base: Position) -> Self {
+        self.reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(false)
+            .from_reader(source);
+        self.base = base;
+        self
+    }
+
+    /// Where the next row starts in the file.
+    pub fn next_position(&self) -> Position {
+        absolute(self.base, self.reader.position())
     }
 
     pub fn warnings(&self) -> Vec<String> {
@@ -138,12 +165,9 @@ impl CsvRecords {
         match self.reader.read_record(&mut self.row) {
             Ok(false) => return Ok(None),
             Ok(true) => {}
-            Err(e) => return Err(csv_error(&self.path, &e)),
+            Err(e) => return Err(csv_error(&self.path, self.base, &e)),
         }
-        let pos = self.row.position().map(|p| Position {
-            line: p.line(),
-            byte: p.byte(),
-        });
+        let pos = self.row.position().map(|p| absolute(self.base, p));
         let mut rec = Map::new();
         let mut status = Map::new();
         let mut error = Map::new();
@@ -282,11 +306,16 @@ fn parse_time(v: &str) -> Option<DateTime<Utc>> {
     None
 }
 
-fn csv_error(path: &Path, e: &csv::Error) -> FileError {
-    let pos = e.position().map(|p| Position {
-        line: p.line(),
-        byte: p.byte(),
-    });
+/// A position of the csv reader (relative to its source) as a position in the file.
+fn absolute(base: Position, p: &csv::Position) -> Position {
+    Position {
+        line: base.line + p.line().saturating_sub(1),
+        byte: base.byte + p.byte(),
+    }
+}
+
+fn csv_error(path: &Path, base: Position, e: &csv::Error) -> FileError {
+    let pos = e.position().map(|p| absolute(base, p));
     let kind = if matches!(e.kind(), csv::ErrorKind::Io(_)) {
         FileErrorKind::Io
     } else {

@@ -3,7 +3,8 @@
 //! the portal's "Download" JSON, CSV with a header row, and the Azure Monitor diagnostic-settings
 //! export (category `ProvisioningLogs`, the record under `properties`, PascalCase names and enums as
 //! numbers). The shape is detected from the content; every record comes out as a Graph-shaped
-//! [`ProvisioningObjectSummary`] plus its JSON.
+//! [`ProvisioningObjectSummary`] plus its JSON. A [`ResumePoint`] taken between two records lets
+//! [`reopen`] read a regular file again from there, for a second look at part of a large file.
 //!
 //! ```no_run
 //! for record in provctl::logfile::open("provisioning.json".as_ref())? {
@@ -15,17 +16,19 @@
 
 mod csv_file;
 mod normalize;
+mod order;
 mod scan;
 
 use std::fmt;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 use crate::graph::model::logs::ProvisioningObjectSummary;
 
+pub use order::{Delivered, SORT_IN_MEMORY, TimeOrder, TopN, all_by_time, first_by_time};
 pub use scan::Position;
 use scan::{ScanError, Scanner};
 
@@ -124,7 +127,25 @@ pub fn open(path: &Path) -> Result<LogFile, FileError> {
         };
         FileError::new(path, kind, None, format!("cannot open: {e}"))
     })?;
-    from_reader(path, Box::new(BufReader::with_capacity(64 * 1024, file)))
+    let mut f = from_reader(path, Box::new(BufReader::with_capacity(64 * 1024, file)))?;
+    f.stamp = stamp(path);
+    Ok(f)
+}
+
+/// A regular file's length and modification time (`None` for a pipe or a device, which cannot be
+/// read twice).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    let m = std::fs::metadata(path).ok().filter(|m| m.is_file())?;
+    Some(Stamp {
+        len: m.len(),
+        modified: m.modified().ok(),
+    })
 }
 
 /// Reads log records from any reader (`path` only names it in errors).
@@ -139,10 +160,14 @@ pub fn from_reader(path: &Path, reader: Box<dyn Read + Send>) -> Result<LogFile,
             state: State::Top,
             buf: Vec::new(),
         }),
-        Some(_) => Inner::Csv(csv_file::CsvRecords::new(
-            path,
-            Box::new(scanner.into_reader()),
-        )?),
+        Some(_) => {
+            let base = scanner.position();
+            Inner::Csv(csv_file::CsvRecords::new(
+                path,
+                Box::new(scanner.into_reader()),
+                base,
+            )?)
+        }
     };
     Ok(LogFile {
         path: path.to_path_buf(),
@@ -154,7 +179,71 @@ pub fn from_reader(path: &Path, reader: Box<dyn Read + Send>) -> Result<LogFile,
         inner,
         failed: false,
         count: 0,
+        stamp: None,
     })
+}
+
+/// Opens `path` again where a [`LogFile::resume_point`] of it was taken, to read the records from
+/// there on (a second look at part of a large file without holding it). The file must be the same
+/// (unchanged) regular file, since reading starts at a byte offset.
+pub fn reopen(path: &Path, at: &ResumePoint) -> Result<LogFile, FileError> {
+    let open_at = |byte: u64| -> Result<Box<dyn Read + Send>, FileError> {
+        let mut file = File::open(path).map_err(|e| {
+            FileError::new(
+                path,
+                FileErrorKind::Io,
+                None,
+                format!("cannot open again: {e}"),
+            )
+        })?;
+        file.seek(SeekFrom::Start(byte)).map_err(|e| {
+            FileError::new(path, FileErrorKind::Io, None, format!("cannot seek: {e}"))
+        })?;
+        Ok(Box::new(BufReader::with_capacity(64 * 1024, file)))
+    };
+    let inner = match at.state {
+        None => {
+            // The columns come from the header row; the rows from the resume point on.
+            let Inner::Csv(csv) = open(path)?.inner else {
+                return Err(FileError::new(
+                    path,
+                    FileErrorKind::Malformed,
+                    None,
+                    "the file is no longer CSV: it changed while it was read",
+                ));
+            };
+            Inner::Csv(csv.resume(open_at(at.at.byte)?, at.at))
+        }
+        Some(state) => Inner::Json(JsonState {
+            scanner: Scanner::starting_at(open_at(at.at.byte)?, at.at),
+            state,
+            buf: Vec::new(),
+        }),
+    };
+    Ok(LogFile {
+        path: path.to_path_buf(),
+        format: at.format,
+        inner,
+        failed: false,
+        count: 0,
+        stamp: stamp(path),
+    })
+}
+
+/// A point between two records of a file where [`reopen`] can continue reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResumePoint {
+    at: Position,
+    format: FileFormat,
+    /// The JSON reader's state there (`None`: a CSV file, whose reader only needs the position).
+    state: Option<State>,
+}
+
+impl ResumePoint {
+    /// Where in the file the next record is read from (or the whitespace before it).
+    pub fn position(&self) -> Position {
+        self.at
+    }
 }
 
 /// The records of a file, in file order.
@@ -164,6 +253,8 @@ pub struct LogFile {
     inner: Inner,
     failed: bool,
     count: u64,
+    /// Set when the file is a regular file, which can be read again ([`reopen`]).
+    stamp: Option<Stamp>,
 }
 
 impl fmt::Debug for LogFile {
@@ -200,6 +291,22 @@ impl LogFile {
     /// The shape detected (known after the first record).
     pub fn format(&self) -> FileFormat {
         self.format
+    }
+
+    /// Where the next record will be read from: [`reopen`] continues from here.
+    pub fn resume_point(&self) -> ResumePoint {
+        match &self.inner {
+            Inner::Json(js) => ResumePoint {
+                at: js.scanner.position(),
+                format: self.format,
+                state: Some(js.state),
+            },
+            Inner::Csv(c) => ResumePoint {
+                at: c.next_position(),
+                format: self.format,
+                state: None,
+            },
+        }
     }
 
     /// Notes about the file that did not stop reading (CSV columns that are not known).
@@ -620,6 +727,44 @@ mod tests {
                     );
                     assert!(!e.message.is_empty());
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn reading_resumes_at_any_point_between_records_in_every_shape() {
+        let env = |id: &str| {
+            format!(
+                "{{\"time\":\"2026-11-25T00:00:00Z\",\"category\":\"ProvisioningLogs\",\"properties\":{{\"Id\":\"{id}\"}}}}"
+            )
+        };
+        let shapes = [
+            "{\"id\":\"1\"}\n{\"id\":\"2\"}\n{\"id\":\"3\"}\n".to_owned(),
+            "[\n{\"id\":\"1\"},\n{\"id\":\"2\"} , {\"id\":\"3\"}\n]\n".to_owned(),
+            "{\"value\":[{\"id\":\"1\"},{\"id\":\"2\"}],\"@odata.nextLink\":\"x\"}\n{\"value\":[{\"id\":\"3\"}]}".to_owned(),
+            format!("{{\"records\":[{},{}]}}\n{{\"records\":[{}]}}", env("1"), env("2"), env("3")),
+            "\u{feff}id,status\n1,success\n\"2\",\"fail\nure\"\n3,skipped\n".to_owned(),
+        ];
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        for (i, text) in shapes.iter().enumerate() {
+            let path = dir.path().join(format!("shape{i}"));
+            std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+            let mut f = open(&path).unwrap_or_else(|e| panic!("{e}"));
+            let mut points = vec![f.resume_point()];
+            let mut all = Vec::new();
+            while let Some(r) = f.next() {
+                let r = r.unwrap_or_else(|e| panic!("{e}"));
+                all.push((r.summary.id, r.position));
+                points.push(f.resume_point());
+            }
+            assert_eq!(all.len(), 3, "shape {i}");
+            for (k, point) in points.iter().enumerate() {
+                let again: Vec<(String, Position)> = reopen(&path, point)
+                    .unwrap_or_else(|e| panic!("{e}"))
+                    .map(|r| r.map(|r| (r.summary.id, r.position)))
+                    .collect::<Result<_, _>>()
+                    .unwrap_or_else(|e| panic!("shape {i} from {k}: {e}"));
+                assert_eq!(again, all[k..], "shape {i} from {k}");
             }
         }
     }

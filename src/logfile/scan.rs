@@ -46,12 +46,17 @@ pub(crate) struct Scanner<R> {
 
 impl<R: Read> Scanner<R> {
     pub fn new(inner: R) -> Self {
+        Self::starting_at(inner, Position { line: 1, byte: 0 })
+    }
+
+    /// A scanner over a source that starts at `at` in the file (a file opened again mid-way).
+    pub fn starting_at(inner: R, at: Position) -> Self {
         Scanner {
             inner,
             buf: vec![0u8; 64 * 1024].into_boxed_slice(),
             pos: 0,
             len: 0,
-            at: Position { line: 1, byte: 0 },
+            at,
         }
     }
 

@@ -1,7 +1,9 @@
 //! Rendering a command's result: a table for people, or JSON/JSONC/NDJSON/YAML/CSV/TSV for scripts,
 //! optionally narrowed by a JMESPath `--query`. Colour only on a terminal and never under `NO_COLOR`;
-//! progress and messages go to stderr, results to stdout.
+//! progress and messages go to stderr, results to stdout. A list too long to hold (every event of a
+//! search) is written as it arrives through [`ListWriter`].
 
+mod list;
 mod table;
 pub mod time;
 
@@ -9,6 +11,7 @@ use std::io::{self, Write};
 
 use serde_json::Value;
 
+pub use list::{ListWriter, Row, TABLE_BLOCK_ROWS};
 pub use table::{Cell, Table};
 
 /// How results are written.
@@ -259,7 +262,12 @@ pub fn terminal_width() -> Option<u16> {
 }
 
 fn colored_json(doc: &Value) -> String {
-    let text = serde_json::to_string_pretty(doc).unwrap_or_default();
+    colorize(&serde_json::to_string_pretty(doc).unwrap_or_default())
+}
+
+/// Pretty JSON text with keys, strings and literals coloured. The scan starts afresh at every
+/// structural character, so colouring the items of an array one by one gives the same text.
+fn colorize(text: &str) -> String {
     // Colour keys and strings by scanning the pretty text; escapes inside strings are kept.
     let key = anstyle::Style::new()
         .fg_color(Some(anstyle::AnsiColor::Blue.into()))

@@ -177,6 +177,12 @@ pub(crate) fn file_error(e: FileError) -> CliError {
     err
 }
 
+impl From<FileError> for CliError {
+    fn from(e: FileError) -> Self {
+        file_error(e)
+    }
+}
+
 /// `name [id]`, or whichever of the two is known.
 pub(crate) fn identity_text(i: Option<&ProvisionedIdentity>) -> String {
     let Some(i) = i else {

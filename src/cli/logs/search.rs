@@ -2,18 +2,25 @@
 //! and time, from Graph or an offline file. For an object GUID it also answers the "a group is
 //! missing in Entra ID" question on stderr: is there any event at all, what was the latest skip or
 //! failure, and which `provctl explain` command looks into it.
+//!
+//! Events are written as they arrive, in every format ([`ListWriter`]: a table in blocks of
+//! 1,000 rows), and only what the hints need is kept, so memory does not grow with the number of
+//! events. `--query` is the exception: it runs on the whole document, so with a query every event
+//! is held. A file can be in any order: `--limit N` keeps the first N by time in a heap of N, and
+//! `--all` sorts in bounded memory where the file allows it ([`crate::logfile::all_by_time`]).
 
-use std::io::Write;
+use std::io::{BufWriter, Write};
 
 use clap::Args;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use serde_json::Value;
 
 use super::{FileArg, FilterArgs, csv_row, file_error, identity_text, job_text, why};
 use crate::cli::{CliError, Context};
 use crate::graph::logs::{self, LogQuery};
 use crate::graph::model::logs::{ProvisioningObjectSummary, ProvisioningResult};
-use crate::output::{Cell, OutputFormat, Table};
+use crate::logfile::{Delivered, Record, SORT_IN_MEMORY, TimeOrder, all_by_time, first_by_time};
+use crate::output::{Cell, ListWriter, OutputFormat, Row};
 
 /// `provctl logs search`
 #[derive(Debug, Args)]
@@ -26,6 +33,10 @@ pub struct SearchArgs {
     limit: Option<u64>,
 
     /// Every matching event (for large ranges prefer `provctl logs export`).
+    ///
+    /// With --file: up to 10,000 matches are sorted by time. Beyond that, a file already sorted
+    /// by time either way (an export is oldest first) is printed in the asked order; any other file
+    /// is printed in file order, with a note on stderr (--limit N gives the first N by time).
     #[arg(long)]
     all: bool,
 
@@ -38,12 +49,6 @@ pub struct SearchArgs {
 }
 
 const DEFAULT_LIMIT: u64 = 100;
-
-/// One event found: the typed record and its JSON.
-struct Found {
-    summary: ProvisioningObjectSummary,
-    raw: Value,
-}
 
 pub(super) async fn run(ctx: &Context, args: SearchArgs) -> Result<(), CliError> {
     let mut query = args.filters.to_query()?;
@@ -58,161 +63,222 @@ pub(super) async fn run(ctx: &Context, args: SearchArgs) -> Result<(), CliError>
         Some(args.limit.unwrap_or(DEFAULT_LIMIT))
     };
     query.oldest_first = args.oldest_first;
-    let streaming = ctx.out.format == OutputFormat::Ndjson && !ctx.out.has_query();
-    let found = match &args.file.file {
-        Some(path) => from_file(path, &query)?,
-        None => from_graph(ctx, &query, streaming).await?,
+    let stdout = std::io::stdout();
+    let mut found = Found::new(ctx, BufWriter::new(stdout.lock()));
+    let delivered = match &args.file.file {
+        Some(path) => from_file(path, &query, &mut found)?,
+        None => {
+            from_graph(ctx, &query, &mut found).await?;
+            Delivered::InOrder
+        }
     };
-    if !streaming {
-        render(ctx, &found)?;
+    let seen = found.finish()?;
+    if delivered == Delivered::FileOrder {
+        file_order_note(ctx, &query, &seen, args.file.file.as_deref());
     }
-    hints(ctx, &query, &found, args.limit.is_none() && !args.all);
+    hints(ctx, &query, &seen, args.limit.is_none() && !args.all);
     Ok(())
 }
 
-async fn from_graph(
+/// Where the events found go: written out as they come, with only what the hints need kept.
+struct Found<'o, W: Write> {
+    list: ListWriter<'o, W>,
+    csv: bool,
+    seen: Seen,
+}
+
+/// What the stderr hints need of the events found: how many, and the latest skip or failure.
+#[derive(Debug, Default)]
+struct Seen {
+    count: u64,
+    latest_problem: Option<ProvisioningObjectSummary>,
+}
+
+impl Seen {
+    fn saw(&mut self, r: &ProvisioningObjectSummary) {
+        self.count += 1;
+        let problem = matches!(
+            r.status(),
+            Some(ProvisioningResult::Failure | ProvisioningResult::Skipped)
+        );
+        // The latest by time; of equal times the last printed.
+        if problem
+            && self
+                .latest_problem
+                .as_ref()
+                .is_none_or(|l| r.activity_date_time >= l.activity_date_time)
+        {
+            self.latest_problem = Some(r.clone());
+        }
+    }
+}
+
+impl<'o, W: Write> Found<'o, W> {
+    fn new(ctx: &'o Context, out: W) -> Self {
+        let csv = matches!(ctx.out.format, OutputFormat::Csv | OutputFormat::Tsv);
+        let list = if csv {
+            ctx.out.list(out, super::CSV_HEADERS)
+        } else {
+            ctx.out.list(out, TABLE_HEADERS)
+        };
+        Found {
+            list,
+            csv,
+            seen: Seen::default(),
+        }
+    }
+
+    fn push(&mut self, summary: &ProvisioningObjectSummary, raw: Value) -> Result<(), CliError> {
+        self.seen.saw(summary);
+        let csv = self.csv;
+        self.list.push(raw, || {
+            if csv {
+                csv_row(summary).map(|c| (c, Cell::Plain)).into()
+            } else {
+                table_row(summary)
+            }
+        })?;
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Seen, CliError> {
+        self.list.finish()?;
+        Ok(self.seen)
+    }
+}
+
+async fn from_graph<W: Write>(
     ctx: &Context,
     query: &LogQuery,
-    streaming: bool,
-) -> Result<Vec<Found>, CliError> {
+    found: &mut Found<'_, W>,
+) -> Result<(), CliError> {
     let graph = ctx.graph().await?;
     let mut stream = logs::search(graph, query)?;
-    let mut found = Vec::new();
-    let mut stdout = std::io::stdout().lock();
-    while let Some(r) = stream.next().await {
-        let summary = r?;
-        let raw = serde_json::to_value(&summary).unwrap_or(Value::Null);
-        if streaming {
-            // NDJSON streams as pages arrive: memory stays flat for `--all`.
-            let line = serde_json::to_string(&raw).unwrap_or_default();
-            writeln!(stdout, "{line}").map_err(crate::output::OutputError::from)?;
-            // Keep only what the stderr hints need.
-            if found.is_empty()
-                || matches!(
-                    summary.status(),
-                    Some(ProvisioningResult::Failure | ProvisioningResult::Skipped)
-                )
-            {
-                found.push(Found {
-                    summary,
-                    raw: Value::Null,
-                });
+    loop {
+        // What has arrived goes out before waiting for the next page.
+        let next = match stream.next().now_or_never() {
+            Some(next) => next,
+            None => {
+                found.list.flush()?;
+                stream.next().await
             }
-            continue;
-        }
-        found.push(Found { summary, raw });
+        };
+        let Some(summary) = next else { break };
+        let summary = summary?;
+        let raw = serde_json::to_value(&summary).unwrap_or(Value::Null);
+        found.push(&summary, raw)?;
     }
-    stdout.flush().map_err(crate::output::OutputError::from)?;
-    Ok(found)
-}
-
-fn from_file(path: &std::path::Path, query: &LogQuery) -> Result<Vec<Found>, CliError> {
-    let file = crate::logfile::open(path).map_err(file_error)?;
-    let mut found = Vec::new();
-    let mut warnings = Vec::new();
-    let mut file = file;
-    for rec in file.by_ref() {
-        let rec = rec.map_err(file_error)?;
-        if query.matches(&rec.summary) {
-            found.push(Found {
-                summary: rec.summary,
-                raw: rec.raw,
-            });
-        }
-    }
-    warnings.extend(file.warnings());
-    for w in warnings {
-        eprintln!("provctl: warning: {w}");
-    }
-    // A file is in any order: sort like Graph would, then apply the limit.
-    found.sort_by(|a, b| {
-        let o = a
-            .summary
-            .activity_date_time
-            .cmp(&b.summary.activity_date_time);
-        if query.oldest_first { o } else { o.reverse() }
-    });
-    if let Some(l) = query.limit {
-        found.truncate(usize::try_from(l).unwrap_or(usize::MAX));
-    }
-    Ok(found)
-}
-
-fn render(ctx: &Context, found: &[Found]) -> Result<(), CliError> {
-    if found.is_empty() && ctx.out.format == OutputFormat::Table && !ctx.out.has_query() {
-        // An empty table says less than the message on stderr.
-        return Ok(());
-    }
-    let doc = Value::Array(found.iter().map(|f| f.raw.clone()).collect());
-    let csv = matches!(ctx.out.format, OutputFormat::Csv | OutputFormat::Tsv);
-    ctx.out
-        .emit(&doc, || if csv { csv_table(found) } else { table(found) })?;
     Ok(())
 }
 
-fn table(found: &[Found]) -> Table {
-    let mut t = Table::new([
-        "TIME",
-        "ID",
-        "ACTION",
-        "STATUS",
-        "SOURCE → TARGET",
-        "JOB",
-        "WHY",
-    ]);
-    for f in found {
-        let r = &f.summary;
-        let status = r
-            .status()
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_else(|| "-".into());
-        let style = match r.status() {
-            Some(ProvisioningResult::Success) => Cell::Good,
-            Some(ProvisioningResult::Failure) => Cell::Bad,
-            Some(ProvisioningResult::Skipped | ProvisioningResult::Warning) => Cell::Warn,
-            _ => Cell::Plain,
-        };
-        t.styled_row(vec![
-            (
-                r.activity_date_time
-                    .map(crate::output::time::short)
-                    .unwrap_or_else(|| "-".into()),
-                Cell::Plain,
-            ),
-            (r.id.clone(), Cell::Dim),
-            (
-                r.action()
-                    .map(|a| a.as_str().to_owned())
-                    .unwrap_or_else(|| "-".into()),
-                Cell::Plain,
-            ),
-            (status, style),
-            (
-                format!(
-                    "{} → {}",
-                    identity_text(r.source_identity.as_ref()),
-                    identity_text(r.target_identity.as_ref())
-                ),
-                Cell::Plain,
-            ),
-            (job_text(r), Cell::Plain),
-            (why(r), Cell::Plain),
-        ]);
+/// Reads a file (in any order): the first N by time from a heap of N, or every match in the
+/// asked order where bounded memory allows (see `--all`).
+fn from_file<W: Write>(
+    path: &std::path::Path,
+    query: &LogQuery,
+    found: &mut Found<'_, W>,
+) -> Result<Delivered, CliError> {
+    let mut file = crate::logfile::open(path).map_err(file_error)?;
+    // Said first: CSV columns are known from the header row.
+    for w in file.warnings() {
+        eprintln!("provctl: warning: {w}");
     }
-    t
+    let order = if query.oldest_first {
+        TimeOrder::OldestFirst
+    } else {
+        TimeOrder::NewestFirst
+    };
+    let keep = |r: &Record| query.matches(&r.summary);
+    let delivered = match query.limit {
+        Some(n) => {
+            let n = usize::try_from(n).unwrap_or(usize::MAX);
+            let first = first_by_time(&mut file, keep, order, n).map_err(file_error)?;
+            for r in first {
+                found.push(&r.summary, r.raw)?;
+            }
+            Delivered::InOrder
+        }
+        None => all_by_time(&mut file, keep, order, |r: Record| {
+            found.push(&r.summary, r.raw)
+        })?,
+    };
+    Ok(delivered)
 }
 
-fn csv_table(found: &[Found]) -> Table {
-    let mut t = Table::new(super::CSV_HEADERS);
-    for f in found {
-        t.row(csv_row(&f.summary));
-    }
-    t
+const TABLE_HEADERS: [&str; 7] = [
+    "TIME",
+    "ID",
+    "ACTION",
+    "STATUS",
+    "SOURCE → TARGET",
+    "JOB",
+    "WHY",
+];
+
+fn table_row(r: &ProvisioningObjectSummary) -> Row {
+    let status = r
+        .status()
+        .map(|s| s.as_str().to_owned())
+        .unwrap_or_else(|| "-".into());
+    let style = match r.status() {
+        Some(ProvisioningResult::Success) => Cell::Good,
+        Some(ProvisioningResult::Failure) => Cell::Bad,
+        Some(ProvisioningResult::Skipped | ProvisioningResult::Warning) => Cell::Warn,
+        _ => Cell::Plain,
+    };
+    vec![
+        (
+            r.activity_date_time
+                .map(crate::output::time::short)
+                .unwrap_or_else(|| "-".into()),
+            Cell::Plain,
+        ),
+        (r.id.clone(), Cell::Dim),
+        (
+            r.action()
+                .map(|a| a.as_str().to_owned())
+                .unwrap_or_else(|| "-".into()),
+            Cell::Plain,
+        ),
+        (status, style),
+        (
+            format!(
+                "{} → {}",
+                identity_text(r.source_identity.as_ref()),
+                identity_text(r.target_identity.as_ref())
+            ),
+            Cell::Plain,
+        ),
+        (job_text(r), Cell::Plain),
+        (why(r), Cell::Plain),
+    ]
+}
+
+/// Said when `--all` printed a large unsorted file in file order.
+fn file_order_note(ctx: &Context, query: &LogQuery, seen: &Seen, path: Option<&std::path::Path>) {
+    let (c, c0) = if ctx.stderr_color() {
+        ("\x1b[36m", "\x1b[0m")
+    } else {
+        ("", "")
+    };
+    let (asked, first) = if query.oldest_first {
+        ("oldest first", "oldest")
+    } else {
+        ("newest first", "newest")
+    };
+    eprintln!(
+        "provctl: note: {} matching events were printed in file order, not {asked}: {} is not sorted by time, and sorting more than {SORT_IN_MEMORY} would mean holding them all in memory",
+        seen.count,
+        path.map(|p| p.display().to_string()).unwrap_or_default()
+    );
+    eprintln!(
+        "  {c}hint:{c0} --limit N gives the {first} N in order; a file sorted by time either way (as `provctl logs export` writes it) is printed in order however large"
+    );
 }
 
 /// The stderr hints: nothing found (and why that may be), the latest skip or failure of an object
 /// and where to look next, or that the default limit cut the list.
-fn hints(ctx: &Context, query: &LogQuery, found: &[Found], default_limit: bool) {
+fn hints(ctx: &Context, query: &LogQuery, seen: &Seen, default_limit: bool) {
     let color = ctx.stderr_color();
     let (c, c0) = if color {
         ("\x1b[36m", "\x1b[0m")
@@ -221,7 +287,7 @@ fn hints(ctx: &Context, query: &LogQuery, found: &[Found], default_limit: bool) 
     };
     let mut out = String::new();
     let object = query.object_guid.as_deref().or(query.object_id.as_deref());
-    if found.is_empty() {
+    if seen.count == 0 {
         match object {
             Some(g) => {
                 out.push_str(&format!(
@@ -239,18 +305,8 @@ fn hints(ctx: &Context, query: &LogQuery, found: &[Found], default_limit: bool) 
             )),
         }
     } else if let Some(g) = object {
-        let latest = found
-            .iter()
-            .filter(|f| {
-                matches!(
-                    f.summary.status(),
-                    Some(ProvisioningResult::Failure | ProvisioningResult::Skipped)
-                )
-            })
-            .max_by_key(|f| f.summary.activity_date_time);
-        match latest {
-            Some(f) => {
-                let r = &f.summary;
+        match &seen.latest_problem {
+            Some(r) => {
                 out.push_str(&format!(
                     "Latest {} for {g}: {} {} — {}\n",
                     r.status().map(|s| s.as_str()).unwrap_or("event"),
@@ -270,10 +326,10 @@ fn hints(ctx: &Context, query: &LogQuery, found: &[Found], default_limit: bool) 
             )),
         }
     }
-    if default_limit && query.limit.is_some_and(|l| found.len() as u64 >= l) {
+    if default_limit && query.limit.is_some_and(|l| seen.count >= l) {
         out.push_str(&format!(
             "  {c}hint:{c0} showing the first {} events; use --limit N or --all, or `provctl logs export` for large ranges\n",
-            found.len()
+            seen.count
         ));
     }
     if !out.is_empty() {
@@ -288,5 +344,38 @@ fn range_text(q: &LogQuery) -> String {
         (Some(s), None) => format!(" since {}", t(s)),
         (None, Some(u)) => format!(" before {}", t(u)),
         (None, None) => " in the retained logs".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(id: &str, time: &str, status: &str) -> ProvisioningObjectSummary {
+        serde_json::from_value(serde_json::json!({
+            "id": id,
+            "activityDateTime": time,
+            "provisioningStatusInfo": {"status": status},
+        }))
+        .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_hints_keep_a_count_and_one_event_not_the_list() {
+        let mut seen = Seen::default();
+        for (id, time, status) in [
+            ("a", "2026-11-02T00:00:00Z", "success"),
+            ("b", "2026-11-01T00:00:00Z", "failure"),
+            ("c", "2026-11-03T00:00:00Z", "skipped"),
+            ("d", "2026-11-03T00:00:00Z", "failure"),
+            ("e", "2026-11-02T00:00:00Z", "skipped"),
+            ("f", "2026-11-04T00:00:00Z", "success"),
+        ] {
+            seen.saw(&event(id, time, status));
+        }
+        assert_eq!(seen.count, 6);
+        // The latest skip or failure; of two at the same time, the one printed last (as
+        // `max_by_key` over the whole list chose before).
+        assert_eq!(seen.latest_problem.map(|r| r.id), Some("d".to_owned()));
     }
 }
