@@ -883,7 +883,11 @@ pub(crate) async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
     let port = listener.local_addr()?.port();
     let rustls = axum_server::tls_rustls::RustlsConfig::from_config(rustls_config(&tls)?);
     let handle = axum_server::Handle::new();
-    let server = axum_server::from_tcp_rustls(listener, rustls)?.handle(handle.clone());
+    // TCP_NODELAY like Graph's front doors: without it, small TLS/HTTP2 writes wait on the
+    // client's delayed ACK (~40 ms stalls).
+    let server = axum_server::from_tcp_rustls(listener, rustls)?
+        .map(|tls| tls.acceptor(axum_server::accept::NoDelayAcceptor::new()))
+        .handle(handle.clone());
     let front = Front {
         router: router.clone(),
         state: state.clone(),
@@ -902,7 +906,9 @@ pub(crate) async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         listener.set_nonblocking(true)?;
         let port2 = listener.local_addr()?.port();
         let handle = axum_server::Handle::new();
-        let server = axum_server::from_tcp(listener)?.handle(handle.clone());
+        let server = axum_server::from_tcp(listener)?
+            .acceptor(axum_server::accept::NoDelayAcceptor::new())
+            .handle(handle.clone());
         let front = Front {
             router: router.clone(),
             state: state.clone(),
