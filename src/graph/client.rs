@@ -349,7 +349,12 @@ pub fn http_client(opts: &HttpOptions) -> Result<reqwest::Client, GraphError> {
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(15))
         .timeout(opts.timeout.unwrap_or(Duration::from_secs(100)))
-        .pool_idle_timeout(Duration::from_secs(60));
+        .pool_idle_timeout(Duration::from_secs(60))
+        // HTTP/1.1: provctl's traffic is pages fetched one after another and a few concurrent
+        // `$batch` calls, which gain nothing from HTTP/2 multiplexing, while HTTP/2's 16 KB frames
+        // cost ~1 µs of CPU per 2 KB record and a quarter of the throughput on large log pages
+        // (benches/README.md, "Log export"). Graph serves both.
+        .http1_only();
     for pem in &opts.extra_roots_pem {
         let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
             GraphError::Config(format!("extra CA certificate is not valid PEM: {e}"))
