@@ -883,7 +883,7 @@ pub(crate) async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
     let port = listener.local_addr()?.port();
     let rustls = axum_server::tls_rustls::RustlsConfig::from_config(rustls_config(&tls)?);
     let handle = axum_server::Handle::new();
-    // TCP_NODELAY like Graph's front doors: without it, small TLS/HTTP2 writes wait on the
+    // TCP_NODELAY, as HTTP servers commonly set: without it, small TLS/HTTP2 writes wait on the
     // client's delayed ACK (~40 ms stalls).
     let server = axum_server::from_tcp_rustls(listener, rustls)?
         .map(|tls| tls.acceptor(axum_server::accept::NoDelayAcceptor::new()))
