@@ -535,7 +535,8 @@ pub enum PageCursor {
     Link(String),
 }
 
-/// How many times a page whose body did not decode (cut short in transit) is fetched again.
+/// How many times a page whose body did not decode (cut short in transit) is fetched again
+/// (by typed searches here, and by callers reading pages with [`fetch_page_body`]).
 pub const DECODE_RETRIES: u32 = 3;
 
 /// Fetches one page's body into `buf` (a buffer to reuse; pass `Vec::new()` for none) without
@@ -574,35 +575,6 @@ pub fn cursor_url(client: &GraphClient, cursor: &PageCursor) -> String {
         PageCursor::Link(l) => l.clone(),
     };
     url.split('?').next().unwrap_or_default().to_owned()
-}
-
-/// Fetches one page of raw records into `buf` (a buffer to reuse; pass `Vec::new()` for none). A
-/// body that does not decode as a page (truncated in transit) is fetched again a few times before
-/// the error is returned.
-pub async fn fetch_raw_page(
-    client: &GraphClient,
-    cursor: &PageCursor,
-    mut buf: Vec<u8>,
-) -> Result<RawPage, GraphError> {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let body = fetch_page_body(client, cursor, buf).await?;
-        match RawPage::parse(body) {
-            Ok(page) => return Ok(page),
-            Err(e) if attempt <= DECODE_RETRIES => {
-                tracing::info!(target: "provctl::retry", "page from {} did not decode ({e}); fetching it again", cursor_url(client, cursor));
-                buf = Vec::new();
-            }
-            Err(e) => {
-                return Err(GraphError::Decode {
-                    url: cursor_url(client, cursor),
-                    path: String::new(),
-                    message: e,
-                });
-            }
-        }
-    }
 }
 
 async fn fetch_typed_page(
