@@ -256,7 +256,8 @@ pub fn render_show(
         p.kv("Next attempt", with_relative(q.next_attempt, now));
         if let Some(b) = q.series_began.or(q.current_began) {
             let left = diagnose::days_left(b, now);
-            let at = b + chrono::Duration::days(diagnose::QUARANTINE_DISABLE_DAYS);
+            let at =
+                b + chrono::Duration::days(crate::graph::model::job::QUARANTINE_DISABLE_AFTER_DAYS);
             p.kv(
                 "Disabled around",
                 format!(

@@ -14,8 +14,7 @@ use super::finding::{Evidence, Explanation, Finding, Severity, Subject, SubjectK
 use super::graph_error::unknown_finding;
 use super::knowledge::{Entry, Knowledge, Scope, Vars, cases};
 
-/// After about this many days in quarantine, Microsoft disables the job.
-pub const QUARANTINE_DISABLE_DAYS: i64 = 28;
+use crate::graph::model::job::QUARANTINE_DISABLE_AFTER_DAYS as QUARANTINE_DISABLE_DAYS;
 
 /// Within this many days of the disable, say so loudly.
 const DISABLE_WARNING_DAYS: i64 = 7;

@@ -738,9 +738,6 @@ pub async fn put_secrets(
 // ---------------------------------------------------------------------------------------------
 // Health and waiting.
 
-/// About how long a job may stay quarantined before the service disables it (Microsoft: ~4 weeks).
-pub const QUARANTINE_DISABLE_AFTER_DAYS: i64 = 28;
-
 /// How a job stands, for checks and `--wait`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Health {
@@ -779,7 +776,7 @@ pub fn health(job: &SynchronizationJob) -> Health {
 pub fn quarantine_disable_at(job: &SynchronizationJob) -> Option<DateTime<Utc>> {
     job.quarantine()
         .and_then(|q| q.series_began.or(q.current_began))
-        .map(|t| t + chrono::Duration::days(QUARANTINE_DISABLE_AFTER_DAYS))
+        .map(|t| t + chrono::Duration::days(super::model::job::QUARANTINE_DISABLE_AFTER_DAYS))
 }
 
 /// How [`wait_for_run`] polls.

@@ -139,7 +139,8 @@ pub fn render(e: &JobEntry, now: DateTime<Utc>) -> String {
             with_relative(q.next_attempt, now),
         );
         if let Some(at) = sync::quarantine_disable_at(j) {
-            let began = at - chrono::Duration::days(crate::diagnose::QUARANTINE_DISABLE_DAYS);
+            let began = at
+                - chrono::Duration::days(crate::graph::model::job::QUARANTINE_DISABLE_AFTER_DAYS);
             let days = crate::diagnose::days_left(began, now).max(0);
             text.push_str(&format!(
                 "\ndisabled around {} ({days} days left)",

@@ -231,6 +231,11 @@ pub struct SynchronizationStatus {
     pub troubleshooting_url: Option<String>,
 }
 
+/// About how many days after its quarantine series began the service disables a job (Microsoft:
+/// "about four weeks"). The one home of the number: status lines, explanations and `jobs check`
+/// all count from it.
+pub const QUARANTINE_DISABLE_AFTER_DAYS: i64 = 28;
+
 /// CSDL `synchronizationQuarantine`.
 ///
 /// Graph's docs example returns `""` for `reason` and every timestamp; those read as `None`.
