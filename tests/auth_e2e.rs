@@ -11,7 +11,7 @@ use provctl::graph::auth::certificate::{ClientCertificate, testing};
 use provctl::graph::auth::device_code::DeviceCodeProvider;
 use provctl::graph::auth::{
     AuthError, AuthMethod, AuthOptions, AuthUi, DeviceCodePrompt, EnvVars, IdentityKind,
-    TokenProvider, azure_cli, claims, explain_auth_error, provider_for,
+    TokenProvider, azure_cli, claims, provider_for,
 };
 use provctl::graph::{Cloud, Endpoints, HttpOptions, http_client};
 use provctl::sim::{Sim, SimConfig, SimHandle, TenantSource, TokenSpec};
@@ -88,7 +88,7 @@ async fn env_secret_signs_in_and_a_wrong_secret_or_tenant_is_explained() {
     ]);
     let p = provider_for(&wrong, &s.http, &s.endpoints).await.unwrap();
     let err = p.token(&[&s.endpoints.scope]).await.unwrap_err();
-    let (msg, hints) = explain_auth_error(&err);
+    let (msg, hints) = provctl::diagnose::explain_auth_error(&err);
     assert!(
         msg.contains("AADSTS7000215") && msg.contains("secret"),
         "{msg}"
@@ -103,7 +103,7 @@ async fn env_secret_signs_in_and_a_wrong_secret_or_tenant_is_explained() {
     ]);
     let p = provider_for(&unknown, &s.http, &s.endpoints).await.unwrap();
     let err = p.token(&[&s.endpoints.scope]).await.unwrap_err();
-    let (msg, _) = explain_auth_error(&err);
+    let (msg, _) = provctl::diagnose::explain_auth_error(&err);
     assert!(msg.contains("tenant is unknown"), "{msg}");
 }
 

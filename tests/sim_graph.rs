@@ -1,6 +1,7 @@
 //! The Graph emulator against a real HTTP client: tokens, jobs and their state machine, logs with
 //! filters and paging, `$batch`, throttling, faults, generated tenants and managed identity.
 
+use provctl::graph::permissions::{GRANTS, Operation, operation_of_request};
 use provctl::sim::{
     Budget, FaultSpec, GenerateSpec, Sim, SimConfig, SimHandle, TenantSource, ThrottleConfig,
     TokenSpec, demo,
@@ -1327,4 +1328,146 @@ async fn a_tenant_file_is_served_and_its_script_plays_run_by_run() {
     .await;
     let err = bad.unwrap_err().to_string();
     assert!(err.contains("missing.json"), "{err}");
+}
+
+/// One request per row of the permission table, against the demo tenant: `(method, url, body)`.
+fn request_for(op: Operation, base: &str, tenant_id: &str) -> (reqwest::Method, String, Value) {
+    use reqwest::Method;
+    let job = job_url(base, demo::SP_CORP, demo::JOB_CORP_PROVISIONING);
+    let sync = format!(
+        "{base}v1.0/servicePrincipals/{}/synchronization",
+        demo::SP_CORP
+    );
+    let none = Value::Null;
+    match op {
+        Operation::ListServicePrincipals => {
+            (Method::GET, format!("{base}v1.0/servicePrincipals"), none)
+        }
+        Operation::ListJobs => (Method::GET, format!("{sync}/jobs"), none),
+        Operation::GetJob => (Method::GET, job, none),
+        Operation::StartJob => (Method::POST, format!("{job}/start"), json!({})),
+        Operation::PauseJob => (Method::POST, format!("{job}/pause"), json!({})),
+        Operation::RestartJob => (
+            Method::POST,
+            format!("{job}/restart"),
+            json!({"criteria": {"resetScope": "Escrows"}}),
+        ),
+        Operation::ProvisionOnDemand => (
+            Method::POST,
+            format!("{job}/provisionOnDemand"),
+            json!({"parameters": [{"ruleId": "6c409270-f78a-4bc6-af23-7cf3ab6482fe", "subjects": [{"objectId": "CN=AdeleV,CN=Users,DC=corp,DC=contoso,DC=com", "objectTypeName": "user"}]}]}),
+        ),
+        Operation::ValidateCredentials => (
+            Method::POST,
+            format!("{job}/validateCredentials"),
+            json!({"useSavedCredentials": true}),
+        ),
+        Operation::GetSchema => (Method::GET, format!("{job}/schema"), none),
+        Operation::GetSecrets => (Method::GET, format!("{sync}/secrets"), none),
+        Operation::PutSecrets => (
+            Method::PUT,
+            format!("{sync}/secrets"),
+            json!({"value": [{"key": "SyncNotificationSettings", "value": "{\"Enabled\":false}"}]}),
+        ),
+        Operation::ReadProvisioningLogs => (
+            Method::GET,
+            format!("{base}v1.0/auditLogs/provisioning"),
+            none,
+        ),
+        Operation::ListAgents => (
+            Method::GET,
+            format!("{base}beta/onPremisesPublishingProfiles/provisioning/agents"),
+            none,
+        ),
+        Operation::ListPublishedResources => (
+            Method::GET,
+            format!("{base}beta/onPremisesPublishingProfiles/provisioning/publishedResources"),
+            none,
+        ),
+        Operation::GetOnPremisesSync => (
+            Method::GET,
+            format!("{base}v1.0/directory/onPremisesSynchronization"),
+            none,
+        ),
+        Operation::UpdateOnPremisesSync => (
+            Method::PATCH,
+            format!("{base}beta/directory/onPremisesSynchronization/{tenant_id}"),
+            json!({"configuration": {"accidentalDeletionPrevention": {"synchronizationPreventionType": "enabledForCount", "alertThreshold": 500}}}),
+        ),
+    }
+}
+
+async fn status_of(
+    c: &reqwest::Client,
+    (method, url, body): &(reqwest::Method, String, Value),
+    token: &str,
+) -> u16 {
+    let mut r = c.request(method.clone(), url).bearer_auth(token);
+    if !body.is_null() {
+        r = r.json(body);
+    }
+    r.send().await.expect("request").status().as_u16()
+}
+
+#[tokio::test]
+async fn the_emulator_grants_and_refuses_exactly_what_the_permission_table_says() {
+    let mut config = SimConfig::for_tests();
+    config.throttle = ThrottleConfig::off();
+    let (sim, c, base) = start(config).await;
+    let every: Vec<&str> = {
+        let mut all: Vec<&str> = GRANTS
+            .iter()
+            .flat_map(|g| g.delegated.iter().chain(g.application))
+            .copied()
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    };
+    let user = |scopes: &[&str]| {
+        sim.issue_token(TokenSpec::delegated(
+            demo::CLIENT_ID,
+            "admin@contoso.com",
+            scopes,
+        ))
+    };
+    let app = |roles: &[&str]| sim.issue_token(TokenSpec::app(demo::CLIENT_ID, roles));
+    let but = |these: &[&str]| -> Vec<&str> {
+        every
+            .iter()
+            .copied()
+            .filter(|p| !these.contains(p))
+            .collect()
+    };
+    for g in GRANTS {
+        let req = request_for(g.operation, &base, sim.tenant_id());
+        assert_eq!(
+            operation_of_request(req.0.as_str(), &req.1),
+            Some(g.operation),
+            "the table's request classifier must know {}",
+            req.1
+        );
+        let singles = g.delegated.iter().map(|p| ("delegated", *p, user(&[p])));
+        let singles = singles.chain(g.application.iter().map(|p| ("application", *p, app(&[p]))));
+        for (kind, p, token) in singles {
+            let s = status_of(&c, &req, &token).await;
+            assert!(
+                (200..300).contains(&s),
+                "{:?} with {kind} {p} alone: {s}",
+                g.operation
+            );
+        }
+        let s = status_of(&c, &req, &user(&but(g.delegated))).await;
+        assert_eq!(
+            s, 403,
+            "{:?} with every delegated scope but its own",
+            g.operation
+        );
+        let s = status_of(&c, &req, &app(&but(g.application))).await;
+        assert_eq!(
+            s, 403,
+            "{:?} with every application role but its own",
+            g.operation
+        );
+    }
 }

@@ -5,11 +5,13 @@
 use std::fmt;
 use std::process::ExitCode;
 
-use crate::graph::GraphError;
 use crate::graph::auth::AuthError;
+use crate::graph::{GraphError, permissions};
 use crate::output::OutputError;
 
-/// What kind of failure, and so which exit code. The table is in the README and the man page.
+/// What kind of failure, and so which exit code: the one definition of provctl's exit codes.
+/// `provctl help exit-codes`, `--help` and the man pages' EXIT STATUS are generated from
+/// [`ErrorKind::DOCUMENTED`]; a test holds the README's table to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     /// 1: anything not covered below (Graph refused the request, a file could not be written, the
@@ -36,6 +38,49 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// The kinds a user can meet, in exit-code order ([`ErrorKind::BrokenPipe`] exits 0 quietly
+    /// and is no status of its own).
+    pub const DOCUMENTED: [ErrorKind; 9] = [
+        ErrorKind::General,
+        ErrorKind::Usage,
+        ErrorKind::Auth,
+        ErrorKind::Permission,
+        ErrorKind::NotFound,
+        ErrorKind::Unavailable,
+        ErrorKind::Unhealthy,
+        ErrorKind::Partial,
+        ErrorKind::Timeout,
+    ];
+
+    /// What the exit code means, as the README, the help topic and the man pages say it.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            ErrorKind::BrokenPipe => "success",
+            ErrorKind::General => {
+                "error not listed below (Graph refused the request, a write failed, a confirmation was declined)"
+            }
+            ErrorKind::Usage => "usage: a bad flag or value",
+            ErrorKind::Auth => "authentication: no token, or the token was refused (401)",
+            ErrorKind::Permission => "permission: signed in but not allowed (403)",
+            ErrorKind::NotFound => "not found: job, service principal, log entry or file",
+            ErrorKind::Unavailable => "throttled or unavailable after retries (429, 5xx, network)",
+            ErrorKind::Unhealthy => "unhealthy: a job is quarantined or failing (checks, `--wait`)",
+            ErrorKind::Partial => "partial failure: some items of a multi-item operation failed",
+            ErrorKind::Timeout => "timed out waiting (`--wait --timeout`)",
+        }
+    }
+
+    /// `(code, meaning)` for every exit status, 0 first.
+    pub fn table() -> Vec<(u8, &'static str)> {
+        std::iter::once((0, ErrorKind::BrokenPipe.meaning()))
+            .chain(
+                Self::DOCUMENTED
+                    .iter()
+                    .map(|k| (k.exit_code(), k.meaning())),
+            )
+            .collect()
+    }
+
     /// The process exit code.
     pub fn exit_code(self) -> u8 {
         match self {
@@ -155,7 +200,12 @@ impl From<GraphError> for CliError {
                 let mut err = CliError::new(kind, e.to_string());
                 match s.status {
                     401 => err = err.hint("the token was refused: sign in again (`provctl login`) or check --auth / the AZURE_* variables; `provctl whoami` shows who you are"),
-                    403 => err = err.hint("the signed-in identity lacks a permission or directory role for this call; `provctl doctor auth` lists what your token carries and what each command needs"),
+                    403 => {
+                        if let Some(op) = permissions::operation_of_request(&s.method, &s.url) {
+                            err = err.hint(permissions::grant_sentence(op));
+                        }
+                        err = err.hint("`provctl doctor auth` shows what your token carries and what each command needs; `provctl help permissions` lists them all");
+                    }
                     429 => err = err.hint("Graph kept throttling this call; wait a minute, or narrow the time range (--since/--until)"),
                     500..=599 => err = err.hint("Graph is having trouble; try again later, and quote the request-id to Microsoft support if it persists"),
                     _ => {}
@@ -174,7 +224,7 @@ impl From<GraphError> for CliError {
 
 impl From<AuthError> for CliError {
     fn from(e: AuthError) -> Self {
-        let (message, hints) = crate::graph::auth::explain_auth_error(&e);
+        let (message, hints) = crate::diagnose::explain_auth_error(&e);
         CliError {
             kind: ErrorKind::Auth,
             message,
@@ -215,5 +265,29 @@ mod tests {
         assert_eq!(CliError::from(svc(429)).kind.exit_code(), 6);
         assert_eq!(CliError::from(svc(503)).kind.exit_code(), 6);
         assert_eq!(CliError::from(svc(400)).kind.exit_code(), 1);
+    }
+
+    #[test]
+    fn a_403_names_the_permission_of_the_refused_call_from_the_table() {
+        let e = GraphError::Service(Box::new(ServiceError::from_body(
+            403,
+            br#"{"error":{"code":"Authorization_RequestDenied","message":"Insufficient privileges."}}"#,
+            "POST",
+            "https://graph.microsoft.com/v1.0/servicePrincipals/s/synchronization/jobs/j/start",
+        )));
+        let err = CliError::from(e);
+        assert_eq!(err.kind, ErrorKind::Permission);
+        assert!(
+            err.hints[0].starts_with("To start a job")
+                && err.hints[0].contains("Synchronization.ReadWrite.All"),
+            "{:?}",
+            err.hints
+        );
+    }
+
+    #[test]
+    fn the_exit_code_table_lists_each_code_once_in_order() {
+        let codes: Vec<u8> = ErrorKind::table().iter().map(|(c, _)| *c).collect();
+        assert_eq!(codes, (0..=9).collect::<Vec<u8>>());
     }
 }

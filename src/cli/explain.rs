@@ -9,11 +9,10 @@ use futures::TryStreamExt;
 use serde::Serialize;
 
 use super::{CliError, Context, ErrorKind};
-use crate::diagnose::{
-    self, DocumentError, DocumentExplanation, Explanation, GraphOperation, JobRef, Severity,
-};
+use crate::diagnose::{self, DocumentError, DocumentExplanation, Explanation, JobRef, Severity};
 use crate::graph::model::{ODataCollection, ProvisioningObjectSummary, SynchronizationJob};
 use crate::graph::odata::{Filter, LogField, guid};
+use crate::graph::permissions::Operation;
 use crate::graph::{ApiVersion, GraphClient, GraphError, GraphPath, GraphRequest};
 use crate::output::time;
 
@@ -74,7 +73,7 @@ pub async fn run(ctx: &Context, args: ExplainArgs) -> Result<(), CliError> {
             let g = ctx.graph().await?;
             let j = fetch_job(g, sp, job_id)
                 .await
-                .map_err(|e| graph_failure(e, GraphOperation::ListJobs))?;
+                .map_err(|e| graph_failure(e, Operation::GetJob))?;
             let target = JobRef {
                 service_principal_id: sp.to_owned(),
                 service_principal_name: fetch_sp_name(g, sp).await,
@@ -86,7 +85,7 @@ pub async fn run(ctx: &Context, args: ExplainArgs) -> Result<(), CliError> {
             let g = ctx.graph().await?;
             let entry = fetch_log(g, &id)
                 .await
-                .map_err(|e| graph_failure(e, GraphOperation::ListProvisioningLogs))?
+                .map_err(|e| graph_failure(e, Operation::ReadProvisioningLogs))?
                 .ok_or_else(|| {
                     CliError::not_found(format!("no provisioning log entry with id or changeId '{id}'"))
                         .hint("provisioning logs are kept 30 days (7 without Entra ID P1/P2); `provctl explain object GUID` searches by object")
@@ -97,7 +96,7 @@ pub async fn run(ctx: &Context, args: ExplainArgs) -> Result<(), CliError> {
             let g = ctx.graph().await?;
             let entries = fetch_object_logs(g, &guid, limit)
                 .await
-                .map_err(|e| graph_failure(e, GraphOperation::ListProvisioningLogs))?;
+                .map_err(|e| graph_failure(e, Operation::ReadProvisioningLogs))?;
             show(ctx, &diagnose::explain_object(&guid, &entries))
         }
         (None, None) => Err(CliError::usage(
@@ -250,7 +249,7 @@ fn split_job_ref(job: &str) -> Result<(&str, &str), CliError> {
 }
 
 /// A Graph failure, with the diagnose engine's first step as a hint (which permission, which id).
-fn graph_failure(e: GraphError, op: GraphOperation) -> CliError {
+fn graph_failure(e: GraphError, op: Operation) -> CliError {
     let x = diagnose::explain_graph_error(&e, Some(op));
     let mut err = CliError::from(e);
     if let Some(step) = x.headline().and_then(|f| f.next_steps.first()) {
@@ -258,7 +257,10 @@ fn graph_failure(e: GraphError, op: GraphOperation) -> CliError {
             Some(c) => format!("{} (`{c}`)", step.text),
             None => step.text.clone(),
         };
-        err = err.hint(hint);
+        // A 403 already names the permission, from the same table.
+        if !err.hints.contains(&hint) {
+            err = err.hint(hint);
+        }
     }
     err
 }
@@ -485,9 +487,9 @@ mod tests {
             .await
             .err()
             .unwrap_or_else(|| panic!("denied"));
-        let x = diagnose::explain_graph_error(&e, Some(GraphOperation::ListProvisioningLogs));
+        let x = diagnose::explain_graph_error(&e, Some(Operation::ReadProvisioningLogs));
         assert_eq!(x.findings[0].category, Category::Permissions, "{x:#?}");
-        let err = graph_failure(e, GraphOperation::ListProvisioningLogs);
+        let err = graph_failure(e, Operation::ReadProvisioningLogs);
         assert!(
             err.hints
                 .iter()

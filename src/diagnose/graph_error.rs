@@ -2,79 +2,16 @@
 //! most specific code we know), the HTTP status when the code says nothing, and — when the caller says
 //! which operation failed — the permission and role that operation needs.
 
-use serde::{Deserialize, Serialize};
-
 use super::finding::{Category, Evidence, Explanation, Finding, Subject, SubjectKind};
 use super::knowledge::{Knowledge, Scope, Vars, cases};
 use crate::graph::auth::AuthError;
+use crate::graph::permissions::{self, Operation};
 use crate::graph::{GraphError, ServiceError};
 
-/// The kinds of Graph operations provctl makes, for naming the permission a denied call needed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum GraphOperation {
-    /// List or read synchronization jobs.
-    ListJobs,
-    /// Start, pause, restart, create or delete a job.
-    ChangeJob,
-    /// provisionOnDemand.
-    ProvisionOnDemand,
-    /// validateCredentials.
-    ValidateCredentials,
-    /// Read a job's schema or the templates.
-    ReadSchema,
-    /// Write a job's schema or the synchronization secrets.
-    WriteSchemaOrSecrets,
-    /// Read provisioning logs.
-    ListProvisioningLogs,
-    /// List the cloud sync agents.
-    ListAgents,
-    /// Read the tenant's accidental-deletion prevention.
-    ReadDeletionPrevention,
-    /// Change the tenant's accidental-deletion prevention.
-    ChangeDeletionPrevention,
-    /// Find service principals.
-    ListServicePrincipals,
-}
-
-impl GraphOperation {
-    /// Every operation.
-    pub const ALL: [GraphOperation; 11] = [
-        GraphOperation::ListJobs,
-        GraphOperation::ChangeJob,
-        GraphOperation::ProvisionOnDemand,
-        GraphOperation::ValidateCredentials,
-        GraphOperation::ReadSchema,
-        GraphOperation::WriteSchemaOrSecrets,
-        GraphOperation::ListProvisioningLogs,
-        GraphOperation::ListAgents,
-        GraphOperation::ReadDeletionPrevention,
-        GraphOperation::ChangeDeletionPrevention,
-        GraphOperation::ListServicePrincipals,
-    ];
-
-    /// The key of its `[operations.*]` table in the knowledge file.
-    pub fn knowledge_key(self) -> &'static str {
-        match self {
-            GraphOperation::ListJobs => "list-jobs",
-            GraphOperation::ChangeJob
-            | GraphOperation::ProvisionOnDemand
-            | GraphOperation::ValidateCredentials
-            | GraphOperation::WriteSchemaOrSecrets => "change-job",
-            GraphOperation::ReadSchema => "read-schema",
-            GraphOperation::ListProvisioningLogs => "list-provisioning-logs",
-            GraphOperation::ListAgents => "list-agents",
-            GraphOperation::ReadDeletionPrevention => "read-deletion-prevention",
-            GraphOperation::ChangeDeletionPrevention => "change-deletion-prevention",
-            GraphOperation::ListServicePrincipals => "list-service-principals",
-        }
-    }
-}
-
-/// Explains a Graph error answer. Give the operation when known: a denied call then names the
-/// permission and role it needed.
-pub fn explain_error(error: &ServiceError, operation: Option<GraphOperation>) -> Explanation {
+/// Explains a Graph error answer. A denied call names the permission and role it needed, from the
+/// permission table ([`permissions`]): for `operation` when given, else for the operation the
+/// request's method and URL show.
+pub fn explain_error(error: &ServiceError, operation: Option<Operation>) -> Explanation {
     let k = Knowledge::global();
     let evidence = service_evidence(error);
     let facts = format!(
@@ -95,7 +32,7 @@ pub fn explain_error(error: &ServiceError, operation: Option<GraphOperation>) ->
         .find(|e| e.scope == Scope::GraphError);
     let entry = by_code
         .or_else(|| {
-            k.match_message(&error.message, &[Scope::GraphError])
+            k.match_message(&error.message, &[Scope::GraphError, Scope::SignIn])
                 .map(|(e, _)| e)
         })
         .or_else(|| status_entry(k, error.status));
@@ -109,24 +46,23 @@ pub fn explain_error(error: &ServiceError, operation: Option<GraphOperation>) ->
         ),
         None => unknown_finding(k, format!("Graph answered {facts}."), evidence),
     };
+    let operation =
+        operation.or_else(|| permissions::operation_of_request(&error.method, &error.url));
     if let Some(op) = operation
         && matches!(
             finding.category,
             Category::Permissions | Category::Credentials | Category::Configuration
         )
-        && let Some(p) = k.operation(op.knowledge_key())
     {
+        let g = permissions::grant(op);
         finding.evidence.push(Evidence::new(
             "operation",
-            format!("{:?} ({})", op, p.description),
+            format!("{} ({})", g.request, g.action),
         ));
         finding.next_steps.insert(
             0,
             super::finding::NextStep {
-                text: format!(
-                    "To {}, grant delegated {} or application {}; a signed-in user also needs {}.",
-                    p.description, p.delegated, p.application, p.roles
-                ),
+                text: permissions::grant_sentence(op),
                 command: None,
             },
         );
@@ -146,7 +82,7 @@ pub fn explain_error(error: &ServiceError, operation: Option<GraphOperation>) ->
 
 /// Explains any failure of a Graph call: error answers as [`explain_error`] does, and transport,
 /// decoding and sign-in failures with what the error carries.
-pub fn explain_graph_error(error: &GraphError, operation: Option<GraphOperation>) -> Explanation {
+pub fn explain_graph_error(error: &GraphError, operation: Option<Operation>) -> Explanation {
     let k = Knowledge::global();
     let (case, summary, evidence) = match error {
         GraphError::Service(e) => return explain_error(e, operation),
@@ -158,7 +94,7 @@ pub fn explain_graph_error(error: &GraphError, operation: Option<GraphOperation>
             let mut ev = vec![Evidence::new("sign-in method", method.as_str())];
             if let Some(code) = aadsts {
                 ev.push(Evidence::new("AADSTS code", code.as_str()));
-                if let Some(e) = k.lookup(code, &[Scope::GraphError]) {
+                if let Some(e) = k.lookup(code, &[Scope::SignIn, Scope::GraphError]) {
                     let f = k.finding(
                         e,
                         format!("Sign-in was refused: {message}"),
@@ -294,7 +230,7 @@ mod tests {
             403,
             r#"{"error":{"code":"Authorization_RequestDenied","message":"Insufficient privileges to complete the operation.","innerError":{"request-id":"r-1"}}}"#,
         );
-        let x = explain_error(&e, Some(GraphOperation::ChangeJob));
+        let x = explain_error(&e, Some(Operation::RestartJob));
         let f = x.headline().unwrap();
         assert_eq!(f.category, Category::Permissions);
         assert!(
@@ -309,7 +245,7 @@ mod tests {
                 .iter()
                 .any(|e| e.field == "request-id" && e.value == "r-1")
         );
-        let x = explain_error(&e, Some(GraphOperation::ListAgents));
+        let x = explain_error(&e, Some(Operation::ListAgents));
         assert!(
             x.findings[0].next_steps[0]
                 .text
@@ -357,7 +293,7 @@ mod tests {
             r#"{"error":"invalid_request","error_description":"AADSTS7000215: Invalid client secret provided."}"#,
         );
         let f = &explain_error(&e, None).findings[0];
-        assert_eq!(f.code.as_deref(), Some("invalid_client"));
+        assert_eq!(f.code.as_deref(), Some("AADSTS7000215"));
         assert_eq!(f.severity, Severity::Error);
     }
 
@@ -375,12 +311,20 @@ mod tests {
     }
 
     #[test]
-    fn every_operation_has_permissions_in_the_knowledge_file() {
-        for op in GraphOperation::ALL {
-            assert!(
-                Knowledge::global().operation(op.knowledge_key()).is_some(),
-                "{op:?}"
-            );
-        }
+    fn a_denied_request_without_a_named_operation_is_recognised_by_its_url() {
+        let e = ServiceError::from_body(
+            403,
+            br#"{"error":{"code":"Authorization_RequestDenied","message":"Insufficient privileges."}}"#,
+            "GET",
+            "https://graph.microsoft.com/v1.0/auditLogs/provisioning?$top=10",
+        );
+        let f = &explain_error(&e, None).findings[0];
+        assert!(
+            f.next_steps[0]
+                .text
+                .starts_with("To read provisioning logs, grant delegated ProvisioningLog.Read.All"),
+            "{:?}",
+            f.next_steps
+        );
     }
 }

@@ -29,8 +29,10 @@ pub enum Scope {
     ObjectError,
     /// A `SkipReason` step detail or a provisionOnDemand `key.details.errorCode`.
     SkipReason,
-    /// The Graph error envelope's code, or a sign-in error.
+    /// The Graph error envelope's code, or the OAuth error of a sign-in answer.
     GraphError,
+    /// An AADSTS code of a sign-in answer: the title is the cause, the first step the fix.
+    SignIn,
     /// A situation the engine recognises (not a code found in data).
     Case,
 }
@@ -83,26 +85,11 @@ pub struct StepTemplate {
     pub command: Option<String>,
 }
 
-/// The permissions one kind of Graph operation needs.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OperationPermissions {
-    /// What the operation does, in words.
-    pub description: String,
-    /// Delegated (user) permissions.
-    pub delegated: String,
-    /// Application permissions.
-    pub application: String,
-    /// Directory roles a signed-in user needs.
-    pub roles: String,
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct KnowledgeFile {
     sources: BTreeMap<String, SourceDoc>,
     entry: Vec<Entry>,
-    operations: BTreeMap<String, OperationPermissions>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -123,7 +110,6 @@ pub struct Knowledge {
     /// (lower-case pattern, entry), longest pattern first.
     patterns: Vec<(String, usize)>,
     sources: BTreeMap<String, Source>,
-    operations: BTreeMap<String, OperationPermissions>,
 }
 
 /// Values for the placeholders of step commands; a missing value leaves a visible `<PLACEHOLDER>`.
@@ -221,7 +207,6 @@ impl Knowledge {
                     (id, s)
                 })
                 .collect(),
-            operations: file.operations,
             ..Knowledge::default()
         };
         for (i, e) in file.entry.iter().enumerate() {
@@ -322,11 +307,6 @@ impl Knowledge {
     /// A source document by id.
     pub fn source(&self, id: &str) -> Option<&Source> {
         self.sources.get(id)
-    }
-
-    /// The permissions of a kind of Graph operation (`change-job`, `list-provisioning-logs`, ...).
-    pub fn operation(&self, key: &str) -> Option<&OperationPermissions> {
-        self.operations.get(key)
     }
 
     /// Builds a finding from an entry: its title, category, severity, causes, steps and sources, with

@@ -11,6 +11,7 @@ mod job;
 pub mod knowledge;
 mod log;
 mod object;
+mod sign_in;
 mod text;
 
 pub use agents::explain_agents;
@@ -19,10 +20,11 @@ pub use finding::{
     Category, Evidence, Explanation, Finding, HistoryEvent, NextStep, PropertyChange, Severity,
     Source, Subject, SubjectKind,
 };
-pub use graph_error::{GraphOperation, explain_error, explain_graph_error};
+pub use graph_error::{explain_error, explain_graph_error};
 pub use job::{JobRef, days_left, explain_job, quarantine_one_liner};
 pub use log::{explain_log, explain_on_demand, skip_or_failure_reason};
 pub use object::explain_object;
+pub use sign_in::{explain_auth_error, sign_in_entry};
 pub use text::render_text;
 
 #[cfg(test)]

@@ -54,6 +54,8 @@ pub struct Grant {
     pub operation: Operation,
     /// The request, as Graph's documentation writes it.
     pub request: &'static str,
+    /// What the call does, in an admin's words ("restart a job"); completes "To …, grant …".
+    pub action: &'static str,
     /// Delegated scopes (`scp`) that grant it, the one to ask for first.
     pub delegated: &'static [&'static str],
     /// Application roles (`roles`) that grant it, the one to ask for first; empty when Graph
@@ -102,6 +104,7 @@ pub const GRANTS: &[Grant] = &[
     Grant {
         operation: Operation::ListServicePrincipals,
         request: "GET /servicePrincipals",
+        action: "find the service principals that hold jobs",
         delegated: &[
             "Application.Read.All",
             "Application.ReadWrite.All",
@@ -122,6 +125,7 @@ pub const GRANTS: &[Grant] = &[
     Grant {
         operation: Operation::ListJobs,
         request: "GET /servicePrincipals/{id}/synchronization/jobs",
+        action: "list the synchronization jobs of a service principal",
         delegated: SYNC_READ_D,
         application: SYNC_READ_A,
         least_delegated: Some("Synchronization.Read.All"),
@@ -131,6 +135,7 @@ pub const GRANTS: &[Grant] = &[
     Grant {
         operation: Operation::GetJob,
         request: "GET /servicePrincipals/{id}/synchronization/jobs/{jobId}",
+        action: "read a synchronization job",
         delegated: SYNC_READ_D,
         application: SYNC_READ_A,
         least_delegated: Some("Synchronization.Read.All"),
@@ -140,6 +145,7 @@ pub const GRANTS: &[Grant] = &[
     Grant {
         operation: Operation::StartJob,
         request: "POST .../synchronization/jobs/{jobId}/start",
+        action: "start a job (also clears its quarantine)",
         delegated: SYNC_WRITE_D,
         application: SYNC_WRITE_A,
         least_delegated: Some("Synchronization.ReadWrite.All"),
@@ -149,6 +155,7 @@ pub const GRANTS: &[Grant] = &[
     Grant {
         operation: Operation::PauseJob,
         request: "POST .../synchronization/jobs/{jobId}/pause",
+        action: "pause a job",
         delegated: SYNC_WRITE_D,
         application: SYNC_WRITE_A,
         least_delegated: Some("Synchronization.ReadWrite.All"),
@@ -158,6 +165,7 @@ pub const GRANTS: &[Grant] = &[
     Grant {
         operation: Operation::RestartJob,
         request: "POST .../synchronization/jobs/{jobId}/restart",
+        action: "restart a job",
         delegated: SYNC_WRITE_D,
         application: SYNC_WRITE_A,
         least_delegated: Some("Synchronization.ReadWrite.All"),
@@ -167,6 +175,7 @@ pub const GRANTS: &[Grant] = &[
     Grant {
         operation: Operation::ProvisionOnDemand,
         request: "POST .../synchronization/jobs/{jobId}/provisionOnDemand",
+        action: "provision one object on demand",
         delegated: SYNC_WRITE_D,
         application: SYNC_WRITE_A,
         least_delegated: Some("Synchronization.ReadWrite.All"),
@@ -176,6 +185,7 @@ pub const GRANTS: &[Grant] = &[
     Grant {
         operation: Operation::ValidateCredentials,
         request: "POST .../synchronization/jobs/{jobId}/validateCredentials",
+        action: "validate a job's target credentials",
         delegated: SYNC_WRITE_D,
         application: SYNC_WRITE_A,
         least_delegated: Some("Synchronization.ReadWrite.All"),
@@ -185,6 +195,7 @@ pub const GRANTS: &[Grant] = &[
     Grant {
         operation: Operation::GetSchema,
         request: "GET .../synchronization/jobs/{jobId}/schema",
+        action: "read a job's schema",
         delegated: SYNC_READ_D,
         application: SYNC_READ_A,
         least_delegated: Some("Synchronization.Read.All"),
@@ -194,6 +205,7 @@ pub const GRANTS: &[Grant] = &[
     Grant {
         operation: Operation::GetSecrets,
         request: "GET /servicePrincipals/{id}/synchronization/secrets",
+        action: "read a service principal's synchronization secrets (job thresholds)",
         delegated: SYNC_WRITE_D,
         application: SYNC_WRITE_A,
         least_delegated: Some("Synchronization.ReadWrite.All"),
@@ -203,6 +215,7 @@ pub const GRANTS: &[Grant] = &[
     Grant {
         operation: Operation::PutSecrets,
         request: "PUT /servicePrincipals/{id}/synchronization/secrets",
+        action: "write a service principal's synchronization secrets (job thresholds)",
         delegated: SYNC_WRITE_D,
         application: SYNC_WRITE_A,
         least_delegated: Some("Synchronization.ReadWrite.All"),
@@ -212,6 +225,7 @@ pub const GRANTS: &[Grant] = &[
     Grant {
         operation: Operation::ReadProvisioningLogs,
         request: "GET /auditLogs/provisioning",
+        action: "read provisioning logs",
         delegated: LOG_PERMS,
         application: LOG_PERMS,
         least_delegated: Some("ProvisioningLog.Read.All"),
@@ -229,6 +243,7 @@ pub const GRANTS: &[Grant] = &[
     Grant {
         operation: Operation::ListAgents,
         request: "GET /beta/onPremisesPublishingProfiles/provisioning/agents",
+        action: "list the cloud sync agents",
         delegated: &[
             "Policy.Read.HybridAuthentication",
             "Policy.ReadWrite.HybridAuthentication",
@@ -243,6 +258,7 @@ pub const GRANTS: &[Grant] = &[
     Grant {
         operation: Operation::ListPublishedResources,
         request: "GET /beta/onPremisesPublishingProfiles/provisioning/publishedResources",
+        action: "list the AD domains the cloud sync agents serve",
         delegated: &[
             "Policy.Read.HybridAuthentication",
             "OnPremisesPublishingProfiles.ReadWrite.All",
@@ -256,6 +272,7 @@ pub const GRANTS: &[Grant] = &[
     Grant {
         operation: Operation::GetOnPremisesSync,
         request: "GET /directory/onPremisesSynchronization",
+        action: "read the tenant's accidental-deletion prevention",
         delegated: &[
             "OnPremDirectorySynchronization.Read.All",
             "OnPremDirectorySynchronization.ReadWrite.All",
@@ -268,6 +285,7 @@ pub const GRANTS: &[Grant] = &[
     Grant {
         operation: Operation::UpdateOnPremisesSync,
         request: "PATCH /directory/onPremisesSynchronization/{id}",
+        action: "change the tenant's accidental-deletion prevention",
         delegated: &["OnPremDirectorySynchronization.ReadWrite.All"],
         application: &[],
         least_delegated: Some("OnPremDirectorySynchronization.ReadWrite.All"),
@@ -295,65 +313,112 @@ pub struct CommandNeeds {
     pub optional: &'static [Operation],
 }
 
-/// Every command that calls Graph, and what it calls. Commands addressing a job by id find its
-/// service principal first, hence the service principal list.
+impl CommandNeeds {
+    /// The command family: its first word (`jobs` for `jobs restart`).
+    pub fn family(&self) -> &'static str {
+        self.command.split(' ').next().unwrap_or(self.command)
+    }
+
+    /// The delegated scopes a user sign-in should ask for to run this command, optional calls
+    /// included: see [`delegated_scopes`].
+    pub fn delegated_scopes(&self) -> Vec<&'static str> {
+        delegated_scopes(self.required.iter().chain(self.optional).copied())
+    }
+
+    /// The application permissions an app-only sign-in needs for the required calls; empty when
+    /// Graph serves one of them only to a signed-in user. See [`application_roles`].
+    pub fn application_roles(&self) -> Vec<&'static str> {
+        application_roles(self.required.iter().copied())
+    }
+}
+
+const RESOLVE: [Operation; 2] = [Op::ListServicePrincipals, Op::ListJobs];
+
+/// Every command that calls Graph, and what it calls: **the** permission table. `doctor auth`,
+/// `provctl help permissions`, the 403 hints and the explanations read it; a test walks clap's
+/// command tree against it and another checks the emulator grants exactly what it says. Commands
+/// naming a job resolve the reference first (service principals, then their jobs), hence
+/// [`RESOLVE`]. A new command that calls Graph adds one row here.
 pub const COMMANDS: &[CommandNeeds] = &[
     CommandNeeds {
         command: "jobs list",
-        required: &[Op::ListServicePrincipals, Op::ListJobs],
+        required: &RESOLVE,
         optional: &[],
     },
     CommandNeeds {
         command: "jobs show",
-        required: &[Op::ListServicePrincipals, Op::GetJob],
+        required: &[Op::ListServicePrincipals, Op::ListJobs, Op::GetJob],
+        optional: &[],
+    },
+    CommandNeeds {
+        command: "jobs check",
+        required: &RESOLVE,
         optional: &[],
     },
     CommandNeeds {
         command: "jobs start",
-        required: &[Op::ListServicePrincipals, Op::StartJob],
+        required: &[Op::ListServicePrincipals, Op::ListJobs, Op::StartJob],
         optional: &[],
     },
     CommandNeeds {
         command: "jobs pause",
-        required: &[Op::ListServicePrincipals, Op::PauseJob],
+        required: &[Op::ListServicePrincipals, Op::ListJobs, Op::PauseJob],
         optional: &[],
     },
     CommandNeeds {
         command: "jobs restart",
-        required: &[Op::ListServicePrincipals, Op::RestartJob],
-        optional: &[],
-    },
-    CommandNeeds {
-        command: "jobs schema",
-        required: &[Op::ListServicePrincipals, Op::GetSchema],
-        optional: &[],
-    },
-    CommandNeeds {
-        command: "jobs validate-credentials",
-        required: &[Op::ListServicePrincipals, Op::ValidateCredentials],
+        required: &[Op::ListServicePrincipals, Op::ListJobs, Op::RestartJob],
         optional: &[],
     },
     CommandNeeds {
         command: "quarantine list",
-        required: &[Op::ListServicePrincipals, Op::ListJobs],
+        required: &RESOLVE,
         optional: &[],
     },
     CommandNeeds {
-        command: "quarantine clear",
-        required: &[Op::ListServicePrincipals, Op::RestartJob],
+        command: "quarantine show",
+        required: &[Op::ListServicePrincipals, Op::ListJobs, Op::GetJob],
         optional: &[],
     },
+    // Clearing a quarantine is POST .../start, as Microsoft documents it.
+    CommandNeeds {
+        command: "quarantine clear",
+        required: &[Op::ListServicePrincipals, Op::ListJobs, Op::StartJob],
+        optional: &[],
+    },
+    // The schema names the synchronization rule when --rule is not given.
     CommandNeeds {
         command: "provision",
         required: &[
             Op::ListServicePrincipals,
+            Op::ListJobs,
             Op::GetSchema,
             Op::ProvisionOnDemand,
         ],
         optional: &[],
     },
     CommandNeeds {
+        command: "explain job",
+        required: &[Op::ListServicePrincipals, Op::ListJobs, Op::GetJob],
+        optional: &[],
+    },
+    CommandNeeds {
+        command: "explain log",
+        required: &[Op::ReadProvisioningLogs],
+        optional: &[],
+    },
+    CommandNeeds {
+        command: "explain object",
+        required: &[Op::ReadProvisioningLogs],
+        optional: &[],
+    },
+    CommandNeeds {
         command: "logs search",
+        required: &[Op::ReadProvisioningLogs],
+        optional: &[],
+    },
+    CommandNeeds {
+        command: "logs show",
         required: &[Op::ReadProvisioningLogs],
         optional: &[],
     },
@@ -398,6 +463,160 @@ pub const COMMANDS: &[CommandNeeds] = &[
         optional: &[],
     },
 ];
+
+/// The rows of [`COMMANDS`] of one family (`jobs`, `tenant`, `logs`, ...).
+pub fn family(name: &str) -> impl Iterator<Item = &'static CommandNeeds> {
+    COMMANDS.iter().filter(move |c| c.family() == name)
+}
+
+/// The delegated scopes a user sign-in (device code) should ask for so that every command of the
+/// family can run: see [`delegated_scopes`]. Empty for an unknown family.
+pub fn family_scopes(name: &str) -> Vec<&'static str> {
+    delegated_scopes(family(name).flat_map(|c| c.required.iter().chain(c.optional).copied()))
+}
+
+/// The fewest delegated scopes that grant every call of `ops`, each call's first (preferred)
+/// scope: a scope that another chosen one already covers is left out (`Synchronization.Read.All`
+/// when `Synchronization.ReadWrite.All` is asked for too). In the order first needed.
+pub fn delegated_scopes(ops: impl IntoIterator<Item = Operation>) -> Vec<&'static str> {
+    fewest(ops, |g| g.delegated)
+}
+
+/// The fewest application permissions that grant every call of `ops`, chosen as
+/// [`delegated_scopes`] chooses scopes; empty when one of the calls has none (a user must sign in).
+pub fn application_roles(ops: impl IntoIterator<Item = Operation>) -> Vec<&'static str> {
+    let ops: Vec<Operation> = ops.into_iter().collect();
+    if ops.iter().any(|op| !grant(*op).app_only_supported()) {
+        return Vec::new();
+    }
+    fewest(ops, |g| g.application)
+}
+
+fn fewest(
+    wanted: impl IntoIterator<Item = Operation>,
+    granting: fn(&Grant) -> &'static [&'static str],
+) -> Vec<&'static str> {
+    let mut ops: Vec<Operation> = Vec::new();
+    for op in wanted {
+        if !ops.contains(&op) {
+            ops.push(op);
+        }
+    }
+    let mut chosen: Vec<&'static str> = Vec::new();
+    for op in &ops {
+        let perms = granting(grant(*op));
+        if !perms.iter().any(|p| chosen.contains(p))
+            && let Some(first) = perms.first()
+        {
+            chosen.push(first);
+        }
+    }
+    let covered_without = |chosen: &[&str], skip: &str| {
+        ops.iter().all(|op| {
+            granting(grant(*op))
+                .iter()
+                .any(|p| *p != skip && chosen.contains(p))
+        })
+    };
+    let mut i = 0;
+    while i < chosen.len() {
+        if covered_without(&chosen, chosen[i]) {
+            chosen.remove(i);
+        } else {
+            i += 1;
+        }
+    }
+    chosen
+}
+
+/// The operation a Graph request performs, from its method and URL (absolute, or a path with or
+/// without `/v1.0`/`/beta`): how a 403 answer is turned into the permission it needed.
+pub fn operation_of_request(method: &str, url: &str) -> Option<Operation> {
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    let path = match path.find("://") {
+        Some(i) => path[i + 3..].find('/').map_or("", |j| &path[i + 3 + j..]),
+        None => path,
+    };
+    let segs: Vec<&str> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .skip_while(|s| *s == "v1.0" || *s == "beta")
+        .collect();
+    let get = method.eq_ignore_ascii_case("GET");
+    let post = method.eq_ignore_ascii_case("POST");
+    Some(match segs.as_slice() {
+        ["servicePrincipals"] | ["servicePrincipals", _] if get => Op::ListServicePrincipals,
+        ["servicePrincipals", _, "synchronization", "jobs"] if get => Op::ListJobs,
+        ["servicePrincipals", _, "synchronization", "jobs", _] if get => Op::GetJob,
+        [
+            "servicePrincipals",
+            _,
+            "synchronization",
+            "jobs",
+            _,
+            "schema",
+        ] if get => Op::GetSchema,
+        ["servicePrincipals", _, "synchronization", "jobs", _, action] if post => match *action {
+            "start" => Op::StartJob,
+            "pause" => Op::PauseJob,
+            "restart" => Op::RestartJob,
+            "provisionOnDemand" => Op::ProvisionOnDemand,
+            "validateCredentials" => Op::ValidateCredentials,
+            _ => return None,
+        },
+        ["servicePrincipals", _, "synchronization", "secrets"] if get => Op::GetSecrets,
+        ["servicePrincipals", _, "synchronization", "secrets"]
+            if method.eq_ignore_ascii_case("PUT") =>
+        {
+            Op::PutSecrets
+        }
+        ["auditLogs", "provisioning" | "directoryProvisioning", ..] if get => {
+            Op::ReadProvisioningLogs
+        }
+        [
+            "onPremisesPublishingProfiles",
+            "provisioning",
+            "agents" | "agentGroups",
+            ..,
+        ] if get => Op::ListAgents,
+        [
+            "onPremisesPublishingProfiles",
+            "provisioning",
+            "publishedResources",
+            ..,
+        ] if get => Op::ListPublishedResources,
+        ["directory", "onPremisesSynchronization", ..] if get => Op::GetOnPremisesSync,
+        ["directory", "onPremisesSynchronization", _] if method.eq_ignore_ascii_case("PATCH") => {
+            Op::UpdateOnPremisesSync
+        }
+        _ => return None,
+    })
+}
+
+/// `To restart a job, grant delegated Synchronization.ReadWrite.All or application
+/// Synchronization.ReadWrite.All (or Application.ReadWrite.OwnedBy); a signed-in user also needs
+/// one of these directory roles: ...` — the sentence a denied call's hint and explanation give.
+pub fn grant_sentence(op: Operation) -> String {
+    let g = grant(op);
+    let app = if g.app_only_supported() {
+        format!("application {}", alternatives(g.application))
+    } else {
+        "no application permission (Graph serves it only to a signed-in user)".to_owned()
+    };
+    let mut s = format!(
+        "To {}, grant delegated {} or {app}",
+        g.action,
+        alternatives(g.delegated)
+    );
+    if !g.user_roles.is_empty() {
+        s.push_str(&format!(
+            "; a signed-in user also needs one of these directory roles: {}",
+            g.user_roles.join(", ")
+        ));
+    }
+    s.push('.');
+    s
+}
 
 /// The entry of [`COMMANDS`] for `command` (spaces and case ignored), if provctl knows it.
 pub fn command_needs(command: &str) -> Option<&'static CommandNeeds> {

@@ -578,7 +578,7 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let (msg, hints) = crate::graph::auth::explain_auth_error(&err);
+        let (msg, hints) = crate::diagnose::explain_auth_error(&err);
         assert!(
             format!("{msg} {}", hints.join(" ")).contains("provctl login"),
             "{msg} {hints:?}"

@@ -50,13 +50,11 @@ pub mod certificate;
 pub mod claims;
 pub mod device_code;
 pub mod env;
-mod explain;
 pub mod managed_identity;
 pub mod token;
 pub mod workload_identity;
 
 pub use claims::{IdentityKind, TokenClaims};
-pub use explain::{explain_auth_error, missing_permission_hints};
 pub use token::StaticToken;
 
 /// The public client id used for device-code sign-in when neither `--client-id` nor the profile
@@ -554,7 +552,7 @@ mod tests {
         let err = require_delegated(&StaticToken::new(app), "s", "provctl agents list")
             .await
             .unwrap_err();
-        let (msg, hints) = explain_auth_error(&err);
+        let (msg, hints) = crate::diagnose::explain_auth_error(&err);
         assert!(
             msg.contains("provctl agents list") && msg.contains("app-only"),
             "{msg}"
