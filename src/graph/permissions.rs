@@ -955,4 +955,104 @@ mod tests {
             Some("you have OnPremDirectorySynchronization.Read.All")
         );
     }
+
+    #[test]
+    fn quarantine_clear_needs_what_start_needs() {
+        let clear = command_needs("quarantine clear").unwrap();
+        assert!(clear.required.contains(&Operation::StartJob));
+        assert!(!clear.required.contains(&Operation::RestartJob));
+    }
+
+    #[test]
+    fn a_family_asks_for_the_fewest_delegated_scopes_that_cover_it() {
+        assert_eq!(
+            family_scopes("jobs"),
+            ["Application.Read.All", "Synchronization.ReadWrite.All"]
+        );
+        assert_eq!(
+            command_needs("jobs list").unwrap().delegated_scopes(),
+            ["Application.Read.All", "Synchronization.Read.All"]
+        );
+        assert_eq!(family_scopes("logs"), ["ProvisioningLog.Read.All"]);
+        assert_eq!(
+            family_scopes("agents"),
+            ["Policy.Read.HybridAuthentication"]
+        );
+        assert_eq!(
+            family_scopes("tenant"),
+            [
+                "Application.Read.All",
+                "Synchronization.ReadWrite.All",
+                "OnPremDirectorySynchronization.ReadWrite.All"
+            ]
+        );
+        assert!(family_scopes("nosuch").is_empty());
+        assert!(
+            command_needs("agents list")
+                .unwrap()
+                .application_roles()
+                .is_empty(),
+            "agents need a user"
+        );
+    }
+
+    #[test]
+    fn a_request_is_matched_to_its_operation() {
+        let cases = [
+            (
+                "GET",
+                "https://graph.microsoft.com/v1.0/servicePrincipals?$filter=x",
+                Some(Operation::ListServicePrincipals),
+            ),
+            (
+                "POST",
+                "https://graph.microsoft.us/beta/servicePrincipals/s/synchronization/jobs/j/restart",
+                Some(Operation::RestartJob),
+            ),
+            (
+                "GET",
+                "/v1.0/servicePrincipals/s/synchronization/jobs/j/schema",
+                Some(Operation::GetSchema),
+            ),
+            (
+                "PUT",
+                "servicePrincipals/s/synchronization/secrets",
+                Some(Operation::PutSecrets),
+            ),
+            (
+                "PATCH",
+                "https://h/beta/directory/onPremisesSynchronization/t",
+                Some(Operation::UpdateOnPremisesSync),
+            ),
+            (
+                "GET",
+                "https://h/beta/onPremisesPublishingProfiles/provisioning/agentGroups",
+                Some(Operation::ListAgents),
+            ),
+            (
+                "DELETE",
+                "https://h/v1.0/servicePrincipals/s/synchronization/jobs/j",
+                None,
+            ),
+            ("GET", "https://h/v1.0/me", None),
+        ];
+        for (method, url, want) in cases {
+            assert_eq!(operation_of_request(method, url), want, "{method} {url}");
+        }
+    }
+
+    #[test]
+    fn the_sentence_of_a_delegated_only_call_says_a_user_must_sign_in() {
+        let s = grant_sentence(Operation::ListAgents);
+        assert!(
+            s.starts_with(
+                "To list the cloud sync agents, grant delegated Policy.Read.HybridAuthentication"
+            ),
+            "{s}"
+        );
+        assert!(
+            s.contains("no application permission") && s.contains("Hybrid Identity Administrator"),
+            "{s}"
+        );
+    }
 }
