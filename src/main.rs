@@ -2,10 +2,8 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = provctl::cli::Cli::parse();
+    let cli = provctl::cli::parse();
     provctl::cli::init_tracing(cli.global.verbose);
     let color = !cli.global.no_color;
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -10,6 +10,7 @@ mod docs;
 pub mod doctor;
 pub mod error;
 pub mod explain;
+pub mod help;
 pub mod jobs;
 pub mod logs;
 mod prompt;
@@ -24,6 +25,7 @@ use clap::{Parser, Subcommand};
 
 pub use context::Context;
 pub use error::{CliError, ErrorKind};
+pub use help::parse;
 
 use crate::graph::Cloud;
 use crate::output::OutputFormat;
@@ -35,9 +37,9 @@ use crate::output::OutputFormat;
     name = "provctl",
     version,
     propagate_version = true,
-    max_term_width = 110
+    max_term_width = 110,
+    disable_help_subcommand = true
 )]
-#[command(after_help = EXIT_CODES)]
 pub struct Cli {
     /// Flags every command accepts.
     #[command(flatten, next_help_heading = "Global options")]
@@ -46,20 +48,6 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
-
-/// The exit-code table, shown in `--help` and the man page (and the README).
-pub const EXIT_CODES: &str = "\
-Exit codes:
-  0  success
-  1  error not listed below (Graph refused the request, a write failed, a confirmation was declined)
-  2  usage: a bad flag or value
-  3  authentication: no token, or the token was refused (401)
-  4  permission: signed in but not allowed (403)
-  5  not found: job, service principal, log entry or file
-  6  throttled or unavailable after retries (429, 5xx, network)
-  7  unhealthy: a job is quarantined or failing (checks, --wait)
-  8  partial failure: some items of a multi-item operation failed
-  9  timed out waiting (--wait --timeout)";
 
 /// Flags shared by every command.
 #[derive(Debug, Clone, clap::Args)]
@@ -166,8 +154,10 @@ pub enum Command {
     Sim(sim::SimArgs),
     /// Print shell completions (bash, zsh, fish, powershell, elvish).
     Completions(docs::CompletionsArgs),
-    /// Print the man page (roff) to stdout.
-    Man,
+    /// Write the man pages: one per command with --out DIR, else the top page to stdout.
+    Man(docs::ManArgs),
+    /// Help on a topic (auth, output, exit-codes, permissions, global) or a command.
+    Help(help::HelpArgs),
 }
 
 /// Sets up `--verbose` logging on stderr: `-v` shows requests, retries and pacing waits; `-vv` adds
@@ -206,7 +196,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Whoami(a) => auth::whoami(&ctx, &a).await,
         Command::Config(a) => config::run(&ctx, &a).await,
         Command::Completions(a) => docs::completions(&a),
-        Command::Man => docs::man(),
+        Command::Man(a) => docs::man(&a),
+        Command::Help(a) => help::run(&a),
         Command::Sim(a) => sim::run(a).await.map_err(|e| match e {
             crate::sim::SimError::Io(_) | crate::sim::SimError::Tls(_) => {
                 CliError::general(e.to_string())

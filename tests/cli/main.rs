@@ -3,6 +3,7 @@
 //! lives in `common`.
 
 mod common;
+mod help;
 mod jobs;
 mod provision;
 mod quarantine;
