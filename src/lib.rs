@@ -7,10 +7,10 @@
 //!
 //! | module | what it does |
 //! |---|---|
-//! | [`graph`] | the Graph client: clouds, auth seam, retries, pacing, paging, `$batch`, OData filters, models |
-//! | [`diagnose`] | pure functions from models to findings: why a job is quarantined, why an object was skipped |
+//! | [`graph`] | the Graph client: clouds, auth seam, retries, pacing, paging, `$batch`, OData filters, models, and the permission table (which Graph permission each call and command needs) |
+//! | [`diagnose`] | pure functions from models to findings: why a job is quarantined, why an object was skipped, why a sign-in failed (codes and fixes in `knowledge.toml`) |
 //! | [`output`] | rendering results as tables, JSON, NDJSON, YAML, CSV; `--query` |
-//! | [`cli`] | the `provctl` command line: argument parsing and one module per command group |
+//! | [`cli`] | the `provctl` command line: argument parsing, one module per command group, help topics, examples, man pages and completions |
 //! | [`sim`] | the Graph emulator used by tests, benchmarks and `--sim` demos |
 //!
 //! Everything the command line does is a library call. The failures of the last day, page by page,

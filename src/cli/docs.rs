@@ -175,11 +175,13 @@ pub fn page(cmd: &clap::Command, path: &str) -> Result<Vec<u8>, CliError> {
     }
     let mut roff = Roff::default();
     if let Some(own) = own_after_help(path) {
+        // Laid out as columns in the definition: kept as written.
         roff.control("SH", ["NOTES"]);
-        for para in own.split("\n\n") {
-            roff.control("PP", []);
-            roff.text([roman(para)]);
+        roff.control("nf", []);
+        for line in own.lines() {
+            roff.text([roman(line)]);
         }
+        roff.control("fi", []);
     }
     if let Some(examples) = help::examples(path) {
         roff.control("SH", ["EXAMPLES"]);

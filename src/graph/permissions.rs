@@ -338,7 +338,7 @@ const RESOLVE: [Operation; 2] = [Op::ListServicePrincipals, Op::ListJobs];
 /// `provctl help permissions`, the 403 hints and the explanations read it; a test walks clap's
 /// command tree against it and another checks the emulator grants exactly what it says. Commands
 /// naming a job resolve the reference first (service principals, then their jobs), hence
-/// [`RESOLVE`]. A new command that calls Graph adds one row here.
+/// `RESOLVE`. A new command that calls Graph adds one row here.
 pub const COMMANDS: &[CommandNeeds] = &[
     CommandNeeds {
         command: "jobs list",
