@@ -290,6 +290,18 @@ pub fn reason_of(e: &ProvisioningObjectSummary) -> Option<(ReasonKind, String, S
     Some((kind, code, finding.title))
 }
 
+/// Keeps up to [`SAMPLES`] distinct objects: a second event of the same object adds nothing.
+fn push_sample(samples: &mut Vec<Sample>, s: Sample) {
+    let same = |a: &Sample| match (&a.source_id, &s.source_id) {
+        (Some(x), Some(y)) => x == y,
+        (None, None) => a.display_name == s.display_name && a.display_name.is_some(),
+        _ => false,
+    };
+    if samples.len() < SAMPLES && !samples.iter().any(same) {
+        samples.push(s);
+    }
+}
+
 fn first_line(s: &str) -> String {
     let line = s.lines().next().unwrap_or("").trim();
     let mut out: String = line.chars().take(160).collect();
@@ -426,13 +438,14 @@ impl Summarizer {
         r.last = later(r.last, at);
         if r.samples.len() < SAMPLES {
             let src = e.source_identity.as_ref();
-            r.samples.push(Sample {
+            let sample = Sample {
                 log_id: e.id.clone(),
                 source_id: non_empty(src.and_then(|s| s.id.as_deref())).map(Into::into),
                 display_name: non_empty(src.and_then(|s| s.display_name.as_deref()))
                     .map(Into::into),
                 at,
-            });
+            };
+            push_sample(&mut r.samples, sample);
         }
     }
 
@@ -556,9 +569,7 @@ impl Summarizer {
                     mine.first = earlier(mine.first, r.first);
                     mine.last = later(mine.last, r.last);
                     for s in r.samples {
-                        if mine.samples.len() < SAMPLES {
-                            mine.samples.push(s);
-                        }
+                        push_sample(&mut mine.samples, s);
                     }
                 }
                 None => {
@@ -693,6 +704,34 @@ mod tests {
         assert_eq!(x.reasons[0].samples.len(), SAMPLES);
         let other = x.reasons.last().unwrap_or_else(|| panic!("no reasons"));
         assert_eq!((other.code.as_str(), other.count), (OTHER, 10));
+    }
+
+    #[test]
+    fn samples_are_distinct_objects() {
+        let mut s = Summarizer::new();
+        for i in 0..4 {
+            let mut e = event(
+                &i.to_string(),
+                "2026-11-01T10:00:00Z",
+                "failure",
+                Some("X"),
+                "c",
+                "j",
+            );
+            if i < 3 {
+                e.source_identity =
+                    event("same", "2026-11-01T10:00:00Z", "failure", None, "c", "j")
+                        .source_identity;
+            }
+            s.add(&e);
+        }
+        let x = s.finish();
+        let ids: Vec<_> = x.reasons[0]
+            .samples
+            .iter()
+            .map(|s| s.log_id.as_str())
+            .collect();
+        assert_eq!(ids, ["0", "3"]);
     }
 
     #[test]
