@@ -12,6 +12,7 @@ pub mod knowledge;
 mod log;
 mod object;
 mod sign_in;
+pub mod summary;
 mod text;
 
 pub use agents::explain_agents;
@@ -25,6 +26,7 @@ pub use job::{JobRef, days_left, explain_job, quarantine_one_liner};
 pub use log::{explain_log, explain_on_demand, skip_or_failure_reason};
 pub use object::explain_object;
 pub use sign_in::{explain_auth_error, sign_in_entry};
+pub use summary::{LogSummary, Summarizer};
 pub use text::render_text;
 
 #[cfg(test)]

@@ -423,6 +423,11 @@ pub const COMMANDS: &[CommandNeeds] = &[
         optional: &[],
     },
     CommandNeeds {
+        command: "logs summary",
+        required: &[Op::ReadProvisioningLogs],
+        optional: &[],
+    },
+    CommandNeeds {
         command: "logs export",
         required: &[Op::ReadProvisioningLogs],
         optional: &[],

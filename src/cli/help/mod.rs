@@ -215,6 +215,23 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "logs summary",
+        &[
+            (
+                "totals, jobs, cycles and top reasons of the last day",
+                "provctl logs summary --since 24h",
+            ),
+            (
+                "one job's failures, the 20 most frequent reasons",
+                "provctl logs summary --job AD2AADProvisioning.xxx --status failure --top 20",
+            ),
+            (
+                "an exported file, as JSON",
+                "provctl logs summary --file export.ndjson -o json",
+            ),
+        ],
+    ),
+    (
         "logs export",
         &[
             (
