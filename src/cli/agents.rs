@@ -31,23 +31,11 @@ enum AgentsCommand {
 /// Runs `provctl agents`.
 pub async fn run(ctx: &Context, args: AgentsArgs) -> Result<(), CliError> {
     let graph = ctx.graph().await?;
-    let inv = agents::inventory(graph)
-        .await
-        .map_err(|e| delegated_only(e.into()))?;
+    let inv = agents::inventory(graph).await.map_err(CliError::from)?;
     match args.command {
         AgentsCommand::List => list(ctx, &inv),
         AgentsCommand::Check => check(ctx, &inv),
     }
-}
-
-/// Turns Graph's 403 for an app-only token into the plain answer.
-fn delegated_only(err: CliError) -> CliError {
-    if err.kind != ErrorKind::Permission {
-        return err;
-    }
-    CliError { hints: Vec::new(), ..err }
-        .hint("the agent APIs answer only a signed-in user: Graph refuses app-only tokens (client secret, certificate, managed identity) for them")
-        .hint("sign in as a Hybrid Identity Administrator with `provctl login` (device code), then run this again with `--auth device-code`; the delegated permission is Policy.Read.HybridAuthentication")
 }
 
 fn list(ctx: &Context, inv: &AgentInventory) -> Result<(), CliError> {

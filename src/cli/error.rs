@@ -203,6 +203,9 @@ impl From<GraphError> for CliError {
                     403 => {
                         if let Some(op) = permissions::operation_of_request(&s.method, &s.url) {
                             err = err.hint(permissions::grant_sentence(op));
+                            if !permissions::grant(op).app_only_supported() {
+                                err = err.hint("Graph refuses app-only tokens (client secret, certificate, managed identity) for it: sign in as a user with `provctl login`, then run this again with `--auth device-code`");
+                            }
                         }
                         err = err.hint("`provctl doctor auth` shows what your token carries and what each command needs; `provctl help permissions` lists them all");
                     }
@@ -282,6 +285,23 @@ mod tests {
                 && err.hints[0].contains("Synchronization.ReadWrite.All"),
             "{:?}",
             err.hints
+        );
+    }
+
+    #[test]
+    fn a_403_on_a_delegated_only_call_says_to_sign_in_as_a_user() {
+        let e = GraphError::Service(Box::new(ServiceError::from_body(
+            403,
+            b"{}",
+            "GET",
+            "https://graph.microsoft.com/v1.0/directory/onPremisesSynchronization",
+        )));
+        let hints = CliError::from(e).hints.join("\n");
+        assert!(
+            hints.contains("OnPremDirectorySynchronization.Read.All")
+                && hints.contains("only to a signed-in user")
+                && hints.contains("`provctl login`"),
+            "{hints}"
         );
     }
 

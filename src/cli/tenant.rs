@@ -7,7 +7,7 @@
 use serde_json::json;
 
 use super::prompt::confirm;
-use super::{CliError, Context, ErrorKind};
+use super::{CliError, Context};
 use crate::graph::directory::{self, DeletionPrevention};
 use crate::graph::model::{
     DeletionPreventionType, OnPremisesDirectorySynchronization, ServicePrincipal,
@@ -117,19 +117,10 @@ pub async fn run(ctx: &Context, args: TenantArgs) -> Result<(), CliError> {
     }
 }
 
-fn delegated_only(err: CliError) -> CliError {
-    if err.kind != ErrorKind::Permission {
-        return err;
-    }
-    CliError { hints: Vec::new(), ..err }
-        .hint("Graph serves the tenant's onPremisesSynchronization settings only to a signed-in user (delegated OnPremDirectorySynchronization.Read.All / ReadWrite.All, with a Global or Hybrid Identity Administrator role); app-only tokens are refused")
-        .hint("sign in with `provctl login` (device code) and run this again with `--auth device-code`")
-}
-
 async fn current(graph: &GraphClient) -> Result<OnPremisesDirectorySynchronization, CliError> {
     directory::get(graph)
         .await
-        .map_err(|e| delegated_only(e.into()))?
+        .map_err(CliError::from)?
         .ok_or_else(|| CliError::not_found("this tenant has no onPremisesSynchronization object (directory synchronization was never enabled)"))
 }
 
@@ -252,10 +243,7 @@ async fn change(
         &format!("Change tenant accidental deletion prevention from '{before}' to '{after}'"),
         flags.yes,
     )?;
-    graph
-        .send(&req)
-        .await
-        .map_err(|e| delegated_only(e.into()))?;
+    graph.send(&req).await.map_err(CliError::from)?;
     eprintln!("Tenant accidental deletion prevention is now {after}.");
     Ok(())
 }

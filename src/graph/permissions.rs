@@ -603,24 +603,25 @@ pub fn operation_of_request(method: &str, url: &str) -> Option<Operation> {
 /// one of these directory roles: ...` — the sentence a denied call's hint and explanation give.
 pub fn grant_sentence(op: Operation) -> String {
     let g = grant(op);
-    let app = if g.app_only_supported() {
-        format!("application {}", alternatives(g.application))
-    } else {
-        "no application permission (Graph serves it only to a signed-in user)".to_owned()
-    };
-    let mut s = format!(
-        "To {}, grant delegated {} or {app}",
-        g.action,
-        alternatives(g.delegated)
-    );
-    if !g.user_roles.is_empty() {
-        s.push_str(&format!(
-            "; a signed-in user also needs one of these directory roles: {}",
-            g.user_roles.join(", ")
-        ));
+    let roles = (!g.user_roles.is_empty())
+        .then(|| format!("one of these directory roles: {}", g.user_roles.join(", ")));
+    if !g.app_only_supported() {
+        return format!(
+            "To {}, sign in as a user with delegated {}{} (Graph serves it only to a signed-in user, with no application permission).",
+            g.action,
+            alternatives(g.delegated),
+            roles.map(|r| format!(" and {r}")).unwrap_or_default()
+        );
     }
-    s.push('.');
-    s
+    format!(
+        "To {}, grant delegated {} or application {}{}.",
+        g.action,
+        alternatives(g.delegated),
+        alternatives(g.application),
+        roles
+            .map(|r| format!("; a signed-in user also needs {r}"))
+            .unwrap_or_default()
+    )
 }
 
 /// The entry of [`COMMANDS`] for `command` (spaces and case ignored), if provctl knows it.
@@ -1051,7 +1052,7 @@ mod tests {
         let s = grant_sentence(Operation::ListAgents);
         assert!(
             s.starts_with(
-                "To list the cloud sync agents, grant delegated Policy.Read.HybridAuthentication"
+                "To list the cloud sync agents, sign in as a user with delegated Policy.Read.HybridAuthentication"
             ),
             "{s}"
         );
