@@ -378,7 +378,8 @@ pub const COMMANDS: &[CommandNeeds] = &[
     CommandNeeds {
         command: "quarantine show",
         required: &[Op::ListServicePrincipals, Op::ListJobs, Op::GetJob],
-        optional: &[],
+        // The dominant error of an escrow quarantine, read from the job's recent failures.
+        optional: &[Op::ReadProvisioningLogs],
     },
     // Clearing a quarantine is POST .../start, as Microsoft documents it.
     CommandNeeds {
@@ -400,7 +401,8 @@ pub const COMMANDS: &[CommandNeeds] = &[
     CommandNeeds {
         command: "explain job",
         required: &[Op::ListServicePrincipals, Op::ListJobs, Op::GetJob],
-        optional: &[],
+        // The dominant error of an escrow quarantine, read from the job's recent failures.
+        optional: &[Op::ReadProvisioningLogs],
     },
     CommandNeeds {
         command: "explain log",
