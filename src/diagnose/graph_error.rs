@@ -77,11 +77,19 @@ impl GraphOperation {
 pub fn explain_error(error: &ServiceError, operation: Option<GraphOperation>) -> Explanation {
     let k = Knowledge::global();
     let evidence = service_evidence(error);
+    let message = error.message.trim().trim_end_matches('.');
     let facts = format!(
-        "{}{}: {}",
+        "{}{}{}",
         status_prefix(error.status),
-        error.most_specific_code(),
-        error.message.trim().trim_end_matches('.')
+        match error.most_specific_code() {
+            "" => "(no error code)",
+            code => code,
+        },
+        if message.is_empty() {
+            " with an empty message".to_owned()
+        } else {
+            format!(": {message}")
+        }
     );
 
     // The most specific code first, then outward; then the message (AADSTS codes); then the status.
@@ -251,9 +259,8 @@ fn service_evidence(e: &ServiceError) -> Vec<Evidence> {
             e.inner_codes.join(" > "),
         ));
     }
-    if !e.message.is_empty() {
-        ev.push(Evidence::new("error.message", e.message.as_str()));
-    }
+    // Quoted as sent, an empty message included: evidence never fills a gap.
+    ev.push(Evidence::new("error.message", e.message.as_str()));
     for (field, value) in [
         ("request-id", &e.request_id),
         ("client-request-id", &e.client_request_id),
