@@ -154,6 +154,16 @@ impl SynchronizationJob {
             })
     }
 
+    /// True when the job reads from Active Directory (cloud sync AD → Entra ID: `AD2AAD…`,
+    /// `ADDC…`), so its objects are named by distinguishedName. Entra → AD jobs (`AAD2AD…`, group
+    /// writeback) and app provisioning read from Entra ID and name objects by object id.
+    pub fn source_is_active_directory(&self) -> bool {
+        let prefix = self.id.split('.').next().unwrap_or_default();
+        [self.template_id.as_deref().unwrap_or_default(), prefix]
+            .iter()
+            .any(|t| t.starts_with("AD2AAD") || t.starts_with("ADDC"))
+    }
+
     /// A setting's value by name (case-insensitive).
     pub fn setting(&self, name: &str) -> Option<&str> {
         self.synchronization_job_settings
@@ -473,5 +483,20 @@ mod tests {
             r#"{"id":"x","brandNewProperty":{"a":1},"status":{"code":"Active","alsoNew":[1]}}"#,
         );
         assert_eq!(j.status_code(), Some(&SynchronizationStatusCode::Active));
+    }
+
+    /// Issue 14 item 7: a group writeback job (`AAD2ADGroupProvisioning…`, the id from a user's
+    /// script, `tests/fixtures/real/README.md`) reads from Entra ID, although it is cloud sync.
+    #[test]
+    fn group_writeback_reads_from_entra_and_ad2aad_reads_from_ad() {
+        let writeback = job(
+            r#"{"id":"AAD2ADGroupProvisioning.763aefeaa45b49f4a4a430d135e944f5.e6fcbbe7-674c-41c2-bde1-ef5d078a6a57","templateId":"AAD2ADGroupProvisioning"}"#,
+        );
+        assert!(writeback.is_cloud_sync());
+        assert!(!writeback.source_is_active_directory());
+        let inbound = job(r#"{"id":"AD2AADProvisioning.x.y","templateId":"AD2AADProvisioning"}"#);
+        assert!(inbound.source_is_active_directory());
+        let app = job(r#"{"id":"ServiceNowOutDelta.x.y","templateId":"ServiceNowOutDelta"}"#);
+        assert!(!app.source_is_active_directory());
     }
 }
