@@ -872,6 +872,30 @@ async fn provision_on_demand_answers_double_encoded_json_and_is_throttled() {
     assert_eq!(post_json(&c, &url, &t, body.clone()).await.0, 429);
 }
 
+/// Issue 14 item 2: the emulator masks credentials on GET as Graph does
+/// (`tests/fixtures/real/README.md`): the SDK example's PUT reads back with `SecretToken` = `"*"`.
+#[tokio::test]
+async fn secrets_get_masks_credentials_as_graph_does() {
+    let (sim, c, base) = demo_sim().await;
+    let t = app_token(&sim);
+    let url = format!(
+        "{base}v1.0/servicePrincipals/{}/synchronization/secrets",
+        demo::SP_SERVICENOW
+    );
+    let put: Value = serde_json::from_str(include_str!(
+        "fixtures/real/put-synchronization-secrets.sdk-example.request.json"
+    ))
+    .unwrap();
+    let r = c.put(&url).bearer_auth(&t).json(&put).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    let (_, _, got) = get(&c, &url, &t).await;
+    let expected: Value = serde_json::from_str(include_str!(
+        "fixtures/real/get-synchronization-secrets.masked.json"
+    ))
+    .unwrap();
+    assert_eq!(got["value"], expected["value"]);
+}
+
 #[tokio::test]
 async fn secrets_schema_and_on_premises_synchronization() {
     let (sim, c, base) = demo_sim().await;

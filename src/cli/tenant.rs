@@ -319,6 +319,17 @@ async fn job_threshold_set(ctx: &Context, a: JobThresholdSetArgs) -> Result<(), 
         }
     };
     let secrets = directory::secrets(graph, &sp.id).await?;
+    let name = sp.display_name.as_deref().unwrap_or(&sp.id);
+    // The PUT replaces every secret, and Graph reads sensitive values back as "*": writing them
+    // back would replace the real credentials with "*". Nothing is sent then.
+    let masked = secrets.masked_keys();
+    if !masked.is_empty() {
+        return Err(CliError::usage(format!(
+            "{name}: Graph masked the value of {} as \"*\", and the PUT that sets the threshold would write \"*\" over the real value; nothing was sent",
+            masked.join(", ")
+        ))
+        .hint("set the delete threshold in the Microsoft Entra admin center (cloud sync configuration > Properties > Prevent accidental deletions), which keeps the credentials"));
+    }
     let before = directory::job_threshold(&secrets)?;
     let (enabled, value) = if a.disable {
         (false, None)
@@ -327,7 +338,6 @@ async fn job_threshold_set(ctx: &Context, a: JobThresholdSetArgs) -> Result<(), 
     };
     let updated = directory::with_job_threshold(&secrets, enabled, value)?;
     let after = directory::job_threshold(&updated)?;
-    let name = sp.display_name.as_deref().unwrap_or(&sp.id);
     let diff = format!(
         "{name}: SyncNotificationSettings\n- DeleteThresholdEnabled: {}  DeleteThresholdValue: {}\n+ DeleteThresholdEnabled: {}  DeleteThresholdValue: {}\n  ({} other secret(s) written back unchanged)\n",
         before.enabled,

@@ -622,6 +622,7 @@ pub fn put_secrets_request(
     service_principal_id: &str,
     secrets: &SynchronizationSecrets,
 ) -> Result<GraphRequest, GraphError> {
+    secrets.check_writable().map_err(GraphError::InvalidInput)?;
     let v = serde_json::to_value(secrets).map_err(|e| GraphError::InvalidInput(e.to_string()))?;
     Ok(GraphRequest::new(
         Method::PUT,
