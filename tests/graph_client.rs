@@ -341,6 +341,53 @@ async fn batches_hold_twenty_requests_and_retry_throttled_items() {
     );
 }
 
+/// A $batch endpoint whose first POST fails with 502, and whose item "1" then fails once with a
+/// 500 (Graph's own item-level answer for an internal error).
+struct FlakyBatch(AtomicUsize);
+
+impl Respond for FlakyBatch {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let round = self.0.fetch_add(1, Ordering::SeqCst);
+        if round == 0 {
+            return ResponseTemplate::new(502).set_body_string("Bad Gateway");
+        }
+        let body: Value = serde_json::from_slice(&req.body).unwrap();
+        let responses: Vec<Value> = body["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                let id = i["id"].as_str().unwrap();
+                if id == "1" && round == 1 {
+                    json!({"id": id, "status": 500, "body": {"error": {"code": "generalException", "message": "An internal server error occurred."}}})
+                } else {
+                    json!({"id": id, "status": 200, "body": {"value": []}})
+                }
+            })
+            .collect();
+        ResponseTemplate::new(200).set_body_json(json!({"responses": responses}))
+    }
+}
+
+/// Issue 14 item 4: a `$batch` of GETs is retried on 502, and its items on 500, through the
+/// client's retry policy.
+#[tokio::test]
+async fn a_batch_of_reads_is_retried_on_5xx_and_so_are_its_failed_items() {
+    let s = server().await;
+    Mock::given(method("POST"))
+        .and(path("/v1.0/$batch"))
+        .respond_with(FlakyBatch(AtomicUsize::new(0)))
+        .expect(3) // the 502, the batch with item 1 failing, item 1 alone
+        .mount(&s)
+        .await;
+    let c = client(&s, fast_retries(3));
+    let items: Vec<BatchItem> = (0..3)
+        .map(|i| BatchItem::get(i.to_string(), &jobs_path()))
+        .collect();
+    let answers = c.batch(ApiVersion::V1, items, 1).await.unwrap();
+    assert!(answers.iter().all(|a| a.status == 200), "{answers:?}");
+}
+
 #[derive(Debug)]
 struct Refreshing(AtomicUsize);
 

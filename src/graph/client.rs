@@ -59,6 +59,8 @@ pub struct GraphRequest {
     pub query: Vec<(String, String)>,
     /// JSON body, if any.
     pub body: Option<Value>,
+    /// True for a POST that only reads (a `$batch` of GETs): retried as a GET is.
+    pub read_only: bool,
 }
 
 impl GraphRequest {
@@ -70,6 +72,7 @@ impl GraphRequest {
             path,
             query: Vec::new(),
             body: None,
+            read_only: false,
         }
     }
 
@@ -127,8 +130,15 @@ impl GraphRequest {
         out
     }
 
+    /// Marks a request that changes nothing (a `$batch` POST carrying only GETs), so it is
+    /// retried on 5xx and dropped connections as a GET is.
+    pub fn read_only(mut self) -> Self {
+        self.read_only = true;
+        self
+    }
+
     fn idempotency(&self) -> Idempotency {
-        if self.method == Method::GET || self.method == Method::HEAD {
+        if self.read_only || self.method == Method::GET || self.method == Method::HEAD {
             Idempotency::Safe
         } else {
             Idempotency::Action
@@ -391,6 +401,11 @@ impl GraphClient {
     /// The shared HTTP client.
     pub fn http(&self) -> &reqwest::Client {
         &self.inner.http
+    }
+
+    /// The retry policy of this client (the `$batch` item rounds back off by it too).
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
     }
 
     /// The token provider, if any.
