@@ -461,3 +461,62 @@ async fn connection_failures_on_reads_are_retried_then_reported() {
         other => panic!("expected a transport error, got {other:?}"),
     }
 }
+
+/// Issue 14 item 13: a redirect is reported with its Location host and never followed (one
+/// request, no second one to the other host).
+#[tokio::test]
+async fn a_redirect_is_reported_with_its_host_and_never_followed() {
+    let s = server().await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/servicePrincipals/sp-1/synchronization/jobs"))
+        .respond_with(
+            ResponseTemplate::new(302).insert_header("Location", "https://login.example.net/x?y=1"),
+        )
+        .expect(1)
+        .mount(&s)
+        .await;
+    let c = client(&s, fast_retries(3));
+    let err = c
+        .send(&GraphRequest::get(ApiVersion::V1, jobs_path()))
+        .await
+        .unwrap_err();
+    match &err {
+        GraphError::Redirect {
+            status,
+            location_host,
+            ..
+        } => {
+            assert_eq!(*status, 302);
+            assert_eq!(location_host.as_deref(), Some("login.example.net"));
+        }
+        other => panic!("expected a redirect, got {other:?}"),
+    }
+    assert!(!err.to_string().contains("y=1"), "{err}");
+}
+
+/// Issue 14 item 13: a certificate this machine does not trust (the emulator's, without its CA)
+/// fails at once, naming the host and why; it is not retried as a transient failure.
+#[tokio::test]
+async fn an_untrusted_certificate_is_not_retried_and_says_which_host() {
+    let sim = provctl::sim::Sim::start(provctl::sim::SimConfig::for_tests())
+        .await
+        .unwrap();
+    let c = GraphClient::builder()
+        .endpoints(Endpoints::custom(sim.base_url().as_str(), None, Cloud::Global).unwrap())
+        .retry_policy(fast_retries(5))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = c
+        .send(&GraphRequest::get(ApiVersion::V1, jobs_path()))
+        .await
+        .unwrap_err();
+    match &err {
+        GraphError::Certificate { host, detail, .. } => {
+            assert_eq!(Some(host.as_str()), sim.base_url().host_str());
+            assert!(detail.contains("does not trust"), "{detail}");
+        }
+        other => panic!("expected a certificate failure, got {other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(5));
+}

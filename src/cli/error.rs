@@ -165,6 +165,14 @@ impl From<GraphError> for CliError {
             GraphError::Transport { .. } => {
                 CliError::new(ErrorKind::Unavailable, e.to_string()).hint("check the network path to Graph (proxy: HTTPS_PROXY / --proxy; TLS inspection: --ca-file)")
             }
+            GraphError::Certificate { host, .. } => {
+                CliError::new(ErrorKind::Unavailable, e.to_string())
+                    .hint(format!("if a proxy inspects TLS on the way to {host}, pass its root certificate with --ca-file <PEM file>"))
+                    .hint("`provctl doctor network` shows which certificate the network path presents")
+            }
+            GraphError::Redirect { .. } => CliError::general(e.to_string()).hint(
+                "Graph does not redirect its API calls: check --graph-url and any proxy or gateway in between",
+            ),
             GraphError::Auth(a) => CliError::from(a.clone()),
             GraphError::Config(_) | GraphError::InvalidInput(_) => CliError::usage(e.to_string()),
             GraphError::Decode { .. } => CliError::general(e.to_string()).hint("Graph answered with a shape provctl does not understand; please report it with the command you ran"),

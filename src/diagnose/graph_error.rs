@@ -198,6 +198,14 @@ pub fn explain_graph_error(error: &GraphError, operation: Option<GraphOperation>
             format!("{method} {url} could not be completed after {attempts} attempt(s): {message}"),
             vec![Evidence::new("error", message.as_str())],
         ),
+        GraphError::Certificate { host, detail, .. } => (
+            cases::GRAPH_TRANSPORT,
+            error.to_string(),
+            vec![
+                Evidence::new("host", host.as_str()),
+                Evidence::new("certificate", detail.as_str()),
+            ],
+        ),
         GraphError::Decode { url, path, message } => (
             cases::GRAPH_DECODE,
             format!("The answer from {url} didn't fit at {path}: {message}"),

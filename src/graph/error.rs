@@ -27,6 +27,33 @@ pub enum GraphError {
         /// How many attempts were made.
         attempts: u32,
     },
+    /// The server's TLS certificate was refused. Not transient: never retried.
+    #[error("{method} {url}: the TLS certificate presented for {host} was refused: {detail}")]
+    Certificate {
+        /// HTTP method.
+        method: String,
+        /// The URL without its query string.
+        url: String,
+        /// The host whose certificate failed.
+        host: String,
+        /// Why it was refused (unknown issuer, expired, wrong name, ...).
+        detail: String,
+    },
+    /// The server answered with a redirect. provctl never follows one, so the token stays here.
+    #[error(
+        "{method} {url}: answered {status} redirect to {}; redirects are not followed, so the token was not sent there",
+        location_host.as_deref().unwrap_or("(no Location header)")
+    )]
+    Redirect {
+        /// HTTP method.
+        method: String,
+        /// The URL without its query string.
+        url: String,
+        /// The 3xx status.
+        status: u16,
+        /// The host of the `Location` header (the URL itself may carry secrets).
+        location_host: Option<String>,
+    },
     /// The answer was not the JSON we expected.
     #[error("{url}: unexpected response body at {path}: {message}")]
     Decode {
