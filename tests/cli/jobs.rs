@@ -300,7 +300,16 @@ fn none_and_connector_data_store_are_refused_without_force() {
         assert!(err.contains("refusing"), "{err}");
     }
     assert!(env.requests().is_empty());
-    let (c, _, err) = env.run(&["jobs", "restart", &target, "--reset", "none", "--force"]);
+    // Issue 14 item 9: --force allows the scope; it does not confirm the action.
+    for scope in ["none", "connector-data-store"] {
+        let (c, _, err) = env.run(&["jobs", "restart", &target, "--reset", scope, "--force"]);
+        assert_eq!(c, 2, "{scope}: {err}");
+        assert!(err.contains("needs confirmation"), "{err}");
+    }
+    assert!(env.posts().is_empty(), "{:?}", env.posts());
+    let (c, _, err) = env.run(&[
+        "jobs", "restart", &target, "--reset", "none", "--force", "--yes",
+    ]);
     assert_eq!(c, 0, "{err}");
     assert_eq!(restart_body(&env), r#"{"criteria":{"resetScope":"None"}}"#);
     // None starts the paused job, as Microsoft describes (and why start is the better call).
@@ -313,6 +322,7 @@ fn none_and_connector_data_store_are_refused_without_force() {
         "--reset",
         "connector-data-store",
         "--force",
+        "--yes",
     ]);
     assert_eq!(c, 0, "{err}");
     assert_eq!(

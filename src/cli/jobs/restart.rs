@@ -1,6 +1,7 @@
 //! `provctl jobs restart JOB --reset <scopes>`: `POST .../restart` with the reset scope spelled the
 //! way Microsoft's docs send it, behind guard rails: no default scope, `None`/`ConnectorDataStore`
-//! only with `--force`, `full`/`force-deletes` only after a confirmation (or `--yes` in scripts),
+//! only with `--force`, and `full`/`force-deletes`/`None`/`ConnectorDataStore` only after a
+//! confirmation (or `--yes` in scripts) — `--force` allows a scope, `--yes` confirms the action —
 //! and `--dry-run` to see the exact request first.
 
 use std::io::IsTerminal;
@@ -41,11 +42,13 @@ pub struct RestartArgs {
     #[arg(long, value_name = "SCOPES")]
     pub reset: Option<String>,
 
-    /// Allow the scopes Microsoft says not to use (none, connector-data-store).
+    /// Allow the scopes Microsoft says not to use (none, connector-data-store). Allowing is not
+    /// confirming: they still ask, or need --yes.
     #[arg(long)]
     pub force: bool,
 
-    /// Confirm full / force-deletes without being asked (needed when stdin is not a terminal).
+    /// Confirm full / force-deletes / none / connector-data-store without being asked (needed when
+    /// stdin is not a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
 
@@ -100,9 +103,12 @@ fn missing_reset(message: &str) -> CliError {
     CliError::usage(format!("{message}\n\n{RESET_CHOICES}"))
 }
 
-/// True for the scopes that re-process or delete a lot: they need a confirmation.
+/// True for the scopes that re-process or delete a lot, or that Microsoft says not to use: they
+/// need a confirmation (`--force` only allows the latter).
 fn needs_confirmation(scope: ResetScope) -> bool {
-    scope.contains(ResetScope::FULL) || scope.contains(ResetScope::FORCE_DELETES)
+    scope.contains(ResetScope::FULL)
+        || scope.contains(ResetScope::FORCE_DELETES)
+        || scope.is_discouraged()
 }
 
 /// Runs `provctl jobs restart`.
@@ -147,6 +153,10 @@ pub async fn run(ctx: &Context, args: RestartArgs) -> Result<(), CliError> {
     if risky && !args.yes {
         let what = if scope.contains(ResetScope::FORCE_DELETES) {
             "This lets every delete held back by the accidental-deletion threshold through."
+        } else if scope.is_none_member() {
+            "Microsoft says not to use None (use `provctl jobs start` instead)."
+        } else if scope.is_discouraged() {
+            "Microsoft says to clear the connector data store only with Microsoft Support: every object's cached state is dropped."
         } else {
             "The next run re-evaluates every object (a full initial cycle) and forgets the retry queue."
         };
