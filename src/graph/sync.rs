@@ -770,6 +770,15 @@ pub fn health(job: &SynchronizationJob) -> Health {
         }
         _ => {}
     }
+    // Graph's placeholder run of a job that never ran (state Failed, year-1 times) is no failure.
+    if job
+        .status
+        .as_ref()
+        .and_then(|s| s.last_execution.as_ref())
+        .is_some_and(|e| e.is_never_run_placeholder())
+    {
+        return Health::NotRun;
+    }
     match job.last_execution().and_then(|e| e.state.as_ref()) {
         Some(SynchronizationTaskExecutionResult::Failed) => Health::Failed,
         _ => Health::Healthy,

@@ -137,7 +137,8 @@ pub fn table(jobs: &[&JobEntry], now: DateTime<Utc>) -> Table {
 
 fn last_run(j: &SynchronizationJob, now: DateTime<Utc>) -> (String, Cell) {
     let Some(e) = j.last_execution() else {
-        return ("never".into(), Cell::Dim);
+        // Includes Graph's placeholder run of a job that never ran (state Failed, year-1 times).
+        return ("not run yet".into(), Cell::Dim);
     };
     let state = e.state.as_ref().map(|s| s.as_str()).unwrap_or("?");
     let when = e

@@ -128,10 +128,7 @@ impl SynchronizationJob {
 
     /// Objects in escrow (failed and waiting for retry) after the last run, if a run is known.
     pub fn escrowed(&self) -> Option<i64> {
-        self.status
-            .as_ref()
-            .and_then(|s| s.last_execution.as_ref())
-            .map(|e| e.count_escrowed)
+        self.last_execution().map(|e| e.count_escrowed)
     }
 
     /// The template id, falling back to the job id's prefix before the first `.`.
@@ -177,9 +174,13 @@ impl SynchronizationJob {
         self.schedule.as_ref().and_then(|s| s.interval.as_ref())
     }
 
-    /// The last run, if any.
+    /// The last run, if any. A job that never ran carries a placeholder `lastExecution` (state
+    /// `Failed`, `0001-01-01` times, error code `None`): that is no run, so it reads as `None`.
     pub fn last_execution(&self) -> Option<&SynchronizationTaskExecution> {
-        self.status.as_ref().and_then(|s| s.last_execution.as_ref())
+        self.status
+            .as_ref()
+            .and_then(|s| s.last_execution.as_ref())
+            .filter(|e| !e.is_never_run_placeholder())
     }
 }
 
@@ -291,6 +292,20 @@ pub struct SynchronizationError {
     /// True when the customer can fix it.
     #[serde(default, deserialize_with = "null_default")]
     pub tenant_actionable: bool,
+}
+
+impl SynchronizationTaskExecution {
+    /// True for the record Graph gives a job that never ran: no start or end time (`0001-01-01`)
+    /// and no error beyond the code `None`.
+    pub fn is_never_run_placeholder(&self) -> bool {
+        self.time_began.is_none()
+            && self.time_ended.is_none()
+            && self.error.as_ref().is_none_or(|e| {
+                e.code
+                    .as_deref()
+                    .is_none_or(|c| c.is_empty() || c == "None")
+            })
+    }
 }
 
 /// CSDL `synchronizationTaskExecution`: one run of a job.
@@ -498,5 +513,25 @@ mod tests {
         assert!(inbound.source_is_active_directory());
         let app = job(r#"{"id":"ServiceNowOutDelta.x.y","templateId":"ServiceNowOutDelta"}"#);
         assert!(!app.source_is_active_directory());
+    }
+
+    /// Issue 14 item 10: the cross-tenant walkthrough's job that never ran carries a `Failed`
+    /// `lastExecution` with year-1 times and error code `None`: that is no run.
+    #[test]
+    fn a_never_run_placeholder_is_not_a_failed_run() {
+        let j = job(include_str!(
+            "../../../tests/fixtures/real/get-synchronizationjob-crosstenant-notrun.v1.json"
+        ));
+        assert!(
+            j.status
+                .as_ref()
+                .and_then(|s| s.last_execution.as_ref())
+                .is_some()
+        );
+        assert!(j.last_execution().is_none());
+        let failed = job(
+            r#"{"id":"x","status":{"lastExecution":{"state":"Failed","timeBegan":"2024-01-01T00:00:00Z","timeEnded":"2024-01-01T00:01:00Z","error":{"code":"SalesforceInvalidCredentials"}}}}"#,
+        );
+        assert!(failed.last_execution().is_some());
     }
 }
