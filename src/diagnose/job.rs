@@ -427,8 +427,8 @@ impl Reader<'_> {
         let mut ev = self.status_evidence();
         let mut findings = Vec::new();
         let code = self.job.status_code();
-        let last = self.job.last_execution();
-        let placeholder = last.is_some_and(is_placeholder);
+        let last = self.job.last_execution_record();
+        let placeholder = last.is_some_and(SynchronizationTaskExecution::is_never_run_placeholder);
         if let Some(e) = last {
             if placeholder {
                 ev.push(Evidence::new(
@@ -611,18 +611,4 @@ pub fn days_left(series_began: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
     } else {
         (secs + 86_399) / 86_400
     }
-}
-
-/// A NotRun job shows a "Failed" last execution with no times and no counts: a placeholder, not a run.
-fn is_placeholder(e: &SynchronizationTaskExecution) -> bool {
-    e.time_began.is_none()
-        && e.time_ended.is_none()
-        && e.count_imported == 0
-        && e.count_exported == 0
-        && e.count_escrowed == 0
-        && e.count_exports == 0
-        && e.count_imported_deltas == 0
-        && e.error
-            .as_ref()
-            .is_none_or(|er| er.code.as_deref().is_none_or(|c| c.trim().is_empty()))
 }

@@ -217,13 +217,20 @@ impl<'a> Context<'a> {
     fn base_evidence(&self) -> Vec<Evidence> {
         let mut ev = Vec::new();
         if let Some(s) = self.entry.status() {
-            ev.push(Evidence::new("provisioningStatusInfo.status", s.as_str()));
+            let field = format!("{}.status", self.entry.status_field());
+            ev.push(Evidence::new(field, s.as_str()));
         }
         if let Some(a) = self.entry.action() {
-            ev.push(Evidence::new("provisioningAction", a.as_str()));
+            ev.push(Evidence::new(self.entry.action_field(), a.as_str()));
         }
         ev.extend(self.step_evidence());
         ev
+    }
+
+    /// `errorInformation.<field>`, or `statusInfo.<field>` when the error came from beta's
+    /// `statusInfo`: the label names the field the record carries.
+    fn error_label(&self, field: &str) -> String {
+        format!("{}.{field}", self.entry.error_field())
     }
 
     fn at_step(&self) -> String {
@@ -256,9 +263,10 @@ impl<'a> Context<'a> {
         let code = error
             .and_then(|e| e.error_code.as_deref())
             .filter(|c| !c.trim().is_empty());
+        let code_field = self.error_label("errorCode");
         for (field, value) in [
             ("details.SkipReason", skip_reason),
-            ("errorInformation.errorCode", code),
+            (code_field.as_str(), code),
         ] {
             let Some(value) = value else { continue };
             ev.push(Evidence::new(field, value));
@@ -300,7 +308,7 @@ impl<'a> Context<'a> {
         if let Some(e) = error
             && let Some(text) = message(e)
         {
-            ev.push(Evidence::new("errorInformation.reason", text));
+            ev.push(Evidence::new(self.error_label("reason"), text));
         }
         k.case_finding(cases::SKIPPED, format!("{skipped}."), ev, &self.vars)
     }
@@ -461,21 +469,21 @@ impl<'a> Context<'a> {
             .map(str::trim)
             .filter(|c| !c.is_empty());
         if let Some(c) = code {
-            ev.push(Evidence::new("errorInformation.errorCode", c));
+            ev.push(Evidence::new(self.error_label("errorCode"), c));
         }
         if let Some(c) = &e.error_category {
-            ev.push(Evidence::new("errorInformation.errorCategory", c.as_str()));
+            ev.push(Evidence::new(self.error_label("errorCategory"), c.as_str()));
         }
         let text = message(e);
         if let Some(t) = &text {
-            ev.push(Evidence::new("errorInformation.reason", t.as_str()));
+            ev.push(Evidence::new(self.error_label("reason"), t.as_str()));
         }
         if let Some(r) = e
             .recommended_action
             .as_deref()
             .filter(|r| !r.trim().is_empty())
         {
-            ev.push(Evidence::new("errorInformation.recommendedAction", r));
+            ev.push(Evidence::new(self.error_label("recommendedAction"), r));
         }
         let outcome = match self.entry.status() {
             Some(ProvisioningResult::Warning) => "completed with a warning",

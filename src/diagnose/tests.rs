@@ -829,3 +829,62 @@ fn a_thousand_entries_each_get_exactly_one_headline() {
     let n: usize = batch.iter().map(|e| explain_log(e).findings.len()).sum();
     assert_eq!(n, 1000);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Real shapes (issue 14): payloads in tests/fixtures/real
+// ---------------------------------------------------------------------------------------------
+
+fn real(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/real")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+/// Item 12: an old beta record carries only `statusInfo` (with `@odata.type`) and `action`; the
+/// evidence names those fields, and a `details` map's `@odata.type` is not quoted as a detail.
+#[test]
+fn evidence_on_an_old_beta_record_names_status_info_and_skips_odata_annotations() {
+    let c: ODataCollection<ProvisioningObjectSummary> = serde_json::from_str(&real(
+        "list-provisioningobjectsummary.failure.beta-statusinfo-only.json",
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let entry = &c.value[0];
+    assert_eq!(entry.provisioning_steps[2].details.len(), 1);
+    assert_eq!(entry.provisioning_steps[2].details.get("@odata.type"), None);
+    let x = explain_log(entry);
+    let f = x.headline().unwrap_or_else(|| panic!("a finding"));
+    let fields: Vec<&str> = f.evidence.iter().map(|e| e.field.as_str()).collect();
+    assert!(fields.contains(&"statusInfo.status"), "{fields:?}");
+    assert!(fields.contains(&"statusInfo.errorCode"), "{fields:?}");
+    assert!(fields.contains(&"action"), "{fields:?}");
+    assert!(
+        fields
+            .iter()
+            .all(|f| !f.starts_with("provisioningStatusInfo") && !f.starts_with("errorInformation")),
+        "{fields:?}"
+    );
+    let text = render_text(&x, 200);
+    assert!(!text.contains("odata"), "{text}");
+}
+
+/// Item 1: the cross-tenant walkthrough's on-demand answer explains as a success.
+#[test]
+fn cross_tenant_on_demand_answer_explains_as_a_success() {
+    let r: ProvisionOnDemandResponse =
+        serde_json::from_str(&real("provisionondemand-crosstenant.response.v1.json"))
+            .unwrap_or_else(|e| panic!("{e}"));
+    let d = r.decode().unwrap_or_else(|e| panic!("{e}"));
+    let x = explain_on_demand(&d);
+    assert_eq!(x.severity(), Severity::Info, "{x:#?}");
+}
+
+/// Item 10: the cross-tenant walkthrough's never-run job (placeholder with error code `None`) is
+/// "not run", not a failure.
+#[test]
+fn documented_never_run_job_with_error_code_none_is_not_a_failure() {
+    let j = job(&real("get-synchronizationjob-crosstenant-notrun.v1.json"));
+    let x = explain_job(&j, &sp(), at(2024, 5, 1, 0));
+    assert_eq!(x.findings[0].code.as_deref(), Some("job-not-run"), "{x:#?}");
+    assert_eq!(x.severity(), Severity::Info);
+}

@@ -772,9 +772,7 @@ pub fn health(job: &SynchronizationJob) -> Health {
     }
     // Graph's placeholder run of a job that never ran (state Failed, year-1 times) is no failure.
     if job
-        .status
-        .as_ref()
-        .and_then(|s| s.last_execution.as_ref())
+        .last_execution_record()
         .is_some_and(|e| e.is_never_run_placeholder())
     {
         return Health::NotRun;

@@ -177,10 +177,13 @@ impl SynchronizationJob {
     /// The last run, if any. A job that never ran carries a placeholder `lastExecution` (state
     /// `Failed`, `0001-01-01` times, error code `None`): that is no run, so it reads as `None`.
     pub fn last_execution(&self) -> Option<&SynchronizationTaskExecution> {
-        self.status
-            .as_ref()
-            .and_then(|s| s.last_execution.as_ref())
+        self.last_execution_record()
             .filter(|e| !e.is_never_run_placeholder())
+    }
+
+    /// The `lastExecution` record as Graph sent it, a never-run placeholder included.
+    pub fn last_execution_record(&self) -> Option<&SynchronizationTaskExecution> {
+        self.status.as_ref().and_then(|s| s.last_execution.as_ref())
     }
 }
 
@@ -295,11 +298,16 @@ pub struct SynchronizationError {
 }
 
 impl SynchronizationTaskExecution {
-    /// True for the record Graph gives a job that never ran: no start or end time (`0001-01-01`)
-    /// and no error beyond the code `None`.
+    /// True for the record Graph gives a job that never ran: no start or end time (`0001-01-01`),
+    /// no counts, and no error beyond the code `None` (the state says `Failed`).
     pub fn is_never_run_placeholder(&self) -> bool {
         self.time_began.is_none()
             && self.time_ended.is_none()
+            && self.count_imported == 0
+            && self.count_exported == 0
+            && self.count_escrowed == 0
+            && self.count_exports == 0
+            && self.count_imported_deltas == 0
             && self.error.as_ref().is_none_or(|e| {
                 e.code
                     .as_deref()
