@@ -5,7 +5,9 @@
 use serde_json::json;
 
 use super::{CliError, Context, ErrorKind};
+use crate::graph::GraphError;
 use crate::graph::agents::{self, AgentInventory};
+use crate::graph::permissions::Operation;
 use crate::output::{Cell, Table};
 
 /// `provctl agents ...`
@@ -36,7 +38,11 @@ pub async fn run(ctx: &Context, args: AgentsArgs) -> Result<(), CliError> {
         .map_err(|e| delegated_only(e.into()))?;
     match args.command {
         AgentsCommand::List => list(ctx, &inv),
-        AgentsCommand::Check => check(ctx, &inv),
+        AgentsCommand::Check => match inv.domains_refused {
+            // Health is per domain: without the domains there is nothing to judge.
+            Some(e) => Err(delegated_only(GraphError::Service(Box::new(e)).into())),
+            None => check(ctx, &inv),
+        },
     }
 }
 
@@ -51,6 +57,14 @@ fn delegated_only(err: CliError) -> CliError {
 }
 
 fn list(ctx: &Context, inv: &AgentInventory) -> Result<(), CliError> {
+    if let Some(e) = &inv.domains_refused {
+        let needs = crate::graph::permissions::grant(Operation::ListPublishedResources);
+        eprintln!(
+            "note: DOMAINS is left blank: Graph refused the published-resources call (HTTP {}); reading domains needs one of {}",
+            e.status,
+            needs.delegated.join(", ")
+        );
+    }
     let domains = inv.domains_of_agents();
     let doc = json!({ "agents": inv.agents, "publishedResources": inv.domains });
     ctx.out.emit(&doc, || {
