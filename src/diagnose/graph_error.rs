@@ -101,7 +101,16 @@ pub fn explain_error(error: &ServiceError, operation: Option<GraphOperation>) ->
     let by_code = codes
         .filter_map(|c| k.lookup(c, &[Scope::GraphError]))
         .find(|e| e.scope == Scope::GraphError);
-    let entry = by_code
+    // A sign-in answer names its cause by the AADSTS code in the message; the OAuth `error`
+    // (`invalid_grant`) only says the request failed.
+    let by_sign_in_code = error
+        .message
+        .contains("AADSTS")
+        .then(|| k.match_message(&error.message, &[Scope::GraphError]))
+        .flatten()
+        .map(|(e, _)| e);
+    let entry = by_sign_in_code
+        .or(by_code)
         .or_else(|| {
             k.match_message(&error.message, &[Scope::GraphError])
                 .map(|(e, _)| e)
@@ -374,6 +383,21 @@ mod tests {
         let f = &explain_error(&e, None).findings[0];
         assert_eq!(f.code.as_deref(), Some("invalid_client"));
         assert_eq!(f.severity, Severity::Error);
+    }
+
+    /// Issue 14 item 6: the consent error from Microsoft's consent troubleshooting page says what
+    /// to do (admin consent), not just "sign-in refused".
+    #[test]
+    fn missing_consent_aadsts65001_says_grant_admin_consent() {
+        let body = include_str!("../../tests/fixtures/real/aadsts65001.token-error.json");
+        let f = &explain_error(&envelope(400, body), None).findings[0];
+        assert_eq!(f.code.as_deref(), Some("AADSTS65001"), "{f:#?}");
+        assert!(
+            f.next_steps
+                .iter()
+                .any(|s| s.text.contains("admin consent")),
+            "{f:#?}"
+        );
     }
 
     #[test]
