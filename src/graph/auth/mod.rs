@@ -22,9 +22,10 @@
 //! 2. `env` when `AZURE_CLIENT_SECRET` or `AZURE_CLIENT_CERTIFICATE_PATH` is set;
 //! 3. `workload-identity` when `AZURE_FEDERATED_TOKEN_FILE` is set;
 //! 4. `device-code` when a cached login exists for the profile (from `provctl login`);
-//! 5. `managed-identity` when `IDENTITY_ENDPOINT` or `MSI_ENDPOINT` is set (IMDS alone is never
-//!    probed: ask for it with `--auth managed-identity`);
-//! 6. `azure-cli` when `az` is on `PATH`.
+//! 5. `managed-identity` when `IDENTITY_ENDPOINT` and `IDENTITY_HEADER` are both set (IMDS alone
+//!    is never probed: ask for it with `--auth managed-identity`). Azure Cloud Shell sets
+//!    `MSI_ENDPOINT` without `MSI_SECRET`, which azure_identity refuses, so there the order goes on;
+//! 6. `azure-cli` when `az` is on `PATH` (in Cloud Shell: the signed-in user).
 //!
 //! Otherwise the error lists the ways to sign in. The Graph scope is always `endpoints.scope`
 //! (`https://<graph host>/.default`) and the authority is `endpoints.login`, so national clouds and
@@ -411,7 +412,9 @@ impl AuthOptions {
         if !self.no_cache && device_code::has_cached_login(self, endpoints) {
             return Ok(AuthMethod::DeviceCode);
         }
-        if env.get("IDENTITY_ENDPOINT").is_some() || env.get("MSI_ENDPOINT").is_some() {
+        // App Service style (IDENTITY_ENDPOINT + IDENTITY_HEADER) only. Cloud Shell sets
+        // MSI_ENDPOINT without MSI_SECRET, which azure_identity cannot use: fall through to az.
+        if env.get("IDENTITY_ENDPOINT").is_some() && env.get("IDENTITY_HEADER").is_some() {
             return Ok(AuthMethod::ManagedIdentity);
         }
         if azure_cli::az_on_path(env) {
@@ -518,6 +521,7 @@ mod tests {
             ("AZURE_CLIENT_SECRET", "s"),
             ("AZURE_FEDERATED_TOKEN_FILE", "/f"),
             ("IDENTITY_ENDPOINT", "https://x/"),
+            ("IDENTITY_HEADER", "h"),
         ];
         let expect = [
             AuthMethod::Token,
@@ -525,11 +529,30 @@ mod tests {
             AuthMethod::WorkloadIdentity,
             AuthMethod::ManagedIdentity,
         ];
-        for i in 0..all.len() {
+        for i in 0..expect.len() {
             assert_eq!(opts(&all[i..]).resolve_method(&e), Ok(expect[i]));
         }
         let cert = opts(&[("AZURE_CLIENT_CERTIFICATE_PATH", "/c.pem")]);
         assert_eq!(cert.resolve_method(&e), Ok(AuthMethod::Env));
+        // Azure Cloud Shell: MSI_ENDPOINT (and ACC_CLOUD) without MSI_SECRET is not a managed
+        // identity azure_identity can use; with no az on PATH nothing applies.
+        let cloud_shell = opts(&[
+            ("MSI_ENDPOINT", "http://localhost:50342/oauth2/token"),
+            ("ACC_CLOUD", "PROD"),
+            ("PATH", ""),
+        ]);
+        assert!(cloud_shell.resolve_method(&e).is_err());
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(if cfg!(windows) { "az.cmd" } else { "az" }),
+            "",
+        )
+        .unwrap();
+        let cloud_shell = opts(&[
+            ("MSI_ENDPOINT", "http://localhost:50342/oauth2/token"),
+            ("PATH", dir.path().to_str().unwrap()),
+        ]);
+        assert_eq!(cloud_shell.resolve_method(&e), Ok(AuthMethod::AzureCli));
         let err = opts(&[("PATH", "")]).resolve_method(&e).unwrap_err();
         assert!(err.to_string().contains("provctl login"), "{err}");
     }
