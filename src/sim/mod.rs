@@ -71,6 +71,26 @@
 //! - Generated logs: record `i` (newest first) belongs to service principal `i % n`; time filters
 //!   become an index range and `jobId eq`/`servicePrincipal/id eq` a stride.
 //!
+//! # Real shapes it serves (`tests/fixtures/real/README.md` cites each)
+//! - provisionOnDemand on a cross-tenant synchronization job (template `Azure2Azure…`) answers with
+//!   `key` = the type name `Microsoft.Identity.Health.CPP.Common.DataContracts.SyncFabric.StatusInfo`
+//!   and `value` = a JSON array of records; other jobs answer with JSON-text `key`/`value`.
+//! - GET `synchronization/secrets` returns `"*"` for stored credentials (`Password`, `SecretToken`,
+//!   `ClientSecret`, OAuth tokens, ...), and PUT stores whatever it is given, `"*"` included.
+//! - A job that never ran carries Graph's placeholder `lastExecution` (state `Failed`, `0001-01-01`
+//!   times, error code `None`): the demo's Dropbox job.
+//!
+//! # Where it still differs from Graph
+//! - Which secrets Graph masks is inferred (credentials masked, settings not); Graph's exact list is
+//!   not documented.
+//! - Cloud Shell's managed-identity endpoint (`MSI_ENDPOINT` without `MSI_SECRET`, answered for the
+//!   signed-in user) is not served; only App Service (`IDENTITY_ENDPOINT`) and IMDS are.
+//! - `$batch` items for a token without the read permission, Conditional Access claims challenges
+//!   and redirects are not produced.
+//! - Permissions: published resources are readable with `Policy.Read.HybridAuthentication` here, as
+//!   `graph::permissions` lists; the real service may ask for more.
+//! - Error envelopes always carry a message; Graph sometimes sends an empty one.
+//!
 //! # The demo tenant
 //! See [`demo`] for its ids, the known AD ObjectGuids and what each demonstrates.
 
