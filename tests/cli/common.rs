@@ -43,10 +43,17 @@ impl Env {
     /// The demo tenant's documents with every `$now…` time resolved against [`FIXED_NOW`], so
     /// tables are the same on every run (for snapshots).
     pub fn fixed() -> Env {
+        Env::fixed_with(|_| {})
+    }
+
+    /// [`Env::fixed`] with the tenant document changed by `edit` first (extra service
+    /// principals, secrets, ...).
+    pub fn fixed_with(edit: impl FnOnce(&mut Value)) -> Env {
         let now: DateTime<Utc> = FIXED_NOW.parse().unwrap_or_else(|e| panic!("{e}"));
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let mut doc: Value = serde_json::from_str(include_str!("../../src/sim/demo-tenant.json"))
             .unwrap_or_else(|e| panic!("demo tenant: {e}"));
+        edit(&mut doc);
         resolve_times(&mut doc, now);
         let path = dir.path().join("tenant.json");
         std::fs::write(&path, doc.to_string()).unwrap_or_else(|e| panic!("{e}"));
