@@ -652,7 +652,7 @@ mod tests {
             "provisionondemand-group.response.v1.json",
         ] {
             let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fixtures/real")
+                .join("tests/fixtures/reference/examples")
                 .join(name);
             let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
             let r: ProvisionOnDemandResponse =
