@@ -187,7 +187,14 @@ impl GraphClient {
                         let retry_after = resp.retry_after();
                         let retryable =
                             retry::status_is_retryable(resp.status, kind, retry_after.is_some());
-                        if retryable && round < MAX_ROUNDS {
+                        // Throttled items always wait their turn; other failures get as many
+                        // attempts as the client's policy gives any request.
+                        let limit = if resp.status == 429 {
+                            MAX_ROUNDS
+                        } else {
+                            self.retry_policy().max_attempts.min(MAX_ROUNDS)
+                        };
+                        if retryable && round < limit {
                             let w =
                                 retry_after.unwrap_or_else(|| self.retry_policy().backoff(round));
                             wait = wait.max(w);
