@@ -116,6 +116,14 @@ pub struct DiscoverFailure {
     pub message: String,
 }
 
+impl DiscoverFailure {
+    /// Graph refused to read this list (401/403): the token lacks the read permission (or a
+    /// role), which is not the same as "this application has no jobs".
+    pub fn is_refused(&self) -> bool {
+        matches!(self.status, Some(401 | 403))
+    }
+}
+
 /// Every job found, and the service principals that failed.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct JobInventory {
@@ -125,6 +133,19 @@ pub struct JobInventory {
     pub failures: Vec<DiscoverFailure>,
     /// How many service principals were looked at.
     pub service_principals: usize,
+}
+
+impl JobInventory {
+    /// How many job lists Graph refused (401/403; see [`DiscoverFailure::is_refused`]).
+    pub fn refused(&self) -> usize {
+        self.failures.iter().filter(|f| f.is_refused()).count()
+    }
+
+    /// Every job list looked at was refused: the token cannot read synchronization jobs at all,
+    /// and an empty result would be a lie.
+    pub fn all_refused(&self) -> bool {
+        self.service_principals > 0 && self.refused() == self.service_principals
+    }
 }
 
 /// True when `value` looks like a GUID (object ids and appIds are GUIDs).
@@ -201,9 +222,9 @@ pub async fn candidate_service_principals(
 
 /// Lists the jobs of every service principal in the tenant (or those `opts` selects): one paged
 /// `GET /servicePrincipals` (ceil(N/999) requests), then the per-service-principal job lists as
-/// JSON `$batch` requests of 20 (ceil(N/20) requests), `opts.concurrency` at a time. Service
-/// principals without synchronization (404/403 items) are skipped quietly; other item errors are
-/// returned in [`JobInventory::failures`].
+/// JSON `$batch` requests of 20 (ceil(N/20) requests), `opts.concurrency` at a time. A service
+/// principal whose list is 404 (deleted meanwhile) is skipped; every other item error, a refusal
+/// (401/403) included, is returned in [`JobInventory::failures`] and never read as "no jobs".
 pub async fn discover_jobs(
     client: &GraphClient,
     opts: &DiscoverOptions,
@@ -282,6 +303,24 @@ async fn batch_chunk(
     version: ApiVersion,
     chunk: Vec<(usize, ServicePrincipal)>,
 ) -> Vec<(usize, SpJobs)> {
+    // An id from Graph that would collapse out of the URL (`..`) is never put in a request.
+    let (chunk, bad): (Vec<_>, Vec<_>) = chunk
+        .into_iter()
+        .partition(|(_, sp)| jobs_path(&sp.id).check().is_ok());
+    let mut out: Vec<(usize, SpJobs)> = bad
+        .into_iter()
+        .map(|(i, sp)| {
+            let message = jobs_path(&sp.id)
+                .check()
+                .err()
+                .map(|e| format!("Graph listed a service principal whose id {e}"))
+                .unwrap_or_default();
+            (i, failed(sp, None, message))
+        })
+        .collect();
+    if chunk.is_empty() {
+        return out;
+    }
     let items: Vec<BatchItem> = chunk
         .iter()
         .map(|(i, sp)| BatchItem::get(i.to_string(), &jobs_path(&sp.id)))
@@ -291,16 +330,18 @@ async fn batch_chunk(
         Err(e) => {
             let status = e.status();
             let message = e.to_string();
-            return chunk
-                .into_iter()
-                .map(|(i, sp)| (i, failed(sp, status, message.clone())))
-                .collect();
+            out.extend(
+                chunk
+                    .into_iter()
+                    .map(|(i, sp)| (i, failed(sp, status, message.clone()))),
+            );
+            return out;
         }
     };
-    let mut out = Vec::with_capacity(chunk.len());
     for ((i, sp), answer) in chunk.into_iter().zip(answers) {
         let url = format!("/{}", jobs_path(&sp.id));
-        if matches!(answer.status, 403 | 404) {
+        // 404: the service principal was deleted between the listing and this request.
+        if answer.status == 404 {
             out.push((i, SpJobs::None));
             continue;
         }
@@ -362,6 +403,14 @@ fn entry(sp: &ServicePrincipal, mut raw: Value, url: &str) -> Result<JobEntry, G
             path: e.path().to_string(),
             message: e.inner().to_string(),
         })?;
+    // A job id that would collapse out of a URL (`..`) would send a later POST elsewhere.
+    if let Err(e) = crate::graph::path::check_segment(&job.id) {
+        return Err(GraphError::Decode {
+            url: url.to_owned(),
+            path: "id".into(),
+            message: format!("Graph sent a job id that cannot be used: {e}"),
+        });
+    }
     Ok(JobEntry {
         service_principal: sp.clone(),
         job,
