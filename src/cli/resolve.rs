@@ -1,8 +1,8 @@
 //! The command-line side of naming jobs and applications: the `JOB` + `--sp` arguments every
 //! job-taking command flattens in, and the calls into the one resolver (`graph::sync::resolve`)
 //! with its errors mapped to exit codes (malformed 2, ambiguous 2, refused 4, not found 5,
-//! partial 8). A new command that names a job or an `--sp` calls [`resolve`], [`resolve_sp`],
-//! [`resolve_log_refs`] or [`discover`] here and parses nothing itself.
+//! partial 8). A new command that names a job or an `--sp` flattens [`JobArg`] and calls
+//! `resolve`, `resolve_sp`, `resolve_log_refs` or `discover` here, and parses nothing itself.
 
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -101,7 +101,7 @@ pub(crate) async fn resolve_log_refs(
                     let sp_id = r
                         .service_principal
                         .is_some()
-                        .then(|| e.service_principal.id);
+                        .then_some(e.service_principal.id);
                     (Some(e.job.id), sp_id)
                 }
             }

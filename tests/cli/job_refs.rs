@@ -341,6 +341,24 @@ fn a_named_application_is_found_with_a_filter_not_by_listing_the_tenant() {
             "{form:?}: {job_lists} job lists for one application"
         );
     }
+    // A full job id for the logs needs no lookup at all.
+    env.clear();
+    let (code, _, err) = env.run(&[
+        "logs",
+        "search",
+        "--job",
+        demo::JOB_SALESFORCE,
+        "--limit",
+        "1",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        env.requests()
+            .iter()
+            .all(|r| r.path.contains("auditLogs/provisioning")),
+        "{:?}",
+        env.requests().iter().map(|r| &r.path).collect::<Vec<_>>()
+    );
     // A cloud sync job without --sp is looked for among the cloud sync configurations only.
     env.clear();
     let (code, _, err) = env.run(&["jobs", "show", "AD2AADPasswordHash"]);

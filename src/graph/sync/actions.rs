@@ -9,7 +9,7 @@ use crate::graph::model::{
     ProvisionOnDemandRequest, ProvisionOnDemandResponse, ResetScope, RestartRequest,
     SynchronizationJob, SynchronizationSchema, SynchronizationSecrets, ValidateCredentialsRequest,
 };
-use crate::graph::{ApiVersion, GraphClient, GraphError, GraphPath, GraphRequest, Method};
+use crate::graph::{ApiVersion, GraphClient, GraphError, GraphRequest, directory};
 
 /// `GET .../jobs/{job}`.
 pub fn get_job_request(key: &JobKey) -> GraphRequest {
@@ -57,30 +57,18 @@ pub fn validate_credentials_request(
     Ok(GraphRequest::post(ApiVersion::V1, key.path().seg("validateCredentials")).body(v))
 }
 
-/// `GET /servicePrincipals/{sp}/synchronization/secrets`.
+/// `GET /servicePrincipals/{sp}/synchronization/secrets` (built by [`directory`], their one home).
 pub fn get_secrets_request(service_principal_id: &str) -> GraphRequest {
-    GraphRequest::get(ApiVersion::V1, secrets_path(service_principal_id))
+    directory::secrets_request(service_principal_id)
 }
 
-/// `PUT /servicePrincipals/{sp}/synchronization/secrets` (replaces every secret: GET and merge first).
+/// `PUT /servicePrincipals/{sp}/synchronization/secrets` (replaces every secret: GET and merge
+/// first; built by [`directory`]).
 pub fn put_secrets_request(
     service_principal_id: &str,
     secrets: &SynchronizationSecrets,
 ) -> Result<GraphRequest, GraphError> {
-    let v = serde_json::to_value(secrets).map_err(|e| GraphError::InvalidInput(e.to_string()))?;
-    Ok(GraphRequest::new(
-        Method::PUT,
-        ApiVersion::V1,
-        secrets_path(service_principal_id),
-    )
-    .body(v))
-}
-
-fn secrets_path(service_principal_id: &str) -> GraphPath {
-    GraphPath::new()
-        .lit("servicePrincipals")
-        .seg(service_principal_id)
-        .lit("synchronization/secrets")
+    directory::put_secrets_request(service_principal_id, secrets)
 }
 
 /// Reads one job: the parsed job and the raw document.
@@ -162,10 +150,7 @@ pub async fn get_secrets(
     client: &GraphClient,
     service_principal_id: &str,
 ) -> Result<SynchronizationSecrets, GraphError> {
-    client
-        .send(&get_secrets_request(service_principal_id))
-        .await?
-        .json()
+    directory::secrets(client, service_principal_id).await
 }
 
 /// Replaces a service principal's synchronization secrets.
