@@ -104,7 +104,27 @@ const JOB_COMMANDS: &[JobCommand] = &[
         ],
         cloud_sync: true,
     },
+    JobCommand {
+        words: &["logs", "summary", "--job", "JOB", "-o", "json"],
+        cloud_sync: true,
+    },
 ];
+
+/// Every `jobId` value anywhere in a document.
+fn job_ids(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(o) => {
+            for (k, x) in o {
+                match x.as_str() {
+                    Some(id) if k == "jobId" => out.push(id.to_owned()),
+                    _ => job_ids(x, out),
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| job_ids(x, out)),
+        _ => {}
+    }
+}
 
 fn args<'a>(words: &[&'a str], job: &'a str, sp: Option<&'a str>) -> Vec<&'a str> {
     let mut out: Vec<&str> = words
@@ -123,15 +143,16 @@ fn reaches(env: &Env, words: &[&str], form: &(String, Option<&str>), sp: &str, j
     let (code, out, err) = env.run(&a);
     assert_eq!(code, 0, "provctl {a:?} exited {code}:\n{err}\n{out}");
     if words[0] == "logs" {
-        let events: Value =
+        let doc: Value =
             serde_json::from_str(&out).unwrap_or_else(|e| panic!("{a:?}: not JSON ({e}):\n{out}"));
-        let events = events.as_array().cloned().unwrap_or_default();
+        let mut ids = Vec::new();
+        job_ids(&doc, &mut ids);
         assert!(
-            !events.is_empty(),
+            !ids.is_empty(),
             "provctl {a:?}: no events, though the job has some"
         );
-        for e in &events {
-            assert_eq!(e["jobId"].as_str(), Some(job), "provctl {a:?}");
+        for id in &ids {
+            assert_eq!(id, job, "provctl {a:?}");
         }
     } else {
         assert!(
@@ -262,6 +283,7 @@ fn unknown_malformed_and_ambiguous_names_fail_the_same_way_in_every_command() {
         &["jobs", "check"],
         &["quarantine", "list"],
         &["logs", "search"],
+        &["logs", "summary"],
         &["jobs", "show", "salesforce"],
         &["explain", "job", "salesforce"],
         &[
@@ -296,6 +318,35 @@ fn unknown_malformed_and_ambiguous_names_fail_the_same_way_in_every_command() {
             assert!(err.contains(says), "provctl {a:?}:\n{err}");
         }
     }
+    // Offline, only what needs no lookup: the full job id and the object id.
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/azure-monitor-provisioninglogs.json"
+    );
+    for (flag, value, says) in [
+        ("--job", "salesforce", "with --file give the full job id"),
+        (
+            "--sp",
+            "Salesforce",
+            "with --file give the service principal's object id",
+        ),
+    ] {
+        let (code, _, err) = env.run(&["logs", "search", "--file", file, flag, value]);
+        assert_eq!(code, 2, "{flag} {value}:\n{err}");
+        assert!(
+            err.contains(says) && err.contains(value),
+            "{flag} {value}:\n{err}"
+        );
+    }
+    let (code, _, err) = env.run(&[
+        "logs",
+        "search",
+        "--file",
+        file,
+        "--job",
+        demo::JOB_SALESFORCE,
+    ]);
+    assert_eq!(code, 0, "{err}");
     // Nothing malformed reached the emulator.
     assert!(
         !env.requests()
