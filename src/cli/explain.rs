@@ -73,10 +73,10 @@ pub async fn run(ctx: &Context, args: ExplainArgs) -> Result<(), CliError> {
         (Some(ExplainCommand::Job { job }), None) => {
             // The listing the resolver reads carries the whole job: no second request.
             let entry = super::resolve::resolve(ctx, &job).await?;
-            show(
-                ctx,
-                &diagnose::explain_job(&entry.job, Some(&entry.service_principal), time::now()),
-            )
+            let mut x =
+                diagnose::explain_job(&entry.job, Some(&entry.service_principal), time::now());
+            super::logs::add_dominant_error(ctx, &entry.job, &mut x).await?;
+            show(ctx, &x)
         }
         (Some(ExplainCommand::Log { id }), None) => {
             let g = ctx.graph().await?;

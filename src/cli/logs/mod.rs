@@ -8,6 +8,8 @@ mod search;
 mod show;
 mod summary;
 
+pub(crate) use summary::add_dominant_error;
+
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
