@@ -85,8 +85,8 @@
 //!   not documented.
 //! - Cloud Shell's managed-identity endpoint (`MSI_ENDPOINT` without `MSI_SECRET`, answered for the
 //!   signed-in user) is not served; only App Service (`IDENTITY_ENDPOINT`) and IMDS are.
-//! - `$batch` items for a token without the read permission, Conditional Access claims challenges
-//!   and redirects are not produced.
+//! - Conditional Access claims challenges and redirects are not produced. (`$batch` items run
+//!   through the router one by one, so a token without the read permission gets per-item 403s.)
 //! - Permissions: published resources are readable with `Policy.Read.HybridAuthentication` here, as
 //!   `graph::permissions` lists; the real service may ask for more.
 //! - Error envelopes always carry a message; Graph sometimes sends an empty one.
