@@ -11,6 +11,7 @@ mod job;
 pub mod knowledge;
 mod log;
 mod object;
+pub mod scope;
 mod text;
 
 pub use agents::explain_agents;
