@@ -131,6 +131,8 @@ pub(crate) struct ServicePrincipal {
     pub doc: Value,
     pub jobs: Vec<JobEntry>,
     pub secrets: Vec<Value>,
+    /// `appRoleAssignedTo`: who is assigned to the application.
+    pub app_role_assigned_to: Vec<Value>,
 }
 
 /// The whole tenant.
@@ -150,6 +152,10 @@ pub(crate) struct Tenant {
     pub agent_groups: Vec<Value>,
     pub published_resources: Vec<Value>,
     pub on_prem_sync: Option<Value>,
+    /// Entra users (`directory.users`), served by `GET /users/{id}`.
+    pub directory_users: Vec<Value>,
+    /// Entra groups (`directory.groups`, each with `members`: ids of users and groups).
+    pub directory_groups: Vec<Value>,
     /// Service principal index by id, built on first lookup (the list never changes after load).
     pub sp_index: std::sync::OnceLock<std::collections::HashMap<String, usize>>,
 }
@@ -344,6 +350,13 @@ pub(crate) fn from_json(mut root: Value, now: DateTime<Utc>) -> Result<Tenant, S
     let agent_groups = take(&mut root, "agentGroups");
     let published_resources = take(&mut root, "publishedResources");
     let on_prem_sync = root.get("onPremisesSynchronization").cloned();
+    let directory = |kind: &str| {
+        root.pointer(&format!("/directory/{kind}"))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let (directory_users, directory_groups) = (directory("users"), directory("groups"));
     Ok(Tenant {
         tenant_id,
         domains: strings(root.get("domains")),
@@ -357,6 +370,8 @@ pub(crate) fn from_json(mut root: Value, now: DateTime<Utc>) -> Result<Tenant, S
         agent_groups,
         published_resources,
         on_prem_sync,
+        directory_users,
+        directory_groups,
         sp_index: std::sync::OnceLock::new(),
     })
 }
@@ -375,6 +390,13 @@ fn parse_sp(mut sp: Value) -> Result<ServicePrincipal, SimError> {
         .as_object_mut()
         .and_then(|o| o.remove("synchronization"))
         .unwrap_or(Value::Null);
+    let app_role_assigned_to = match sp
+        .as_object_mut()
+        .and_then(|o| o.remove("appRoleAssignedTo"))
+    {
+        Some(Value::Array(a)) => a,
+        _ => Vec::new(),
+    };
     if doc_id(&sp).is_empty() {
         return Err(SimError::Tenant(
             "a service principal has no `id`".to_string(),
@@ -425,6 +447,7 @@ fn parse_sp(mut sp: Value) -> Result<ServicePrincipal, SimError> {
         doc: sp,
         jobs,
         secrets,
+        app_role_assigned_to,
     })
 }
 
