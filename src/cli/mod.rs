@@ -15,7 +15,7 @@ pub mod logs;
 mod prompt;
 mod provision;
 pub mod quarantine;
-mod scope;
+pub(crate) mod scope;
 pub mod sim;
 mod tenant;
 

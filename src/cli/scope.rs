@@ -14,7 +14,8 @@ use super::jobs::{JobArg, resolve};
 use super::{CliError, Context, ErrorKind};
 use crate::diagnose::scope::{
     AssignmentFacts, RecordedScope, ScopeEvaluation, ScopeInput, SyncScope, evaluate_scope,
-    imported_attributes, quote_values, recorded_scope, show_value,
+    imported_attributes, is_scoping_skip, quote_values, reads_from_entra, recorded_scope,
+    show_value,
 };
 use crate::graph::model::{FilterOperatorSchema, ProvisioningObjectSummary, SynchronizationSchema};
 use crate::graph::{GraphClient, GraphError, logs, odata, scope, sync};
@@ -125,18 +126,7 @@ async fn check(ctx: &Context, args: CheckArgs) -> Result<(), CliError> {
             }
         ))
     })?;
-    let schema = sync::get_schema(graph, &key).await?;
     let mut notes = Vec::new();
-    let operators = match scope::filter_operators(graph, &key).await {
-        Ok(ops) => Some(ops),
-        Err(e) => {
-            notes.push(format!(
-                "The job's filterOperators could not be read ({}); operators are evaluated as Microsoft documents them.",
-                short(&e)
-            ));
-            None
-        }
-    };
     let log_entries = match object_log(graph, &object_id, &entry.job.id).await {
         Ok(v) => v,
         Err(e) => {
@@ -147,9 +137,60 @@ async fn check(ctx: &Context, args: CheckArgs) -> Result<(), CliError> {
             Vec::new()
         }
     };
-    let recorded = log_entries.iter().find_map(recorded_scope);
     let type_wanted = args.object_type.map(ObjectType::as_str);
-    let (subject, attributes, assignment) = if cloud_sync {
+    let g = gather(graph, &key, &object_id, type_wanted, &log_entries, notes).await?;
+    let x = g.evaluate();
+    render(ctx, &g.subject, &x, g.operators.is_some())
+}
+
+/// Everything one online check reads.
+struct Gathered {
+    schema: SynchronizationSchema,
+    operators: Option<Vec<FilterOperatorSchema>>,
+    subject: Subject,
+    attributes: Map<String, Value>,
+    assignment: Option<AssignmentFacts>,
+    recorded: Option<RecordedScope>,
+    notes: Vec<String>,
+}
+
+impl Gathered {
+    fn evaluate(&self) -> ScopeEvaluation {
+        evaluate(
+            &self.schema,
+            &self.subject,
+            &self.attributes,
+            self.operators.as_deref(),
+            self.assignment.as_ref(),
+            self.recorded.as_ref(),
+            self.notes.clone(),
+        )
+    }
+}
+
+/// Reads the schema, the operators and the object's attributes: from Entra ID when the job reads
+/// from it, else from the newest of `log_entries` whose import step recorded them.
+async fn gather(
+    graph: &GraphClient,
+    key: &sync::JobKey,
+    object_id: &str,
+    type_wanted: Option<&str>,
+    log_entries: &[ProvisioningObjectSummary],
+    mut notes: Vec<String>,
+) -> Result<Gathered, CliError> {
+    let schema = sync::get_schema(graph, key).await?;
+    let operators = match scope::filter_operators(graph, key).await {
+        Ok(ops) => Some(ops),
+        Err(e) => {
+            notes.push(format!(
+                "The job's filterOperators could not be read ({}); operators are evaluated as Microsoft documents them.",
+                short(&e)
+            ));
+            None
+        }
+    };
+    let recorded = log_entries.iter().find_map(recorded_scope);
+    let (subject, attributes, assignment) = if !reads_from_entra(&schema) {
         let Some((log, attrs)) = log_entries
             .iter()
             .find_map(|e| imported_attributes(e).map(|a| (e, a)))
@@ -166,7 +207,7 @@ async fn check(ctx: &Context, args: CheckArgs) -> Result<(), CliError> {
                 .map(|t| t.to_ascii_lowercase())
         });
         let subject = Subject {
-            id: object_id.clone(),
+            id: object_id.to_owned(),
             kind,
             display_name: log
                 .source_identity
@@ -184,7 +225,7 @@ async fn check(ctx: &Context, args: CheckArgs) -> Result<(), CliError> {
                 continue;
             }
             let attrs = clause_attributes(&schema, kind);
-            if let Some(o) = scope::directory_object(graph, &object_id, Some(kind), &attrs).await? {
+            if let Some(o) = scope::directory_object(graph, object_id, Some(kind), &attrs).await? {
                 found = Some(o);
                 break;
             }
@@ -192,7 +233,7 @@ async fn check(ctx: &Context, args: CheckArgs) -> Result<(), CliError> {
         let o = found.ok_or_else(|| {
             CliError::not_found(format!("no Entra user or group has the id {object_id}"))
         })?;
-        let assignment = assignment_facts(graph, &entry.service_principal.id, &o.id).await;
+        let assignment = assignment_facts(graph, &key.service_principal_id, &o.id).await;
         let subject = Subject {
             id: o.id.clone(),
             kind: Some(o.kind.to_owned()),
@@ -206,16 +247,55 @@ async fn check(ctx: &Context, args: CheckArgs) -> Result<(), CliError> {
         };
         (subject, o.attributes, Some(assignment))
     };
-    let x = evaluate(
-        &schema,
-        &subject,
-        &attributes,
-        operators.as_deref(),
-        assignment.as_ref(),
-        recorded.as_ref(),
+    Ok(Gathered {
+        schema,
+        operators,
+        subject,
+        attributes,
+        assignment,
+        recorded,
         notes,
-    );
-    render(ctx, &subject, &x, operators.is_some())
+    })
+}
+
+/// For `explain log` / `explain object`: when the entry's decisive step says "out of scope" or
+/// "not entitled", evaluates the job's scoping filters for its object and adds the failing clause
+/// to the explanation. Any Graph failure only leaves the explanation as it was.
+pub(crate) async fn add_to_explanation(
+    graph: &GraphClient,
+    entry: &ProvisioningObjectSummary,
+    x: &mut crate::diagnose::Explanation,
+) {
+    if !is_scoping_skip(entry) {
+        return;
+    }
+    let (Some(sp), Some(job), Some(object)) = (
+        entry.service_principal.as_ref().and_then(|s| s.id.clone()),
+        entry.job_id.clone(),
+        entry.source_identity.as_ref().and_then(|i| i.id.clone()),
+    ) else {
+        return;
+    };
+    let key = sync::JobKey::new(sp, job);
+    let kind = entry
+        .source_identity
+        .as_ref()
+        .and_then(|i| i.identity_type.as_deref())
+        .map(str::to_ascii_lowercase)
+        .filter(|k| k == "user" || k == "group");
+    match gather(
+        graph,
+        &key,
+        &object,
+        kind.as_deref(),
+        std::slice::from_ref(entry),
+        Vec::new(),
+    )
+    .await
+    {
+        Ok(g) => crate::diagnose::add_scope_check(x, &g.evaluate()),
+        Err(e) => tracing::debug!("scope check for the explanation failed: {}", e.message),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -749,6 +749,15 @@ fn is_entra(directory: Option<&str>) -> bool {
     })
 }
 
+/// True when the schema's rules read from Entra ID (app provisioning, cross-tenant sync), false
+/// for another source such as Active Directory (cloud sync).
+pub fn reads_from_entra(schema: &SynchronizationSchema) -> bool {
+    schema
+        .synchronization_rules
+        .iter()
+        .any(|r| is_entra(r.source_directory_name.as_deref()))
+}
+
 /// Evaluates the job's scoping filters for one object.
 pub fn evaluate_scope(input: &ScopeInput<'_>) -> ScopeEvaluation {
     let mut notes = Vec::new();
