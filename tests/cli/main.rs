@@ -6,3 +6,4 @@ mod common;
 mod jobs;
 mod provision;
 mod quarantine;
+mod scope;
