@@ -553,10 +553,7 @@ fn text(subject: &Subject, x: &ScopeEvaluation) -> String {
     s.push_str(&format!("\nAttributes from {}\n", subject.source));
     let result = match x.in_scope {
         Some(true) => "IN SCOPE".to_owned(),
-        Some(false) => format!(
-            "OUT OF SCOPE: {}",
-            x.failing_clause().unwrap_or_else(|| "excluded".into())
-        ),
+        Some(false) => format!("OUT OF SCOPE: {}", x.exclusions().join("; ")),
         None => "UNDECIDED: some clauses can't be evaluated (see below)".to_owned(),
     };
     s.push_str(&format!("Result: {result}\n"));

@@ -244,17 +244,27 @@ impl ScopeEvaluation {
     /// The first clause that excluded the object, in words: `group 'Sales': department EQUALS
     /// 'Sales' (actual 'Marketing')`.
     pub fn failing_clause(&self) -> Option<String> {
+        self.exclusions().into_iter().next()
+    }
+
+    /// Every exclusion in words, the assignment first: one per failed filter group.
+    pub fn exclusions(&self) -> Vec<String> {
         self.excluded_by
-            .first()
+            .iter()
             .map(|x| match (&x.group, &x.attribute) {
-                (Some(g), Some(a)) => format!(
-                    "filter '{g}': {a} {} {} (actual {})",
-                    x.operator.as_deref().unwrap_or("?"),
-                    quote_values(&x.expected),
-                    show_value(&x.actual)
-                ),
+                (Some(g), Some(a)) => {
+                    let op = x.operator.as_deref().unwrap_or("?");
+                    let values = quote_values(&x.expected);
+                    let clause = if values.is_empty() {
+                        format!("{a} {op}")
+                    } else {
+                        format!("{a} {op} {values}")
+                    };
+                    format!("filter '{g}': {clause} (actual {})", show_value(&x.actual))
+                }
                 _ => x.reason.clone(),
             })
+            .collect()
     }
 }
 

@@ -311,3 +311,19 @@ fn offline_cloud_syncs_real_default_exclusions_leave_the_undocumented_operator_u
     assert_eq!(doc["inScope"], false, "{doc}");
     assert_eq!(doc["excludedBy"][0]["attribute"], "sAMAccountName");
 }
+
+#[test]
+fn snapshot_scope_check_page() {
+    let mut roles = ROLES.to_vec();
+    roles.extend(["User.Read.All", "GroupMember.Read.All"]);
+    let env = Env::fixed().with_roles(&roles);
+    let (c, out, err) = env.run(&[
+        "scope",
+        "check",
+        "ServiceNowOutDelta",
+        "--object",
+        USER_SN_OUT_OF_SCOPE,
+    ]);
+    assert_eq!(c, 0, "{err}");
+    insta::assert_snapshot!("scope_check_servicenow_out_of_scope", out);
+}
