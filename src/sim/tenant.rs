@@ -451,7 +451,35 @@ fn parse_sp(mut sp: Value) -> Result<ServicePrincipal, SimError> {
     })
 }
 
-/// A default synchronizationSchema for jobs whose tenant entry has none.
+/// Cloud sync's default user exclusions, as a captured cloud sync schema keeps them in the users
+/// mapping's `inputFilterGroups` (tests/fixtures/real/cloud-sync-schema-user-scope.json).
+fn cloud_sync_default_scope() -> Value {
+    let clause = |op: &str, attr: &str, value: Option<&str>| {
+        json!({"operatorName": op, "sourceOperandName": attr,
+            "targetOperand": value.map(|v| json!({"values": [v]}))})
+    };
+    json!({
+        "categoryFilterGroups": [],
+        "groups": [],
+        "inputFilterGroups": [{
+            "name": "DefaultUserExclusions.0.UX-OrganizationalGroup-Scope",
+            "clauses": [
+                clause("IS FALSE", "isCriticalSystemObject", None),
+                clause("NOT REGEX MATCH", "adminDescription", Some("^User_")),
+                clause("IS NOT NULL", "sAMAccountName", None),
+                clause("NOT EQUALS", "sAMAccountName", Some("SUPPORT_388945a0")),
+                clause("NOT REGEX MATCH", "mailNickname", Some("^SystemMailbox{")),
+                clause("NOT REGEX MATCH", "sAMAccountName", Some("^MSOL_")),
+                clause("!&", "msExchRecipientTypeDetails", Some("566259712")),
+            ]
+        }]
+    })
+}
+
+/// A default synchronizationSchema for jobs whose tenant entry has none. Cloud sync jobs carry
+/// cloud sync's default exclusions; app jobs no scoping filter ("By default, Microsoft Entra
+/// provisioning connectors don't have any attribute-based scoping filters configured", scoping
+/// filters documentation).
 pub(crate) fn default_schema(job: &Value) -> Value {
     let template = job["templateId"].as_str().unwrap_or("");
     let cloud_sync = template.starts_with("AD2AAD");
@@ -488,7 +516,7 @@ pub(crate) fn default_schema(job: &Value) -> Value {
                     "targetAttributeName": "userName"
                 }],
                 "metadata": [],
-                "scope": null
+                "scope": if cloud_sync { cloud_sync_default_scope() } else { Value::Null }
             }]
         }],
         "directories": [
