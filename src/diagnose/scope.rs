@@ -500,7 +500,7 @@ fn compare_one(op: Op, actual: &Value, expected: &str) -> Verdict {
                 Err(e) => {
                     return undecided(format!(
                         "the pattern '{expected}' can't be read here: {}",
-                        first_line(&e.to_string())
+                        last_line(&e.to_string())
                     ));
                 }
             }
@@ -530,11 +530,11 @@ fn compare_one(op: Op, actual: &Value, expected: &str) -> Verdict {
     decided(positive != op.negated())
 }
 
-fn first_line(s: &str) -> String {
+/// The last non-empty line of a multi-line message (the `regex` crate puts the reason last).
+fn last_line(s: &str) -> String {
     s.lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .last()
+        .rfind(|l| !l.is_empty())
         .unwrap_or(s)
         .to_owned()
 }
