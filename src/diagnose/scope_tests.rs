@@ -19,6 +19,24 @@ fn schema_with(source_dir: &str, scope: Value) -> SynchronizationSchema {
     .unwrap_or_else(|e| panic!("schema: {e}"))
 }
 
+/// Evaluates `schema` for a user with these attributes.
+fn eval_user(
+    schema: &SynchronizationSchema,
+    attributes: &Map<String, Value>,
+    operators: Option<&[FilterOperatorSchema]>,
+    assignment: Option<&AssignmentFacts>,
+    recorded: Option<&RecordedScope>,
+) -> ScopeEvaluation {
+    evaluate_scope(&ScopeInput {
+        schema,
+        object_type: Some("user"),
+        attributes,
+        operators,
+        assignment,
+        recorded,
+    })
+}
+
 fn one_clause(op: &str, attr: &str, values: Option<Vec<&str>>) -> Value {
     let target = values.map(|v| json!({"values": v})).unwrap_or(Value::Null);
     json!({"groups": [{"name": "F", "clauses": [
@@ -35,14 +53,7 @@ fn verdict_in(dir: &str, op: &str, values: Option<Vec<&str>>, actual: Value) -> 
     let schema = schema_with(dir, one_clause(op, "attr", values));
     let mut attrs = Map::new();
     attrs.insert("attr".into(), actual);
-    let x = evaluate_scope(&ScopeInput {
-        schema: &schema,
-        object_type: Some("user"),
-        attributes: &attrs,
-        operators: None,
-        assignment: None,
-        recorded: None,
-    });
+    let x = eval_user(&schema, &attrs, None, None, None);
     x.mappings[0].groups[0].clauses[0].passed
 }
 
@@ -274,14 +285,7 @@ fn unknown_and_undocumented_operators_are_never_guessed() {
         one_clause("IsMemberOf", "attr", Some(vec!["x"])),
     );
     let attrs: Map<String, Value> = [("attr".to_owned(), json!("x"))].into_iter().collect();
-    let x = evaluate_scope(&ScopeInput {
-        schema: &schema,
-        object_type: Some("user"),
-        attributes: &attrs,
-        operators: None,
-        assignment: None,
-        recorded: None,
-    });
+    let x = eval_user(&schema, &attrs, None, None, None);
     let c = &x.mappings[0].groups[0].clauses[0];
     assert_eq!((c.passed, c.operator_known), (None, false));
     assert!(
@@ -315,14 +319,7 @@ fn multi_valued_attributes_use_the_operators_comparison_type_default_all() {
         {"name": "EQUALS", "arity": "Binary", "multivaluedComparisonType": "Any", "supportedAttributeTypes": ["String"]}
     ]))
     .unwrap_or_default();
-    let x = evaluate_scope(&ScopeInput {
-        schema: &schema,
-        object_type: Some("user"),
-        attributes: &attrs,
-        operators: Some(&ops),
-        assignment: None,
-        recorded: None,
-    });
+    let x = eval_user(&schema, &attrs, Some(&ops), None, None);
     assert_eq!(x.mappings[0].groups[0].clauses[0].passed, Some(true));
     assert!(
         x.notes.iter().any(|n| n.contains("multi-valued")),
@@ -384,14 +381,7 @@ fn groups_are_or_ed_clauses_and_ed_and_input_filters_must_pass_too() {
     assert_eq!(no_sam.excluded_by[0].set, Some("inputFilterGroups"));
     // A mapping without a scope lets everything through.
     let open = schema_with("Azure Active Directory", Value::Null);
-    let x = evaluate_scope(&ScopeInput {
-        schema: &open,
-        object_type: Some("user"),
-        attributes: &Map::new(),
-        operators: None,
-        assignment: None,
-        recorded: None,
-    });
+    let x = eval_user(&open, &Map::new(), None, None, None);
     assert_eq!((x.in_scope, x.mappings[0].unfiltered), (Some(true), true));
     // No mapping for the type: undecided, with a note.
     let g = evaluate_scope(&ScopeInput {
@@ -426,14 +416,7 @@ fn the_logs_record_is_shown_beside_and_disagreements_are_named() {
         )],
         unreadable: None,
     };
-    let x = evaluate_scope(&ScopeInput {
-        schema: &schema,
-        object_type: Some("user"),
-        attributes: &attrs,
-        operators: None,
-        assignment: None,
-        recorded: Some(&rec),
-    });
+    let x = eval_user(&schema, &attrs, None, None, Some(&rec));
     assert_eq!(x.in_scope, Some(false));
     assert_eq!(x.comparison[0].agrees, Some(false));
     assert_eq!(x.mappings[0].groups[0].clauses[0].recorded, Some(true));
@@ -449,16 +432,7 @@ fn an_unassigned_user_is_skipped_before_any_filter_in_an_assigned_only_job() {
         via_groups: Vec::new(),
         error: None,
     };
-    let run = |a: &AssignmentFacts| {
-        evaluate_scope(&ScopeInput {
-            schema: &schema,
-            object_type: Some("user"),
-            attributes: &Map::new(),
-            operators: None,
-            assignment: Some(a),
-            recorded: None,
-        })
-    };
+    let run = |a: &AssignmentFacts| eval_user(&schema, &Map::new(), None, Some(a), None);
     let x = run(&unassigned);
     assert_eq!(x.in_scope, Some(false));
     assert!(x.excluded_by[0].reason.contains("not assigned"));

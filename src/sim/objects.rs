@@ -7,8 +7,9 @@
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
+use super::directory::{parse_top, select};
 use super::server::{
     ApiError, ApiResult, ApiVersion, Origin, Perm, St, json_body, json_response, lock, next_link,
     query_opt, query_pairs, require, throttle,
@@ -17,20 +18,45 @@ use super::tenant::{Tenant, doc_id};
 use super::throttle::Family;
 use super::tokens::Claims;
 
-fn selected(doc: &Value, raw: &Option<String>) -> Value {
-    let pairs = query_pairs(raw);
-    let Some(select) = query_opt(&pairs, "$select") else {
-        return doc.clone();
-    };
-    let mut out = Map::new();
-    for f in select.split(',').map(str::trim).filter(|f| !f.is_empty()) {
-        out.insert(f.to_owned(), doc.get(f).cloned().unwrap_or(Value::Null));
-    }
-    Value::Object(out)
+/// `$select` as a list, when given.
+fn fields(raw: &Option<String>) -> Option<Vec<String>> {
+    query_opt(&query_pairs(raw), "$select").map(|s| {
+        s.split(',')
+            .map(|f| f.trim().to_owned())
+            .filter(|f| !f.is_empty())
+            .collect()
+    })
 }
 
 fn find<'a>(items: &'a [Value], id: &str) -> Option<&'a Value> {
     items.iter().find(|d| doc_id(d).eq_ignore_ascii_case(id))
+}
+
+/// One user or group document, `$select`ed, without the emulator's own `members` list.
+fn entity(
+    st: &St,
+    ver: ApiVersion,
+    raw: &Option<String>,
+    id: &str,
+    collection: &str,
+    items: impl Fn(&Tenant) -> &[Value],
+) -> ApiResult {
+    throttle(st, Family::General)?;
+    let t = lock(&st.tenant);
+    let mut doc = find(items(&t), id)
+        .ok_or_else(|| ApiError::not_found(id))?
+        .clone();
+    if let Some(o) = doc.as_object_mut() {
+        o.remove("members");
+    }
+    let mut out = select(&doc, fields(raw).as_deref());
+    if let Some(o) = out.as_object_mut() {
+        o.insert(
+            "@odata.context".into(),
+            json!(ver.context(&format!("{collection}/$entity"))),
+        );
+    }
+    Ok(json_response(StatusCode::OK, &out))
 }
 
 /// `GET /users/{id}`
@@ -42,14 +68,7 @@ pub(crate) async fn get_user(
     RawQuery(raw): RawQuery,
 ) -> ApiResult {
     require(&claims, Perm::UsersRead)?;
-    throttle(&st, Family::General)?;
-    let t = lock(&st.tenant);
-    let doc = find(&t.directory_users, &id).ok_or_else(|| ApiError::not_found(&id))?;
-    let mut out = selected(doc, &raw);
-    if let Some(o) = out.as_object_mut() {
-        o.insert("@odata.context".into(), json!(ver.context("users/$entity")));
-    }
-    Ok(json_response(StatusCode::OK, &out))
+    entity(&st, ver, &raw, &id, "users", |t| &t.directory_users)
 }
 
 /// `GET /groups/{id}`
@@ -61,21 +80,7 @@ pub(crate) async fn get_group(
     RawQuery(raw): RawQuery,
 ) -> ApiResult {
     require(&claims, Perm::GroupsRead)?;
-    throttle(&st, Family::General)?;
-    let t = lock(&st.tenant);
-    let doc = find(&t.directory_groups, &id).ok_or_else(|| ApiError::not_found(&id))?;
-    let mut doc = doc.clone();
-    if let Some(o) = doc.as_object_mut() {
-        o.remove("members");
-    }
-    let mut out = selected(&doc, &raw);
-    if let Some(o) = out.as_object_mut() {
-        o.insert(
-            "@odata.context".into(),
-            json!(ver.context("groups/$entity")),
-        );
-    }
-    Ok(json_response(StatusCode::OK, &out))
+    entity(&st, ver, &raw, &id, "groups", |t| &t.directory_groups)
 }
 
 /// `GET /servicePrincipals/{id}/appRoleAssignedTo` (`$top`, `$skiptoken`, `$select`).
@@ -90,18 +95,7 @@ pub(crate) async fn app_role_assigned_to(
     require(&claims, Perm::ServicePrincipalsRead)?;
     throttle(&st, Family::General)?;
     let pairs = query_pairs(&raw);
-    let top = match query_opt(&pairs, "$top") {
-        None => 100,
-        Some(v) => v
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=999).contains(n))
-            .ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "Invalid page size specified: '{v}'. Must be between 1 and 999 inclusive."
-                ))
-            })?,
-    };
+    let top = parse_top(&pairs, 100, 999)?;
     let skip = match query_opt(&pairs, "$skiptoken") {
         None => 0,
         Some(tok) => super::logs::decode_offset(tok)
@@ -114,7 +108,7 @@ pub(crate) async fn app_role_assigned_to(
         .iter()
         .skip(skip)
         .take(top)
-        .map(|a| selected(a, &raw))
+        .map(|a| select(a, fields(&raw).as_deref()))
         .collect();
     let mut out = json!({
         "@odata.context": ver.context(&format!("servicePrincipals('{sp_id}')/appRoleAssignedTo")),
