@@ -519,7 +519,19 @@ fn render(
         o.insert("job".into(), json!(subject.job));
         o.insert("filterOperatorsRead".into(), json!(operators_read));
     }
-    ctx.out.emit_text(&doc, |_| text(subject, x))?;
+    // Values and names come from Graph or a file: no control character reaches the terminal.
+    ctx.out.emit_text(&doc, |_| {
+        text(subject, x)
+            .chars()
+            .map(|c| {
+                if c.is_control() && c != '\n' {
+                    '\u{fffd}'
+                } else {
+                    c
+                }
+            })
+            .collect()
+    })?;
     Ok(())
 }
 
