@@ -15,6 +15,7 @@ pub mod logs;
 mod prompt;
 mod provision;
 pub mod quarantine;
+pub mod resolve;
 pub(crate) mod scope;
 pub mod sim;
 mod tenant;

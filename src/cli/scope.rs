@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use futures::TryStreamExt;
 use serde_json::{Map, Value, json};
 
-use super::jobs::{JobArg, resolve};
+use super::resolve::{JobArg, resolve};
 use super::{CliError, Context, ErrorKind};
 use crate::diagnose::scope::{
     AssignmentFacts, RecordedScope, ScopeEvaluation, ScopeInput, SyncScope, evaluate_scope,
