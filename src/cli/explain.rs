@@ -87,14 +87,20 @@ pub async fn run(ctx: &Context, args: ExplainArgs) -> Result<(), CliError> {
                     CliError::not_found(format!("no provisioning log entry with id or changeId '{id}'"))
                         .hint("provisioning logs are kept 30 days (7 without Entra ID P1/P2); `provctl explain object GUID` searches by object")
                 })?;
-            show(ctx, &diagnose::explain_log(&entry))
+            let mut x = diagnose::explain_log(&entry);
+            super::scope::add_to_explanation(g, &entry, &mut x).await;
+            show(ctx, &x)
         }
         (Some(ExplainCommand::Object { guid, limit }), None) => {
             let g = ctx.graph().await?;
             let entries = fetch_object_logs(g, &guid, limit)
                 .await
                 .map_err(|e| graph_failure(e, GraphOperation::ListProvisioningLogs))?;
-            show(ctx, &diagnose::explain_object(&guid, &entries))
+            let mut x = diagnose::explain_object(&guid, &entries);
+            if let Some(latest) = entries.iter().max_by_key(|e| e.activity_date_time) {
+                super::scope::add_to_explanation(g, latest, &mut x).await;
+            }
+            show(ctx, &x)
         }
         (None, None) => Err(CliError::usage(
             "say what to explain: `provctl explain job JOB`, `explain log ID`, `explain object GUID`, or `explain --file FILE`",

@@ -16,6 +16,7 @@ mod prompt;
 mod provision;
 pub mod quarantine;
 pub mod resolve;
+pub(crate) mod scope;
 pub mod sim;
 mod tenant;
 
@@ -149,6 +150,9 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// Provision one object now (provisionOnDemand) and explain what happened to it.
     Provision(provision::ProvisionArgs),
+    /// Scoping filters: `scope check JOB --object ID` says which clause keeps an object out.
+    #[command(subcommand)]
+    Scope(scope::ScopeCommand),
     /// Cloud sync provisioning agents: list them, check every domain has an active one.
     Agents(agents::AgentsArgs),
     /// Tenant-level settings that affect provisioning: accidental deletion prevention.
@@ -200,6 +204,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Agents(a) => agents::run(&ctx, a).await,
         Command::Provision(a) => provision::run(&ctx, a).await,
+        Command::Scope(c) => scope::run(&ctx, c).await,
         Command::Tenant(a) => tenant::run(&ctx, a).await,
         Command::Doctor(a) => doctor::run(&ctx, a).await,
         Command::Login(a) => auth::login(&ctx, &a).await,

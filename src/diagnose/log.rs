@@ -49,6 +49,37 @@ pub fn explain_on_demand(answer: &DecodedProvisionOnDemand) -> Explanation {
     x
 }
 
+/// Adds a scoping check of the entry's object (see [`super::scope`]) to an explanation: the
+/// clause that excludes it, or that the current filters let it through, and where the check and
+/// the log's own record disagree.
+pub fn add_scope_check(x: &mut Explanation, check: &super::scope::ScopeEvaluation) {
+    let Some(f) = x.findings.first_mut() else {
+        return;
+    };
+    let line = match check.in_scope {
+        Some(false) => match check.failing_clause() {
+            Some(c) => format!("excluded by {c}"),
+            None => "out of scope".to_owned(),
+        },
+        Some(true) => "in scope under the current filters and assignments (they or the object changed since this entry)".to_owned(),
+        None => "undecided: some clauses can't be evaluated (see `provctl scope check`)".to_owned(),
+    };
+    f.summary = format!("{} Scope check: {line}.", f.summary);
+    for e in check.excluded_by.iter().skip(1) {
+        f.evidence.push(Evidence::new(
+            "scope check: also excluded by",
+            e.reason.clone(),
+        ));
+    }
+    f.evidence.insert(0, Evidence::new("scope check", line));
+    for d in &check.disagreements {
+        f.evidence.push(Evidence::new(
+            "scope check disagrees with the log",
+            d.clone(),
+        ));
+    }
+}
+
 /// One line of why, for `logs search` tables: `None` for entries that succeeded.
 pub fn skip_or_failure_reason(entry: &ProvisioningObjectSummary) -> Option<String> {
     if matches!(entry.status(), Some(ProvisioningResult::Success)) && entry.error().is_none() {

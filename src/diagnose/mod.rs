@@ -11,6 +11,7 @@ mod job;
 pub mod knowledge;
 mod log;
 mod object;
+pub mod scope;
 pub mod summary;
 mod text;
 
@@ -22,7 +23,7 @@ pub use finding::{
 };
 pub use graph_error::{GraphOperation, explain_error, explain_graph_error};
 pub use job::{QUARANTINE_DISABLE_DAYS, days_left, explain_job, quarantine_one_liner};
-pub use log::{explain_log, explain_on_demand, skip_or_failure_reason};
+pub use log::{add_scope_check, explain_log, explain_on_demand, skip_or_failure_reason};
 pub use object::explain_object;
 pub use summary::{LogSummary, Summarizer};
 pub use text::render_text;

@@ -19,6 +19,7 @@ pub mod paging;
 pub mod path;
 pub mod permissions;
 pub mod retry;
+pub mod scope;
 pub mod sync;
 
 pub use client::{

@@ -528,6 +528,53 @@ pub(crate) async fn get_schema(
     Ok(json_response(StatusCode::OK, &out))
 }
 
+/// The operators scoping filters support, as `filterOperators` lists them: the names Microsoft's
+/// scoping-filter page documents, in the spellings Graph's schemas use.
+pub(crate) fn filter_operator_list() -> Value {
+    let op = |name: &str, arity: &str, types: &[&str]| json!({"name": name, "arity": arity, "multivaluedComparisonType": "All", "supportedAttributeTypes": types});
+    let text = &["String", "Integer", "Reference", "Binary"];
+    json!([
+        op("EQUALS", "Binary", text),
+        op("NOT EQUALS", "Binary", text),
+        op("IS TRUE", "Unary", &["Boolean"]),
+        op("IS FALSE", "Unary", &["Boolean"]),
+        op(
+            "IS NULL",
+            "Unary",
+            &["String", "Integer", "Boolean", "Reference", "Binary"]
+        ),
+        op(
+            "IS NOT NULL",
+            "Unary",
+            &["String", "Integer", "Boolean", "Reference", "Binary"]
+        ),
+        op("REGEX MATCH", "Binary", &["String"]),
+        op("NOT REGEX MATCH", "Binary", &["String"]),
+        op("Greater_Than", "Binary", &["Integer"]),
+        op("Greater_Than_OR_EQUALS", "Binary", &["Integer"]),
+        op("Includes", "Binary", &["String"]),
+        op("ENDS_WITH", "Binary", &["String"]),
+        op("&", "Binary", &["Integer"]),
+        op("!&", "Binary", &["Integer"]),
+    ])
+}
+
+/// `GET .../jobs/{jobId}/schema/filterOperators` (Synchronization.ReadWrite.All, as documented).
+pub(crate) async fn filter_operators(
+    State(st): State<St>,
+    Extension(claims): Extension<Claims>,
+    Extension(ver): Extension<ApiVersion>,
+    Path((sp_id, job_id)): Path<(String, String)>,
+) -> ApiResult {
+    require(&claims, Perm::JobsWrite)?;
+    throttle(&st, Family::General)?;
+    with_job(&st, &sp_id, &job_id, |_, _| ())?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"@odata.context": ver.context("Collection(microsoft.graph.filterOperatorSchema)"), "value": filter_operator_list()}),
+    ))
+}
+
 /// `POST .../jobs/{jobId}/{start|pause|restart|provisionOnDemand|validateCredentials}`
 pub(crate) async fn job_action(
     State(st): State<St>,

@@ -16,7 +16,9 @@
 //! Graph (`{base}v1.0/...` and `{base}beta/...`): `servicePrincipals` (list with `$filter`
 //! `eq`/`startswith` on `applicationTemplateId`/`displayName`, `$select`, `$top`, paging), one
 //! service principal, `synchronization/jobs` (list, get, `start`, `pause`, `restart`,
-//! `provisionOnDemand`, `validateCredentials`, `schema`), `synchronization/secrets` (GET/PUT),
+//! `provisionOnDemand`, `validateCredentials`, `schema`, `schema/filterOperators`),
+//! `synchronization/secrets` (GET/PUT), `appRoleAssignedTo`, `users/{id}` and `groups/{id}` (with
+//! `$select`), `directoryObjects/{id}/checkMemberGroups`,
 //! `auditLogs/provisioning` (`$filter`, `$orderby`, `$top`, `$skiptoken`),
 //! `directory/onPremisesSynchronization`, beta `onPremisesPublishingProfiles/provisioning/...`,
 //! and `$batch`. Login: `POST {base}{tenant}/oauth2/v2.0/token` and `.../devicecode`. Managed
@@ -35,7 +37,10 @@
 //!   "users": [{"id": "guid", "userPrincipalName": "admin@contoso.com", "displayName": "Admin",
 //!              "scopes": ["Synchronization.ReadWrite.All", "..."]}],
 //!   "managedIdentity": {"clientId": "guid", "principalId": "guid", "roles": ["..."], "identityHeader": "secret"},
+//!   "directory": {"users": [ <user documents> ],
+//!                 "groups": [ <group documents, plus "members": ["user or group id", ...]> ]},
 //!   "servicePrincipals": [{ "id": "guid", "appId": "guid", "displayName": "...", "applicationTemplateId": "...",
+//!       "appRoleAssignedTo": [{"principalId": "guid", "principalType": "User|Group", "principalDisplayName": "..."}],
 //!       "synchronization": {
 //!         "secrets": [{"key": "BaseAddress", "value": "..."}],
 //!         "jobs": [{ "job": { <synchronizationJob document as GET returns it> },
@@ -51,7 +56,8 @@
 //! }
 //! ```
 //! `script` lists the outcomes of successive runs after start/restart (the last one repeats; none
-//! = succeed). `synchronization` is not part of the served servicePrincipal document.
+//! = succeed). `synchronization` and `appRoleAssignedTo` are not part of the served
+//! servicePrincipal document.
 //! A complete small example: `tests/fixtures/sim-tenant-minimal.json`.
 //!
 //! # Behaviour worth knowing
@@ -104,6 +110,7 @@ mod faults;
 mod generate;
 mod jobs;
 mod logs;
+mod objects;
 mod odata;
 mod server;
 mod tenant;

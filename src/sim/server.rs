@@ -445,6 +445,8 @@ pub(crate) enum Perm {
     PublishedResourcesRead,
     OnPremSyncRead,
     OnPremSyncWrite,
+    UsersRead,
+    GroupsRead,
 }
 
 impl Perm {
@@ -518,6 +520,39 @@ impl Perm {
                 ],
             ),
             Perm::OnPremSyncWrite => (&[], &["OnPremDirectorySynchronization.ReadWrite.All"]),
+            // GET /users/{id}: User.Read.All (least, application); delegated User.ReadBasic.All
+            // doesn't return the attributes scoping filters test.
+            Perm::UsersRead => (
+                &[
+                    "User.Read.All",
+                    "User.ReadWrite.All",
+                    "Directory.Read.All",
+                    "Directory.ReadWrite.All",
+                ],
+                &[
+                    "User.Read.All",
+                    "User.ReadWrite.All",
+                    "Directory.Read.All",
+                    "Directory.ReadWrite.All",
+                ],
+            ),
+            // GET /groups/{id}, checkMemberGroups: GroupMember.Read.All (least).
+            Perm::GroupsRead => (
+                &[
+                    "GroupMember.Read.All",
+                    "Group.Read.All",
+                    "Group.ReadWrite.All",
+                    "Directory.Read.All",
+                    "Directory.ReadWrite.All",
+                ],
+                &[
+                    "GroupMember.Read.All",
+                    "Group.Read.All",
+                    "Group.ReadWrite.All",
+                    "Directory.Read.All",
+                    "Directory.ReadWrite.All",
+                ],
+            ),
         }
     }
 }
@@ -632,6 +667,20 @@ fn graph_routes(st: &St, ver: ApiVersion) -> Router<St> {
         .route(
             &format!("{sync}/jobs/{{job}}/{{action}}"),
             post(super::jobs::job_action).get(super::jobs::get_schema),
+        )
+        .route(
+            &format!("{sync}/jobs/{{job}}/schema/filterOperators"),
+            get(super::jobs::filter_operators),
+        )
+        .route(
+            "/servicePrincipals/{sp}/appRoleAssignedTo",
+            get(super::objects::app_role_assigned_to),
+        )
+        .route("/users/{id}", get(super::objects::get_user))
+        .route("/groups/{id}", get(super::objects::get_group))
+        .route(
+            "/directoryObjects/{id}/{action}",
+            post(super::objects::check_member_groups),
         )
         .route(
             &format!("{sync}/secrets"),

@@ -119,6 +119,12 @@ impl Env {
         c
     }
 
+    /// The same emulator, with the binary given a token carrying these application permissions.
+    pub fn with_roles(mut self, roles: &[&str]) -> Env {
+        self.token = self.sim.issue_token(TokenSpec::app(demo::CLIENT_ID, roles));
+        self
+    }
+
     /// Runs the binary; returns (exit code, stdout, stderr).
     pub fn run(&self, args: &[&str]) -> (i32, String, String) {
         let out = self

@@ -8,4 +8,8 @@ mod job_refs;
 mod jobs;
 mod provision;
 mod quarantine;
+<<<<<<< HEAD
 mod tenant;
+=======
+mod scope;
+>>>>>>> scope
