@@ -8,8 +8,5 @@ mod job_refs;
 mod jobs;
 mod provision;
 mod quarantine;
-<<<<<<< HEAD
-mod tenant;
-=======
 mod scope;
->>>>>>> scope
+mod tenant;
