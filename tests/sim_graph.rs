@@ -1430,6 +1430,15 @@ mod export_engine {
         }
     }
 
+    /// A new export to `out` through `seam`, expected to fail.
+    async fn failing_export(s: &Setup, out: &Path, seam: Arc<dyn WriteSeam>) -> ExportError {
+        let mut dest = FileDestination::new(out, false, false);
+        dest.seam = seam;
+        let (plan, dest) = (plan(100), Destination::File(dest));
+        let r = export::run(&s.client, &plan, dest, never(), &mut |_| {}).await;
+        r.unwrap_err()
+    }
+
     fn never() -> std::future::Pending<()> {
         std::future::pending()
     }
@@ -1464,7 +1473,10 @@ mod export_engine {
         match e {
             ExportError::Failed {
                 safe: Some(safe), ..
-            } => assert_eq!(safe.count, cp.count, "the error and the checkpoint disagree"),
+            } => assert_eq!(
+                safe.count, cp.count,
+                "the error and the checkpoint disagree"
+            ),
             other => panic!("{other:?}"),
         }
         assert!(!out.exists());
@@ -1492,17 +1504,7 @@ mod export_engine {
         ];
         for (n, (kind, after)) in cases.into_iter().enumerate() {
             let out = s.dir.path().join(format!("w{n}.ndjson"));
-            let mut dest = FileDestination::new(&out, false, false);
-            dest.seam = Arc::new(DataFails { after, kind });
-            let e = export::run(
-                &s.client,
-                &plan(100),
-                Destination::File(dest),
-                never(),
-                &mut |_| {},
-            )
-            .await
-            .unwrap_err();
+            let e = failing_export(&s, &out, Arc::new(DataFails { after, kind })).await;
             assert!(
                 matches!(&e, ExportError::Failed { cause: Failure::Io { source, .. }, .. } if source.kind() == kind),
                 "{e:?}"
@@ -1520,7 +1522,10 @@ mod export_engine {
             )
             .await
             .unwrap();
-            assert_eq!(refused, 1, "the expired link was followed once, then the time");
+            assert_eq!(
+                refused, 1,
+                "the expired link was followed once, then the time"
+            );
             assert_eq!((done.count, done.added), (2400, 2400 - safe));
             assert_exactly_once(&ids_in(&out), &s.want);
             assert!(!export::checkpoint_path(&out).exists());
@@ -1537,22 +1542,28 @@ mod export_engine {
                 let mut n = self.0.lock().unwrap();
                 *n += (role == FileRole::Checkpoint) as u32;
                 // The first checkpoint (the header) is written; every later one hits a full disk.
-                let left = if role == FileRole::Checkpoint && *n > 1 { 0 } else { u64::MAX };
-                Box::new(FailingWriter::new(file, left, std::io::ErrorKind::StorageFull))
+                let left = if role == FileRole::Checkpoint && *n > 1 {
+                    0
+                } else {
+                    u64::MAX
+                };
+                Box::new(FailingWriter::new(
+                    file,
+                    left,
+                    std::io::ErrorKind::StorageFull,
+                ))
             }
         }
         let out = s.dir.path().join("c.ndjson");
-        let mut dest = FileDestination::new(&out, false, false);
-        dest.seam = Arc::new(CheckpointsFail(Mutex::new(0)));
-        let e = export::run(&s.client, &plan(100), Destination::File(dest), never(), &mut |_| {})
-            .await
-            .unwrap_err();
+        let e = failing_export(&s, &out, Arc::new(CheckpointsFail(Mutex::new(0)))).await;
         let cp_path = export::checkpoint_path(&out);
         assert!(!checkpoint::tmp(&cp_path).exists(), "temporary file left");
         let cp = Checkpoint::load(&cp_path).unwrap();
         assert_eq!(cp.count, 0);
         match &e {
-            ExportError::Failed { safe: Some(safe), .. } => assert_eq!(safe.count, 0, "{e}"),
+            ExportError::Failed {
+                safe: Some(safe), ..
+            } => assert_eq!(safe.count, 0, "{e}"),
             other => panic!("{other:?}"),
         }
         let done = export::run(
@@ -1583,7 +1594,16 @@ mod export_engine {
         )
         .await
         .unwrap_err();
-        assert!(matches!(e, ExportError::Failed { cause: Failure::Stopped, .. }), "{e:?}");
+        assert!(
+            matches!(
+                e,
+                ExportError::Failed {
+                    cause: Failure::Stopped,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
         let safe = assert_checkpoint_is_exact(&out, &e);
         assert!(safe < 3000);
         s.sim.set_faults(FaultSpec::default());
@@ -1632,7 +1652,12 @@ mod export_engine {
                 ExportFormat::Ndjson => String::from_utf8(bytes)
                     .unwrap()
                     .lines()
-                    .map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].as_str().unwrap().to_owned())
+                    .map(|l| {
+                        serde_json::from_str::<Value>(l).unwrap()["id"]
+                            .as_str()
+                            .unwrap()
+                            .to_owned()
+                    })
                     .collect(),
                 ExportFormat::Json => serde_json::from_slice::<Vec<Value>>(&bytes)
                     .unwrap()

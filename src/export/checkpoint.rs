@@ -141,7 +141,7 @@ impl Checkpoint {
         }
         let has_records = self.count > 0;
         if has_records != self.position.last_time.is_some()
-            || has_records != !self.position.tail_ids.is_empty()
+            || has_records == self.position.tail_ids.is_empty()
         {
             return Err(format!(
                 "counts {} records but names {} last record",
@@ -198,6 +198,14 @@ impl Checkpoint {
                 self.offset
             ));
         }
+        let records = count_records(file, self.format, self.offset)
+            .map_err(|e| format!("cannot be read: {e}"))?;
+        if records != self.count {
+            return Err(format!(
+                "holds {records} records before byte {}, not the {} the checkpoint counts",
+                self.offset, self.count
+            ));
+        }
         if self.count == 0 {
             return if tail == self.format.header() {
                 Ok(())
@@ -236,6 +244,42 @@ impl Checkpoint {
             let _ = fs::remove_file(&tmp);
         }
         r
+    }
+}
+
+/// The records in the first `offset` bytes of `file`, as `format` lays them out: one line each
+/// in NDJSON and in provctl's JSON arrays (a record's own line breaks are escaped), CSV rows
+/// after the header. Read in blocks: memory does not grow with the file.
+fn count_records(file: &mut File, format: ExportFormat, offset: u64) -> std::io::Result<u64> {
+    file.seek(SeekFrom::Start(0))?;
+    let mut prefix = std::io::BufReader::with_capacity(1 << 20, (&*file).take(offset));
+    match format {
+        ExportFormat::Ndjson | ExportFormat::Json => {
+            let mut n = 0;
+            loop {
+                let block = std::io::BufRead::fill_buf(&mut prefix)?;
+                if block.is_empty() {
+                    return Ok(n);
+                }
+                n += memchr::memchr_iter(b'\n', block).count() as u64;
+                let len = block.len();
+                std::io::BufRead::consume(&mut prefix, len);
+            }
+        }
+        ExportFormat::Csv => {
+            let mut r = csv::ReaderBuilder::new()
+                .has_headers(true)
+                .from_reader(prefix);
+            let mut rec = csv::ByteRecord::new();
+            let mut n = 0;
+            while r
+                .read_byte_record(&mut rec)
+                .map_err(std::io::Error::other)?
+            {
+                n += 1;
+            }
+            Ok(n)
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 //!
 //! - [`crawl`]: the pages, from Graph, with their resumable [`crawl::Position`] (also the API for
 //!   any other long pass over the logs).
-//! - [`format`]: NDJSON, JSON or CSV, and which one a file name asks for.
+//! - [`format`](mod@format): NDJSON, JSON or CSV, and which one a file name asks for.
 //! - [`checkpoint`]: `FILE.checkpoint.json`, sealed with a checksum and a fingerprint of its file.
 //!
 //! To a file, records go to `FILE.partial`. After a page is written, the checkpoint is replaced
@@ -817,6 +817,8 @@ impl FileSink {
             }
         }
         let _ = fs::remove_file(&self.cp_path);
+        // A process killed while it replaced the checkpoint may have left its temporary file.
+        let _ = fs::remove_file(checkpoint::tmp_path(&self.cp_path));
         Ok(())
     }
 
