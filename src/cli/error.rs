@@ -31,6 +31,10 @@ pub enum ErrorKind {
     Partial,
     /// 9: `--wait` ran out of time.
     Timeout,
+    /// 130: stopped by SIGINT (Ctrl-C), after saving what can be resumed.
+    Interrupted,
+    /// 143: stopped by SIGTERM (Ctrl-Break on Windows), after saving what can be resumed.
+    Terminated,
     /// stdout closed early (`| head`): exit 0 quietly.
     BrokenPipe,
 }
@@ -49,6 +53,8 @@ impl ErrorKind {
             ErrorKind::Unhealthy => 7,
             ErrorKind::Partial => 8,
             ErrorKind::Timeout => 9,
+            ErrorKind::Interrupted => 130,
+            ErrorKind::Terminated => 143,
         }
     }
 }

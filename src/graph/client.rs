@@ -462,6 +462,25 @@ impl GraphClient {
         self.inner.tokens.as_ref()
     }
 
+    /// The same client (connection pool, tokens, retry policy) with pacing switched on (Graph's
+    /// documented budgets) or off. Off is only for an unthrottled emulator or a benchmark: against
+    /// Graph an unpaced crawl meets 429s and waits out their `Retry-After` instead.
+    pub fn with_pacing(&self, on: bool) -> GraphClient {
+        GraphClient {
+            inner: Arc::new(Inner {
+                http: self.inner.http.clone(),
+                endpoints: self.inner.endpoints.clone(),
+                tokens: self.inner.tokens.clone(),
+                retry: self.inner.retry.clone(),
+                pacer: if on {
+                    Pacer::documented()
+                } else {
+                    Pacer::off()
+                },
+            }),
+        }
+    }
+
     /// The full URL of a request.
     pub fn url_for(&self, req: &GraphRequest) -> Url {
         req.url(&self.inner.endpoints.graph)

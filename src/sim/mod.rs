@@ -299,6 +299,11 @@ impl SimHandle {
     pub fn set_faults(&self, faults: FaultSpec) {
         self.inner.state.set_faults(faults)
     }
+    /// Expire every provisioning-log nextLink handed out so far: following one is answered 400
+    /// "The $skiptoken is invalid or expired.", as Graph does for an expired `$skiptoken`.
+    pub fn expire_page_links(&self) {
+        self.inner.state.expire_page_links()
+    }
     /// Stop serving and wait briefly for the servers to wind down.
     pub async fn shutdown(self) {
         self.inner.shutdown().await

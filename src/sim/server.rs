@@ -61,6 +61,9 @@ pub(crate) struct AppState {
     /// The router, for `$batch` items; cleared at shutdown to break the state ↔ router cycle.
     pub router: Mutex<Option<Router>>,
     pub tenant_id: String,
+    /// Log paging tokens carry the generation they were issued in; older ones are refused as
+    /// expired (Graph documents that a `$skiptoken` can expire).
+    pub link_generation: std::sync::atomic::AtomicU64,
 }
 
 pub(crate) type St = Arc<AppState>;
@@ -161,6 +164,10 @@ impl AppState {
     }
     pub fn set_faults(&self, faults: FaultSpec) {
         *lock(&self.faults) = FaultState::new(faults);
+    }
+    pub fn expire_page_links(&self) {
+        self.link_generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -921,6 +928,7 @@ pub(crate) async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         refresh_tokens: Mutex::new(HashMap::new()),
         router: Mutex::new(None),
         tenant_id: tenant_id.clone(),
+        link_generation: std::sync::atomic::AtomicU64::new(0),
     });
     let router = build_router(&state);
     *lock(&state.router) = Some(router.clone());

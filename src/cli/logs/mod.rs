@@ -44,8 +44,10 @@ pub enum LogsCommand {
     Show(Box<show::ShowArgs>),
     /// Export a time range to a file, paced to Graph's budget, resumable after a crash or Ctrl-C.
     ///
-    /// Writes to a temporary file beside FILE and renames it into place when complete. A checkpoint
-    /// beside it lets `--resume` continue where it stopped, with every record exactly once.
+    /// Writes to FILE.partial beside FILE and renames it into place when complete. A checkpoint
+    /// beside it lets `--resume` continue where it stopped (after a crash, a full disk, Ctrl-C),
+    /// with every record exactly once. The format follows the extension of FILE. `--out -`
+    /// streams NDJSON to stdout, without a checkpoint.
     Export(Box<export::ExportArgs>),
     /// How many, since when, which errors: totals by status and action, per job, per cycle, and
     /// the top error codes and skip reasons with sample objects.
@@ -303,51 +305,7 @@ fn first_sentence(s: &str) -> String {
     out
 }
 
-/// The CSV columns of `search -o csv` and `export --format csv`.
-pub(crate) const CSV_HEADERS: [&str; 13] = [
-    "id",
-    "activityDateTime",
-    "action",
-    "status",
-    "errorCode",
-    "reason",
-    "sourceId",
-    "sourceName",
-    "targetId",
-    "targetName",
-    "jobId",
-    "cycleId",
-    "changeId",
-];
-
-/// One record as a CSV row in [`CSV_HEADERS`] order.
-pub(crate) fn csv_row(r: &ProvisioningObjectSummary) -> [String; 13] {
-    let e = r.error().unwrap_or_default();
-    let s = |v: Option<&str>| v.unwrap_or("").to_owned();
-    let src = r.source_identity.as_ref();
-    let tgt = r.target_identity.as_ref();
-    [
-        r.id.clone(),
-        r.activity_date_time
-            .map(crate::graph::odata::datetime_literal)
-            .unwrap_or_default(),
-        r.action()
-            .map(|a| a.as_str().to_owned())
-            .unwrap_or_default(),
-        r.status()
-            .map(|a| a.as_str().to_owned())
-            .unwrap_or_default(),
-        s(e.error_code.as_deref()),
-        s(e.reason.as_deref()),
-        s(src.and_then(|i| i.id.as_deref())),
-        s(src.and_then(|i| i.display_name.as_deref())),
-        s(tgt.and_then(|i| i.id.as_deref())),
-        s(tgt.and_then(|i| i.display_name.as_deref())),
-        s(r.job_id.as_deref()),
-        s(r.cycle_id.as_deref()),
-        s(r.change_id.as_deref()),
-    ]
-}
+pub(crate) use crate::export::format::{CSV_HEADERS, csv_row};
 
 /// `--file` as a path argument (shared by `search` and `show`).
 #[derive(Debug, Clone, Default, Args)]
