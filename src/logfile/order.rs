@@ -16,12 +16,11 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
-use super::{FileError, FileErrorKind, LogFile, Position, Record, ResumePoint, normalize, reopen};
+use super::{FileError, FileErrorKind, LogFile, Record, ResumePoint, reopen};
 
 /// Matches sorted in memory by [`all_by_time`] (and the size of the blocks of a reversed file).
-pub const SORT_IN_MEMORY: usize = 10_000;
+pub const SORT_IN_MEMORY: usize = 4_000;
 
 /// The order asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,37 +56,26 @@ impl PartialOrd for Key {
 
 fn key(r: &Record, order: TimeOrder) -> Key {
     Key {
-        time: r.summary.activity_date_time,
+        time: r.fields().activity_date_time,
         order,
     }
 }
 
-/// A record waiting to be printed, as compact JSON.
+/// A record waiting to be printed (its compact JSON text and glanced fields).
 #[derive(Debug, Clone)]
 struct Held {
-    json: Box<str>,
-    position: Position,
+    record: Record,
 }
 
 impl Held {
     fn new(r: &Record) -> Held {
         #[cfg(test)]
         tests::held(1);
-        Held {
-            json: serde_json::to_string(&r.raw).unwrap_or_default().into(),
-            position: r.position,
-        }
+        Held { record: r.clone() }
     }
 
     fn record(&self) -> Record {
-        let raw: Value = serde_json::from_str(&self.json).unwrap_or(Value::Null);
-        // It was a record when it was read; a failure here could only be a bug.
-        let summary = normalize::summary(&raw).unwrap_or_default();
-        Record {
-            summary,
-            raw,
-            position: self.position,
-        }
+        self.record.clone()
     }
 }
 
@@ -497,11 +485,11 @@ mod tests {
         let mut ids = Vec::new();
         let d = all_by_time_with(
             &mut f,
-            |r| !r.summary.id.ends_with('7'),
+            |r| !r.fields().id.ends_with('7'),
             order,
             cap,
             |r| -> Result<(), FileError> {
-                ids.push(r.summary.id);
+                ids.push(r.fields().id.clone());
                 Ok(())
             },
         )
@@ -580,10 +568,10 @@ mod tests {
             peak();
             let mut f = super::super::open(&path).unwrap_or_else(|e| panic!("{e}"));
             let got: Vec<String> =
-                first_by_time(&mut f, |r| !r.summary.id.ends_with('7'), order, 25)
+                first_by_time(&mut f, |r| !r.fields().id.ends_with('7'), order, 25)
                     .unwrap_or_else(|e| panic!("{e}"))
                     .into_iter()
-                    .map(|r| r.summary.id)
+                    .map(|r| r.fields().id.clone())
                     .collect();
             assert_eq!(got, sorted(&times, order)[..25].to_vec(), "{order:?}");
             assert!(peak() <= 26, "a heap of 25 (and the one coming in)");
@@ -605,7 +593,7 @@ mod tests {
                     text.push_str("{\"id\":\"late\"}\n");
                     std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
                 }
-                r.summary.id != "late"
+                r.fields().id != "late"
             },
             TimeOrder::NewestFirst,
             5,
