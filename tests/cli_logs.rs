@@ -1230,7 +1230,7 @@ async fn malformed_and_truncated_files_are_clear_errors_with_a_position() {
         (
             "bad.ndjson",
             "{\"id\":\"1\"}\n{\"id\":\"2\",}\n",
-            "expected a JSON value, found '}'",
+            "not valid JSON (line 2, column 11): trailing comma",
         ),
         (
             "bad-value.json",
@@ -1247,7 +1247,8 @@ async fn malformed_and_truncated_files_are_clear_errors_with_a_position() {
             "[{\"id\": 5, \"provisioningSteps\": 3}]",
             "does not fit",
         ),
-        ("notlogs.csv", "a,b\n1,2\n", "no 'id' column"),
+        ("notlogs.csv", "a,b\n1,2\n", "names no column provctl knows"),
+        ("nocolumnid.csv", "status,b\n1,2\n", "no 'id' column"),
         ("short.csv", "id,status\n1,success\n2\n", "fields"),
     ];
     for (name, content, msg) in cases {

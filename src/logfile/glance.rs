@@ -308,12 +308,13 @@ impl Prefilter {
         Prefilter { groups }
     }
 
-    /// Records that hold `value` exactly (an entry id, a change id): for looking one record up.
+    /// Records that hold `value` in any ASCII case (an entry id, a change id, an object id):
+    /// for looking one record or object up.
     pub fn for_value(value: &str) -> Prefilter {
         let plain = !value.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20);
         Prefilter {
-            groups: if plain && !value.is_empty() {
-                vec![vec![Pattern::exact(value)]]
+            groups: if plain && value.is_ascii() && !value.is_empty() {
+                vec![vec![Pattern::folded(value)]]
             } else {
                 Vec::new()
             },

@@ -762,6 +762,9 @@ impl LogFile {
 
     fn json_error(&self, at: Position, e: &serde_json::Error) -> FileError {
         let line = at.line + e.line().saturating_sub(1) as u64;
+        // serde's own "at line L column C" counts from the record: said once, from the file.
+        let text = e.to_string();
+        let text = text.rfind(" at line ").map_or(&text[..], |i| &text[..i]);
         self.err(
             FileErrorKind::Malformed,
             Some(Position {
@@ -771,7 +774,7 @@ impl LogFile {
             format!(
                 "the record starting here is not valid JSON (line {line}, column {}): {}",
                 e.column(),
-                head::capped(&e.to_string())
+                head::capped(text)
             ),
         )
     }

@@ -3,6 +3,7 @@
 //! lives in `common`.
 
 mod common;
+mod files;
 mod jobs;
 mod provision;
 mod quarantine;
