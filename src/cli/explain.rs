@@ -191,14 +191,16 @@ fn explain_problems<W: Write>(
             }
             continue;
         }
-        let summary = rec.summary().map_err(file_error)?;
+        let summary = rec.into_summary().map_err(file_error)?;
         out.push(&diagnose::explain_log(&summary))?;
     }
     out.records = records.records_read();
     if out.records == 1
         && let Some(rec) = first_success
     {
-        out.push(&diagnose::explain_log(&rec.summary().map_err(file_error)?))?;
+        out.push(&diagnose::explain_log(
+            &rec.into_summary().map_err(file_error)?,
+        ))?;
     }
     Ok(())
 }
@@ -216,7 +218,9 @@ fn explain_selected<W: Write>(
         let rec = rec.map_err(file_error)?;
         let f = rec.fields();
         if f.id == id || f.change_id.as_deref() == Some(id) {
-            out.push(&diagnose::explain_log(&rec.summary().map_err(file_error)?))?;
+            out.push(&diagnose::explain_log(
+                &rec.into_summary().map_err(file_error)?,
+            ))?;
             return Ok(());
         }
         let same = |i: Option<&ProvisionedIdentity>| {
@@ -234,8 +238,8 @@ fn explain_selected<W: Write>(
     }
     let entries: Vec<ProvisioningObjectSummary> = history
         .into_sorted()
-        .iter()
-        .map(Record::summary)
+        .into_iter()
+        .map(Record::into_summary)
         .collect::<Result<_, _>>()
         .map_err(file_error)?;
     out.push(&diagnose::explain_object(id, &entries))
@@ -287,17 +291,26 @@ impl<'o, W: Write> Explained<'o, W> {
     fn push(&mut self, x: &Explanation) -> Result<(), CliError> {
         self.count += 1;
         if let Some(list) = &mut self.list {
-            let json = to_json(x)?;
-            list.push(json, || {
+            // The kind and severity as the JSON names them.
+            let name = |v: serde_json::Result<serde_json::Value>| {
+                v.ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            };
+            let kind = name(serde_json::to_value(x.subject.kind));
+            let severity = name(serde_json::to_value(x.severity()));
+            // Serialising our own explanation cannot fail; only formats that print it pay.
+            let json = || serde_json::to_value(x).unwrap_or_default();
+            list.push_with(json, || {
                 let f = x.headline();
                 vec![
-                    (format!("{:?}", x.subject.kind).to_lowercase(), Cell::Plain),
+                    (kind, Cell::Plain),
                     (x.subject.id.clone(), Cell::Plain),
                     (
                         x.subject.display_name.clone().unwrap_or_default(),
                         Cell::Plain,
                     ),
-                    (format!("{:?}", x.severity()).to_lowercase(), Cell::Plain),
+                    (severity, Cell::Plain),
                     (
                         f.and_then(|f| f.code.clone()).unwrap_or_default(),
                         Cell::Plain,

@@ -190,15 +190,18 @@ impl<'de: 'a, 'a> Visitor<'de> for GlanceVisitor<'a> {
 /// Byte patterns at least one of which every record a filter can match contains, so a record
 /// without any is skipped unread. Conservative: a record whose text holds a `\u` escape (which
 /// could spell a pattern differently) is always read.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Prefilter {
     /// Every group must match (one of its patterns).
     groups: Vec<Vec<Pattern>>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Pattern {
     Exact(memmem::Finder<'static>),
+    /// A member whose name ends in `tatus` (any case of `Status`) with the number `n` as its
+    /// value, quoted or not: an enum written as a number (Azure Monitor).
+    StatusNumber(memmem::Finder<'static>, u8),
     /// ASCII case-insensitive: a case-free stretch of the pattern (digits, hyphens) found with
     /// `memmem`, or a letter found in both cases with `memchr2`, then the whole compared.
     Folded {
@@ -207,7 +210,7 @@ enum Pattern {
     },
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Anchor {
     Run(memmem::Finder<'static>, usize),
     Letter(u8, u8, usize),
@@ -216,6 +219,10 @@ enum Anchor {
 impl Pattern {
     fn exact(p: &str) -> Pattern {
         Pattern::Exact(memmem::Finder::new(p.as_bytes()).into_owned())
+    }
+
+    fn status_number(n: u8) -> Pattern {
+        Pattern::StatusNumber(memmem::Finder::new(b"tatus\"").into_owned(), n)
     }
 
     fn folded(p: &str) -> Pattern {
@@ -251,6 +258,13 @@ impl Pattern {
     fn found_in(&self, hay: &[u8]) -> bool {
         match self {
             Pattern::Exact(f) => f.find(hay).is_some(),
+            Pattern::StatusNumber(f, n) => f.find_iter(hay).any(|i| {
+                let rest = &hay[i + 6..];
+                let rest = rest.trim_ascii_start().strip_prefix(b":").unwrap_or(b"");
+                let rest = rest.trim_ascii_start();
+                let rest = rest.strip_prefix(b"\"").unwrap_or(rest);
+                rest.first() == Some(&(b'0' + n))
+            }),
             Pattern::Folded { lower, anchor } => {
                 let at = |hit: usize, off: usize| {
                     hit.checked_sub(off)
@@ -299,11 +313,10 @@ impl Prefilter {
                 StatusFilter::Skipped => 2,
                 StatusFilter::Warning => 3,
             };
-            let mut g = vec![Pattern::folded(s.as_graph())];
-            for form in ["tatus\":N", "tatus\": N", "tatus\":\"N\"", "tatus\": \"N\""] {
-                g.push(Pattern::exact(&form.replace('N', &n.to_string())));
-            }
-            groups.push(g);
+            groups.push(vec![
+                Pattern::folded(s.as_graph()),
+                Pattern::status_number(n),
+            ]);
         }
         Prefilter { groups }
     }
@@ -335,31 +348,88 @@ impl Prefilter {
     }
 }
 
-/// Recognises, by bytes alone, a record that surely simply succeeded (Graph's compact
-/// `"provisioningStatusInfo":{"status":"success"` and no word of a problem anywhere), so
-/// `explain --file` skips plain successes unread. Anything else is read and judged on its fields.
+/// Recognises, by bytes alone, a record that is surely in Graph's own shape already, so it can be
+/// parsed straight into the model without [`super::normalize`]: its first member name is
+/// camelCase, it has no `properties` (an Azure Monitor envelope), no enum member written as a
+/// number, and no string value that starts like JSON text (`"{` or `"[`). Anything else goes
+/// through the careful path.
 #[derive(Debug)]
+pub(crate) struct ShapeCheck {
+    properties: [memmem::Finder<'static>; 2],
+    numbers: Vec<memmem::Finder<'static>>,
+    json_text: Vec<memmem::Finder<'static>>,
+}
+
+impl Default for ShapeCheck {
+    fn default() -> Self {
+        let f = |p: &str| memmem::Finder::new(p.as_bytes()).into_owned();
+        ShapeCheck {
+            // (A spelling of the envelope's member in another case still has no `id`, which the
+            // caller checks.)
+            properties: [f("\"properties\""), f("\"Properties\"")],
+            // The names of normalised enums, from their end (any case of the first letter).
+            numbers: [
+                "tatus\"",
+                "rovisioningAction\"",
+                "tepType\"",
+                "ype\"",
+                "rrorCategory\"",
+            ]
+            .into_iter()
+            .map(f)
+            .collect(),
+            json_text: ["\":\"{", "\":\"[", "\": \"{", "\": \"["]
+                .into_iter()
+                .map(f)
+                .collect(),
+        }
+    }
+}
+
+impl ShapeCheck {
+    /// True only when `record` needs no normalising.
+    pub fn surely_graph_shaped(&self, record: &[u8]) -> bool {
+        let first = record
+            .strip_prefix(b"{")
+            .map(|r| r.trim_ascii_start())
+            .and_then(|r| r.strip_prefix(b"\""))
+            .and_then(|r| r.first());
+        if !first.is_some_and(u8::is_ascii_lowercase)
+            || self.properties.iter().any(|p| p.find(record).is_some())
+        {
+            return false;
+        }
+        let numeric = self.numbers.iter().any(|f| {
+            f.find_iter(record).any(|i| {
+                let rest = record[i + f.needle().len()..].trim_ascii_start();
+                let rest = rest.strip_prefix(b":").unwrap_or(b"").trim_ascii_start();
+                let rest = rest.strip_prefix(b"\"").unwrap_or(rest);
+                rest.first().is_some_and(u8::is_ascii_digit)
+            })
+        });
+        !numeric && !self.json_text.iter().any(|f| f.find(record).is_some())
+    }
+}
+
+/// Recognises a record that surely simply succeeded without parsing it, so `explain --file`
+/// skips plain successes unread: its one top-level `provisioningStatusInfo` member (found by a
+/// byte search, its depth checked) says `success` with no `errorInformation`, and it has no beta
+/// `statusInfo` and no `\u` escape (which could spell a member name differently). Anything else
+/// is read and judged on its fields.
+#[derive(Debug, Clone)]
 pub struct SuccessSkip {
-    evidence: memmem::Finder<'static>,
-    problems: Vec<Pattern>,
+    status_info: memmem::Finder<'static>,
+    beta: memmem::Finder<'static>,
+    escape: memmem::Finder<'static>,
 }
 
 impl Default for SuccessSkip {
     fn default() -> Self {
+        let f = |p: &[u8]| memmem::Finder::new(p).into_owned();
         SuccessSkip {
-            evidence: memmem::Finder::new(br#""provisioningStatusInfo":{"status":"success""#)
-                .into_owned(),
-            problems: [
-                "failure",
-                "skipped",
-                "warning",
-                "error",
-                "unknownFutureValue",
-                "\\u",
-            ]
-            .into_iter()
-            .map(Pattern::folded)
-            .collect(),
+            status_info: f(b"\"provisioningStatusInfo\""),
+            beta: f(b"\"statusInfo\""),
+            escape: f(b"\\u"),
         }
     }
 }
@@ -367,8 +437,64 @@ impl Default for SuccessSkip {
 impl SuccessSkip {
     /// True only when `record` simply succeeded.
     pub fn surely_simple_success(&self, record: &[u8]) -> bool {
-        self.evidence.find(record).is_some() && !self.problems.iter().any(|p| p.found_in(record))
+        let Some(at) = self.status_info.find(record) else {
+            return false;
+        };
+        let after = at + self.status_info.needle().len();
+        if self.status_info.find(&record[after..]).is_some()
+            || self.beta.find(record).is_some()
+            || self.escape.find(record).is_some()
+            || depth_at(&record[..at]) != Some(1)
+        {
+            return false;
+        }
+        let Some(value) = record[after..].trim_ascii_start().strip_prefix(b":") else {
+            return false;
+        };
+        let mut de = serde_json::Deserializer::from_slice(value);
+        match StatusGlance::deserialize(&mut de) {
+            Ok(s) => {
+                s.error_information.is_none()
+                    && s.status.is_some_and(|s| s.eq_ignore_ascii_case("success"))
+            }
+            Err(_) => false,
+        }
     }
+}
+
+/// The nesting depth after `prefix` (the start of a JSON value), `None` when it ends inside a
+/// string. Strings, most of the bytes, are skipped with `memchr`.
+fn depth_at(prefix: &[u8]) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < prefix.len() {
+        // Outside a string: up to the next quote, counting brackets on the way.
+        let next = memchr::memchr(b'"', &prefix[i..]).map_or(prefix.len(), |q| i + q);
+        for &b in &prefix[i..next] {
+            match b {
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        if next == prefix.len() {
+            return Some(depth);
+        }
+        // Inside: to the closing quote, over escapes.
+        let mut j = next + 1;
+        loop {
+            match memchr::memchr2(b'"', b'\\', &prefix[j..]) {
+                None => return None,
+                Some(k) if prefix[j + k] == b'\\' => j += k + 2,
+                Some(k) => {
+                    j += k + 1;
+                    break;
+                }
+            }
+        }
+        i = j;
+    }
+    Some(depth)
 }
 
 #[cfg(test)]
@@ -436,23 +562,71 @@ mod tests {
     }
 
     #[test]
+    fn depth_is_counted_outside_strings_only() {
+        assert_eq!(depth_at(br#"{"a":{"b":"}}\"{[","c":["#), Some(3));
+        assert_eq!(depth_at(br#"{"a":"x"#), None);
+        assert_eq!(depth_at(br#"{"a":{},"b""#), Some(1));
+    }
+
+    #[test]
+    fn only_records_in_graphs_shape_skip_normalising() {
+        let c = ShapeCheck::default();
+        for (text, plain) in [
+            (
+                r#"{"id":"a","provisioningStatusInfo":{"status":"failure"}}"#,
+                true,
+            ),
+            (r#"{"Id":"a"}"#, false),
+            (r#"{"@odata.type":"x","id":"a"}"#, false),
+            (r#"{"time":"t","properties":{"id":"a"}}"#, false),
+            (
+                r#"{"id":"a","provisioningStatusInfo":{"status": "1"}}"#,
+                false,
+            ),
+            (
+                r#"{"id":"a","provisioningSteps":[{"provisioningStepType":5}]}"#,
+                false,
+            ),
+            (r#"{"id":"a","sourceIdentity":"{\"id\":\"g\"}"}"#, false),
+        ] {
+            assert_eq!(c.surely_graph_shaped(text.as_bytes()), plain, "{text}");
+        }
+    }
+
+    #[test]
     fn only_a_plain_success_is_skipped_by_explain() {
         let skip = SuccessSkip::default();
         for (text, skipped) in [
             (
                 r#"{"id":"a","provisioningStatusInfo":{"status":"success","errorInformation":null}}"#,
+                true,
+            ),
+            (
+                r#"{"id":"a","provisioningStatusInfo" : {"status":"Success"},"x":"Skipped"}"#,
+                true,
+            ),
+            (
+                r#"{"id":"a","provisioningStatusInfo":{"status":"success","errorInformation":{"errorCode":"E"}}}"#,
                 false,
             ),
             (
-                r#"{"id":"a","provisioningStatusInfo":{"status":"success"},"provisioningSteps":[]}"#,
-                true,
+                r#"{"id":"a","provisioningStatusInfo":{"status":"skipped"}}"#,
+                false,
             ),
             (
                 r#"{"id":"a","provisioningSteps":[{"status":"success"}]}"#,
                 false,
             ),
             (
-                r#"{"id":"a","provisioningStatusInfo":{"status":"success"},"x":"Skipped"}"#,
+                r#"{"id":"a","x":{"provisioningStatusInfo":{"status":"success"}}}"#,
+                false,
+            ),
+            (
+                r#"{"id":"a","x":"\"provisioningStatusInfo\":{","provisioningStatusInfo":{"status":"success"}}"#,
+                true,
+            ),
+            (
+                r#"{"id":"a","statusInfo":{},"provisioningStatusInfo":{"status":"success"}}"#,
                 false,
             ),
             (

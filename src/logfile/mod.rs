@@ -53,6 +53,7 @@ mod normalize;
 mod order;
 mod scan;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -80,6 +81,8 @@ use scan::{ScanError, Scanner};
 #[derive(Debug, Clone)]
 pub struct Record {
     fields: ProvisioningObjectSummary,
+    /// `fields` is the whole record, parsed (not only the glanced fields).
+    full: bool,
     text: Box<str>,
     position: Position,
     path: Arc<Path>,
@@ -96,20 +99,20 @@ impl Record {
     }
 
     /// The whole record, parsed. A record that does not fit the model is an error naming the field.
-    pub fn summary(&self) -> Result<ProvisioningObjectSummary, FileError> {
-        let mut de = serde_json::Deserializer::from_str(&self.text);
-        serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            FileError::new(
-                &self.path,
-                FileErrorKind::Malformed,
-                Some(self.position),
-                format!(
-                    "the record does not fit a provisioning log entry at '{}': {}",
-                    e.path(),
-                    head::capped(&e.inner().to_string())
-                ),
-            )
-        })
+    /// Borrowed when the record was read in full, parsed now otherwise.
+    pub fn summary(&self) -> Result<Cow<'_, ProvisioningObjectSummary>, FileError> {
+        if self.full {
+            return Ok(Cow::Borrowed(&self.fields));
+        }
+        full_summary(self.text.as_bytes(), &self.path, self.position).map(Cow::Owned)
+    }
+
+    /// Like [`Record::summary`], without a copy when the record was read in full.
+    pub fn into_summary(self) -> Result<ProvisioningObjectSummary, FileError> {
+        if self.full {
+            return Ok(self.fields);
+        }
+        full_summary(self.text.as_bytes(), &self.path, self.position)
     }
 
     /// The record's JSON in Graph's shape (camelCase names, enums as strings).
@@ -126,6 +129,31 @@ impl Record {
     pub fn position(&self) -> Position {
         self.position
     }
+}
+
+/// A record's text parsed into the model; a mismatch names the field.
+fn full_summary(
+    text: &[u8],
+    path: &Path,
+    position: Position,
+) -> Result<ProvisioningObjectSummary, FileError> {
+    // The fast path; only a failure pays for the field path in the message.
+    if let Ok(s) = serde_json::from_slice(text) {
+        return Ok(s);
+    }
+    let mut de = serde_json::Deserializer::from_slice(text);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        FileError::new(
+            path,
+            FileErrorKind::Malformed,
+            Some(position),
+            format!(
+                "the record does not fit a provisioning log entry at '{}': {}",
+                e.path(),
+                head::capped(&e.inner().to_string())
+            ),
+        )
+    })
 }
 
 /// The shapes of file recognised.
@@ -399,6 +427,8 @@ pub fn from_reader(path: &Path, reader: Box<dyn Read + Send>) -> Result<LogFile,
         pending: None,
         slow: None,
         read: 0,
+        full: false,
+        shape: glance::ShapeCheck::default(),
     };
     if let Inner::Json(_) = file.inner {
         let point = file.resume_point();
@@ -461,6 +491,8 @@ pub fn reopen(path: &Path, at: &ResumePoint) -> Result<LogFile, FileError> {
         pending: None,
         slow: None,
         read: 0,
+        full: false,
+        shape: glance::ShapeCheck::default(),
     })
 }
 
@@ -496,6 +528,10 @@ pub struct LogFile {
     slow: Option<SuccessSkip>,
     /// Records read so far, skipped ones included.
     read: u64,
+    /// Parse records in full as they are read (the caller needs most of them whole), rather
+    /// than glancing first.
+    full: bool,
+    shape: glance::ShapeCheck,
 }
 
 struct Pending {
@@ -569,12 +605,16 @@ impl LogFile {
     /// Skips, before parsing, the records whose bytes cannot match (see [`Prefilter`]). A skipped
     /// record is not checked for being well-formed.
     pub fn prefilter(&mut self, p: Prefilter) {
+        // What passes a byte search mostly matches: parse it once, in full.
+        self.full = !p.is_open();
         self.prefilter = p;
     }
 
-    /// Skips, before parsing, the records that surely simply succeeded (see [`SuccessSkip`]).
+    /// Skips, before parsing, the records that surely simply succeeded (see [`SuccessSkip`]);
+    /// the others are parsed in full, as they are read.
     pub fn skip_plain_successes(&mut self) {
         self.slow = Some(SuccessSkip::default());
+        self.full = true;
     }
 
     /// Where the next record will be read from: [`reopen`] continues from here.
@@ -847,12 +887,34 @@ impl LogFile {
     /// A log record from an element's bytes: glanced when it is in Graph's shape, else
     /// normalised first.
     fn record(&self, at: Position, bytes: &[u8]) -> Result<Record, FileError> {
+        self.record_with(at, bytes, self.full)
+    }
+
+    /// A log record, parsed in full or glanced.
+    fn record_with(&self, at: Position, bytes: &[u8], full: bool) -> Result<Record, FileError> {
+        if full
+            && self.shape.surely_graph_shaped(bytes)
+            && let Ok(text) = std::str::from_utf8(bytes)
+        {
+            let fields = full_summary(bytes, &self.path, at)?;
+            // Every Graph record has an id; without one it may be an envelope after all.
+            if !fields.id.is_empty() {
+                return Ok(Record {
+                    fields,
+                    full: true,
+                    text: text.into(),
+                    position: at,
+                    path: self.path.clone(),
+                });
+            }
+        }
         if let Some(g) = Glance::of(bytes)
             && !g.needs_full_status()
             && let Ok(text) = std::str::from_utf8(bytes)
         {
             return Ok(Record {
                 fields: g.to_summary(),
+                full: false,
                 text: text.into(),
                 position: at,
                 path: self.path.clone(),
@@ -873,6 +935,7 @@ impl LogFile {
         };
         Ok(Record {
             fields,
+            full: false,
             text: text.into(),
             position: at,
             path: self.path.clone(),

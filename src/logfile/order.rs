@@ -17,7 +17,7 @@ use std::collections::BinaryHeap;
 
 use chrono::{DateTime, Utc};
 
-use super::{FileError, FileErrorKind, LogFile, Record, ResumePoint, reopen};
+use super::{FileError, FileErrorKind, LogFile, Position, Record, ResumePoint, reopen};
 
 /// Matches sorted in memory by [`all_by_time`] (and the size of the blocks of a reversed file).
 pub const SORT_IN_MEMORY: usize = 4_000;
@@ -61,21 +61,26 @@ fn key(r: &Record, order: TimeOrder) -> Key {
     }
 }
 
-/// A record waiting to be printed (its compact JSON text and glanced fields).
+/// A record waiting to be printed: only its (Graph-shaped, compact) JSON text, read again when
+/// it is printed, so the records held cost their text and no more.
 #[derive(Debug, Clone)]
 struct Held {
-    record: Record,
+    text: Box<str>,
+    position: Position,
 }
 
 impl Held {
     fn new(r: &Record) -> Held {
         #[cfg(test)]
         tests::held(1);
-        Held { record: r.clone() }
+        Held {
+            text: r.text().into(),
+            position: r.position(),
+        }
     }
 
-    fn record(&self) -> Record {
-        self.record.clone()
+    fn record(&self, file: &LogFile) -> Result<Record, FileError> {
+        file.record_with(self.position, self.text.as_bytes(), true)
     }
 }
 
@@ -184,7 +189,7 @@ pub fn first_by_time(
             top.offer(key(&rec, order), || Held::new(&rec));
         }
     }
-    Ok(top.into_sorted().iter().map(Held::record).collect())
+    top.into_sorted().iter().map(|h| h.record(file)).collect()
 }
 
 /// In what order [`all_by_time`] printed the records.
@@ -330,17 +335,19 @@ fn all_by_time_with<E: From<FileError>>(
         // Neither: file order.
         let buf = held.take().unwrap_or_default();
         if scan.reversed && reopenable {
+            // Scanning: only the matches' times are needed until the second pass.
+            file.full = false;
             continue;
         }
         streaming = true;
         for (_, h) in buf {
-            emit(h.record())?;
+            emit(h.record(file)?)?;
         }
     }
     if let Some(mut buf) = held {
         buf.sort_by_key(|(k, _)| *k);
         for (_, h) in buf {
-            emit(h.record())?;
+            emit(h.record(file)?)?;
         }
         return Ok(Delivered::InOrder);
     }
@@ -355,7 +362,9 @@ fn all_by_time_with<E: From<FileError>>(
     file.check_unchanged()?;
     if scan.reversed && !scan.in_order {
         for block in scan.blocks.iter().rev() {
-            let mut part = reopen(&file.path, &block.start)?;
+            let mut part = file.reopen_at(&block.start)?;
+            // Glanced to be matched and held; parsed in full when printed.
+            part.full = false;
             // One time: file order is the order. Several: sorted (stable) in memory.
             let mut buf = Vec::new();
             let mut left = block.matches;
@@ -376,12 +385,12 @@ fn all_by_time_with<E: From<FileError>>(
             }
             buf.sort_by_key(|(k, _)| *k);
             for (_, h) in buf {
-                emit(h.record())?;
+                emit(h.record(&part)?)?;
             }
         }
         return Ok(Delivered::InOrder);
     }
-    for rec in reopen(&file.path, &start)? {
+    for rec in file.reopen_at(&start)? {
         let rec = rec?;
         if keep(&rec) {
             emit(rec)?;
@@ -404,6 +413,15 @@ fn changed(file: &LogFile) -> FileError {
 }
 
 impl LogFile {
+    /// The same file from `at` on, read the same way (prefilter included).
+    fn reopen_at(&self, at: &ResumePoint) -> Result<LogFile, FileError> {
+        let mut part = reopen(&self.path, at)?;
+        part.prefilter(self.prefilter.clone());
+        part.slow = self.slow.clone();
+        part.full |= self.slow.is_some();
+        Ok(part)
+    }
+
     /// Fails when the file is no longer the one opened (its length or modification time moved).
     fn check_unchanged(&self) -> Result<(), FileError> {
         match (&self.stamp, super::stamp(&self.path)) {

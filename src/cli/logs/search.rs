@@ -200,7 +200,7 @@ fn from_file<W: Write>(
     let keep = |r: &Record| query.matches(r.fields());
     // Every record printed is read in full: one that does not fit the model is an error here as
     // in `explain --file`.
-    let mut push = |r: &Record| -> Result<(), CliError> {
+    let mut push = |r: Record| -> Result<(), CliError> {
         let summary = r.summary().map_err(file_error)?;
         found.push(&summary, || r.json())
     };
@@ -209,11 +209,11 @@ fn from_file<W: Write>(
             let n = usize::try_from(n).unwrap_or(usize::MAX);
             let first = first_by_time(&mut file, keep, order, n).map_err(file_error)?;
             for r in first {
-                push(&r)?;
+                push(r)?;
             }
             Delivered::InOrder
         }
-        None => all_by_time(&mut file, keep, order, |r: Record| push(&r))?,
+        None => all_by_time(&mut file, keep, order, push)?,
     };
     Ok(delivered)
 }

@@ -45,7 +45,8 @@ pub(super) async fn run(ctx: &Context, args: ShowArgs) -> Result<(), CliError> {
             for rec in file {
                 let rec = rec.map_err(file_error)?;
                 if rec.fields().id == id {
-                    hit = Some((rec.summary().map_err(file_error)?, rec.json()));
+                    let json = rec.json();
+                    hit = Some((rec.into_summary().map_err(file_error)?, json));
                     break;
                 }
             }
