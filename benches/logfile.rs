@@ -6,7 +6,9 @@
 //! the same run and on the same warm file, each command runs `BENCH_RUNS` times (default 3) under
 //! `/usr/bin/time -v`, and the median wall time and the largest peak RSS are reported:
 //!
-//! - `provctl logs search --file F --status failure --all -o none` (and with `--oldest-first`)
+//! - `provctl logs search --file F --status failure --all -o none` (and with `--oldest-first`;
+//!   and `-o ndjson`, where the newest-first order of an oldest-first export is worked out by
+//!   reading the file twice, while `-o none` prints nothing and skips the ordering)
 //! - `provctl logs search --file F --object-guid G --all -o none`, G a rare object of the file
 //! - `provctl explain --file F -o none`
 //! - the Python one-liner: `json.loads` per line, counting `provisioningStatusInfo.status ==
@@ -98,6 +100,8 @@ fn rare_object(file: &Path) -> (String, u64) {
 
 struct Timed {
     wall: f64,
+    /// User + system CPU seconds (median): steadier than wall time on a shared machine.
+    cpu: f64,
     rss_mib: f64,
     stdout: String,
 }
@@ -111,6 +115,7 @@ fn field(text: &str, name: &str) -> Option<f64> {
 /// Runs a command `runs` times: the median wall time, the largest peak RSS, the last stdout.
 fn time(program: &str, args: &[&str], runs: usize) -> Timed {
     let mut walls = Vec::new();
+    let mut cpus = Vec::new();
     let mut rss: f64 = 0.0;
     let mut stdout = String::new();
     for _ in 0..runs {
@@ -124,12 +129,18 @@ fn time(program: &str, args: &[&str], runs: usize) -> Timed {
         walls.push(started.elapsed().as_secs_f64());
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(o.status.success(), "{program} {args:?} failed:\n{err}");
+        cpus.push(
+            field(&err, "User time (seconds)").unwrap_or(0.0)
+                + field(&err, "System time (seconds)").unwrap_or(0.0),
+        );
         rss = rss.max(field(&err, "Maximum resident set size (kbytes)").unwrap_or(0.0) / 1024.0);
         stdout = String::from_utf8_lossy(&o.stdout).trim().to_owned();
     }
     walls.sort_by(f64::total_cmp);
+    cpus.sort_by(f64::total_cmp);
     Timed {
         wall: walls[walls.len() / 2],
+        cpu: cpus[cpus.len() / 2],
         rss_mib: rss,
         stdout,
     }
@@ -178,8 +189,8 @@ fn main() {
                 String::new(),
             ),
         ];
-        let py = rows[0].1.wall;
-        let gr = rows[1].1.wall;
+        let py = (rows[0].1.wall, rows[0].1.cpu);
+        let gr = (rows[1].1.wall, rows[1].1.cpu);
         let mut rows = rows;
         for (label, args, base, name) in [
             (
@@ -208,6 +219,14 @@ fn main() {
                 "python",
             ),
             (
+                "logs search --file F --status failure --all -o ndjson (printed, newest first)",
+                vec![
+                    "logs", "search", "--file", f, "--status", "failure", "--all", "-o", "ndjson",
+                ],
+                py,
+                "python",
+            ),
+            (
                 "logs search --file F --object-guid G --all -o none",
                 vec![
                     "logs",
@@ -231,8 +250,13 @@ fn main() {
             ),
         ] {
             let t = time(provctl, &args, runs);
-            let ratio = format!("{:.2}× {name}", t.wall / base);
-            rows.push((format!("provctl {label}"), t, ratio));
+            let ratio = format!("{:.2}× {name}", t.wall / base.0);
+            let cpu_ratio = format!("{:.2}×", t.cpu / base.1);
+            rows.push((
+                format!("provctl {label}"),
+                t,
+                format!("{ratio} (CPU {cpu_ratio})"),
+            ));
         }
         println!(
             "{:>9} {:>12} {:>16}  command",

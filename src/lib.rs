@@ -8,6 +8,7 @@
 //! | module | what it does |
 //! |---|---|
 //! | [`graph`] | the Graph client: clouds, auth seam, retries, pacing, paging, `$batch`, OData filters, models |
+//! | [`logfile`] | the one offline file reader: every log, job, agent, error and answer file shape, streamed in bounded memory |
 //! | [`diagnose`] | pure functions from models to findings: why a job is quarantined, why an object was skipped |
 //! | [`output`] | rendering results as tables, JSON, NDJSON, YAML, CSV; `--query` |
 //! | [`cli`] | the `provctl` command line: argument parsing and one module per command group |

@@ -68,7 +68,12 @@ pub(super) async fn run(ctx: &Context, args: SearchArgs) -> Result<(), CliError>
     let stdout = std::io::stdout();
     let mut found = Found::new(ctx, BufWriter::new(stdout.lock()));
     let delivered = match &args.file.file {
-        Some(path) => from_file(path, &query, &mut found)?,
+        Some(path) => {
+            // Nothing printed (`-o none`, no query): the order is not worked out, only the count
+            // and the latest problem, which do not depend on it.
+            let silent = ctx.out.format == OutputFormat::None && !ctx.out.has_query();
+            from_file(path, &query, &mut found, silent)?
+        }
         None => {
             from_graph(ctx, &query, &mut found).await?;
             Delivered::InOrder
@@ -184,6 +189,7 @@ fn from_file<W: Write>(
     path: &std::path::Path,
     query: &LogQuery,
     found: &mut Found<'_, W>,
+    silent: bool,
 ) -> Result<Delivered, CliError> {
     let mut file = crate::logfile::open(path).map_err(file_error)?;
     // Records that cannot match are skipped by a byte search, before they are parsed.
@@ -210,6 +216,15 @@ fn from_file<W: Write>(
             let first = first_by_time(&mut file, keep, order, n).map_err(file_error)?;
             for r in first {
                 push(r)?;
+            }
+            Delivered::InOrder
+        }
+        None if silent => {
+            for r in file {
+                let r = r.map_err(file_error)?;
+                if keep(&r) {
+                    push(r)?;
+                }
             }
             Delivered::InOrder
         }
