@@ -259,11 +259,14 @@ fn main() {
             ));
         }
         println!(
-            "{:>9} {:>12} {:>16}  command",
-            "wall s", "peak RSS MiB", "vs"
+            "{:>9} {:>8} {:>12} {:>34}  command",
+            "wall s", "CPU s", "peak RSS MiB", "wall (CPU) against"
         );
         for (label, t, ratio) in rows {
-            println!("{:>9.3} {:>12.1} {:>16}  {label}", t.wall, t.rss_mib, ratio);
+            println!(
+                "{:>9.3} {:>8.3} {:>12.1} {:>34}  {label}",
+                t.wall, t.cpu, t.rss_mib, ratio
+            );
         }
         std::fs::remove_file(&file).ok();
     }
