@@ -212,7 +212,7 @@ enum Pattern {
 
 #[derive(Debug, Clone)]
 enum Anchor {
-    Run(memmem::Finder<'static>, usize),
+    Run(Box<memmem::Finder<'static>>, usize),
     Letter(u8, u8, usize),
 }
 
@@ -238,7 +238,7 @@ impl Pattern {
         }
         let anchor = if best.1 - best.0 >= 3 {
             Anchor::Run(
-                memmem::Finder::new(&lower[best.0..best.1]).into_owned(),
+                Box::new(memmem::Finder::new(&lower[best.0..best.1]).into_owned()),
                 best.0,
             )
         } else {
