@@ -957,11 +957,14 @@ impl LogFile {
                 return Ok(None);
             };
             self.read += 1;
+            // (The first record is always read: a file of one entry has it explained whatever
+            // it is.)
             if !self.prefilter.may_match(&bytes)
-                || self
-                    .slow
-                    .as_ref()
-                    .is_some_and(|s| s.surely_simple_success(&bytes))
+                || (self.read > 1
+                    && self
+                        .slow
+                        .as_ref()
+                        .is_some_and(|s| s.surely_simple_success(&bytes)))
             {
                 self.recycle(bytes);
                 continue;
