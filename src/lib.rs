@@ -8,6 +8,7 @@
 //! | module | what it does |
 //! |---|---|
 //! | [`graph`] | the Graph client: clouds, auth seam, retries, pacing, paging, `$batch`, OData filters, models; job discovery and the one resolver of job and service principal names ([`graph::sync::resolve`]) |
+//! | [`logfile`] | the one offline file reader: every log, job, agent, error and answer file shape, streamed in bounded memory |
 //! | [`export`] | the log export engine: a time range of provisioning logs to a file, resumable with every record exactly once (checkpoint, crawl, formats); its [`export::crawl`] is the streaming page API for any long pass over the logs |
 //! | [`diagnose`] | pure functions from models to findings: why a job is quarantined, why an object was skipped |
 //! | [`output`] | rendering results as tables, JSON, NDJSON, YAML, CSV; `--query` |

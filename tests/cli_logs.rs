@@ -1622,7 +1622,7 @@ async fn malformed_and_truncated_files_are_clear_errors_with_a_position() {
         (
             "bad.ndjson",
             "{\"id\":\"1\"}\n{\"id\":\"2\",}\n",
-            "expected a JSON value, found '}'",
+            "not valid JSON (line 2, column 11): trailing comma",
         ),
         (
             "bad-value.json",
@@ -1639,7 +1639,8 @@ async fn malformed_and_truncated_files_are_clear_errors_with_a_position() {
             "[{\"id\": 5, \"provisioningSteps\": 3}]",
             "does not fit",
         ),
-        ("notlogs.csv", "a,b\n1,2\n", "no 'id' column"),
+        ("notlogs.csv", "a,b\n1,2\n", "names no column provctl knows"),
+        ("nocolumnid.csv", "status,b\n1,2\n", "no 'id' column"),
         ("short.csv", "id,status\n1,success\n2\n", "fields"),
     ];
     for (name, content, msg) in cases {
@@ -1825,8 +1826,8 @@ async fn a_large_file_is_searched_in_time_order_without_holding_it() {
         .collect();
     assert_eq!(ndjson_ids(&r.stdout()), by_time(&failures, false));
 
-    // Up to 10,000 matches are sorted in memory, whatever the file's order.
-    let part: Vec<Value> = shuffled[..6000].to_vec();
+    // Up to 4,000 matches are sorted in memory, whatever the file's order.
+    let part: Vec<Value> = shuffled[..3000].to_vec();
     let part_file = write("part.ndjson", &part);
     let r = search(&part_file, &["--all"]).await;
     assert!(ndjson_ids(&r.stdout()) == by_time(&part, false));

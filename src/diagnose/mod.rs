@@ -4,7 +4,6 @@
 //! The knowledge lives in `knowledge.toml`, embedded at build time. No I/O here; "now" is a parameter.
 
 mod agents;
-mod document;
 mod finding;
 mod graph_error;
 mod job;
@@ -16,7 +15,6 @@ pub mod summary;
 mod text;
 
 pub use agents::explain_agents;
-pub use document::{DocumentError, DocumentExplanation, DocumentKind, explain_document};
 pub use finding::{
     Category, Evidence, Explanation, Finding, HistoryEvent, NextStep, PropertyChange, Severity,
     Source, Subject, SubjectKind,

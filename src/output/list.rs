@@ -143,6 +143,19 @@ impl<W: Write> ListWriter<'_, W> {
         Ok(())
     }
 
+    /// Like [`ListWriter::push`], building the item only for a format that prints it (not for a
+    /// table, CSV, TSV or `-o none`): a large file's records are not turned into values for nothing.
+    pub fn push_with(
+        &mut self,
+        item: impl FnOnce() -> Value,
+        row: impl FnOnce() -> Row,
+    ) -> Result<(), OutputError> {
+        match self.kind {
+            Kind::Delimited(_) | Kind::Table(_) | Kind::Nothing => self.push(Value::Null, row),
+            _ => self.push(item(), row),
+        }
+    }
+
     /// The opening of the document: `[` for JSON, the header row for CSV and TSV.
     fn open(&mut self) -> Result<(), OutputError> {
         match &self.kind {

@@ -4,6 +4,7 @@
 //! lives in `common`.
 
 mod common;
+mod files;
 mod job_refs;
 mod jobs;
 mod provision;

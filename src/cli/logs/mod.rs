@@ -310,8 +310,9 @@ pub(crate) use crate::export::format::{CSV_HEADERS, csv_row};
 /// `--file` as a path argument (shared by `search` and `show`).
 #[derive(Debug, Clone, Default, Args)]
 pub struct FileArg {
-    /// Read this file instead of Graph: a provctl export (NDJSON, JSON, CSV), a Graph response
-    /// dump, the portal's Download JSON, or an Azure Monitor ProvisioningLogs export.
+    /// Read this file instead of Graph: a provctl export (NDJSON, JSON, CSV), `logs search -o
+    /// json`, a Graph response dump, the portal's Download JSON, or an Azure Monitor
+    /// ProvisioningLogs export (the reader `explain --file` uses).
     #[arg(long, value_name = "PATH")]
     pub file: Option<PathBuf>,
 }

@@ -19,7 +19,9 @@ use super::{FileArg, FilterArgs, csv_row, file_error, identity_text, job_text, w
 use crate::cli::{CliError, Context};
 use crate::graph::logs::{self, LogQuery};
 use crate::graph::model::logs::{ProvisioningObjectSummary, ProvisioningResult};
-use crate::logfile::{Delivered, Record, SORT_IN_MEMORY, TimeOrder, all_by_time, first_by_time};
+use crate::logfile::{
+    Delivered, Prefilter, Record, SORT_IN_MEMORY, TimeOrder, all_by_time, first_by_time,
+};
 use crate::output::{Cell, ListWriter, OutputFormat, Row};
 
 /// `provctl logs search`
@@ -34,7 +36,7 @@ pub struct SearchArgs {
 
     /// Every matching event (for large ranges prefer `provctl logs export`).
     ///
-    /// With --file: up to 10,000 matches are sorted by time. Beyond that, a file already sorted
+    /// With --file: up to 4,000 matches are sorted by time. Beyond that, a file already sorted
     /// by time either way (an export is oldest first) is printed in the asked order; any other file
     /// is printed in file order, with a note on stderr (--limit N gives the first N by time).
     #[arg(long)]
@@ -66,7 +68,12 @@ pub(super) async fn run(ctx: &Context, args: SearchArgs) -> Result<(), CliError>
     let stdout = std::io::stdout();
     let mut found = Found::new(ctx, BufWriter::new(stdout.lock()));
     let delivered = match &args.file.file {
-        Some(path) => from_file(path, &query, &mut found)?,
+        Some(path) => {
+            // Nothing printed (`-o none`, no query): the order is not worked out, only the count
+            // and the latest problem, which do not depend on it.
+            let silent = ctx.out.format == OutputFormat::None && !ctx.out.has_query();
+            from_file(path, &query, &mut found, silent)?
+        }
         None => {
             from_graph(ctx, &query, &mut found).await?;
             Delivered::InOrder
@@ -128,10 +135,14 @@ impl<'o, W: Write> Found<'o, W> {
         }
     }
 
-    fn push(&mut self, summary: &ProvisioningObjectSummary, raw: Value) -> Result<(), CliError> {
+    fn push(
+        &mut self,
+        summary: &ProvisioningObjectSummary,
+        raw: impl FnOnce() -> Value,
+    ) -> Result<(), CliError> {
         self.seen.saw(summary);
         let csv = self.csv;
-        self.list.push(raw, || {
+        self.list.push_with(raw, || {
             if csv {
                 csv_row(summary).map(|c| (c, Cell::Plain)).into()
             } else {
@@ -165,8 +176,9 @@ async fn from_graph<W: Write>(
         };
         let Some(summary) = next else { break };
         let summary = summary?;
-        let raw = serde_json::to_value(&summary).unwrap_or(Value::Null);
-        found.push(&summary, raw)?;
+        found.push(&summary, || {
+            serde_json::to_value(&summary).unwrap_or(Value::Null)
+        })?;
     }
     Ok(())
 }
@@ -177,8 +189,11 @@ fn from_file<W: Write>(
     path: &std::path::Path,
     query: &LogQuery,
     found: &mut Found<'_, W>,
+    silent: bool,
 ) -> Result<Delivered, CliError> {
     let mut file = crate::logfile::open(path).map_err(file_error)?;
+    // Records that cannot match are skipped by a byte search, before they are parsed.
+    file.prefilter(Prefilter::for_query(query));
     // Said first: CSV columns are known from the header row.
     for w in file.warnings() {
         eprintln!("provctl: warning: {w}");
@@ -188,19 +203,32 @@ fn from_file<W: Write>(
     } else {
         TimeOrder::NewestFirst
     };
-    let keep = |r: &Record| query.matches(&r.summary);
+    let keep = |r: &Record| query.matches(r.fields());
+    // Every record printed is read in full: one that does not fit the model is an error here as
+    // in `explain --file`.
+    let mut push = |r: Record| -> Result<(), CliError> {
+        let summary = r.summary().map_err(file_error)?;
+        found.push(&summary, || r.json())
+    };
     let delivered = match query.limit {
         Some(n) => {
             let n = usize::try_from(n).unwrap_or(usize::MAX);
             let first = first_by_time(&mut file, keep, order, n).map_err(file_error)?;
             for r in first {
-                found.push(&r.summary, r.raw)?;
+                push(r)?;
             }
             Delivered::InOrder
         }
-        None => all_by_time(&mut file, keep, order, |r: Record| {
-            found.push(&r.summary, r.raw)
-        })?,
+        None if silent => {
+            for r in file {
+                let r = r.map_err(file_error)?;
+                if keep(&r) {
+                    push(r)?;
+                }
+            }
+            Delivered::InOrder
+        }
+        None => all_by_time(&mut file, keep, order, push)?,
     };
     Ok(delivered)
 }
