@@ -886,7 +886,7 @@ fn cross_tenant_on_demand_answer_explains_as_a_success() {
 #[test]
 fn documented_never_run_job_with_error_code_none_is_not_a_failure() {
     let j = job(&real("get-synchronizationjob-crosstenant-notrun.v1.json"));
-    let x = explain_job(&j, &sp(), at(2024, 5, 1, 0));
+    let x = explain_job(&j, sp(), at(2024, 5, 1, 0));
     assert_eq!(x.findings[0].code.as_deref(), Some("job-not-run"), "{x:#?}");
     assert_eq!(x.severity(), Severity::Info);
 }
