@@ -94,6 +94,9 @@ pub async fn run(ctx: &Context, args: ExplainArgs) -> Result<(), CliError> {
             show(ctx, &diagnose::explain_log(&entry))
         }
         (Some(ExplainCommand::Object { guid, limit }), None) => {
+            // A GUID in any case or with braces is the id Graph stores (lower case); anything else
+            // is taken as it is, so the `logs search --object-id` the findings suggest finds it.
+            let guid = crate::graph::odata::guid(&guid, "GUID").unwrap_or(guid);
             let g = ctx.graph().await?;
             let entries = fetch_object_logs(g, &guid, limit)
                 .await
@@ -126,8 +129,12 @@ fn explain_file(ctx: &Context, file: &PathBuf, id: Option<&str>) -> Result<(), C
     })?;
     let json = to_json(&doc)?;
     let width = text_width(ctx);
-    ctx.out
-        .emit_text(&json, |color| paint(&document_text(&doc, width), color))?;
+    ctx.out.emit_text(&json, |color| {
+        paint(
+            &crate::output::sanitize::page(&document_text(&doc, width)),
+            color,
+        )
+    })?;
     Ok(())
 }
 
@@ -136,7 +143,10 @@ pub(crate) fn show(ctx: &Context, x: &Explanation) -> Result<(), CliError> {
     let json = to_json(x)?;
     let width = text_width(ctx);
     ctx.out.emit_text(&json, |color| {
-        paint(&diagnose::render_text(x, width), color)
+        paint(
+            &crate::output::sanitize::page(&diagnose::render_text(x, width)),
+            color,
+        )
     })?;
     Ok(())
 }
