@@ -43,7 +43,7 @@ pub struct ExportArgs {
     out: PathBuf,
 
     /// File format.
-    #[arg(long, value_enum, default_value_t = ExportFormat::Ndjson)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = ExportFormat::Ndjson)]
     format: ExportFormat,
 
     /// Continue an interrupted export of FILE from its checkpoint.

@@ -88,13 +88,13 @@ pub struct FilterArgs {
     #[arg(long, value_name = "CHANGE_ID")]
     pub change: Option<String>,
 
-    /// Only this outcome: success, failure, skipped, warning.
-    #[arg(long, value_name = "STATUS")]
-    pub status: Option<String>,
+    /// Only this outcome (any case): success, failure, skipped, warning.
+    #[arg(long, value_name = "STATUS", value_parser = super::values::Closed::<StatusFilter>::new())]
+    pub status: Option<StatusFilter>,
 
-    /// Only this action: create, update, delete, disable, staged-delete, other.
-    #[arg(long, value_name = "ACTION")]
-    pub action: Option<String>,
+    /// Only this action (any case): create, update, delete, disable, staged-delete, other.
+    #[arg(long, value_name = "ACTION", value_parser = super::values::Closed::<ActionFilter>::new())]
+    pub action: Option<ActionFilter>,
 
     /// Only events after this time: a duration back from now (30m, 2h, 7d) or RFC 3339.
     #[arg(long, value_name = "WHEN")]
@@ -146,17 +146,26 @@ impl FilterArgs {
         if let Some(sp) = &self.sp {
             q.service_principal_id = Some(odata::guid(sp, "--sp")?);
         }
-        if let Some(s) = &self.status {
-            q.status = Some(s.parse::<StatusFilter>()?);
-        }
-        if let Some(a) = &self.action {
-            q.action = Some(a.parse::<ActionFilter>()?);
-        }
+        q.status = self.status;
+        q.action = self.action;
         if let Some(s) = &self.since {
             q.since = Some(parse_time(s, now, "--since")?);
         }
         if let Some(u) = &self.until {
             q.until = Some(parse_time(u, now, "--until")?);
+        }
+        if let (Some(since), Some(until), Some(s), Some(u)) =
+            (q.since, q.until, &self.since, &self.until)
+            && since >= until
+        {
+            // In the user's own words: "1d" and "2d" are durations back from now.
+            let t = crate::output::time::short;
+            return Err(CliError::usage(format!(
+                "--since {s} ({}) is not before --until {u} ({}): the time range is empty",
+                t(since),
+                t(until)
+            ))
+            .hint("durations count back from now, so the larger one is the earlier time: e.g. --since 2d --until 1d"));
         }
         q.validate()?;
         Ok(q)
@@ -299,7 +308,8 @@ pub(crate) const CSV_HEADERS: [&str; 13] = [
     "changeId",
 ];
 
-/// One record as a CSV row in [`CSV_HEADERS`] order.
+/// One record as a CSV row in [`CSV_HEADERS`] order: full ids, RFC 3339 UTC times, and the reason
+/// of a failure or a skip (a skip's reason is its step's `SkipReason`, not an error).
 pub(crate) fn csv_row(r: &ProvisioningObjectSummary) -> [String; 13] {
     let e = r.error().unwrap_or_default();
     let s = |v: Option<&str>| v.unwrap_or("").to_owned();
@@ -308,7 +318,7 @@ pub(crate) fn csv_row(r: &ProvisioningObjectSummary) -> [String; 13] {
     [
         r.id.clone(),
         r.activity_date_time
-            .map(crate::graph::odata::datetime_literal)
+            .map(crate::output::time::machine)
             .unwrap_or_default(),
         r.action()
             .map(|a| a.as_str().to_owned())
@@ -317,7 +327,10 @@ pub(crate) fn csv_row(r: &ProvisioningObjectSummary) -> [String; 13] {
             .map(|a| a.as_str().to_owned())
             .unwrap_or_default(),
         s(e.error_code.as_deref()),
-        s(e.reason.as_deref()),
+        match e.reason.as_deref().filter(|r| !r.is_empty()) {
+            Some(reason) => reason.to_owned(),
+            None => why(r),
+        },
         s(src.and_then(|i| i.id.as_deref())),
         s(src.and_then(|i| i.display_name.as_deref())),
         s(tgt.and_then(|i| i.id.as_deref())),
