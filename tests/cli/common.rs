@@ -43,11 +43,17 @@ impl Env {
     /// The demo tenant's documents with every `$now…` time resolved against [`FIXED_NOW`], so
     /// tables are the same on every run (for snapshots).
     pub fn fixed() -> Env {
+        Env::fixed_with(|_| {})
+    }
+
+    /// As [`Env::fixed`], with the tenant document changed by `edit` first.
+    pub fn fixed_with(edit: impl FnOnce(&mut Value)) -> Env {
         let now: DateTime<Utc> = FIXED_NOW.parse().unwrap_or_else(|e| panic!("{e}"));
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let mut doc: Value = serde_json::from_str(include_str!("../../src/sim/demo-tenant.json"))
             .unwrap_or_else(|e| panic!("demo tenant: {e}"));
         resolve_times(&mut doc, now);
+        edit(&mut doc);
         let path = dir.path().join("tenant.json");
         std::fs::write(&path, doc.to_string()).unwrap_or_else(|e| panic!("{e}"));
         let cfg = SimConfig {
@@ -111,6 +117,26 @@ impl Env {
     pub fn run(&self, args: &[&str]) -> (i32, String, String) {
         let out = self
             .cmd(args)
+            .output()
+            .unwrap_or_else(|e| panic!("running provctl: {e}"));
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// Runs the binary with the table fitted to `width` columns, signed in as the demo admin
+    /// (delegated, every permission: the agent APIs refuse app-only tokens).
+    pub fn run_at_width(&self, width: u16, args: &[&str]) -> (i32, String, String) {
+        let token = self
+            .sim
+            .user_token()
+            .unwrap_or_else(|| panic!("the tenant has no user"));
+        let out = self
+            .cmd(args)
+            .env("PROVCTL_TERM_WIDTH", width.to_string())
+            .env("PROVCTL_ACCESS_TOKEN", token)
             .output()
             .unwrap_or_else(|e| panic!("running provctl: {e}"));
         (
