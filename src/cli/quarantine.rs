@@ -341,23 +341,16 @@ async fn clear(ctx: &Context, args: QuarantineClearArgs) -> Result<(), CliError>
     let key = entry.key();
     let name = format!("{}/{}", entry.service_principal.name(), entry.job.id);
     if !entry.job.is_quarantined() {
-        // Idempotent, as every command: the wanted state holds already.
         let status = entry
             .job
             .status_code()
             .map(|c| c.as_str().to_owned())
             .unwrap_or_else(|| "unknown".into());
-        let doc = json!({
-            "action": "none",
-            "servicePrincipal": {"id": entry.service_principal.id, "displayName": entry.service_principal.display_name},
-            "jobId": entry.job.id,
-            "status": status,
-            "changed": false,
-        });
-        ctx.out.emit_text(&doc, |_| {
-            format!("{name} is not quarantined (status {status}): nothing to change.")
-        })?;
-        return Ok(());
+        return jobs::nothing_to_change(
+            ctx,
+            &entry,
+            &format!("is not quarantined (status {status})"),
+        );
     }
     let reason = entry.job.quarantine().and_then(|q| q.reason.clone());
     if reason == Some(QuarantineReason::TooManyDeletes) && !args.force {
