@@ -7,3 +7,4 @@ mod jobs;
 mod output;
 mod provision;
 mod quarantine;
+mod signin;
