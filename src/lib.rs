@@ -9,7 +9,7 @@
 //! |---|---|
 //! | [`graph`] | the Graph client: clouds, auth seam, retries, pacing, paging, `$batch`, OData filters, models |
 //! | [`diagnose`] | pure functions from models to findings: why a job is quarantined, why an object was skipped |
-//! | [`output`] | rendering results as tables, JSON, NDJSON, YAML, CSV; `--query` |
+//! | [`output`] | rendering results: tables fitted to the terminal, JSON, NDJSON, YAML, CSV/TSV, `--query`; the one colour decision, time format and control-character sanitizer |
 //! | [`cli`] | the `provctl` command line: argument parsing and one module per command group |
 //! | [`sim`] | the Graph emulator used by tests, benchmarks and `--sim` demos |
 //!

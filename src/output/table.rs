@@ -10,8 +10,8 @@
 //! Fitting a width: ids, times, codes and numbers ([`Column::keep`]) never shorten, wrap or split,
 //! since people copy them; text columns shorten with an ellipsis, down to their header's width or a
 //! few characters. When even that does not fit, whole columns drop, those of the highest
-//! [`Column::priority`] number first (the rightmost of equals first); `--wide` shows every column
-//! in full. Cells may carry a style, shown only when colour is on. Every cell passes through
+//! [`Column::priority`] number first (the rightmost of equals first); the room left goes to the
+//! shortened text columns in priority order. `--wide` shows every column in full. Cells may carry a style, shown only when colour is on. Every cell passes through
 //! [`super::sanitize`].
 
 use std::borrow::Cow;
@@ -327,23 +327,16 @@ impl Table {
                 .unwrap_or(shown.len() - 1);
             shown.remove(drop);
         }
-        // Text columns grow from their minimum towards their natural width, sharing what is left
-        // evenly (a long column does not starve the others).
+        // What is left goes to the text columns in priority order (of equals, left first), each
+        // up to its natural width: the reason a search is for gets room before the job's name.
         let mut widths: Vec<usize> = shown.iter().map(|&i| minimum[i]).collect();
         let mut spare = width.saturating_sub(needed(&shown));
-        loop {
-            let growing: Vec<usize> = (0..shown.len())
-                .filter(|&k| widths[k] < natural[shown[k]])
-                .collect();
-            if spare == 0 || growing.is_empty() {
-                break;
-            }
-            let share = (spare / growing.len()).max(1);
-            for k in growing {
-                let add = share.min(natural[shown[k]] - widths[k]).min(spare);
-                widths[k] += add;
-                spare -= add;
-            }
+        let mut order: Vec<usize> = (0..shown.len()).collect();
+        order.sort_by_key(|&k| (self.columns[visible[shown[k]]].priority, k));
+        for k in order {
+            let add = (natural[shown[k]] - widths[k]).min(spare);
+            widths[k] += add;
+            spare -= add;
         }
         Layout {
             columns: shown.iter().map(|&i| visible[i]).collect(),
