@@ -80,7 +80,9 @@ pub async fn run(ctx: &Context, args: ExplainArgs) -> Result<(), CliError> {
                 service_principal_name: fetch_sp_name(g, sp).await,
                 job_id: job_id.to_owned(),
             };
-            show(ctx, &diagnose::explain_job(&j, &target, time::now()))
+            let mut x = diagnose::explain_job(&j, &target, time::now());
+            super::logs::add_dominant_error(ctx, &j, &mut x).await?;
+            show(ctx, &x)
         }
         (Some(ExplainCommand::Log { id }), None) => {
             let g = ctx.graph().await?;

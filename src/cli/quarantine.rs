@@ -257,7 +257,8 @@ async fn show(ctx: &Context, args: QuarantineShowArgs) -> Result<(), CliError> {
     entry.job = job;
     entry.raw = raw;
     let t = now();
-    let explanation = diagnose::explain_job(&entry.job, &diagnose_ref(&entry), t);
+    let mut explanation = diagnose::explain_job(&entry.job, &diagnose_ref(&entry), t);
+    super::logs::add_dominant_error(ctx, &entry.job, &mut explanation).await?;
     let doc = json!({"job": entry.to_json(), "explanation": explanation});
     let width = ctx.out.width.map(usize::from).unwrap_or(100);
     ctx.out

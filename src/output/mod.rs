@@ -12,6 +12,7 @@ mod list;
 pub mod sanitize;
 mod table;
 pub mod time;
+pub mod units;
 
 use std::io::{self, Write};
 
