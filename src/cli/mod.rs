@@ -15,6 +15,7 @@ pub mod logs;
 mod prompt;
 mod provision;
 pub mod quarantine;
+pub mod resolve;
 pub mod sim;
 mod tenant;
 pub mod values;

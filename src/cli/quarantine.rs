@@ -257,21 +257,13 @@ async fn show(ctx: &Context, args: QuarantineShowArgs) -> Result<(), CliError> {
     entry.job = job;
     entry.raw = raw;
     let t = now();
-    let mut explanation = diagnose::explain_job(&entry.job, &diagnose_ref(&entry), t);
+    let mut explanation = diagnose::explain_job(&entry.job, Some(&entry.service_principal), t);
     super::logs::add_dominant_error(ctx, &entry.job, &mut explanation).await?;
     let doc = json!({"job": entry.to_json(), "explanation": explanation});
     let width = ctx.out.width.map(usize::from).unwrap_or(100);
     ctx.out
         .emit_text(&doc, |_| render_show(&entry, &explanation, t, width))?;
     Ok(())
-}
-
-fn diagnose_ref(e: &JobEntry) -> diagnose::JobRef {
-    diagnose::JobRef {
-        service_principal_id: e.service_principal.id.clone(),
-        service_principal_name: e.service_principal.display_name.clone(),
-        job_id: e.job.id.clone(),
-    }
 }
 
 /// The `quarantine show` page: the quarantine facts, then the explanation from `crate::diagnose`.

@@ -20,7 +20,7 @@ use crate::output::{Cell, Table};
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   provctl logs summary --since 24h
-  provctl logs summary --job AD2AADProvisioning.xxx --status failure --top 20
+  provctl logs summary --job corp.contoso.com/AD2AADProvisioning --status failure --top 20
   provctl logs summary --file export.ndjson -o json")]
 pub struct SummaryArgs {
     #[command(flatten)]
@@ -39,7 +39,7 @@ pub struct SummaryArgs {
 }
 
 pub(super) async fn run(ctx: &Context, args: SummaryArgs) -> Result<(), CliError> {
-    let mut query = args.filters.to_query()?;
+    let mut query = args.filters.to_query(ctx, args.file.file.is_some()).await?;
     query.limit = None;
     let summary = match &args.file.file {
         Some(path) => from_file(path, &query)?,
