@@ -11,7 +11,7 @@
 //! | [`logfile`] | the one offline file reader: every log, job, agent, error and answer file shape, streamed in bounded memory |
 //! | [`export`] | the log export engine: a time range of provisioning logs to a file, resumable with every record exactly once (checkpoint, crawl, formats); its [`export::crawl`] is the streaming page API for any long pass over the logs |
 //! | [`diagnose`] | pure functions from models to findings: why a job is quarantined, why an object was skipped |
-//! | [`output`] | rendering results as tables, JSON, NDJSON, YAML, CSV; `--query` |
+//! | [`output`] | rendering results: tables fitted to the terminal, JSON, NDJSON, YAML, CSV/TSV, `--query`; the one colour decision, time format and control-character sanitizer |
 //! | [`cli`] | the `provctl` command line: argument parsing and one module per command group |
 //! | [`sim`] | the Graph emulator used by tests, benchmarks and `--sim` demos |
 //!

@@ -8,7 +8,7 @@ use super::{CliError, Context, ErrorKind};
 use crate::graph::GraphError;
 use crate::graph::agents::{self, AgentInventory};
 use crate::graph::permissions::Operation;
-use crate::output::{Cell, Table};
+use crate::output::{Cell, Column, Field, Table};
 
 /// `provctl agents ...`
 #[derive(Debug, clap::Args)]
@@ -69,11 +69,12 @@ fn list(ctx: &Context, inv: &AgentInventory) -> Result<(), CliError> {
     let doc = json!({ "agents": inv.agents, "publishedResources": inv.domains });
     ctx.out.emit(&doc, || {
         let mut t = Table::new([
-            "MACHINE",
-            "EXTERNAL IP",
-            "STATUS",
-            "AGENT GROUPS",
-            "DOMAINS",
+            Column::new("MACHINE", "machineName").min_width(16),
+            Column::machine("agentId"),
+            Column::new("EXTERNAL IP", "externalIp").keep().priority(2),
+            Column::new("STATUS", "status").keep(),
+            Column::new("AGENT GROUPS", "agentGroups").priority(1),
+            Column::new("DOMAINS", "domains"),
         ]);
         for a in &inv.agents {
             let status = a
@@ -87,18 +88,13 @@ fn list(ctx: &Context, inv: &AgentInventory) -> Result<(), CliError> {
                 .iter()
                 .map(|g| g.display_name.clone().unwrap_or_else(|| g.id.clone()))
                 .collect();
-            t.styled_row(vec![
-                (
-                    a.machine_name.clone().unwrap_or_else(|| a.id.clone()),
-                    Cell::Plain,
-                ),
-                (a.external_ip.clone().unwrap_or_default(), Cell::Plain),
-                (status, style),
-                (groups.join(", "), Cell::Plain),
-                (
-                    domains.get(&a.id).map(|d| d.join(", ")).unwrap_or_default(),
-                    Cell::Plain,
-                ),
+            t.push(vec![
+                Field::new(a.machine_name.clone().unwrap_or_else(|| a.id.clone())),
+                Field::new(a.id.clone()),
+                Field::new(a.external_ip.clone().unwrap_or_default()),
+                Field::new(status).style(style),
+                Field::new(groups.join(", ")),
+                Field::new(domains.get(&a.id).map(|d| d.join(", ")).unwrap_or_default()),
             ]);
         }
         t
@@ -114,7 +110,12 @@ fn check(ctx: &Context, inv: &AgentInventory) -> Result<(), CliError> {
         .collect();
     ctx.out
         .emit(&serde_json::to_value(&health).unwrap_or_default(), || {
-            let mut t = Table::new(["DOMAIN", "AGENTS", "ACTIVE", "RESULT"]);
+            let mut t = Table::new([
+                Column::new("DOMAIN", "domain"),
+                Column::new("AGENTS", "agents").priority(1),
+                Column::new("ACTIVE", "activeAgents"),
+                Column::new("RESULT", "result"),
+            ]);
             for h in &health {
                 let (result, style) = match &h.expected_error {
                     None => ("ok".to_owned(), Cell::Good),

@@ -12,7 +12,7 @@ use super::{Cli, CliError};
 #[derive(Debug, clap::Args)]
 pub struct CompletionsArgs {
     /// The shell.
-    #[arg(value_enum)]
+    #[arg(value_enum, ignore_case = true)]
     pub shell: Shell,
 }
 

@@ -126,9 +126,11 @@ impl CliError {
         } else {
             Default::default()
         };
-        let mut s = format!("{r}provctl: error:{r0} {}\n", self.message);
+        // Messages quote Graph and files: their control characters are escaped before colouring.
+        use crate::output::sanitize::page;
+        let mut s = format!("{r}provctl: error:{r0} {}\n", page(&self.message));
         for h in &self.hints {
-            s.push_str(&format!("  {c}hint:{c0} {h}\n"));
+            s.push_str(&format!("  {c}hint:{c0} {}\n", page(h)));
         }
         use std::io::Write;
         let _ = std::io::stderr().write_all(s.as_bytes());
@@ -189,8 +191,13 @@ impl From<GraphError> for CliError {
 impl From<AuthError> for CliError {
     fn from(e: AuthError) -> Self {
         let (message, hints) = crate::graph::auth::explain_auth_error(&e);
+        // The identity provider could not be reached: a network failure (6), not a refusal (3).
+        let kind = match e {
+            AuthError::Unavailable { .. } => ErrorKind::Unavailable,
+            _ => ErrorKind::Auth,
+        };
         CliError {
-            kind: ErrorKind::Auth,
+            kind,
             message,
             hints,
         }

@@ -19,7 +19,7 @@ use crate::graph::odata::{Filter, LogField, guid};
 use crate::graph::{ApiVersion, GraphClient, GraphError, GraphPath, GraphRequest};
 use crate::logfile::{self, Document, LogFile, Prefilter, Record, TopN};
 use crate::output::time;
-use crate::output::{Cell, ListWriter, OutputFormat};
+use crate::output::{Cell, Field, ListWriter, OutputFormat};
 
 /// Arguments of `provctl explain`.
 #[derive(Debug, Args)]
@@ -96,6 +96,9 @@ pub async fn run(ctx: &Context, args: ExplainArgs) -> Result<(), CliError> {
             show(ctx, &x)
         }
         (Some(ExplainCommand::Object { guid, limit }), None) => {
+            // A GUID in any case or with braces is the id Graph stores (lower case); anything else
+            // is taken as it is, so the `logs search --object-id` the findings suggest finds it.
+            let guid = crate::graph::odata::guid(&guid, "GUID").unwrap_or(guid);
             let g = ctx.graph().await?;
             let entries = fetch_object_logs(g, &guid, limit)
                 .await
@@ -317,6 +320,9 @@ impl<'o, W: Write> Explained<'o, W> {
                     ),
                     (f.map(|f| f.title.clone()).unwrap_or_default(), Cell::Plain),
                 ]
+                .into_iter()
+                .map(Field::from)
+                .collect()
             })?;
             return Ok(());
         }
@@ -370,7 +376,10 @@ pub(crate) fn show(ctx: &Context, x: &Explanation) -> Result<(), CliError> {
     let json = to_json(x)?;
     let width = text_width(ctx);
     ctx.out.emit_text(&json, |color| {
-        paint(&diagnose::render_text(x, width), color)
+        paint(
+            &crate::output::sanitize::page(&diagnose::render_text(x, width)),
+            color,
+        )
     })?;
     Ok(())
 }

@@ -26,7 +26,7 @@ pub struct ProvisionArgs {
     pub object: String,
 
     /// The object's type.
-    #[arg(long = "type", value_enum, default_value_t = ObjectType::User)]
+    #[arg(long = "type", value_enum, ignore_case = true, default_value_t = ObjectType::User)]
     pub object_type: ObjectType,
 
     /// With `--type group`: provision only these members with it (Entra object ids), repeatable.

@@ -188,12 +188,13 @@ pub(crate) async fn discover(
 
 /// Prints the service principals whose jobs could not be listed, on stderr.
 pub(crate) fn report_failures(inv: &JobInventory) {
+    use crate::output::sanitize;
     for f in &inv.failures {
         eprintln!(
             "provctl: warning: cannot list the jobs of {} ({}): {}",
-            f.service_principal.name(),
-            f.service_principal.id,
-            f.message
+            sanitize::line(f.service_principal.name()),
+            sanitize::line(&f.service_principal.id),
+            sanitize::line(&f.message)
         );
     }
 }

@@ -13,7 +13,7 @@ use crate::graph::model::{
     DeletionPreventionType, OnPremisesDirectorySynchronization, ServicePrincipal,
 };
 use crate::graph::{ApiVersion, GraphClient, sync};
-use crate::output::{Cell, Table};
+use crate::output::{Cell, Column, Table};
 
 /// `provctl tenant ...`
 #[derive(Debug, clap::Args)]
@@ -266,7 +266,11 @@ async fn job_threshold_show(ctx: &Context) -> Result<(), CliError> {
     let jobs = job_thresholds(graph).await?;
     let doc = json!(jobs.iter().map(|(sp, t)| json!({"servicePrincipalId": sp.id, "displayName": sp.display_name, "deleteThreshold": t.as_ref().ok(), "error": t.as_ref().err()})).collect::<Vec<_>>());
     ctx.out.emit(&doc, || {
-        let mut t = Table::new(["CONFIGURATION", "SERVICE PRINCIPAL", "DELETE THRESHOLD"]);
+        let mut t = Table::new([
+            Column::new("CONFIGURATION", "configuration"),
+            Column::new("SERVICE PRINCIPAL", "servicePrincipalId").keep(),
+            Column::new("DELETE THRESHOLD", "deleteThreshold").keep(),
+        ]);
         for (sp, th) in &jobs {
             t.row([
                 sp.display_name.clone().unwrap_or_default(),

@@ -484,7 +484,7 @@ fn a_failure_with_every_step_successful_and_no_error_is_inconsistent() {
         f.summary
     );
     assert!(f.causes.is_empty(), "no invented cause");
-    assert!(commands(f).contains(&"provctl logs search --object-guid g-1".to_owned()));
+    assert!(commands(f).contains(&"provctl logs search --object-id g-1".to_owned()));
 }
 
 #[test]
@@ -564,7 +564,7 @@ fn skipped_with_only_a_source_id_was_filtered_by_the_agent() {
             .any(|c| c.contains("isCriticalSystemObject"))
     );
     assert!(commands(f).contains(
-        &"provctl logs search --object-guid 0b7e1c52-8a47-4b51-9a3c-1f1e2d3c4b5a".to_owned()
+        &"provctl logs search --object-id 0b7e1c52-8a47-4b51-9a3c-1f1e2d3c4b5a".to_owned()
     ));
     assert!(f.sources.iter().any(|s| s.id == "CS-TS"));
 }

@@ -198,7 +198,22 @@ pub const CSV_HEADERS: [&str; 13] = [
     "changeId",
 ];
 
-/// One record as a CSV row in [`CSV_HEADERS`] order.
+/// A skip's reason, which Graph puts in a step's `SkipReason` (or the skipped step's description),
+/// not in `errorInformation`: the reason column is filled for skips as for failures.
+fn skip_reason(r: &ProvisioningObjectSummary) -> String {
+    let step = r.decisive_step();
+    let reason = step
+        .and_then(|s| s.details.get("SkipReason"))
+        .filter(|v| !v.trim().is_empty());
+    match (reason, step.and_then(|s| s.description.as_deref())) {
+        (Some(reason), _) => reason.to_owned(),
+        (None, Some(d)) if r.is_skipped() => d.to_owned(),
+        _ => String::new(),
+    }
+}
+
+/// One record as a CSV row in [`CSV_HEADERS`] order: full ids, RFC 3339 UTC times, and the reason
+/// of a failure or a skip.
 pub fn csv_row(r: &ProvisioningObjectSummary) -> [String; 13] {
     let e = r.error().unwrap_or_default();
     let s = |v: Option<&str>| v.unwrap_or("").to_owned();
@@ -207,7 +222,7 @@ pub fn csv_row(r: &ProvisioningObjectSummary) -> [String; 13] {
     [
         r.id.clone(),
         r.activity_date_time
-            .map(crate::graph::odata::datetime_literal)
+            .map(crate::output::time::machine)
             .unwrap_or_default(),
         r.action()
             .map(|a| a.as_str().to_owned())
@@ -216,7 +231,10 @@ pub fn csv_row(r: &ProvisioningObjectSummary) -> [String; 13] {
             .map(|a| a.as_str().to_owned())
             .unwrap_or_default(),
         s(e.error_code.as_deref()),
-        s(e.reason.as_deref()),
+        match e.reason.as_deref().filter(|r| !r.is_empty()) {
+            Some(reason) => reason.to_owned(),
+            None => skip_reason(r),
+        },
         s(src.and_then(|i| i.id.as_deref())),
         s(src.and_then(|i| i.display_name.as_deref())),
         s(tgt.and_then(|i| i.id.as_deref())),

@@ -275,6 +275,15 @@ impl SimHandle {
     pub fn demo_app(&self) -> DemoApp {
         self.inner.state.demo_app()
     }
+    /// A delegated token of the tenant's first user (the demo admin: every delegated permission
+    /// and role it holds), for the demo app, as the token endpoint would issue after a sign-in;
+    /// `None` when the tenant has no user.
+    pub fn user_token(&self) -> Option<String> {
+        let (upn, scopes) = self.inner.state.first_user()?;
+        let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+        let client_id = self.demo_app().client_id;
+        Some(self.issue_token(TokenSpec::delegated(&client_id, &upn, &scopes)))
+    }
     /// Mint a bearer token directly, as the token endpoint would.
     pub fn issue_token(&self, spec: TokenSpec) -> String {
         self.inner.state.issue_token(&spec)

@@ -84,6 +84,12 @@ impl AppState {
             })
     }
 
+    /// The first user's name and delegated scopes.
+    pub fn first_user(&self) -> Option<(String, Vec<String>)> {
+        let t = lock(&self.tenant);
+        t.users.first().map(|u| (u.upn.clone(), u.scopes.clone()))
+    }
+
     pub fn issue_token(&self, spec: &TokenSpec) -> String {
         let mut store = lock(&self.tokens);
         match spec {

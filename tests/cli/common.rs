@@ -138,6 +138,26 @@ impl Env {
         )
     }
 
+    /// Runs the binary with the table fitted to `width` columns, signed in as the demo admin
+    /// (delegated, every permission: the agent APIs refuse app-only tokens).
+    pub fn run_at_width(&self, width: u16, args: &[&str]) -> (i32, String, String) {
+        let token = self
+            .sim
+            .user_token()
+            .unwrap_or_else(|| panic!("the tenant has no user"));
+        let out = self
+            .cmd(args)
+            .env("PROVCTL_TERM_WIDTH", width.to_string())
+            .env("PROVCTL_ACCESS_TOKEN", token)
+            .output()
+            .unwrap_or_else(|e| panic!("running provctl: {e}"));
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
     /// Runs the binary and parses stdout as JSON.
     pub fn json(&self, args: &[&str]) -> Value {
         let (code, out, err) = self.run(args);

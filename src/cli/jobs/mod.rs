@@ -89,6 +89,32 @@ pub(crate) fn status_cell(job: &SynchronizationJob) -> (String, Cell) {
     (text, style)
 }
 
+/// Says that the job is already as asked (`what`, e.g. "is already Active") and sends nothing:
+/// every idempotent request exits 0 with "nothing to change", in every command. `-o json` gets
+/// `{"action": "none", "changed": false, …}`.
+pub(crate) fn nothing_to_change(
+    ctx: &Context,
+    entry: &crate::graph::sync::JobEntry,
+    what: &str,
+) -> Result<(), CliError> {
+    let name = format!("{}/{}", entry.service_principal.name(), entry.job.id);
+    let status = entry
+        .job
+        .status_code()
+        .map(|c| c.as_str().to_owned())
+        .unwrap_or_else(|| "unknown".into());
+    let doc = serde_json::json!({
+        "action": "none",
+        "changed": false,
+        "servicePrincipal": {"id": entry.service_principal.id, "displayName": entry.service_principal.display_name},
+        "jobId": entry.job.id,
+        "status": status,
+    });
+    ctx.out
+        .emit_text(&doc, |_| format!("{name} {what}: nothing to change."))?;
+    Ok(())
+}
+
 /// The standard hint for a refused write.
 pub(crate) fn confirm_hint() -> &'static str {
     "run it from a terminal to be asked, or add --yes to confirm in a script"

@@ -32,7 +32,7 @@ pub struct ExportArgs {
 
     /// File format [default: from the extension of --out: .ndjson/.jsonl, .json, .csv; ndjson
     /// for stdout].
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, ignore_case = true)]
     format: Option<ExportFormat>,
 
     /// Continue an interrupted export of FILE from its checkpoint (the same filters, format and

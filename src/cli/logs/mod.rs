@@ -102,13 +102,13 @@ pub struct FilterArgs {
     #[arg(long, value_name = "CHANGE_ID")]
     pub change: Option<String>,
 
-    /// Only this outcome: success, failure, skipped, warning.
-    #[arg(long, value_name = "STATUS")]
-    pub status: Option<String>,
+    /// Only this outcome (any case): success, failure, skipped, warning.
+    #[arg(long, value_name = "STATUS", value_parser = super::values::Closed::<StatusFilter>::new())]
+    pub status: Option<StatusFilter>,
 
-    /// Only this action: create, update, delete, disable, staged-delete, other.
-    #[arg(long, value_name = "ACTION")]
-    pub action: Option<String>,
+    /// Only this action (any case): create, update, delete, disable, staged-delete, other.
+    #[arg(long, value_name = "ACTION", value_parser = super::values::Closed::<ActionFilter>::new())]
+    pub action: Option<ActionFilter>,
 
     /// Only events after this time: a duration back from now (30m, 2h, 7d) or RFC 3339.
     #[arg(long, value_name = "WHEN")]
@@ -160,17 +160,26 @@ impl FilterArgs {
         if let Some(g) = &self.object_guid {
             q.object_guid = Some(odata::guid(g, "--object-guid")?);
         }
-        if let Some(s) = &self.status {
-            q.status = Some(s.parse::<StatusFilter>()?);
-        }
-        if let Some(a) = &self.action {
-            q.action = Some(a.parse::<ActionFilter>()?);
-        }
+        q.status = self.status;
+        q.action = self.action;
         if let Some(s) = &self.since {
             q.since = Some(parse_time(s, now, "--since")?);
         }
         if let Some(u) = &self.until {
             q.until = Some(parse_time(u, now, "--until")?);
+        }
+        if let (Some(since), Some(until), Some(s), Some(u)) =
+            (q.since, q.until, &self.since, &self.until)
+            && since >= until
+        {
+            // In the user's own words: "1d" and "2d" are durations back from now.
+            let t = crate::output::time::short;
+            return Err(CliError::usage(format!(
+                "--since {s} ({}) is not before --until {u} ({}): the time range is empty",
+                t(since),
+                t(until)
+            ))
+            .hint("durations count back from now, so the larger one is the earlier time: e.g. --since 2d --until 1d"));
         }
         q.validate()?;
         let (job_id, sp_id) = crate::cli::resolve::resolve_log_refs(

@@ -22,7 +22,7 @@ use crate::graph::model::logs::{ProvisioningObjectSummary, ProvisioningResult};
 use crate::logfile::{
     Delivered, Prefilter, Record, SORT_IN_MEMORY, TimeOrder, all_by_time, first_by_time,
 };
-use crate::output::{Cell, ListWriter, OutputFormat, Row};
+use crate::output::{Cell, Column, Field, ListWriter, OutputFormat, Row};
 
 /// `provctl logs search`
 #[derive(Debug, Args)]
@@ -126,7 +126,7 @@ impl<'o, W: Write> Found<'o, W> {
         let list = if csv {
             ctx.out.list(out, super::CSV_HEADERS)
         } else {
-            ctx.out.list(out, TABLE_HEADERS)
+            ctx.out.list(out, table_columns())
         };
         Found {
             list,
@@ -144,7 +144,7 @@ impl<'o, W: Write> Found<'o, W> {
         let csv = self.csv;
         self.list.push_with(raw, || {
             if csv {
-                csv_row(summary).map(|c| (c, Cell::Plain)).into()
+                csv_row(summary).into_iter().map(Field::new).collect()
             } else {
                 table_row(summary)
             }
@@ -196,7 +196,10 @@ fn from_file<W: Write>(
     file.prefilter(Prefilter::for_query(query));
     // Said first: CSV columns are known from the header row.
     for w in file.warnings() {
-        eprintln!("provctl: warning: {w}");
+        eprintln!(
+            "provctl: warning: {}",
+            crate::output::sanitize::line(&w.to_string())
+        );
     }
     let order = if query.oldest_first {
         TimeOrder::OldestFirst
@@ -233,15 +236,19 @@ fn from_file<W: Write>(
     Ok(delivered)
 }
 
-const TABLE_HEADERS: [&str; 7] = [
-    "TIME",
-    "ID",
-    "ACTION",
-    "STATUS",
-    "SOURCE → TARGET",
-    "JOB",
-    "WHY",
-];
+/// The table's columns: the time, the event id (`provctl explain log` takes it) and the status
+/// never shorten; the job drops first on a narrow terminal, then the source and target.
+fn table_columns() -> [Column; 7] {
+    [
+        Column::new("TIME", "activityDateTime").keep(),
+        Column::new("ID", "id").keep(),
+        Column::new("ACTION", "action").keep().priority(2),
+        Column::new("STATUS", "status").keep(),
+        Column::new("SOURCE → TARGET", "sourceTarget").priority(1),
+        Column::new("JOB", "job").priority(3),
+        Column::new("WHY", "why").min_width(30),
+    ]
+}
 
 fn table_row(r: &ProvisioningObjectSummary) -> Row {
     let status = r
@@ -255,30 +262,26 @@ fn table_row(r: &ProvisioningObjectSummary) -> Row {
         _ => Cell::Plain,
     };
     vec![
-        (
+        Field::time(
+            r.activity_date_time,
             r.activity_date_time
                 .map(crate::output::time::short)
                 .unwrap_or_else(|| "-".into()),
-            Cell::Plain,
         ),
-        (r.id.clone(), Cell::Dim),
-        (
+        Field::new(r.id.clone()).style(Cell::Dim),
+        Field::new(
             r.action()
                 .map(|a| a.as_str().to_owned())
                 .unwrap_or_else(|| "-".into()),
-            Cell::Plain,
         ),
-        (status, style),
-        (
-            format!(
-                "{} → {}",
-                identity_text(r.source_identity.as_ref()),
-                identity_text(r.target_identity.as_ref())
-            ),
-            Cell::Plain,
-        ),
-        (job_text(r), Cell::Plain),
-        (why(r), Cell::Plain),
+        Field::new(status).style(style),
+        Field::new(format!(
+            "{} → {}",
+            identity_text(r.source_identity.as_ref()),
+            identity_text(r.target_identity.as_ref())
+        )),
+        Field::new(job_text(r)),
+        Field::new(why(r)),
     ]
 }
 
@@ -361,6 +364,9 @@ fn hints(ctx: &Context, query: &LogQuery, seen: &Seen, default_limit: bool) {
         ));
     }
     if !out.is_empty() {
+        // The reason quotes Graph or the file: escape its controls, keep our colour.
+        let out =
+            crate::output::sanitize::clean(&out, crate::output::sanitize::Context::ColouredPage);
         let _ = std::io::stderr().write_all(out.as_bytes());
     }
 }

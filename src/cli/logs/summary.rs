@@ -48,7 +48,7 @@ pub(super) async fn run(ctx: &Context, args: SummaryArgs) -> Result<(), CliError
     let doc = serde_json::to_value(&summary).unwrap_or(Value::Null);
     let (top, cycles) = (usize::from(args.top), usize::from(args.cycles));
     ctx.out.emit_text(&doc, |color| {
-        render(&summary, top, cycles, ctx.out.width, color)
+        render(&summary, top, cycles, ctx.out.table_width(), color)
     })?;
     Ok(())
 }

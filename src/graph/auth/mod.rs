@@ -448,6 +448,27 @@ impl AuthOptions {
         if azure_cli::az_on_path(env) {
             return Ok(AuthMethod::AzureCli);
         }
+        // Half an application sign-in: name what is missing rather than "not signed in".
+        let set: Vec<&str> = [env::TENANT_ID, env::CLIENT_ID]
+            .into_iter()
+            .filter(|v| env.get(v).is_some())
+            .collect();
+        if env.get(env::CLIENT_ID).is_some() {
+            let missing: Vec<&str> = [env::TENANT_ID, env::CLIENT_ID]
+                .into_iter()
+                .filter(|v| env.get(v).is_none())
+                .chain([env::CLIENT_SECRET])
+                .collect();
+            return Err(AuthError::NotConfigured(format!(
+                "{} {} set, but {} {} not: an application signs in with AZURE_TENANT_ID, \
+                 AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH \
+                 instead of the secret)",
+                set.join(" and "),
+                if set.len() == 1 { "is" } else { "are" },
+                missing.join(" and "),
+                if missing.len() == 1 { "is" } else { "are" },
+            )));
+        }
         Err(AuthError::NotConfigured(
             "not signed in: run `provctl login` to sign in as a user, or set AZURE_TENANT_ID, \
              AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH) for an \
@@ -539,6 +560,29 @@ mod tests {
         let err = "kerberos".parse::<AuthMethod>().unwrap_err();
         assert!(err.contains("'kerberos'"), "{err}");
         assert!(err.contains("workload-identity, managed-identity"), "{err}");
+    }
+
+    #[test]
+    fn half_an_application_sign_in_names_the_missing_variable() {
+        let opts = AuthOptions {
+            no_cache: true,
+            env: EnvVars::from_pairs([
+                ("AZURE_TENANT_ID", "contoso.onmicrosoft.com"),
+                ("AZURE_CLIENT_ID", "5b7e2f3a-1c4d-4e8f-9a0b-6c2d8e1f3a57"),
+                ("PATH", "/nonexistent"),
+            ]),
+            ..AuthOptions::default()
+        };
+        let err = opts
+            .resolve_method(&Endpoints::for_cloud(crate::graph::Cloud::Global))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "AZURE_TENANT_ID and AZURE_CLIENT_ID are set, but AZURE_CLIENT_SECRET is not"
+            ),
+            "{err}"
+        );
     }
 
     #[test]
