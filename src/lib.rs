@@ -7,9 +7,11 @@
 //!
 //! | module | what it does |
 //! |---|---|
-//! | [`graph`] | the Graph client: clouds, auth seam, retries, pacing, paging, `$batch`, OData filters, models, and the permission table (which Graph permission each call and command needs) |
+//! | [`graph`] | the Graph client: clouds, auth seam, retries, pacing, paging, `$batch`, OData filters, models; job discovery and the one resolver of job and service principal names ([`graph::sync::resolve`]); the permission table (which Graph permission each call and command needs) |
+//! | [`logfile`] | the one offline file reader: every log, job, agent, error and answer file shape, streamed in bounded memory |
+//! | [`export`] | the log export engine: a time range of provisioning logs to a file, resumable with every record exactly once (checkpoint, crawl, formats); its [`export::crawl`] is the streaming page API for any long pass over the logs |
 //! | [`diagnose`] | pure functions from models to findings: why a job is quarantined, why an object was skipped, why a sign-in failed (codes and fixes in `knowledge.toml`) |
-//! | [`output`] | rendering results as tables, JSON, NDJSON, YAML, CSV; `--query` |
+//! | [`output`] | rendering results: tables fitted to the terminal, JSON, NDJSON, YAML, CSV/TSV, `--query`; the one colour decision, time format and control-character sanitizer |
 //! | [`cli`] | the `provctl` command line: argument parsing, one module per command group, help topics, examples, man pages and completions |
 //! | [`sim`] | the Graph emulator used by tests, benchmarks and `--sim` demos |
 //!
@@ -42,6 +44,7 @@ pub mod cli;
 pub mod config;
 pub mod diagnose;
 pub mod doctor;
+pub mod export;
 pub mod graph;
 pub mod logfile;
 pub mod output;

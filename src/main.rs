@@ -4,8 +4,9 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = provctl::cli::parse();
-    provctl::cli::init_tracing(cli.global.verbose);
-    let color = !cli.global.no_color;
+    provctl::cli::init_tracing(cli.global.verbose, cli.global.no_color);
+    let color =
+        provctl::output::color_enabled(cli.global.no_color, provctl::output::Stream::Stderr);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -20,10 +21,7 @@ fn main() -> ExitCode {
     match runtime.block_on(provctl::cli::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            use std::io::IsTerminal;
-            err.report(
-                color && std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
-            );
+            err.report(color);
             err.exit_code()
         }
     }

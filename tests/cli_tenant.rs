@@ -112,6 +112,32 @@ async fn agents_list_shows_machines_and_domains_with_a_delegated_token() {
     );
 }
 
+/// Issue 14 item 8: a token that may read agents but not published resources still lists the
+/// agents, with the domains left blank and a note naming the permission.
+#[tokio::test(flavor = "multi_thread")]
+async fn agents_list_with_agent_read_only_lists_agents_and_leaves_domains_blank() {
+    let e = env().await;
+    let out = e
+        .cmd(&e.delegated(&["Directory.ReadWrite.All"]))
+        .args(["agents", "list"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let dc02 = stdout
+        .lines()
+        .find(|l| l.contains("DC02.corp.contoso.com"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    // The agent group is named after the domain; the DOMAINS column after it stays blank.
+    assert_eq!(dc02.matches("corp.contoso.com").count(), 2, "{stdout}");
+    assert!(
+        stderr.contains("DOMAINS is left blank")
+            && stderr.contains("OnPremisesPublishingProfiles.ReadWrite.All"),
+        "{stderr}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn agents_with_an_app_only_token_explain_that_a_user_must_sign_in() {
     let e = env().await;

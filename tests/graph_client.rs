@@ -341,6 +341,53 @@ async fn batches_hold_twenty_requests_and_retry_throttled_items() {
     );
 }
 
+/// A $batch endpoint whose first POST fails with 502, and whose item "1" then fails once with a
+/// 500 (Graph's own item-level answer for an internal error).
+struct FlakyBatch(AtomicUsize);
+
+impl Respond for FlakyBatch {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let round = self.0.fetch_add(1, Ordering::SeqCst);
+        if round == 0 {
+            return ResponseTemplate::new(502).set_body_string("Bad Gateway");
+        }
+        let body: Value = serde_json::from_slice(&req.body).unwrap();
+        let responses: Vec<Value> = body["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                let id = i["id"].as_str().unwrap();
+                if id == "1" && round == 1 {
+                    json!({"id": id, "status": 500, "body": {"error": {"code": "generalException", "message": "An internal server error occurred."}}})
+                } else {
+                    json!({"id": id, "status": 200, "body": {"value": []}})
+                }
+            })
+            .collect();
+        ResponseTemplate::new(200).set_body_json(json!({"responses": responses}))
+    }
+}
+
+/// Issue 14 item 4: a `$batch` of GETs is retried on 502, and its items on 500, through the
+/// client's retry policy.
+#[tokio::test]
+async fn a_batch_of_reads_is_retried_on_5xx_and_so_are_its_failed_items() {
+    let s = server().await;
+    Mock::given(method("POST"))
+        .and(path("/v1.0/$batch"))
+        .respond_with(FlakyBatch(AtomicUsize::new(0)))
+        .expect(3) // the 502, the batch with item 1 failing, item 1 alone
+        .mount(&s)
+        .await;
+    let c = client(&s, fast_retries(3));
+    let items: Vec<BatchItem> = (0..3)
+        .map(|i| BatchItem::get(i.to_string(), &jobs_path()))
+        .collect();
+    let answers = c.batch(ApiVersion::V1, items, 1).await.unwrap();
+    assert!(answers.iter().all(|a| a.status == 200), "{answers:?}");
+}
+
 #[derive(Debug)]
 struct Refreshing(AtomicUsize);
 
@@ -413,4 +460,63 @@ async fn connection_failures_on_reads_are_retried_then_reported() {
         GraphError::Transport { attempts, .. } => assert_eq!(attempts, 3),
         other => panic!("expected a transport error, got {other:?}"),
     }
+}
+
+/// Issue 14 item 13: a redirect is reported with its Location host and never followed (one
+/// request, no second one to the other host).
+#[tokio::test]
+async fn a_redirect_is_reported_with_its_host_and_never_followed() {
+    let s = server().await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/servicePrincipals/sp-1/synchronization/jobs"))
+        .respond_with(
+            ResponseTemplate::new(302).insert_header("Location", "https://login.example.net/x?y=1"),
+        )
+        .expect(1)
+        .mount(&s)
+        .await;
+    let c = client(&s, fast_retries(3));
+    let err = c
+        .send(&GraphRequest::get(ApiVersion::V1, jobs_path()))
+        .await
+        .unwrap_err();
+    match &err {
+        GraphError::Redirect {
+            status,
+            location_host,
+            ..
+        } => {
+            assert_eq!(*status, 302);
+            assert_eq!(location_host.as_deref(), Some("login.example.net"));
+        }
+        other => panic!("expected a redirect, got {other:?}"),
+    }
+    assert!(!err.to_string().contains("y=1"), "{err}");
+}
+
+/// Issue 14 item 13: a certificate this machine does not trust (the emulator's, without its CA)
+/// fails at once, naming the host and why; it is not retried as a transient failure.
+#[tokio::test]
+async fn an_untrusted_certificate_is_not_retried_and_says_which_host() {
+    let sim = provctl::sim::Sim::start(provctl::sim::SimConfig::for_tests())
+        .await
+        .unwrap();
+    let c = GraphClient::builder()
+        .endpoints(Endpoints::custom(sim.base_url().as_str(), None, Cloud::Global).unwrap())
+        .retry_policy(fast_retries(5))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = c
+        .send(&GraphRequest::get(ApiVersion::V1, jobs_path()))
+        .await
+        .unwrap_err();
+    match &err {
+        GraphError::Certificate { host, detail, .. } => {
+            assert_eq!(Some(host.as_str()), sim.base_url().host_str());
+            assert!(detail.contains("does not trust"), "{detail}");
+        }
+        other => panic!("expected a certificate failure, got {other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(5));
 }

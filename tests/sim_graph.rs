@@ -873,6 +873,30 @@ async fn provision_on_demand_answers_double_encoded_json_and_is_throttled() {
     assert_eq!(post_json(&c, &url, &t, body.clone()).await.0, 429);
 }
 
+/// Issue 14 item 2: the emulator masks credentials on GET as Graph does
+/// (`tests/fixtures/real/README.md`): the SDK example's PUT reads back with `SecretToken` = `"*"`.
+#[tokio::test]
+async fn secrets_get_masks_credentials_as_graph_does() {
+    let (sim, c, base) = demo_sim().await;
+    let t = app_token(&sim);
+    let url = format!(
+        "{base}v1.0/servicePrincipals/{}/synchronization/secrets",
+        demo::SP_SERVICENOW
+    );
+    let put: Value = serde_json::from_str(include_str!(
+        "fixtures/real/put-synchronization-secrets.sdk-example.request.json"
+    ))
+    .unwrap();
+    let r = c.put(&url).bearer_auth(&t).json(&put).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    let (_, _, got) = get(&c, &url, &t).await;
+    let expected: Value = serde_json::from_str(include_str!(
+        "fixtures/real/get-synchronization-secrets.masked.json"
+    ))
+    .unwrap();
+    assert_eq!(got["value"], expected["value"]);
+}
+
 #[tokio::test]
 async fn secrets_schema_and_on_premises_synchronization() {
     let (sim, c, base) = demo_sim().await;
@@ -1394,6 +1418,35 @@ fn request_for(op: Operation, base: &str, tenant_id: &str) -> (reqwest::Method, 
             format!("{base}beta/directory/onPremisesSynchronization/{tenant_id}"),
             json!({"configuration": {"accidentalDeletionPrevention": {"synchronizationPreventionType": "enabledForCount", "alertThreshold": 500}}}),
         ),
+        Operation::GetFilterOperators => {
+            (Method::GET, format!("{job}/schema/filterOperators"), none)
+        }
+        Operation::GetUser => (
+            Method::GET,
+            format!("{base}v1.0/users/{}", demo::USER_SN_CREATED),
+            none,
+        ),
+        Operation::GetGroup => (
+            Method::GET,
+            format!("{base}v1.0/groups/{}", demo::GROUP_SN_USERS),
+            none,
+        ),
+        Operation::ListAppRoleAssignments => (
+            Method::GET,
+            format!(
+                "{base}v1.0/servicePrincipals/{}/appRoleAssignedTo",
+                demo::SP_SERVICENOW
+            ),
+            none,
+        ),
+        Operation::CheckMemberGroups => (
+            Method::POST,
+            format!(
+                "{base}v1.0/directoryObjects/{}/checkMemberGroups",
+                demo::USER_SN_CREATED
+            ),
+            json!({"groupIds": [demo::GROUP_SN_USERS]}),
+        ),
     }
 }
 
@@ -1469,5 +1522,350 @@ async fn the_emulator_grants_and_refuses_exactly_what_the_permission_table_says(
             "{:?} with every application role but its own",
             g.operation
         );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The export engine (library): failures injected through its write seam, the emulator's own
+// records as the reference.
+
+mod export_engine {
+    use super::*;
+    use provctl::export::checkpoint::Checkpoint;
+    use provctl::export::format::ExportFormat;
+    use provctl::export::{
+        self, Destination, ExportError, ExportPlan, FailingWriter, Failure, FileDestination,
+        FileRole, TimeArg, WriteSeam,
+    };
+    use provctl::graph::auth::StaticToken;
+    use provctl::graph::logs::LogQuery;
+    use provctl::graph::{Cloud, Endpoints, GraphClient};
+    use std::collections::HashSet;
+    use std::fs::File;
+    use std::io::Write;
+    use std::path::Path;
+    use std::sync::{Arc, Mutex};
+
+    struct Setup {
+        sim: SimHandle,
+        client: GraphClient,
+        dir: tempfile::TempDir,
+        want: HashSet<String>,
+    }
+
+    async fn setup(logs: u64) -> Setup {
+        let (sim, http, base) = start(SimConfig {
+            tenant: TenantSource::Generate(GenerateSpec {
+                sps: 10,
+                jobs: 4,
+                logs,
+                seed: 11,
+            }),
+            throttle: ThrottleConfig::off(),
+            ..SimConfig::for_tests()
+        })
+        .await;
+        let token = app_token(&sim);
+        let client = GraphClient::builder()
+            .endpoints(Endpoints::custom(&base, Some(&base), Cloud::Global).unwrap())
+            .token_provider(StaticToken::new(token.clone()))
+            .pacing(false)
+            .build()
+            .unwrap();
+        // The reference: every record the emulator holds, straight from its HTTP API.
+        let mut want = HashSet::new();
+        let mut next = Some(format!("{base}v1.0/auditLogs/provisioning?$top=1000"));
+        while let Some(url) = next {
+            let (_, _, page) = get(&http, &url, &token).await;
+            for r in page["value"].as_array().unwrap() {
+                assert!(want.insert(r["id"].as_str().unwrap().to_owned()));
+            }
+            next = page["@odata.nextLink"].as_str().map(str::to_owned);
+        }
+        assert_eq!(want.len() as u64, logs);
+        let dir = tempfile::tempdir().unwrap();
+        Setup {
+            sim,
+            client,
+            dir,
+            want,
+        }
+    }
+
+    fn plan(page_size: u32) -> ExportPlan {
+        let now = chrono::Utc::now();
+        ExportPlan {
+            query: LogQuery {
+                page_size: Some(page_size),
+                ..Default::default()
+            },
+            since: Some(TimeArg {
+                at: now - chrono::Duration::days(40),
+                text: "40d".into(),
+            }),
+            until: Some(TimeArg {
+                at: now + chrono::Duration::minutes(5),
+                text: "+5m".into(),
+            }),
+            format: ExportFormat::Ndjson,
+        }
+    }
+
+    /// Data writes fail with `kind` once `after` bytes were written; checkpoints are not touched.
+    struct DataFails {
+        after: u64,
+        kind: std::io::ErrorKind,
+    }
+
+    impl WriteSeam for DataFails {
+        fn wrap(&self, file: File, role: FileRole) -> Box<dyn Write + Send> {
+            match role {
+                FileRole::Data => Box::new(FailingWriter::new(file, self.after, self.kind)),
+                FileRole::Checkpoint => Box::new(file),
+            }
+        }
+    }
+
+    /// A new export to `out` through `seam`, expected to fail.
+    async fn failing_export(s: &Setup, out: &Path, seam: Arc<dyn WriteSeam>) -> ExportError {
+        let mut dest = FileDestination::new(out, false, false);
+        dest.seam = seam;
+        let (plan, dest) = (plan(100), Destination::File(dest));
+        let r = export::run(&s.client, &plan, dest, never(), &mut |_| {}).await;
+        r.unwrap_err()
+    }
+
+    fn never() -> std::future::Pending<()> {
+        std::future::pending()
+    }
+
+    fn ids_in(path: &Path) -> Vec<String> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+                v["id"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    }
+
+    fn assert_exactly_once(got: &[String], want: &HashSet<String>) {
+        let set: HashSet<&String> = got.iter().collect();
+        assert_eq!(set.len(), got.len(), "a record was written twice");
+        assert_eq!(got.len(), want.len(), "records lost or invented");
+        assert!(got.iter().all(|id| want.contains(id)));
+    }
+
+    /// After a failure: the checkpoint on disk names exactly the bytes of the partial file, the
+    /// error says the same count, and no temporary file is left.
+    fn assert_checkpoint_is_exact(out: &Path, e: &ExportError) -> u64 {
+        let cp_path = export::checkpoint_path(out);
+        let cp = Checkpoint::load(&cp_path).unwrap();
+        let partial = export::partial_path(out);
+        assert_eq!(std::fs::metadata(&partial).unwrap().len(), cp.offset);
+        assert_eq!(ids_in(&partial).len() as u64, cp.count);
+        cp.matches_file(&mut File::open(&partial).unwrap()).unwrap();
+        match e {
+            ExportError::Failed {
+                safe: Some(safe), ..
+            } => assert_eq!(
+                safe.count, cp.count,
+                "the error and the checkpoint disagree"
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert!(!out.exists());
+        assert!(!checkpoint::tmp(&cp_path).exists(), "temporary file left");
+        cp.count
+    }
+
+    mod checkpoint {
+        pub fn tmp(p: &std::path::Path) -> std::path::PathBuf {
+            let mut s = p.as_os_str().to_owned();
+            s.push(".tmp");
+            s.into()
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn write_errors_mid_page_then_an_expired_link_lose_and_repeat_nothing() {
+        let s = setup(2400).await;
+        // A full disk and another write error, each part-way through a page; after each, Graph
+        // refuses the saved nextLink (the skiptoken expired) and the resume goes on from the
+        // last record's time.
+        let cases = [
+            (std::io::ErrorKind::StorageFull, 530_000),
+            (std::io::ErrorKind::Other, 1_700_000),
+        ];
+        for (n, (kind, after)) in cases.into_iter().enumerate() {
+            let out = s.dir.path().join(format!("w{n}.ndjson"));
+            let e = failing_export(&s, &out, Arc::new(DataFails { after, kind })).await;
+            assert!(
+                matches!(&e, ExportError::Failed { cause: Failure::Io { source, .. }, .. } if source.kind() == kind),
+                "{e:?}"
+            );
+            let safe = assert_checkpoint_is_exact(&out, &e);
+            assert!(safe > 0 && safe < 2400, "{safe}");
+            s.sim.expire_page_links();
+            let mut refused = 0;
+            let done = export::run(
+                &s.client,
+                &plan(100),
+                Destination::File(FileDestination::new(&out, true, false)),
+                never(),
+                &mut |e| refused += matches!(e, export::ExportEvent::LinkRefused(_)) as u32,
+            )
+            .await
+            .unwrap();
+            assert_eq!(
+                refused, 1,
+                "the expired link was followed once, then the time"
+            );
+            assert_eq!((done.count, done.added), (2400, 2400 - safe));
+            assert_exactly_once(&ids_in(&out), &s.want);
+            assert!(!export::checkpoint_path(&out).exists());
+            assert!(!export::partial_path(&out).exists());
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_disk_while_checkpointing_keeps_the_previous_checkpoint_and_no_temp_file() {
+        let s = setup(1500).await;
+        struct CheckpointsFail(Mutex<u32>);
+        impl WriteSeam for CheckpointsFail {
+            fn wrap(&self, file: File, role: FileRole) -> Box<dyn Write + Send> {
+                let mut n = self.0.lock().unwrap();
+                *n += (role == FileRole::Checkpoint) as u32;
+                // The first checkpoint (the header) is written; every later one hits a full disk.
+                let left = if role == FileRole::Checkpoint && *n > 1 {
+                    0
+                } else {
+                    u64::MAX
+                };
+                Box::new(FailingWriter::new(
+                    file,
+                    left,
+                    std::io::ErrorKind::StorageFull,
+                ))
+            }
+        }
+        let out = s.dir.path().join("c.ndjson");
+        let e = failing_export(&s, &out, Arc::new(CheckpointsFail(Mutex::new(0)))).await;
+        let cp_path = export::checkpoint_path(&out);
+        assert!(!checkpoint::tmp(&cp_path).exists(), "temporary file left");
+        let cp = Checkpoint::load(&cp_path).unwrap();
+        assert_eq!(cp.count, 0);
+        match &e {
+            ExportError::Failed {
+                safe: Some(safe), ..
+            } => assert_eq!(safe.count, 0, "{e}"),
+            other => panic!("{other:?}"),
+        }
+        let done = export::run(
+            &s.client,
+            &plan(100),
+            Destination::File(FileDestination::new(&out, true, false)),
+            never(),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(done.count, 1500);
+        assert_exactly_once(&ids_in(&out), &s.want);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stop_signal_checkpoints_and_the_resume_finishes_exactly_once() {
+        let s = setup(3000).await;
+        s.sim
+            .set_faults("latency=15ms".parse::<FaultSpec>().unwrap());
+        let out = s.dir.path().join("s.ndjson");
+        let e = export::run(
+            &s.client,
+            &plan(100),
+            Destination::File(FileDestination::new(&out, false, false)),
+            tokio::time::sleep(Duration::from_millis(200)),
+            &mut |_| {},
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ExportError::Failed {
+                    cause: Failure::Stopped,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let safe = assert_checkpoint_is_exact(&out, &e);
+        assert!(safe < 3000);
+        s.sim.set_faults(FaultSpec::default());
+        export::run(
+            &s.client,
+            &plan(100),
+            Destination::File(FileDestination::new(&out, true, false)),
+            never(),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+        assert_exactly_once(&ids_in(&out), &s.want);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stream_gets_every_record_once_in_each_format() {
+        let s = setup(700).await;
+        #[derive(Clone, Default)]
+        struct Shared(Arc<Mutex<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        for format in [ExportFormat::Ndjson, ExportFormat::Json, ExportFormat::Csv] {
+            let buf = Shared::default();
+            let mut p = plan(128);
+            p.format = format;
+            let done = export::run(
+                &s.client,
+                &p,
+                Destination::Stream(Box::new(buf.clone())),
+                never(),
+                &mut |_| {},
+            )
+            .await
+            .unwrap();
+            assert_eq!(done.count, 700);
+            let bytes = buf.0.lock().unwrap().clone();
+            let got: Vec<String> = match format {
+                ExportFormat::Ndjson => String::from_utf8(bytes)
+                    .unwrap()
+                    .lines()
+                    .map(|l| {
+                        serde_json::from_str::<Value>(l).unwrap()["id"]
+                            .as_str()
+                            .unwrap()
+                            .to_owned()
+                    })
+                    .collect(),
+                ExportFormat::Json => serde_json::from_slice::<Vec<Value>>(&bytes)
+                    .unwrap()
+                    .iter()
+                    .map(|v| v["id"].as_str().unwrap().to_owned())
+                    .collect(),
+                ExportFormat::Csv => csv::Reader::from_reader(&bytes[..])
+                    .records()
+                    .map(|r| r.unwrap()[0].to_owned())
+                    .collect(),
+            };
+            assert_exactly_once(&got, &s.want);
+        }
     }
 }

@@ -5,8 +5,10 @@
 use serde_json::json;
 
 use super::{CliError, Context, ErrorKind};
+use crate::graph::GraphError;
 use crate::graph::agents::{self, AgentInventory};
-use crate::output::{Cell, Table};
+use crate::graph::permissions::Operation;
+use crate::output::{Cell, Column, Field, Table};
 
 /// `provctl agents ...`
 #[derive(Debug, clap::Args)]
@@ -34,20 +36,33 @@ pub async fn run(ctx: &Context, args: AgentsArgs) -> Result<(), CliError> {
     let inv = agents::inventory(graph).await.map_err(CliError::from)?;
     match args.command {
         AgentsCommand::List => list(ctx, &inv),
-        AgentsCommand::Check => check(ctx, &inv),
+        AgentsCommand::Check => match inv.domains_refused {
+            // Health is per domain: without the domains there is nothing to judge.
+            Some(e) => Err(GraphError::Service(Box::new(e)).into()),
+            None => check(ctx, &inv),
+        },
     }
 }
 
 fn list(ctx: &Context, inv: &AgentInventory) -> Result<(), CliError> {
+    if let Some(e) = &inv.domains_refused {
+        let needs = crate::graph::permissions::grant(Operation::ListPublishedResources);
+        eprintln!(
+            "note: DOMAINS is left blank: Graph refused the published-resources call (HTTP {}); reading domains needs one of {}",
+            e.status,
+            needs.delegated.join(", ")
+        );
+    }
     let domains = inv.domains_of_agents();
     let doc = json!({ "agents": inv.agents, "publishedResources": inv.domains });
     ctx.out.emit(&doc, || {
         let mut t = Table::new([
-            "MACHINE",
-            "EXTERNAL IP",
-            "STATUS",
-            "AGENT GROUPS",
-            "DOMAINS",
+            Column::new("MACHINE", "machineName").min_width(16),
+            Column::machine("agentId"),
+            Column::new("EXTERNAL IP", "externalIp").keep().priority(2),
+            Column::new("STATUS", "status").keep(),
+            Column::new("AGENT GROUPS", "agentGroups").priority(1),
+            Column::new("DOMAINS", "domains"),
         ]);
         for a in &inv.agents {
             let status = a
@@ -61,18 +76,13 @@ fn list(ctx: &Context, inv: &AgentInventory) -> Result<(), CliError> {
                 .iter()
                 .map(|g| g.display_name.clone().unwrap_or_else(|| g.id.clone()))
                 .collect();
-            t.styled_row(vec![
-                (
-                    a.machine_name.clone().unwrap_or_else(|| a.id.clone()),
-                    Cell::Plain,
-                ),
-                (a.external_ip.clone().unwrap_or_default(), Cell::Plain),
-                (status, style),
-                (groups.join(", "), Cell::Plain),
-                (
-                    domains.get(&a.id).map(|d| d.join(", ")).unwrap_or_default(),
-                    Cell::Plain,
-                ),
+            t.push(vec![
+                Field::new(a.machine_name.clone().unwrap_or_else(|| a.id.clone())),
+                Field::new(a.id.clone()),
+                Field::new(a.external_ip.clone().unwrap_or_default()),
+                Field::new(status).style(style),
+                Field::new(groups.join(", ")),
+                Field::new(domains.get(&a.id).map(|d| d.join(", ")).unwrap_or_default()),
             ]);
         }
         t
@@ -88,7 +98,12 @@ fn check(ctx: &Context, inv: &AgentInventory) -> Result<(), CliError> {
         .collect();
     ctx.out
         .emit(&serde_json::to_value(&health).unwrap_or_default(), || {
-            let mut t = Table::new(["DOMAIN", "AGENTS", "ACTIVE", "RESULT"]);
+            let mut t = Table::new([
+                Column::new("DOMAIN", "domain"),
+                Column::new("AGENTS", "agents").priority(1),
+                Column::new("ACTIVE", "activeAgents"),
+                Column::new("RESULT", "result"),
+            ]);
             for h in &health {
                 let (result, style) = match &h.expected_error {
                     None => ("ok".to_owned(), Cell::Good),

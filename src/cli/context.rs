@@ -8,7 +8,9 @@ use tokio::sync::OnceCell;
 
 use super::{CliError, GlobalArgs};
 use crate::config::{Config, Profile, config_path};
-use crate::graph::auth::{AuthMethod, AuthOptions, EnvVars, TokenProvider, provider_for, token};
+use crate::graph::auth::{
+    AuthMethod, AuthOptions, EnvVars, StaticToken, TokenProvider, provider_for, token,
+};
 use crate::graph::{Cloud, Endpoints, GraphClient, HttpOptions};
 use crate::output::Output;
 use crate::secret::Secret;
@@ -31,8 +33,9 @@ pub struct Context {
 impl Context {
     /// A context; validates `--query` up front.
     pub fn new(global: GlobalArgs) -> Result<Context, CliError> {
-        let out = Output::new(global.output, global.query.as_deref(), global.no_color)
+        let mut out = Output::new(global.output, global.query.as_deref(), global.no_color)
             .map_err(CliError::usage)?;
+        out.wide = global.wide;
         Ok(Context {
             global,
             out,
@@ -44,12 +47,10 @@ impl Context {
         })
     }
 
-    /// Whether stderr is a terminal with colour allowed (for messages and progress).
+    /// Whether stderr may carry colour (messages and progress): the one decision of
+    /// [`crate::output::color_enabled`].
     pub fn stderr_color(&self) -> bool {
-        use std::io::IsTerminal;
-        !self.global.no_color
-            && std::env::var_os("NO_COLOR").is_none()
-            && std::io::stderr().is_terminal()
+        self.out.stderr_color
     }
 
     /// The Graph client, built on first use.
@@ -140,12 +141,7 @@ impl Context {
     /// The sign-in options of this invocation: flags, profile and environment.
     pub async fn auth_options(&self) -> Result<AuthOptions, CliError> {
         let g = &self.global;
-        let method = g
-            .auth
-            .as_deref()
-            .map(str::parse::<AuthMethod>)
-            .transpose()
-            .map_err(|e| CliError::usage(format!("--auth: {e}")))?;
+        let method = g.auth;
         let stdin_token = if g.token_stdin {
             Some(self.stdin_token().await?.clone())
         } else {
@@ -183,11 +179,22 @@ impl Context {
     }
 
     /// The token provider of this invocation, built on first use. With `--sim` and no `--auth`,
-    /// a token of the demo app; otherwise [`provider_for`].
+    /// the demo admin user's delegated token (`--sim-as app`: the demo app's, signed in with
+    /// client credentials); otherwise [`provider_for`].
     pub async fn token_provider(&self) -> Result<&Arc<dyn TokenProvider>, CliError> {
         self.tokens
             .get_or_try_init(|| async {
-                if self.global.sim && self.global.auth.is_none() && !self.global.token_stdin {
+                let sim_default =
+                    self.global.sim && self.global.auth.is_none() && !self.global.token_stdin;
+                if sim_default && self.global.sim_as != Some(super::SimIdentity::App) {
+                    // The demo admin, as after an interactive sign-in: the delegated token the
+                    // emulator issues for its user (a device-code sign-in would wait seconds).
+                    let sim = self.sim().await?;
+                    if let Some(token) = sim.user_token() {
+                        return Ok(Arc::new(StaticToken::new(token)) as Arc<dyn TokenProvider>);
+                    }
+                }
+                if sim_default {
                     // The demo app signs in like any app: client credentials against the
                     // emulator's token endpoint, through the same credential code as `--auth env`.
                     let sim = self.sim().await?;

@@ -12,7 +12,7 @@ use super::{CliError, Context, ErrorKind};
 use crate::doctor::network::{self, CheckResult, NetworkCheck, Proxy, Status};
 use crate::graph::auth::{AccessToken, TokenClaims, claims};
 use crate::graph::permissions::{self, CommandAccess};
-use crate::output::{Cell, OutputFormat, Table};
+use crate::output::{Cell, Column, OutputFormat, Table};
 
 /// Arguments of `provctl doctor`.
 #[derive(Debug, clap::Args)]
@@ -92,7 +92,7 @@ async fn auth_cmd(ctx: &Context, args: AuthArgs) -> Result<(), CliError> {
     ctx.out.emit_text(&doc, |color| {
         let mut s = super::auth::whoami_text(&doc);
         s.push('\n');
-        s.push_str(&access_table(&access).render(ctx.out.width, color));
+        s.push_str(&access_table(&access).render(ctx.out.table_width(), color));
         s
     })?;
     let denied: Vec<&CommandAccess> = access
@@ -165,7 +165,11 @@ fn why_denied(a: &CommandAccess) -> String {
 
 /// One row per command: allowed or not, and why.
 fn access_table(access: &[CommandAccess]) -> Table {
-    let mut t = Table::new(["COMMAND", "ACCESS", "WHY"]);
+    let mut t = Table::new([
+        Column::new("COMMAND", "command").keep(),
+        Column::new("ACCESS", "access").keep(),
+        Column::new("WHY", "why"),
+    ]);
     for a in access {
         let (verdict, style, why) = if a.allowed {
             let mut why = format!("granted by {}", a.granted_by.as_deref().unwrap_or("?"));
@@ -237,7 +241,16 @@ fn network_check(ctx: &Context, args: &NetworkArgs) -> Result<NetworkCheck, CliE
 
 /// One row per target: host, port, what for, DNS chain, TCP, TLS/HTTP, result, fix.
 fn checklist(results: &[CheckResult]) -> Table {
-    let mut t = Table::new(["HOST", "PORT", "FOR", "DNS", "TCP", "TLS", "RESULT", "FIX"]);
+    let mut t = Table::new([
+        Column::new("HOST", "host").keep(),
+        Column::new("PORT", "port").keep().priority(1),
+        Column::new("FOR", "for").priority(3),
+        Column::new("DNS", "dns").priority(2),
+        Column::new("TCP", "tcp").priority(2),
+        Column::new("TLS", "tls").priority(2),
+        Column::new("RESULT", "result"),
+        Column::new("FIX", "fix").priority(1),
+    ]);
     for r in results {
         let what = match &r.target.wildcard {
             Some(w) => format!("{w} (representative); {}", r.target.purpose),

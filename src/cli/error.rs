@@ -33,6 +33,10 @@ pub enum ErrorKind {
     Partial,
     /// 9: `--wait` ran out of time.
     Timeout,
+    /// 130: stopped by SIGINT (Ctrl-C), after saving what can be resumed.
+    Interrupted,
+    /// 143: stopped by SIGTERM (Ctrl-Break on Windows), after saving what can be resumed.
+    Terminated,
     /// stdout closed early (`| head`): exit 0 quietly.
     BrokenPipe,
 }
@@ -40,7 +44,7 @@ pub enum ErrorKind {
 impl ErrorKind {
     /// The kinds a user can meet, in exit-code order ([`ErrorKind::BrokenPipe`] exits 0 quietly
     /// and is no status of its own).
-    pub const DOCUMENTED: [ErrorKind; 9] = [
+    pub const DOCUMENTED: [ErrorKind; 11] = [
         ErrorKind::General,
         ErrorKind::Usage,
         ErrorKind::Auth,
@@ -50,6 +54,8 @@ impl ErrorKind {
         ErrorKind::Unhealthy,
         ErrorKind::Partial,
         ErrorKind::Timeout,
+        ErrorKind::Interrupted,
+        ErrorKind::Terminated,
     ];
 
     /// What the exit code means, as the README, the help topic and the man pages say it.
@@ -67,6 +73,12 @@ impl ErrorKind {
             ErrorKind::Unhealthy => "unhealthy: a job is quarantined or failing (checks, `--wait`)",
             ErrorKind::Partial => "partial failure: some items of a multi-item operation failed",
             ErrorKind::Timeout => "timed out waiting (`--wait --timeout`)",
+            ErrorKind::Interrupted => {
+                "interrupted (Ctrl-C / SIGINT); `logs export` saved its checkpoint first: `--resume` continues"
+            }
+            ErrorKind::Terminated => {
+                "terminated (SIGTERM; Ctrl-Break on Windows); `logs export` saved its checkpoint first"
+            }
         }
     }
 
@@ -94,6 +106,8 @@ impl ErrorKind {
             ErrorKind::Unhealthy => 7,
             ErrorKind::Partial => 8,
             ErrorKind::Timeout => 9,
+            ErrorKind::Interrupted => 130,
+            ErrorKind::Terminated => 143,
         }
     }
 }
@@ -165,9 +179,11 @@ impl CliError {
         } else {
             Default::default()
         };
-        let mut s = format!("{r}provctl: error:{r0} {}\n", self.message);
+        // Messages quote Graph and files: their control characters are escaped before colouring.
+        use crate::output::sanitize::page;
+        let mut s = format!("{r}provctl: error:{r0} {}\n", page(&self.message));
         for h in &self.hints {
-            s.push_str(&format!("  {c}hint:{c0} {h}\n"));
+            s.push_str(&format!("  {c}hint:{c0} {}\n", page(h)));
         }
         use std::io::Write;
         let _ = std::io::stderr().write_all(s.as_bytes());
@@ -218,6 +234,14 @@ impl From<GraphError> for CliError {
             GraphError::Transport { .. } => {
                 CliError::new(ErrorKind::Unavailable, e.to_string()).hint("check the network path to Graph (proxy: HTTPS_PROXY / --proxy; TLS inspection: --ca-file)")
             }
+            GraphError::Certificate { host, .. } => {
+                CliError::new(ErrorKind::Unavailable, e.to_string())
+                    .hint(format!("if a proxy inspects TLS on the way to {host}, pass its root certificate with --ca-file <PEM file>"))
+                    .hint("`provctl doctor network` shows which certificate the network path presents")
+            }
+            GraphError::Redirect { .. } => CliError::general(e.to_string()).hint(
+                "Graph does not redirect its API calls: check --graph-url and any proxy or gateway in between",
+            ),
             GraphError::Auth(a) => CliError::from(a.clone()),
             GraphError::Config(_) | GraphError::InvalidInput(_) => CliError::usage(e.to_string()),
             GraphError::Decode { .. } => CliError::general(e.to_string()).hint("Graph answered with a shape provctl does not understand; please report it with the command you ran"),
@@ -228,8 +252,13 @@ impl From<GraphError> for CliError {
 impl From<AuthError> for CliError {
     fn from(e: AuthError) -> Self {
         let (message, hints) = crate::diagnose::explain_auth_error(&e);
+        // The identity provider could not be reached: a network failure (6), not a refusal (3).
+        let kind = match e {
+            AuthError::Unavailable { .. } => ErrorKind::Unavailable,
+            _ => ErrorKind::Auth,
+        };
         CliError {
-            kind: ErrorKind::Auth,
+            kind,
             message,
             hints,
         }
@@ -308,6 +337,7 @@ mod tests {
     #[test]
     fn the_exit_code_table_lists_each_code_once_in_order() {
         let codes: Vec<u8> = ErrorKind::table().iter().map(|(c, _)| *c).collect();
-        assert_eq!(codes, (0..=9).collect::<Vec<u8>>());
+        let want: Vec<u8> = (0..=9).chain([130, 143]).collect();
+        assert_eq!(codes, want);
     }
 }

@@ -2,19 +2,25 @@
 //! has, turned into the cause and the next step. The handler fetches (or reads), calls
 //! [`crate::diagnose`], and renders: text for people, the explanation's stable JSON for scripts.
 
-use std::path::PathBuf;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use futures::TryStreamExt;
 use serde::Serialize;
 
-use super::{CliError, Context, ErrorKind};
-use crate::diagnose::{self, DocumentError, DocumentExplanation, Explanation, JobRef, Severity};
-use crate::graph::model::{ODataCollection, ProvisioningObjectSummary, SynchronizationJob};
+use super::logs::file_error;
+use super::resolve::JobArg;
+use super::{CliError, Context};
+use crate::diagnose::{self, Explanation, Severity};
+use crate::graph::model::logs::{ProvisionedIdentity, ProvisioningResult};
+use crate::graph::model::{ODataCollection, OnPremisesAgent, ProvisioningObjectSummary};
 use crate::graph::odata::{Filter, LogField, guid};
 use crate::graph::permissions::Operation;
 use crate::graph::{ApiVersion, GraphClient, GraphError, GraphPath, GraphRequest};
+use crate::logfile::{self, Document, LogFile, Prefilter, Record, TopN};
 use crate::output::time;
+use crate::output::{Cell, Field, ListWriter, OutputFormat};
 
 /// Arguments of `provctl explain`.
 #[derive(Debug, Args)]
@@ -24,9 +30,10 @@ pub struct ExplainArgs {
     #[command(subcommand)]
     pub what: Option<ExplainCommand>,
 
-    /// Explain a file instead of asking Graph: a job or job list (JSON), a Graph error answer, a
-    /// provisionOnDemand answer, provisioning logs (a Graph list, provctl's NDJSON export, or a
-    /// JSON array such as a portal download), or a provisioning agent list. `-` reads stdin.
+    /// Explain a file instead of asking Graph: provisioning logs in every shape `logs search
+    /// --file` reads (provctl's exports, Graph pages, the portal's download, CSV, Azure Monitor),
+    /// a job or job list, a Graph error answer, a provisionOnDemand answer, a provisioning agent
+    /// list, or provctl's own `-o json` of these. `-` reads stdin.
     #[arg(long, value_name = "FILE")]
     pub file: Option<PathBuf>,
 
@@ -42,9 +49,9 @@ pub struct ExplainArgs {
 pub enum ExplainCommand {
     /// Why a job is quarantined or failing, how long until it is disabled, and how to clear it.
     Job {
-        /// The job: SERVICE_PRINCIPAL_ID/JOB_ID.
-        #[arg(value_name = "SP/JOB")]
-        job: String,
+        /// Which job (JOB and --sp, as every job command takes them).
+        #[command(flatten)]
+        job: JobArg,
     },
     /// Why a provisioning log entry was skipped or failed (by entry id or changeId).
     Log {
@@ -69,18 +76,11 @@ pub async fn run(ctx: &Context, args: ExplainArgs) -> Result<(), CliError> {
     match (args.what, args.file) {
         (_, Some(file)) => explain_file(ctx, &file, args.id.as_deref()),
         (Some(ExplainCommand::Job { job }), None) => {
-            let (sp, job_id) = split_job_ref(&job)?;
-            let g = ctx.graph().await?;
-            let j = fetch_job(g, sp, job_id)
-                .await
-                .map_err(|e| graph_failure(e, Operation::GetJob))?;
-            let target = JobRef {
-                service_principal_id: sp.to_owned(),
-                service_principal_name: fetch_sp_name(g, sp).await,
-                job_id: job_id.to_owned(),
-            };
-            let mut x = diagnose::explain_job(&j, &target, time::now());
-            super::logs::add_dominant_error(ctx, &j, &mut x).await?;
+            // The listing the resolver reads carries the whole job: no second request.
+            let entry = super::resolve::resolve(ctx, &job).await?;
+            let mut x =
+                diagnose::explain_job(&entry.job, Some(&entry.service_principal), time::now());
+            super::logs::add_dominant_error(ctx, &entry.job, &mut x).await?;
             show(ctx, &x)
         }
         (Some(ExplainCommand::Log { id }), None) => {
@@ -92,44 +92,284 @@ pub async fn run(ctx: &Context, args: ExplainArgs) -> Result<(), CliError> {
                     CliError::not_found(format!("no provisioning log entry with id or changeId '{id}'"))
                         .hint("provisioning logs are kept 30 days (7 without Entra ID P1/P2); `provctl explain object GUID` searches by object")
                 })?;
-            show(ctx, &diagnose::explain_log(&entry))
+            let mut x = diagnose::explain_log(&entry);
+            super::scope::add_to_explanation(g, &entry, &mut x).await;
+            show(ctx, &x)
         }
         (Some(ExplainCommand::Object { guid, limit }), None) => {
+            // A GUID in any case or with braces is the id Graph stores (lower case); anything else
+            // is taken as it is, so the `logs search --object-id` the findings suggest finds it.
+            let guid = crate::graph::odata::guid(&guid, "GUID").unwrap_or(guid);
             let g = ctx.graph().await?;
             let entries = fetch_object_logs(g, &guid, limit)
                 .await
                 .map_err(|e| graph_failure(e, Operation::ReadProvisioningLogs))?;
-            show(ctx, &diagnose::explain_object(&guid, &entries))
+            let mut x = diagnose::explain_object(&guid, &entries);
+            if let Some(latest) = entries.iter().max_by_key(|e| e.activity_date_time) {
+                super::scope::add_to_explanation(g, latest, &mut x).await;
+            }
+            show(ctx, &x)
         }
         (None, None) => Err(CliError::usage(
-            "say what to explain: `provctl explain job SP/JOB`, `explain log ID`, `explain object GUID`, or `explain --file FILE`",
+            "say what to explain: `provctl explain job JOB`, `explain log ID`, `explain object GUID`, or `explain --file FILE`",
         )),
     }
 }
 
-fn explain_file(ctx: &Context, file: &PathBuf, id: Option<&str>) -> Result<(), CliError> {
-    let text = if file.as_os_str() == "-" {
-        std::io::read_to_string(std::io::stdin())
-            .map_err(|e| CliError::usage(format!("--file -: cannot read stdin: {e}")))?
+/// Explains a file read by [`crate::logfile`] (the reader `logs search --file` uses): each job,
+/// each log entry that did not simply succeed (or the one asked for), an error, an answer, or an
+/// agent list. Explanations are written as they are made, so a large export is explained in
+/// bounded memory.
+fn explain_file(ctx: &Context, file: &Path, id: Option<&str>) -> Result<(), CliError> {
+    let select = id.map(str::trim).filter(|s| !s.is_empty());
+    let doc = if file.as_os_str() == "-" {
+        logfile::document_from_reader(file, Box::new(std::io::stdin()))
     } else {
-        std::fs::read_to_string(file).map_err(|e| {
-            let kind = if e.kind() == std::io::ErrorKind::NotFound {
-                ErrorKind::NotFound
-            } else {
-                ErrorKind::Usage
-            };
-            CliError::new(kind, format!("--file '{}': {e}", file.display()))
-        })?
-    };
-    let doc = diagnose::explain_document(&text, id, time::now()).map_err(|e| match e {
-        DocumentError::NotFound(_) => CliError::not_found(e.to_string()),
-        other => CliError::usage(format!("--file '{}': {other}", file.display())),
-    })?;
-    let json = to_json(&doc)?;
-    let width = text_width(ctx);
-    ctx.out
-        .emit_text(&json, |color| paint(&document_text(&doc, width), color))?;
+        logfile::open_document(file)
+    }
+    .map_err(file_error)?;
+    let stdout = std::io::stdout();
+    let mut out = Explained::new(ctx, BufWriter::new(stdout.lock()));
+    let now = time::now();
+    match doc {
+        Document::GraphError(e) => out.push(&diagnose::explain_error(&e, None))?,
+        Document::OnDemand(d) => out.push(&diagnose::explain_on_demand(&d))?,
+        Document::Agents(agents) => {
+            // The agents are judged together (is any active?): a list holds a handful.
+            let agents: Vec<OnPremisesAgent> = agents
+                .take(MAX_AGENTS + 1)
+                .collect::<Result<_, _>>()
+                .map_err(file_error)?;
+            if agents.len() > MAX_AGENTS {
+                return Err(CliError::usage(format!(
+                    "--file '{}' lists more than {MAX_AGENTS} agents: not an agent list provctl explains",
+                    file.display()
+                )));
+            }
+            out.push(&diagnose::explain_agents(&agents))?;
+        }
+        Document::Jobs(jobs) => {
+            for job in jobs {
+                let job = job.map_err(file_error)?;
+                out.records += 1;
+                if select.is_none_or(|id| job.id == id) {
+                    out.push(&diagnose::explain_job(&job, None, now))?;
+                }
+            }
+            if let Some(id) = select
+                && out.count == 0
+            {
+                return Err(not_in_file(id, file));
+            }
+        }
+        Document::Logs(records) => {
+            out.logs = true;
+            match select {
+                Some(id) => explain_selected(records, id, file, &mut out)?,
+                None => explain_problems(records, &mut out)?,
+            }
+        }
+    }
+    out.finish()
+}
+
+/// Agents more than this in one list are not an agent list (they are judged together).
+const MAX_AGENTS: usize = 10_000;
+
+/// The history of an object read from a file: its newest events, as `explain object` reads.
+const OBJECT_HISTORY: usize = 1000;
+
+/// Every entry that did not simply succeed; a file of one entry has it explained whatever it is.
+fn explain_problems<W: Write>(
+    mut records: LogFile,
+    out: &mut Explained<'_, W>,
+) -> Result<(), CliError> {
+    records.skip_plain_successes();
+    let mut first_success = None;
+    for rec in records.by_ref() {
+        let rec = rec.map_err(file_error)?;
+        let f = rec.fields();
+        if f.status() == Some(&ProvisioningResult::Success) && f.error().is_none() {
+            if first_success.is_none() && out.count == 0 {
+                first_success = Some(rec);
+            }
+            continue;
+        }
+        let summary = rec.into_summary().map_err(file_error)?;
+        out.push(&diagnose::explain_log(&summary))?;
+    }
+    out.records = records.records_read();
+    if out.records == 1
+        && let Some(rec) = first_success
+    {
+        out.push(&diagnose::explain_log(
+            &rec.into_summary().map_err(file_error)?,
+        ))?;
+    }
     Ok(())
+}
+
+/// `--id`: the entry with that id or changeId, else the history of the object with that id.
+fn explain_selected<W: Write>(
+    mut records: LogFile,
+    id: &str,
+    file: &Path,
+    out: &mut Explained<'_, W>,
+) -> Result<(), CliError> {
+    records.prefilter(Prefilter::for_value(id));
+    let mut history = TopN::new(OBJECT_HISTORY);
+    for rec in records.by_ref() {
+        let rec = rec.map_err(file_error)?;
+        let f = rec.fields();
+        if f.id == id || f.change_id.as_deref() == Some(id) {
+            out.push(&diagnose::explain_log(
+                &rec.into_summary().map_err(file_error)?,
+            ))?;
+            return Ok(());
+        }
+        let same = |i: Option<&ProvisionedIdentity>| {
+            i.and_then(|i| i.id.as_deref())
+                .is_some_and(|s| s.eq_ignore_ascii_case(id))
+        };
+        if same(f.source_identity.as_ref()) || same(f.target_identity.as_ref()) {
+            let time = std::cmp::Reverse(f.activity_date_time);
+            history.offer(time, || rec.clone());
+        }
+    }
+    out.records = records.records_read();
+    if history.is_empty() {
+        return Err(not_in_file(id, file));
+    }
+    let entries: Vec<ProvisioningObjectSummary> = history
+        .into_sorted()
+        .into_iter()
+        .map(Record::into_summary)
+        .collect::<Result<_, _>>()
+        .map_err(file_error)?;
+    out.push(&diagnose::explain_object(id, &entries))
+}
+
+fn not_in_file(id: &str, file: &Path) -> CliError {
+    CliError::not_found(format!(
+        "no record with id {} in {} (tried entry id, changeId, source and target ids, job id)",
+        logfile::echo(id),
+        file.display()
+    ))
+}
+
+/// Explanations written as they are made: text blocks for people, a list (one item per
+/// explanation) in the machine formats.
+struct Explained<'o, W: Write> {
+    ctx: &'o Context,
+    text: Option<W>,
+    list: Option<ListWriter<'o, W>>,
+    width: usize,
+    /// Explanations written.
+    count: usize,
+    /// Records read (jobs or log entries).
+    records: u64,
+    /// The file held log entries (said in a last line).
+    logs: bool,
+}
+
+impl<'o, W: Write> Explained<'o, W> {
+    fn new(ctx: &'o Context, out: W) -> Self {
+        let human = ctx.out.format == OutputFormat::Table && !ctx.out.has_query();
+        let (text, list) = if human {
+            (Some(out), None)
+        } else {
+            let headers = ["KIND", "ID", "NAME", "SEVERITY", "CODE", "TITLE"];
+            (None, Some(ctx.out.list(out, headers)))
+        };
+        Explained {
+            ctx,
+            text,
+            list,
+            width: text_width(ctx),
+            count: 0,
+            records: 0,
+            logs: false,
+        }
+    }
+
+    fn push(&mut self, x: &Explanation) -> Result<(), CliError> {
+        self.count += 1;
+        if let Some(list) = &mut self.list {
+            // The kind and severity as the JSON names them.
+            let name = |v: serde_json::Result<serde_json::Value>| {
+                v.ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            };
+            let kind = name(serde_json::to_value(x.subject.kind));
+            let severity = name(serde_json::to_value(x.severity()));
+            // Serialising our own explanation cannot fail; only formats that print it pay.
+            let json = || serde_json::to_value(x).unwrap_or_default();
+            list.push_with(json, || {
+                let f = x.headline();
+                vec![
+                    (kind, Cell::Plain),
+                    (x.subject.id.clone(), Cell::Plain),
+                    (
+                        x.subject.display_name.clone().unwrap_or_default(),
+                        Cell::Plain,
+                    ),
+                    (severity, Cell::Plain),
+                    (
+                        f.and_then(|f| f.code.clone()).unwrap_or_default(),
+                        Cell::Plain,
+                    ),
+                    (f.map(|f| f.title.clone()).unwrap_or_default(), Cell::Plain),
+                ]
+                .into_iter()
+                .map(Field::from)
+                .collect()
+            })?;
+            return Ok(());
+        }
+        let Some(out) = &mut self.text else {
+            return Ok(());
+        };
+        let mut s = String::new();
+        if self.count > 1 {
+            s.push_str(&format!("\n{}\n\n", "─".repeat(self.width.min(60))));
+        }
+        if self.logs || self.records > 0 {
+            s.push_str(&format!(
+                "{} {}\n",
+                x.subject.display_name.as_deref().unwrap_or("(unnamed)"),
+                x.subject.id
+            ));
+        }
+        s.push_str(&diagnose::render_text(x, self.width));
+        out.write_all(paint(&s, self.ctx.out.color).as_bytes())
+            .map_err(write_error)?;
+        Ok(())
+    }
+
+    fn finish(self) -> Result<(), CliError> {
+        if let Some(list) = self.list {
+            list.finish()?;
+        }
+        if let Some(mut out) = self.text {
+            if self.logs && self.records != 1 {
+                let sep = if self.count > 0 { "\n" } else { "" };
+                let line = format!(
+                    "{sep}Read {} provisioning log entries; {} did not simply succeed.\n",
+                    self.records, self.count
+                );
+                out.write_all(line.as_bytes()).map_err(write_error)?;
+            } else if self.count > 0 {
+                out.write_all(b"\n").map_err(write_error)?;
+            }
+            out.flush().map_err(write_error)?;
+        }
+        Ok(())
+    }
+}
+
+fn write_error(e: std::io::Error) -> CliError {
+    CliError::from(crate::output::OutputError::from(e))
 }
 
 /// Renders one explanation: text for people, the same structure as JSON for scripts.
@@ -137,7 +377,10 @@ pub(crate) fn show(ctx: &Context, x: &Explanation) -> Result<(), CliError> {
     let json = to_json(x)?;
     let width = text_width(ctx);
     ctx.out.emit_text(&json, |color| {
-        paint(&diagnose::render_text(x, width), color)
+        paint(
+            &crate::output::sanitize::page(&diagnose::render_text(x, width)),
+            color,
+        )
     })?;
     Ok(())
 }
@@ -148,48 +391,6 @@ fn to_json<T: Serialize>(v: &T) -> Result<serde_json::Value, CliError> {
 
 fn text_width(ctx: &Context) -> usize {
     ctx.out.width.map_or(100, |w| usize::from(w).min(120))
-}
-
-/// The text of a file's explanations: a line on what was read, then each explanation.
-fn document_text(doc: &DocumentExplanation, width: usize) -> String {
-    let kind = match doc.kind {
-        diagnose::DocumentKind::Jobs => "job(s)",
-        diagnose::DocumentKind::GraphError => "Graph error",
-        diagnose::DocumentKind::OnDemand => "provisionOnDemand answer",
-        diagnose::DocumentKind::ProvisioningLogs => "provisioning log entries",
-        diagnose::DocumentKind::Agents => "provisioning agents",
-    };
-    let mut out = String::new();
-    if doc.kind == diagnose::DocumentKind::ProvisioningLogs && doc.records > 1 {
-        out.push_str(&format!(
-            "Read {} {kind}; {} did not simply succeed.\n",
-            doc.records,
-            doc.explanations.len()
-        ));
-        if doc.explanations.is_empty() {
-            return out;
-        }
-        out.push('\n');
-    }
-    let sep = format!("\n{}\n\n", "─".repeat(width.min(60)));
-    let parts: Vec<String> = doc
-        .explanations
-        .iter()
-        .map(|x| {
-            let mut s = String::new();
-            if doc.explanations.len() > 1 {
-                s.push_str(&format!(
-                    "{} {}\n",
-                    x.subject.display_name.as_deref().unwrap_or("(unnamed)"),
-                    x.subject.id
-                ));
-            }
-            s.push_str(&diagnose::render_text(x, width));
-            s
-        })
-        .collect();
-    out.push_str(&parts.join(&sep));
-    out
 }
 
 /// Colour for a terminal: the severity tags and the commands to copy.
@@ -239,17 +440,6 @@ fn paint(text: &str, color: bool) -> String {
 }
 
 /// `SP/JOB`: the service principal id, then the job id (job ids contain dots, never slashes).
-fn split_job_ref(job: &str) -> Result<(&str, &str), CliError> {
-    match job.split_once('/') {
-        Some((sp, id)) if !sp.trim().is_empty() && !id.trim().is_empty() => {
-            Ok((sp.trim(), id.trim()))
-        }
-        _ => Err(CliError::usage(format!(
-            "'{job}' is not SERVICE_PRINCIPAL_ID/JOB_ID (e.g. 6a1f4c2e-8b3d-4f5a-9c7e-0d1b2a3c4e01/AD2AADProvisioning.4f2a…)"
-        ))),
-    }
-}
-
 /// A Graph failure, with the diagnose engine's first step as a hint (which permission, which id).
 fn graph_failure(e: GraphError, op: Operation) -> CliError {
     let x = diagnose::explain_graph_error(&e, Some(op));
@@ -265,23 +455,6 @@ fn graph_failure(e: GraphError, op: Operation) -> CliError {
         }
     }
     err
-}
-
-async fn fetch_job(g: &GraphClient, sp: &str, job: &str) -> Result<SynchronizationJob, GraphError> {
-    let path = GraphPath::new()
-        .lit("servicePrincipals")
-        .seg(sp)
-        .lit("synchronization/jobs")
-        .seg(job);
-    g.get_json(&GraphRequest::get(ApiVersion::V1, path)).await
-}
-
-/// The service principal's display name, for the explanation's title; a failure only loses the name.
-async fn fetch_sp_name(g: &GraphClient, sp: &str) -> Option<String> {
-    let path = GraphPath::new().lit("servicePrincipals").seg(sp);
-    let req = GraphRequest::get(ApiVersion::V1, path).query("$select", "displayName");
-    let v: serde_json::Value = g.get_json(&req).await.ok()?;
-    v.get("displayName")?.as_str().map(str::to_owned)
 }
 
 fn logs_request(filter: &Filter, top: usize) -> GraphRequest {
@@ -431,15 +604,11 @@ mod tests {
             ),
             (demo::SP_CORP, demo::JOB_CORP_PHS, "job-healthy", None),
         ] {
-            let j = fetch_job(&g, sp, job)
+            let e = crate::graph::sync::JobRef::parse(&format!("{sp}/{job}"), None)
+                .resolve(&g)
                 .await
                 .unwrap_or_else(|e| panic!("{job}: {e}"));
-            let target = JobRef {
-                service_principal_id: sp.into(),
-                service_principal_name: fetch_sp_name(&g, sp).await,
-                job_id: job.into(),
-            };
-            let x = diagnose::explain_job(&j, &target, time::now());
+            let x = diagnose::explain_job(&e.job, Some(&e.service_principal), time::now());
             let f = &x.findings[0];
             assert_eq!(f.code.as_deref(), Some(code), "{job}: {x:#?}");
             if let Some(c) = command {
@@ -499,16 +668,6 @@ mod tests {
             "{:?}",
             err.hints
         );
-    }
-
-    #[test]
-    fn job_refs_split_at_the_first_slash_and_keep_dotted_job_ids() {
-        assert_eq!(
-            split_job_ref("sp-1/AD2AADProvisioning.abc.def").ok(),
-            Some(("sp-1", "AD2AADProvisioning.abc.def"))
-        );
-        assert!(split_job_ref("AD2AADProvisioning.abc").is_err());
-        assert!(split_job_ref("/job").is_err());
     }
 
     #[test]

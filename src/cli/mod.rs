@@ -16,8 +16,11 @@ pub mod logs;
 mod prompt;
 mod provision;
 pub mod quarantine;
+pub mod resolve;
+pub(crate) mod scope;
 pub mod sim;
 mod tenant;
+pub mod values;
 
 use std::path::PathBuf;
 
@@ -80,9 +83,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "PROVCTL_PROFILE", value_name = "NAME")]
     pub profile: Option<String>,
 
-    /// Sign-in method: env, certificate, workload-identity, managed-identity, azure-cli, device-code, token.
-    #[arg(long, global = true, value_name = "METHOD")]
-    pub auth: Option<String>,
+    /// Sign-in method (any case): env, certificate, workload-identity, managed-identity, azure-cli,
+    /// device-code, token.
+    #[arg(long, global = true, value_name = "METHOD", value_parser = values::Closed::<crate::graph::auth::AuthMethod>::new())]
+    pub auth: Option<crate::graph::auth::AuthMethod>,
 
     /// Application (client) id for sign-in.
     #[arg(long, global = true, value_name = "ID")]
@@ -101,7 +105,7 @@ pub struct GlobalArgs {
     pub no_cache: bool,
 
     /// Output format.
-    #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputFormat::Table, env = "PROVCTL_OUTPUT")]
+    #[arg(short = 'o', long, global = true, value_enum, ignore_case = true, default_value_t = OutputFormat::Table, env = "PROVCTL_OUTPUT")]
     pub output: OutputFormat,
 
     /// JMESPath query applied to the JSON result (e.g. "[?status.code=='Quarantine'].id").
@@ -112,13 +116,40 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
-    /// No colour (also: NO_COLOR).
+    /// No colour on any stream, `-v` logs included (also: NO_COLOR set and not empty).
     #[arg(long, global = true)]
     pub no_color: bool,
+
+    /// Tables show every column in full, however wide the terminal (default: columns fit it;
+    /// ids and times never split, long text shortens with …, low-priority columns drop).
+    #[arg(long, global = true)]
+    pub wide: bool,
 
     /// Run against the built-in Graph emulator and its demo tenant (no tenant or credentials needed).
     #[arg(long, global = true)]
     pub sim: bool,
+
+    /// With --sim: who signs in. `user` (default): the demo admin, delegated, every permission
+    /// and role, so every command works. `app`: the demo app, app-only (client credentials), to
+    /// see what an app-only sign-in may and may not do.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHO",
+        ignore_case = true,
+        requires = "sim"
+    )]
+    pub sim_as: Option<SimIdentity>,
+}
+
+/// Who signs in to the emulator with `--sim`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SimIdentity {
+    /// The demo admin user (delegated).
+    User,
+    /// The demo app (app-only).
+    App,
 }
 
 /// The commands.
@@ -136,6 +167,9 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// Provision one object now (provisionOnDemand) and explain what happened to it.
     Provision(provision::ProvisionArgs),
+    /// Scoping filters: `scope check JOB --object ID` says which clause keeps an object out.
+    #[command(subcommand)]
+    Scope(scope::ScopeCommand),
     /// Cloud sync provisioning agents: list them, check every domain has an active one.
     Agents(agents::AgentsArgs),
     /// Tenant-level settings that affect provisioning: accidental deletion prevention.
@@ -161,8 +195,9 @@ pub enum Command {
 }
 
 /// Sets up `--verbose` logging on stderr: `-v` shows requests, retries and pacing waits; `-vv` adds
-/// everything provctl logs at debug level. `RUST_LOG` overrides both.
-pub fn init_tracing(verbose: u8) {
+/// everything provctl logs at debug level. `RUST_LOG` overrides both. Coloured only as
+/// [`crate::output::color_enabled`] decides for stderr (`--no-color`, `NO_COLOR`).
+pub fn init_tracing(verbose: u8, no_color: bool) {
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
         0 => "warn",
@@ -170,9 +205,7 @@ pub fn init_tracing(verbose: u8) {
         _ => "info,provctl=trace",
     };
     let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new(default));
-    use std::io::IsTerminal;
-    let ansi = std::io::stderr().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let ansi = crate::output::color_enabled(no_color, crate::output::Stream::Stderr);
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(ansi)
@@ -189,6 +222,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Agents(a) => agents::run(&ctx, a).await,
         Command::Provision(a) => provision::run(&ctx, a).await,
+        Command::Scope(c) => scope::run(&ctx, c).await,
         Command::Tenant(a) => tenant::run(&ctx, a).await,
         Command::Doctor(a) => doctor::run(&ctx, a).await,
         Command::Login(a) => auth::login(&ctx, &a).await,

@@ -11,12 +11,15 @@ pub fn confirm(what: &str, yes: bool) -> Result<(), CliError> {
         return Ok(());
     }
     if !std::io::stdin().is_terminal() {
+        let what = what.trim_end().trim_end_matches('.');
         return Err(CliError::usage(format!(
             "{what}: refusing to proceed without --yes, because stdin is not a terminal to ask on"
         ))
         .hint("re-run with --yes to confirm, or --dry-run to see the exact request first"));
     }
     let mut err = std::io::stderr().lock();
+    // `what` may end in a sentence's own full stop: never "queue.. Proceed?".
+    let what = what.trim_end().trim_end_matches('.');
     let _ = write!(err, "{what}. Proceed? [y/N] ");
     let _ = err.flush();
     let mut answer = String::new();

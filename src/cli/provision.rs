@@ -1,12 +1,14 @@
 //! `provctl provision JOB --object ID`: provision one object on demand (Graph's provisionOnDemand),
-//! decode the double-encoded answer and explain it with the same engine as a log entry. Cloud sync
-//! takes the AD distinguishedName; app provisioning takes the Entra object id — checked up front.
+//! decode the answer (in any of the shapes Graph sends) and explain it with the same engine as a log
+//! entry. Jobs that read from AD take the AD distinguishedName; jobs that read from Entra ID (app
+//! provisioning, group writeback) take the Entra object id — decided by the job's direction, checked
+//! up front.
 
 use super::jobs::{JobArg, resolve};
 use super::{CliError, Context, ErrorKind};
 use crate::graph::model::{
-    ProvisionOnDemandRequest, ProvisioningResult, SynchronizationJobSubject,
-    SynchronizationLinkedObjects,
+    ProvisionOnDemandRequest, ProvisionOnDemandResponse, ProvisioningResult,
+    SynchronizationJobSubject, SynchronizationLinkedObjects,
 };
 use crate::graph::{odata, sync};
 
@@ -17,13 +19,14 @@ pub struct ProvisionArgs {
     #[command(flatten)]
     pub job: JobArg,
 
-    /// The object: for cloud sync (AD → Entra ID) its AD distinguishedName
-    /// (`CN=Adele Vance,OU=Users,DC=corp,DC=contoso,DC=com`); for app provisioning its Entra object id.
+    /// The object: for cloud sync from AD (AD → Entra ID) its AD distinguishedName
+    /// (`CN=Adele Vance,OU=Users,DC=corp,DC=contoso,DC=com`); for app provisioning and Entra ID → AD
+    /// jobs (group writeback) its Entra object id.
     #[arg(long, value_name = "ID")]
     pub object: String,
 
     /// The object's type.
-    #[arg(long = "type", value_enum, default_value_t = ObjectType::User)]
+    #[arg(long = "type", value_enum, ignore_case = true, default_value_t = ObjectType::User)]
     pub object_type: ObjectType,
 
     /// With `--type group`: provision only these members with it (Entra object ids), repeatable.
@@ -51,8 +54,10 @@ pub enum ObjectType {
 /// Runs `provctl provision`.
 pub async fn run(ctx: &Context, args: ProvisionArgs) -> Result<(), CliError> {
     let entry = resolve(ctx, &args.job).await?;
-    let cloud_sync = entry.job.is_cloud_sync() || entry.service_principal.is_cloud_sync();
-    let (object_id, type_name) = subject(&args, cloud_sync)?;
+    // The job's direction decides the subject: AD → Entra jobs take a distinguishedName; Entra →
+    // AD jobs (group writeback, `AAD2AD…`) and app provisioning take an Entra object id.
+    let from_ad = entry.job.source_is_active_directory();
+    let (object_id, type_name) = subject(&args, from_ad)?;
     let mut subject = SynchronizationJobSubject::new(object_id, type_name);
     if !args.members.is_empty() {
         if args.object_type != ObjectType::Group {
@@ -82,12 +87,15 @@ pub async fn run(ctx: &Context, args: ProvisionArgs) -> Result<(), CliError> {
         print!("{}", req.to_http_text(&graph.endpoints().graph));
         return Ok(());
     }
-    let answer = sync::provision_on_demand(graph, &key, &body).await?;
-    let decoded = answer.decode().map_err(|e| {
-        CliError::general(format!(
-            "Graph's provisionOnDemand answer could not be decoded: {e}"
-        ))
-    })?;
+    let answer = graph
+        .send(&sync::provision_on_demand_request(&key, &body)?)
+        .await?;
+    let decoded = match ProvisionOnDemandResponse::read(&answer.body) {
+        Ok(d) => d,
+        // Graph accepted the request (2xx) and may already have provisioned the object: an answer
+        // we cannot read is shown as sent, and the exit code follows Graph's status, not our parser.
+        Err(e) => return show_raw(ctx, answer.status, &answer.body, &e.to_string()),
+    };
     let explanation = crate::diagnose::explain_on_demand(&decoded);
     super::explain::show(ctx, &explanation)?;
     match decoded.status() {
@@ -96,10 +104,22 @@ pub async fn run(ctx: &Context, args: ProvisionArgs) -> Result<(), CliError> {
     }
 }
 
+/// Prints an answer that could not be read, as Graph sent it, and says so on stderr.
+fn show_raw(ctx: &Context, status: u16, body: &[u8], why: &str) -> Result<(), CliError> {
+    eprintln!(
+        "Graph answered HTTP {status} but provctl could not read the answer ({why}); it is shown as sent. \
+         Check the outcome with `provctl logs search` before provisioning again."
+    );
+    let text = String::from_utf8_lossy(body).into_owned();
+    let doc = serde_json::from_slice(body).unwrap_or(serde_json::Value::String(text.clone()));
+    ctx.out.emit_text(&doc, |_| text)?;
+    Ok(())
+}
+
 /// The subject's id and type name in the form the job's direction needs.
-fn subject(args: &ProvisionArgs, cloud_sync: bool) -> Result<(String, &'static str), CliError> {
+fn subject(args: &ProvisionArgs, from_ad: bool) -> Result<(String, &'static str), CliError> {
     let object = args.object.trim();
-    if cloud_sync {
+    if from_ad {
         let upper = object.to_ascii_uppercase();
         let looks_like_dn =
             upper.contains("DC=") && object.contains('=') && !object.starts_with('{');
@@ -117,7 +137,7 @@ fn subject(args: &ProvisionArgs, cloud_sync: bool) -> Result<(String, &'static s
         Ok((object.to_owned(), t))
     } else {
         let id = odata::guid(object, "--object").map_err(|e| {
-            CliError::usage(format!("{e}; app provisioning provisions on demand by the Entra object id of the user or group"))
+            CliError::usage(format!("{e}; this job reads from Entra ID (app provisioning, or Entra ID → AD such as group writeback) and provisions on demand by the Entra object id of the user or group"))
         })?;
         let t = match args.object_type {
             ObjectType::User => "User",

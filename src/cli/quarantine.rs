@@ -13,7 +13,7 @@ use crate::diagnose;
 use crate::graph::model::QuarantineReason;
 use crate::graph::sync::{self, DiscoverOptions, JobEntry, RunMarker};
 use crate::output::time::{now, relative, with_relative};
-use crate::output::{Cell, Table};
+use crate::output::{Cell, Column, Field, Table};
 
 /// `provctl quarantine`.
 #[derive(Debug, Subcommand)]
@@ -44,9 +44,10 @@ pub struct QuarantineListArgs {
     #[arg(long, value_name = "SP")]
     pub sp: Option<String>,
 
-    /// Only jobs quarantined for this reason (TooManyDeletes, EncounteredQuarantineException, ...).
-    #[arg(long, value_name = "REASON")]
-    pub reason: Option<String>,
+    /// Only jobs quarantined for this reason (TooManyDeletes, EncounteredQuarantineException, ...;
+    /// any case).
+    #[arg(long, value_name = "REASON", value_parser = super::values::Closed::<super::values::KnownQuarantineReason>::new())]
+    pub reason: Option<super::values::KnownQuarantineReason>,
 
     /// Only cloud sync configurations.
     #[arg(long)]
@@ -91,15 +92,7 @@ pub async fn run(ctx: &Context, cmd: QuarantineCommand) -> Result<(), CliError> 
 }
 
 async fn list(ctx: &Context, args: QuarantineListArgs) -> Result<(), CliError> {
-    let reason = args.reason.as_deref().map(QuarantineReason::parse);
-    if let Some(r) = &reason
-        && !r.is_known()
-    {
-        return Err(CliError::usage(format!(
-            "--reason '{}' is not a quarantine reason; accepted: EncounteredBaseEscrowThreshold, EncounteredTotalEscrowThreshold, EncounteredEscrowProportionThreshold, EncounteredQuarantineException, Unknown, QuarantinedOnDemand, TooManyDeletes, IngestionInterrupted",
-            r.as_str()
-        )));
-    }
+    let reason = args.reason.clone().map(|r| r.0);
     let inv = jobs::discover(
         ctx,
         DiscoverOptions {
@@ -120,8 +113,17 @@ async fn list(ctx: &Context, args: QuarantineListArgs) -> Result<(), CliError> {
                 .is_none_or(|want| e.job.quarantine().and_then(|q| q.reason.as_ref()) == Some(want))
         })
         .collect();
-    let doc = Value::Array(quarantined.iter().map(|e| e.to_json()).collect());
     let t = now();
+    let doc = Value::Array(
+        quarantined
+            .iter()
+            .map(|e| {
+                let mut doc = e.to_json();
+                doc["computed"] = Summary::of(e, t).to_json();
+                doc
+            })
+            .collect(),
+    );
     if quarantined.is_empty()
         && ctx.out.format == crate::output::OutputFormat::Table
         && !ctx.out.has_query()
@@ -139,53 +141,92 @@ async fn list(ctx: &Context, args: QuarantineListArgs) -> Result<(), CliError> {
     jobs::partial_result(&inv)
 }
 
-/// The `quarantine list` table.
+/// What `quarantine list` works out for one job, shown in the table and carried in `-o json` under
+/// `computed` beside the Graph job (names documented in `docs/json-output.md`).
+struct Summary {
+    reason: Option<String>,
+    since: Option<DateTime<Utc>>,
+    re_evaluations: i64,
+    next_attempt: Option<DateTime<Utc>>,
+    error_code: Option<String>,
+    days_left: Option<i64>,
+    disable_around: Option<DateTime<Utc>>,
+    cause: String,
+}
+
+impl Summary {
+    fn of(e: &JobEntry, now: DateTime<Utc>) -> Summary {
+        let q = e.job.quarantine().cloned().unwrap_or_default();
+        let since = q.series_began.or(q.current_began);
+        let code = error_code(&q);
+        Summary {
+            reason: q.reason.as_ref().map(|r| r.as_str().to_owned()),
+            since,
+            re_evaluations: q.series_count,
+            next_attempt: q.next_attempt,
+            error_code: (code != "-").then_some(code),
+            days_left: since.map(|b| diagnose::days_left(b, now).max(0)),
+            disable_around: since.map(|b| {
+                b + chrono::Duration::days(crate::graph::model::job::QUARANTINE_DISABLE_AFTER_DAYS)
+            }),
+            cause: cause(&e.job),
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        let time = |t: Option<DateTime<Utc>>| t.map(crate::output::time::machine);
+        json!({
+            "reason": self.reason,
+            "since": time(self.since),
+            "reEvaluations": self.re_evaluations,
+            "nextAttempt": time(self.next_attempt),
+            "errorCode": self.error_code,
+            "daysLeft": self.days_left,
+            "disableAround": time(self.disable_around),
+            "cause": self.cause,
+        })
+    }
+}
+
+/// The `quarantine list` table: the job id and the days left always show; on a narrow terminal
+/// the re-evaluations and next attempt drop first, and the reason and cause shorten.
 pub fn table(jobs: &[&JobEntry], now: DateTime<Utc>) -> Table {
     let mut t = Table::new([
-        "APPLICATION",
-        "JOB",
-        "REASON",
-        "SINCE",
-        "RE-EVALS",
-        "NEXT ATTEMPT",
-        "ERROR CODE",
-        "DAYS LEFT",
-        "CAUSE",
+        Column::new("APPLICATION", "application").min_width(16),
+        Column::machine("servicePrincipalId"),
+        Column::new("JOB", "jobId").keep(),
+        Column::new("REASON", "reason").priority(1),
+        Column::new("SINCE", "since").keep().priority(2),
+        Column::new("RE-EVALS", "reEvaluations").keep().priority(3),
+        Column::new("NEXT ATTEMPT", "nextAttempt")
+            .keep()
+            .priority(3),
+        Column::new("ERROR CODE", "errorCode").priority(2),
+        Column::new("DAYS LEFT", "daysLeft").keep(),
+        Column::new("CAUSE", "cause").priority(1).min_width(24),
     ]);
     for e in jobs {
-        let q = e.job.quarantine().cloned().unwrap_or_default();
-        let began = q.series_began.or(q.current_began);
-        let left = began.map(|b| diagnose::days_left(b, now));
-        t.styled_row(vec![
-            (e.service_principal.name().to_owned(), Cell::Plain),
-            (jobs::short_id(&e.job.id), Cell::Dim),
-            (
-                q.reason
-                    .as_ref()
-                    .map(|r| r.as_str().to_owned())
-                    .unwrap_or_else(|| "-".into()),
-                Cell::Bad,
-            ),
-            (
-                began
-                    .map(|b| relative(b, now))
-                    .unwrap_or_else(|| "-".into()),
-                Cell::Plain,
-            ),
-            (q.series_count.to_string(), Cell::Plain),
-            (
-                q.next_attempt
-                    .map(|n| relative(n, now))
-                    .unwrap_or_else(|| "-".into()),
-                Cell::Plain,
-            ),
-            (error_code(&q), Cell::Plain),
-            match left {
-                Some(d) if d <= 7 => (d.max(0).to_string(), Cell::Bad),
-                Some(d) => (d.to_string(), Cell::Warn),
-                None => ("-".into(), Cell::Dim),
+        let s = Summary::of(e, now);
+        let rel =
+            |t: Option<DateTime<Utc>>| t.map(|t| relative(t, now)).unwrap_or_else(|| "-".into());
+        t.push(vec![
+            Field::new(e.service_principal.name()),
+            Field::new(e.service_principal.id.clone()),
+            Field::id(e.job.id.clone(), jobs::short_id(&e.job.id)),
+            Field::new(s.reason.clone().unwrap_or_else(|| "-".into()))
+                .machine(s.reason.clone().unwrap_or_default())
+                .style(Cell::Bad),
+            Field::time(s.since, rel(s.since)),
+            Field::new(s.re_evaluations.to_string()),
+            Field::time(s.next_attempt, rel(s.next_attempt)),
+            Field::new(s.error_code.clone().unwrap_or_else(|| "-".into()))
+                .machine(s.error_code.clone().unwrap_or_default()),
+            match s.days_left {
+                Some(d) if d <= 7 => Field::new(d.to_string()).style(Cell::Bad),
+                Some(d) => Field::new(d.to_string()).style(Cell::Warn),
+                None => Field::new("-").machine("").style(Cell::Dim),
             },
-            (cause(&e.job), Cell::Plain),
+            Field::new(s.cause),
         ]);
     }
     t
@@ -217,21 +258,13 @@ async fn show(ctx: &Context, args: QuarantineShowArgs) -> Result<(), CliError> {
     entry.job = job;
     entry.raw = raw;
     let t = now();
-    let mut explanation = diagnose::explain_job(&entry.job, &diagnose_ref(&entry), t);
+    let mut explanation = diagnose::explain_job(&entry.job, Some(&entry.service_principal), t);
     super::logs::add_dominant_error(ctx, &entry.job, &mut explanation).await?;
     let doc = json!({"job": entry.to_json(), "explanation": explanation});
     let width = ctx.out.width.map(usize::from).unwrap_or(100);
     ctx.out
         .emit_text(&doc, |_| render_show(&entry, &explanation, t, width))?;
     Ok(())
-}
-
-fn diagnose_ref(e: &JobEntry) -> diagnose::JobRef {
-    diagnose::JobRef {
-        service_principal_id: e.service_principal.id.clone(),
-        service_principal_name: e.service_principal.display_name.clone(),
-        job_id: e.job.id.clone(),
-    }
 }
 
 /// The `quarantine show` page: the quarantine facts, then the explanation from `crate::diagnose`.
@@ -303,15 +336,16 @@ async fn clear(ctx: &Context, args: QuarantineClearArgs) -> Result<(), CliError>
     let key = entry.key();
     let name = format!("{}/{}", entry.service_principal.name(), entry.job.id);
     if !entry.job.is_quarantined() {
-        return Err(CliError::general(format!(
-            "{name} is not quarantined (status {}); nothing to clear",
-            entry
-                .job
-                .status_code()
-                .map(|c| c.as_str())
-                .unwrap_or("unknown")
-        ))
-        .hint("`provctl quarantine list` shows the quarantined jobs"));
+        let status = entry
+            .job
+            .status_code()
+            .map(|c| c.as_str().to_owned())
+            .unwrap_or_else(|| "unknown".into());
+        return jobs::nothing_to_change(
+            ctx,
+            &entry,
+            &format!("is not quarantined (status {status})"),
+        );
     }
     let reason = entry.job.quarantine().and_then(|q| q.reason.clone());
     if reason == Some(QuarantineReason::TooManyDeletes) && !args.force {

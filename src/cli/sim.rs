@@ -1,5 +1,6 @@
 //! `provctl sim serve`: run the Graph emulator from the command line for demos and manual testing.
-//! It prints the URLs, the CA file to trust, the demo credentials and a ready-to-paste `curl`
+//! It prints the URLs, the CA file to trust, the demo credentials, the environment that points
+//! provctl at it (with a demo admin token), and a ready-to-paste `curl`
 //! example, then serves until Ctrl-C.
 
 use crate::sim::{FaultSpec, GenerateSpec, Sim, SimConfig, SimError, TenantSource, ThrottleConfig};
@@ -140,6 +141,28 @@ async fn run_serve(args: ServeArgs) -> Result<(), SimError> {
             "  curl -s --cacert {ca} -H \"Authorization: Bearer $TOKEN\" {base}v1.0/servicePrincipals/{sp}/synchronization/jobs"
         );
     }
+    println!();
+    println!("Use it with provctl (paste into a POSIX shell):");
+    println!("  export PROVCTL_GRAPH_URL={base} PROVCTL_LOGIN_URL={base} PROVCTL_CA_FILE={ca}");
+    match sim.user_token() {
+        Some(token) => {
+            println!(
+                "  # signed in as the demo admin (delegated, every role; the token lasts {}):",
+                humantime::format_duration(args.token_lifetime)
+            );
+            println!("  export PROVCTL_ACCESS_TOKEN={token}");
+            println!("  # or app-only as the demo app: unset PROVCTL_ACCESS_TOKEN and");
+            println!(
+                "  #   export AZURE_TENANT_ID={tenant} AZURE_CLIENT_ID={} AZURE_CLIENT_SECRET='{}'",
+                app.client_id, app.client_secret
+            );
+        }
+        None => println!(
+            "  export AZURE_TENANT_ID={tenant} AZURE_CLIENT_ID={} AZURE_CLIENT_SECRET='{}'",
+            app.client_id, app.client_secret
+        ),
+    }
+    println!("  provctl jobs list");
     println!();
     println!("Serving until Ctrl-C.");
     tokio::signal::ctrl_c().await?;

@@ -13,7 +13,7 @@ use crate::graph::model::{
     DeletionPreventionType, OnPremisesDirectorySynchronization, ServicePrincipal,
 };
 use crate::graph::{ApiVersion, GraphClient, sync};
-use crate::output::{Cell, Table};
+use crate::output::{Cell, Column, Table};
 
 /// `provctl tenant ...`
 #[derive(Debug, clap::Args)]
@@ -82,7 +82,8 @@ enum JobThresholdCommand {
 #[derive(Debug, clap::Args)]
 #[group(id = "value", required = true, multiple = false)]
 struct JobThresholdSetArgs {
-    /// The cloud sync configuration: service principal id or display name (usually the AD domain).
+    /// The cloud sync configuration: service principal object id, appId or display name (usually
+    /// the AD domain).
     #[arg(long)]
     sp: String,
     /// Block a run that would delete more than N objects.
@@ -253,7 +254,11 @@ async fn job_threshold_show(ctx: &Context) -> Result<(), CliError> {
     let jobs = job_thresholds(graph).await?;
     let doc = json!(jobs.iter().map(|(sp, t)| json!({"servicePrincipalId": sp.id, "displayName": sp.display_name, "deleteThreshold": t.as_ref().ok(), "error": t.as_ref().err()})).collect::<Vec<_>>());
     ctx.out.emit(&doc, || {
-        let mut t = Table::new(["CONFIGURATION", "SERVICE PRINCIPAL", "DELETE THRESHOLD"]);
+        let mut t = Table::new([
+            Column::new("CONFIGURATION", "configuration"),
+            Column::new("SERVICE PRINCIPAL", "servicePrincipalId").keep(),
+            Column::new("DELETE THRESHOLD", "deleteThreshold").keep(),
+        ]);
         for (sp, th) in &jobs {
             t.row([
                 sp.display_name.clone().unwrap_or_default(),
@@ -268,45 +273,40 @@ async fn job_threshold_show(ctx: &Context) -> Result<(), CliError> {
 
 async fn job_threshold_set(ctx: &Context, a: JobThresholdSetArgs) -> Result<(), CliError> {
     let graph = ctx.graph().await?;
-    let sps = cloud_sync_sps(graph).await?;
-    let matches: Vec<&ServicePrincipal> = sps
-        .iter()
-        .filter(|sp| {
-            sp.id.eq_ignore_ascii_case(&a.sp)
-                || sp
-                    .display_name
-                    .as_deref()
-                    .is_some_and(|n| n.eq_ignore_ascii_case(&a.sp))
-        })
-        .collect();
-    let sp = match matches.as_slice() {
-        [one] => *one,
-        [] => {
-            let names: Vec<String> = sps
-                .iter()
-                .map(|s| format!("{} ({})", s.display_name.as_deref().unwrap_or(""), s.id))
-                .collect();
-            return Err(CliError::not_found(format!(
-                "--sp '{}' is not a cloud sync configuration of this tenant",
-                a.sp
-            ))
-            .hint(format!(
-                "configurations: {}",
-                if names.is_empty() {
-                    "none".into()
-                } else {
-                    names.join(", ")
-                }
-            )));
-        }
-        _ => {
-            return Err(CliError::usage(format!(
-                "--sp '{}' matches several configurations; give the service principal id",
-                a.sp
-            )));
-        }
-    };
+    let sp = crate::cli::resolve::resolve_sp(ctx, &a.sp).await?;
+    if !sp.is_cloud_sync() {
+        let names: Vec<String> = cloud_sync_sps(graph)
+            .await?
+            .iter()
+            .map(|s| format!("{} ({})", s.name(), s.id))
+            .collect();
+        return Err(CliError::not_found(format!(
+            "--sp '{}' is {} ({}), not a cloud sync configuration of this tenant",
+            a.sp,
+            sp.name(),
+            sp.id
+        ))
+        .hint(format!(
+            "configurations: {}",
+            if names.is_empty() {
+                "none".into()
+            } else {
+                names.join(", ")
+            }
+        )));
+    }
     let secrets = directory::secrets(graph, &sp.id).await?;
+    let name = sp.display_name.as_deref().unwrap_or(&sp.id);
+    // The PUT replaces every secret, and Graph reads sensitive values back as "*": writing them
+    // back would replace the real credentials with "*". Nothing is sent then.
+    let masked = secrets.masked_keys();
+    if !masked.is_empty() {
+        return Err(CliError::usage(format!(
+            "{name}: Graph masked the value of {} as \"*\", and the PUT that sets the threshold would write \"*\" over the real value; nothing was sent",
+            masked.join(", ")
+        ))
+        .hint("set the delete threshold in the Microsoft Entra admin center (cloud sync configuration > Properties > Prevent accidental deletions), which keeps the credentials"));
+    }
     let before = directory::job_threshold(&secrets)?;
     let (enabled, value) = if a.disable {
         (false, None)
@@ -315,7 +315,6 @@ async fn job_threshold_set(ctx: &Context, a: JobThresholdSetArgs) -> Result<(), 
     };
     let updated = directory::with_job_threshold(&secrets, enabled, value)?;
     let after = directory::job_threshold(&updated)?;
-    let name = sp.display_name.as_deref().unwrap_or(&sp.id);
     let diff = format!(
         "{name}: SyncNotificationSettings\n- DeleteThresholdEnabled: {}  DeleteThresholdValue: {}\n+ DeleteThresholdEnabled: {}  DeleteThresholdValue: {}\n  ({} other secret(s) written back unchanged)\n",
         before.enabled,

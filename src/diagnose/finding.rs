@@ -5,9 +5,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// How explanations write a time: to the minute, in UTC (`2024-05-01 10:05 UTC`).
+/// How explanations write a time: the one format for people (`2024-05-01 10:05 UTC`).
 pub(crate) fn fmt_time(t: &DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
+    crate::output::time::short(*t)
 }
 
 /// What was explained, and the findings about it.

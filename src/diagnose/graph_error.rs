@@ -14,11 +14,19 @@ use crate::graph::{GraphError, ServiceError};
 pub fn explain_error(error: &ServiceError, operation: Option<Operation>) -> Explanation {
     let k = Knowledge::global();
     let evidence = service_evidence(error);
+    let message = error.message.trim().trim_end_matches('.');
     let facts = format!(
-        "{}{}: {}",
+        "{}{}{}",
         status_prefix(error.status),
-        error.most_specific_code(),
-        error.message.trim().trim_end_matches('.')
+        match error.most_specific_code() {
+            "" => "(no error code)",
+            code => code,
+        },
+        if message.is_empty() {
+            " with an empty message".to_owned()
+        } else {
+            format!(": {message}")
+        }
     );
 
     // The most specific code first, then outward; then the message (AADSTS codes); then the status.
@@ -30,7 +38,16 @@ pub fn explain_error(error: &ServiceError, operation: Option<Operation>) -> Expl
     let by_code = codes
         .filter_map(|c| k.lookup(c, &[Scope::GraphError]))
         .find(|e| e.scope == Scope::GraphError);
-    let entry = by_code
+    // A sign-in answer names its cause by the AADSTS code in the message; the OAuth `error`
+    // (`invalid_grant`) only says the request failed.
+    let by_sign_in_code = error
+        .message
+        .contains("AADSTS")
+        .then(|| k.match_message(&error.message, &[Scope::GraphError]))
+        .flatten()
+        .map(|(e, _)| e);
+    let entry = by_sign_in_code
+        .or(by_code)
         .or_else(|| {
             k.match_message(&error.message, &[Scope::GraphError, Scope::SignIn])
                 .map(|(e, _)| e)
@@ -126,6 +143,14 @@ pub fn explain_graph_error(error: &GraphError, operation: Option<Operation>) -> 
             format!("{method} {url} could not be completed after {attempts} attempt(s): {message}"),
             vec![Evidence::new("error", message.as_str())],
         ),
+        GraphError::Certificate { host, detail, .. } => (
+            cases::GRAPH_TRANSPORT,
+            error.to_string(),
+            vec![
+                Evidence::new("host", host.as_str()),
+                Evidence::new("certificate", detail.as_str()),
+            ],
+        ),
         GraphError::Decode { url, path, message } => (
             cases::GRAPH_DECODE,
             format!("The answer from {url} didn't fit at {path}: {message}"),
@@ -187,9 +212,8 @@ fn service_evidence(e: &ServiceError) -> Vec<Evidence> {
             e.inner_codes.join(" > "),
         ));
     }
-    if !e.message.is_empty() {
-        ev.push(Evidence::new("error.message", e.message.as_str()));
-    }
+    // Quoted as sent, an empty message included: evidence never fills a gap.
+    ev.push(Evidence::new("error.message", e.message.as_str()));
     for (field, value) in [
         ("request-id", &e.request_id),
         ("client-request-id", &e.client_request_id),
@@ -295,6 +319,21 @@ mod tests {
         let f = &explain_error(&e, None).findings[0];
         assert_eq!(f.code.as_deref(), Some("AADSTS7000215"));
         assert_eq!(f.severity, Severity::Error);
+    }
+
+    /// Issue 14 item 6: the consent error from Microsoft's consent troubleshooting page says what
+    /// to do (admin consent), not just "sign-in refused".
+    #[test]
+    fn missing_consent_aadsts65001_says_grant_admin_consent() {
+        let body = include_str!("../../tests/fixtures/real/aadsts65001.token-error.json");
+        let f = &explain_error(&envelope(400, body), None).findings[0];
+        assert_eq!(f.code.as_deref(), Some("AADSTS65001"), "{f:#?}");
+        assert!(
+            f.next_steps
+                .iter()
+                .any(|s| s.text.contains("admin consent")),
+            "{f:#?}"
+        );
     }
 
     #[test]

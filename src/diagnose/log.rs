@@ -49,6 +49,37 @@ pub fn explain_on_demand(answer: &DecodedProvisionOnDemand) -> Explanation {
     x
 }
 
+/// Adds a scoping check of the entry's object (see [`super::scope`]) to an explanation: the
+/// clause that excludes it, or that the current filters let it through, and where the check and
+/// the log's own record disagree.
+pub fn add_scope_check(x: &mut Explanation, check: &super::scope::ScopeEvaluation) {
+    let Some(f) = x.findings.first_mut() else {
+        return;
+    };
+    let line = match check.in_scope {
+        Some(false) => match check.failing_clause() {
+            Some(c) => format!("excluded by {c}"),
+            None => "out of scope".to_owned(),
+        },
+        Some(true) => "in scope under the current filters and assignments (they or the object changed since this entry)".to_owned(),
+        None => "undecided: some clauses can't be evaluated (see `provctl scope check`)".to_owned(),
+    };
+    f.summary = format!("{} Scope check: {line}.", f.summary);
+    for e in check.excluded_by.iter().skip(1) {
+        f.evidence.push(Evidence::new(
+            "scope check: also excluded by",
+            e.reason.clone(),
+        ));
+    }
+    f.evidence.insert(0, Evidence::new("scope check", line));
+    for d in &check.disagreements {
+        f.evidence.push(Evidence::new(
+            "scope check disagrees with the log",
+            d.clone(),
+        ));
+    }
+}
+
 /// One line of why, for `logs search` tables: `None` for entries that succeeded.
 pub fn skip_or_failure_reason(entry: &ProvisioningObjectSummary) -> Option<String> {
     if matches!(entry.status(), Some(ProvisioningResult::Success)) && entry.error().is_none() {
@@ -217,13 +248,20 @@ impl<'a> Context<'a> {
     fn base_evidence(&self) -> Vec<Evidence> {
         let mut ev = Vec::new();
         if let Some(s) = self.entry.status() {
-            ev.push(Evidence::new("provisioningStatusInfo.status", s.as_str()));
+            let field = format!("{}.status", self.entry.status_field());
+            ev.push(Evidence::new(field, s.as_str()));
         }
         if let Some(a) = self.entry.action() {
-            ev.push(Evidence::new("provisioningAction", a.as_str()));
+            ev.push(Evidence::new(self.entry.action_field(), a.as_str()));
         }
         ev.extend(self.step_evidence());
         ev
+    }
+
+    /// `errorInformation.<field>`, or `statusInfo.<field>` when the error came from beta's
+    /// `statusInfo`: the label names the field the record carries.
+    fn error_label(&self, field: &str) -> String {
+        format!("{}.{field}", self.entry.error_field())
     }
 
     fn at_step(&self) -> String {
@@ -256,9 +294,10 @@ impl<'a> Context<'a> {
         let code = error
             .and_then(|e| e.error_code.as_deref())
             .filter(|c| !c.trim().is_empty());
+        let code_field = self.error_label("errorCode");
         for (field, value) in [
             ("details.SkipReason", skip_reason),
-            ("errorInformation.errorCode", code),
+            (code_field.as_str(), code),
         ] {
             let Some(value) = value else { continue };
             ev.push(Evidence::new(field, value));
@@ -300,7 +339,7 @@ impl<'a> Context<'a> {
         if let Some(e) = error
             && let Some(text) = message(e)
         {
-            ev.push(Evidence::new("errorInformation.reason", text));
+            ev.push(Evidence::new(self.error_label("reason"), text));
         }
         k.case_finding(cases::SKIPPED, format!("{skipped}."), ev, &self.vars)
     }
@@ -461,21 +500,21 @@ impl<'a> Context<'a> {
             .map(str::trim)
             .filter(|c| !c.is_empty());
         if let Some(c) = code {
-            ev.push(Evidence::new("errorInformation.errorCode", c));
+            ev.push(Evidence::new(self.error_label("errorCode"), c));
         }
         if let Some(c) = &e.error_category {
-            ev.push(Evidence::new("errorInformation.errorCategory", c.as_str()));
+            ev.push(Evidence::new(self.error_label("errorCategory"), c.as_str()));
         }
         let text = message(e);
         if let Some(t) = &text {
-            ev.push(Evidence::new("errorInformation.reason", t.as_str()));
+            ev.push(Evidence::new(self.error_label("reason"), t.as_str()));
         }
         if let Some(r) = e
             .recommended_action
             .as_deref()
             .filter(|r| !r.trim().is_empty())
         {
-            ev.push(Evidence::new("errorInformation.recommendedAction", r));
+            ev.push(Evidence::new(self.error_label("recommendedAction"), r));
         }
         let outcome = match self.entry.status() {
             Some(ProvisioningResult::Warning) => "completed with a warning",

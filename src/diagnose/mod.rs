@@ -4,26 +4,25 @@
 //! The knowledge lives in `knowledge.toml`, embedded at build time. No I/O here; "now" is a parameter.
 
 mod agents;
-mod document;
 mod finding;
 mod graph_error;
 mod job;
 pub mod knowledge;
 mod log;
 mod object;
+pub mod scope;
 mod sign_in;
 pub mod summary;
 mod text;
 
 pub use agents::explain_agents;
-pub use document::{DocumentError, DocumentExplanation, DocumentKind, explain_document};
 pub use finding::{
     Category, Evidence, Explanation, Finding, HistoryEvent, NextStep, PropertyChange, Severity,
     Source, Subject, SubjectKind,
 };
 pub use graph_error::{explain_error, explain_graph_error};
-pub use job::{JobRef, days_left, explain_job, quarantine_one_liner};
-pub use log::{explain_log, explain_on_demand, skip_or_failure_reason};
+pub use job::{days_left, explain_job, quarantine_one_liner};
+pub use log::{add_scope_check, explain_log, explain_on_demand, skip_or_failure_reason};
 pub use object::explain_object;
 pub use sign_in::{explain_auth_error, sign_in_entry};
 pub use summary::{LogSummary, Summarizer};

@@ -61,7 +61,7 @@ pub fn explain_auth_error(err: &AuthError) -> (String, Vec<String>) {
         AuthError::Unavailable { method, message } => (
             format!("{method} sign-in could not reach the identity provider: {message}"),
             vec![
-                "check the network, proxy (HTTPS_PROXY) and --ca-file settings, then retry".to_owned(),
+                "check the network, proxy (HTTPS_PROXY) and --ca-file settings, then retry; `provctl doctor network` checks DNS, TCP and TLS to the sign-in and Graph hosts".to_owned(),
             ],
         ),
         AuthError::DelegatedRequired { .. } => (

@@ -822,15 +822,14 @@ mod tests {
         }))
         .unwrap_or_else(|e| panic!("{e}"));
         assert!(is_escrow_quarantine(&job));
-        let target = super::super::JobRef {
-            service_principal_id: "sp".into(),
-            service_principal_name: None,
-            job_id: job.id.clone(),
+        let owner = crate::graph::model::ServicePrincipal {
+            id: "sp".into(),
+            ..Default::default()
         };
         let now = DateTime::parse_from_rfc3339("2026-11-02T00:00:00Z")
             .unwrap_or_else(|e| panic!("{e}"))
             .with_timezone(&Utc);
-        let mut x = super::super::explain_job(&job, &target, now);
+        let mut x = super::super::explain_job(&job, Some(&owner), now);
         // The knowledge's escrow case has the generic step this answers.
         assert!(
             x.findings[0]

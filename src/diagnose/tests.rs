@@ -9,7 +9,7 @@ use super::*;
 use crate::graph::ServiceError;
 use crate::graph::model::{
     DecodedProvisionOnDemand, ODataCollection, ProvisionOnDemandResponse,
-    ProvisioningObjectSummary, SynchronizationJob,
+    ProvisioningObjectSummary, ServicePrincipal, SynchronizationJob,
 };
 
 fn example(name: &str) -> String {
@@ -43,12 +43,14 @@ fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
         .unwrap_or_else(|| panic!("bad date"))
 }
 
-fn sp() -> JobRef {
-    JobRef {
-        service_principal_id: "sp-1".into(),
-        service_principal_name: Some("contoso.com".into()),
-        job_id: "AD2AADProvisioning.abc".into(),
-    }
+fn sp() -> Option<&'static ServicePrincipal> {
+    static SP: std::sync::LazyLock<ServicePrincipal> =
+        std::sync::LazyLock::new(|| ServicePrincipal {
+            id: "sp-1".into(),
+            display_name: Some("contoso.com".into()),
+            ..ServicePrincipal::default()
+        });
+    Some(&SP)
 }
 
 fn commands(f: &Finding) -> Vec<String> {
@@ -69,7 +71,7 @@ fn has_case(x: &Explanation, code: &str) -> bool {
 #[test]
 fn get_job_example_names_the_salesforce_credentials_and_is_not_called_quarantined() {
     let j = job(&example("get-synchronizationjob.v1.json"));
-    let x = explain_job(&j, &JobRef::default(), at(2024, 5, 1, 0));
+    let x = explain_job(&j, None, at(2024, 5, 1, 0));
     let f = x.headline().unwrap_or_else(|| panic!("a finding"));
     assert_eq!(f.code.as_deref(), Some("SalesforceInvalidCredentials"));
     assert_eq!(f.category, Category::Credentials);
@@ -91,7 +93,7 @@ fn list_and_create_job_examples_are_paused_jobs() {
         serde_json::from_str(&example("list-synchronizationjobs.v1.json"))
             .unwrap_or_else(|e| panic!("{e}"));
     for j in &list.value {
-        let x = explain_job(j, &sp(), at(2024, 5, 1, 0));
+        let x = explain_job(j, sp(), at(2024, 5, 1, 0));
         assert_eq!(x.findings[0].code.as_deref(), Some("job-paused"));
         assert_eq!(x.severity(), Severity::Info);
         assert_eq!(quarantine_one_liner(j), None);
@@ -99,11 +101,11 @@ fn list_and_create_job_examples_are_paused_jobs() {
     let j = job(&example(
         "create-synchronizationjob-cloudsync.response.beta.json",
     ));
-    let x = explain_job(&j, &sp(), at(2024, 5, 1, 0));
+    let x = explain_job(&j, sp(), at(2024, 5, 1, 0));
     assert_eq!(x.findings[0].code.as_deref(), Some("job-paused"));
     assert_eq!(
         commands(&x.findings[0]),
-        ["provctl jobs start sp-1/AD2AADProvisioning.abc"]
+        ["provctl jobs start sp-1/AD2AADProvisioning.fc96887f36da47508c935c28a0c0b6da"]
     );
 }
 
@@ -221,7 +223,7 @@ fn every_example_that_is_a_job_log_answer_or_error_explains_without_error() {
                 None => vec![serde_json::from_value(v).unwrap_or_else(|e| panic!("{name}: {e}"))],
             };
             jobs.iter()
-                .map(|j| explain_job(j, &sp(), at(2024, 5, 1, 0)))
+                .map(|j| explain_job(j, sp(), at(2024, 5, 1, 0)))
                 .collect()
         } else if name.contains("provisioningobjectsummary") {
             let c: ODataCollection<ProvisioningObjectSummary> =
@@ -259,7 +261,7 @@ fn not_run_with_a_placeholder_failed_execution_is_not_a_failure() {
         "status":{"code":"NotRun","lastExecution":{"state":"Failed","timeBegan":"0001-01-01T00:00:00Z",
         "timeEnded":"0001-01-01T00:00:00Z","countImported":0,"countExported":0,"countEscrowed":0,"error":null}}}"#,
     );
-    let x = explain_job(&j, &sp(), at(2024, 5, 1, 0));
+    let x = explain_job(&j, sp(), at(2024, 5, 1, 0));
     assert_eq!(x.findings.len(), 1, "{x:#?}");
     assert_eq!(x.findings[0].code.as_deref(), Some("job-not-run"));
     assert_eq!(x.severity(), Severity::Info);
@@ -277,7 +279,7 @@ fn paused_job_with_an_empty_quarantine_record_is_not_quarantined() {
         r#"{"id":"j","status":{"code":"Paused","quarantine":{"currentBegan":"","nextAttempt":"",
         "reason":"","seriesBegan":"","seriesCount":0,"error":null}}}"#,
     );
-    let x = explain_job(&j, &sp(), at(2024, 5, 1, 0));
+    let x = explain_job(&j, sp(), at(2024, 5, 1, 0));
     assert_eq!(x.findings.len(), 1);
     assert_eq!(x.findings[0].code.as_deref(), Some("job-paused"));
     assert_eq!(quarantine_one_liner(&j), None);
@@ -290,7 +292,7 @@ fn the_dotnet_max_interval_reads_as_no_schedule() {
         "status":{"code":"Active","lastExecution":{"state":"Succeeded","timeBegan":"2024-05-01T10:00:00Z",
         "timeEnded":"2024-05-01T10:05:00Z","countImported":10,"countExported":2}}}"#,
     );
-    let x = explain_job(&j, &sp(), at(2024, 5, 1, 12));
+    let x = explain_job(&j, sp(), at(2024, 5, 1, 12));
     let f = &x.findings[0];
     assert_eq!(f.code.as_deref(), Some("job-healthy"));
     assert!(f.summary.contains("no schedule"), "{}", f.summary);
@@ -308,7 +310,7 @@ fn active_with_entry_level_errors_is_healthy_with_object_errors() {
         "lastExecution":{"state":"EntryLevelErrors","timeBegan":"2024-05-01T10:00:00Z","timeEnded":"2024-05-01T10:05:00Z",
         "countImported":500,"countEscrowed":12}}}"#,
     );
-    let x = explain_job(&j, &sp(), at(2024, 5, 1, 12));
+    let x = explain_job(&j, sp(), at(2024, 5, 1, 12));
     let f = &x.findings[0];
     assert_eq!(f.code.as_deref(), Some("job-entry-level-errors"));
     assert_eq!(f.severity, Severity::Warning);
@@ -337,7 +339,7 @@ fn days_left_before_the_disable_are_counted_from_the_series_start() {
         "",
         "2024-05-01T00:00:00Z",
     );
-    let x = explain_job(&j, &sp(), at(2024, 5, 10, 0));
+    let x = explain_job(&j, sp(), at(2024, 5, 10, 0));
     assert_eq!(x.findings.len(), 1, "19 days left: no disable warning");
     assert!(
         x.findings[0]
@@ -345,14 +347,14 @@ fn days_left_before_the_disable_are_counted_from_the_series_start() {
             .iter()
             .any(|e| e.value.starts_with("19 days left"))
     );
-    let x = explain_job(&j, &sp(), at(2024, 5, 25, 0));
+    let x = explain_job(&j, sp(), at(2024, 5, 25, 0));
     assert!(has_case(&x, "quarantine-disable-near"));
     assert!(
         x.findings[1].summary.contains("about 4 days are left"),
         "{}",
         x.findings[1].summary
     );
-    let x = explain_job(&j, &sp(), at(2024, 7, 1, 0));
+    let x = explain_job(&j, sp(), at(2024, 7, 1, 0));
     assert!(
         x.findings[1].summary.contains("past the ~28 days"),
         "{}",
@@ -367,7 +369,7 @@ fn escrow_quarantine_says_fix_object_errors_then_reset_escrows_and_quarantine() 
         "",
         "2024-05-15T00:00:00Z",
     );
-    let x = explain_job(&j, &sp(), at(2024, 5, 20, 0));
+    let x = explain_job(&j, sp(), at(2024, 5, 20, 0));
     let f = &x.findings[0];
     assert_eq!(
         f.code.as_deref(),
@@ -403,7 +405,7 @@ fn credential_quarantine_fixes_the_credentials_first_then_clears() {
         "AzureActiveDirectoryExpiredCredentials",
         "2024-05-15T00:00:00Z",
     );
-    let x = explain_job(&j, &sp(), at(2024, 5, 20, 0));
+    let x = explain_job(&j, sp(), at(2024, 5, 20, 0));
     let f = &x.findings[0];
     assert_eq!(
         f.code.as_deref(),
@@ -427,7 +429,7 @@ fn credential_quarantine_fixes_the_credentials_first_then_clears() {
 #[test]
 fn too_many_deletes_says_verify_then_force_deletes() {
     let j = quarantined("TooManyDeletes", "", "2024-05-19T00:00:00Z");
-    let x = explain_job(&j, &sp(), at(2024, 5, 20, 0));
+    let x = explain_job(&j, sp(), at(2024, 5, 20, 0));
     let f = &x.findings[0];
     assert_eq!(f.category, Category::DeletionThreshold);
     assert!(
@@ -441,7 +443,7 @@ fn too_many_deletes_says_verify_then_force_deletes() {
 #[test]
 fn quarantined_on_demand_points_to_support() {
     let j = quarantined("QuarantineOnDemand", "", "2024-05-19T00:00:00Z");
-    let f = &explain_job(&j, &sp(), at(2024, 5, 20, 0)).findings[0];
+    let f = &explain_job(&j, sp(), at(2024, 5, 20, 0)).findings[0];
     assert_eq!(f.category, Category::Service);
     assert!(f.next_steps.iter().any(|s| s.text.contains("support")));
 }
@@ -449,7 +451,7 @@ fn quarantined_on_demand_points_to_support() {
 #[test]
 fn an_unknown_quarantine_code_is_quoted_not_explained() {
     let j = quarantined("Unknown", "BrandNewFailure", "2024-05-19T00:00:00Z");
-    let f = &explain_job(&j, &sp(), at(2024, 5, 20, 0)).findings[0];
+    let f = &explain_job(&j, sp(), at(2024, 5, 20, 0)).findings[0];
     assert_eq!(f.code.as_deref(), Some("Unknown"));
     assert!(
         f.summary.contains("error BrandNewFailure: m"),
@@ -482,7 +484,7 @@ fn a_failure_with_every_step_successful_and_no_error_is_inconsistent() {
         f.summary
     );
     assert!(f.causes.is_empty(), "no invented cause");
-    assert!(commands(f).contains(&"provctl logs search --object-guid g-1".to_owned()));
+    assert!(commands(f).contains(&"provctl logs search --object-id g-1".to_owned()));
 }
 
 #[test]
@@ -562,7 +564,7 @@ fn skipped_with_only_a_source_id_was_filtered_by_the_agent() {
             .any(|c| c.contains("isCriticalSystemObject"))
     );
     assert!(commands(f).contains(
-        &"provctl logs search --object-guid 0b7e1c52-8a47-4b51-9a3c-1f1e2d3c4b5a".to_owned()
+        &"provctl logs search --object-id 0b7e1c52-8a47-4b51-9a3c-1f1e2d3c4b5a".to_owned()
     ));
     assert!(f.sources.iter().any(|s| s.id == "CS-TS"));
 }
@@ -800,7 +802,7 @@ fn odd_and_empty_inputs_never_panic() {
         r#"{"id":"j","schedule":{"interval":"garbage"},"status":{"code":"Active"}}"#,
     ] {
         let j = job(j);
-        let x = explain_job(&j, &JobRef::default(), now);
+        let x = explain_job(&j, None, now);
         assert!(!x.findings.is_empty());
         let _ = quarantine_one_liner(&j);
         let _ = render_text(&x, 3);
@@ -828,4 +830,63 @@ fn a_thousand_entries_each_get_exactly_one_headline() {
     // Timing is a benchmark, not a test: see benches/README.md ("Offline explain").
     let n: usize = batch.iter().map(|e| explain_log(e).findings.len()).sum();
     assert_eq!(n, 1000);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Real shapes (issue 14): payloads in tests/fixtures/real
+// ---------------------------------------------------------------------------------------------
+
+fn real(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/real")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+/// Item 12: an old beta record carries only `statusInfo` (with `@odata.type`) and `action`; the
+/// evidence names those fields, and a `details` map's `@odata.type` is not quoted as a detail.
+#[test]
+fn evidence_on_an_old_beta_record_names_status_info_and_skips_odata_annotations() {
+    let c: ODataCollection<ProvisioningObjectSummary> = serde_json::from_str(&real(
+        "list-provisioningobjectsummary.failure.beta-statusinfo-only.json",
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let entry = &c.value[0];
+    assert_eq!(entry.provisioning_steps[2].details.len(), 1);
+    assert_eq!(entry.provisioning_steps[2].details.get("@odata.type"), None);
+    let x = explain_log(entry);
+    let f = x.headline().unwrap_or_else(|| panic!("a finding"));
+    let fields: Vec<&str> = f.evidence.iter().map(|e| e.field.as_str()).collect();
+    assert!(fields.contains(&"statusInfo.status"), "{fields:?}");
+    assert!(fields.contains(&"statusInfo.errorCode"), "{fields:?}");
+    assert!(fields.contains(&"action"), "{fields:?}");
+    assert!(
+        fields
+            .iter()
+            .all(|f| !f.starts_with("provisioningStatusInfo") && !f.starts_with("errorInformation")),
+        "{fields:?}"
+    );
+    let text = render_text(&x, 200);
+    assert!(!text.contains("odata"), "{text}");
+}
+
+/// Item 1: the cross-tenant walkthrough's on-demand answer explains as a success.
+#[test]
+fn cross_tenant_on_demand_answer_explains_as_a_success() {
+    let r: ProvisionOnDemandResponse =
+        serde_json::from_str(&real("provisionondemand-crosstenant.response.v1.json"))
+            .unwrap_or_else(|e| panic!("{e}"));
+    let d = r.decode().unwrap_or_else(|e| panic!("{e}"));
+    let x = explain_on_demand(&d);
+    assert_eq!(x.severity(), Severity::Info, "{x:#?}");
+}
+
+/// Item 10: the cross-tenant walkthrough's never-run job (placeholder with error code `None`) is
+/// "not run", not a failure.
+#[test]
+fn documented_never_run_job_with_error_code_none_is_not_a_failure() {
+    let j = job(&real("get-synchronizationjob-crosstenant-notrun.v1.json"));
+    let x = explain_job(&j, sp(), at(2024, 5, 1, 0));
+    assert_eq!(x.findings[0].code.as_deref(), Some("job-not-run"), "{x:#?}");
+    assert_eq!(x.severity(), Severity::Info);
 }

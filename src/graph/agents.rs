@@ -8,15 +8,19 @@ use futures::TryStreamExt;
 use serde::Serialize;
 
 use super::model::{OnPremisesAgent, PublishedResource};
-use super::{ApiVersion, GraphClient, GraphError, GraphPath, GraphRequest};
+use super::{ApiVersion, GraphClient, GraphError, GraphPath, GraphRequest, ServiceError};
 
 /// The agents and domains of a tenant, joined through their agent groups.
 #[derive(Debug, Clone, Serialize)]
 pub struct AgentInventory {
     /// Every provisioning agent, with its agent groups.
     pub agents: Vec<OnPremisesAgent>,
-    /// Every published resource (AD domain), with its agent groups.
+    /// Every published resource (AD domain), with its agent groups (empty when refused).
     pub domains: Vec<PublishedResource>,
+    /// Graph's refusal (401/403) of the published-resources call, when the token may read agents
+    /// but not domains: the agents are still listed, the domains are unknown.
+    #[serde(skip)]
+    pub domains_refused: Option<ServiceError>,
 }
 
 /// The health of one domain's agents.
@@ -51,12 +55,24 @@ pub fn list_domains_request() -> GraphRequest {
         .query("$expand", "agentGroups")
 }
 
-/// Lists agents and domains (two paged calls).
+/// Lists agents and domains (two paged calls). A token that may read agents but not published
+/// resources still gets the agents: the refusal is kept in `domains_refused`.
 pub async fn inventory(client: &GraphClient) -> Result<AgentInventory, GraphError> {
     let agents: Vec<OnPremisesAgent> = client.items(list_agents_request()).try_collect().await?;
-    let domains: Vec<PublishedResource> =
-        client.items(list_domains_request()).try_collect().await?;
-    Ok(AgentInventory { agents, domains })
+    let (domains, domains_refused) = match client
+        .items(list_domains_request())
+        .try_collect::<Vec<PublishedResource>>()
+        .await
+    {
+        Ok(d) => (d, None),
+        Err(GraphError::Service(e)) if matches!(e.status, 401 | 403) => (Vec::new(), Some(*e)),
+        Err(e) => return Err(e),
+    };
+    Ok(AgentInventory {
+        agents,
+        domains,
+        domains_refused,
+    })
 }
 
 impl AgentInventory {

@@ -1,6 +1,8 @@
-//! JSON `$batch`: up to 20 requests in one POST, each answered on its own. Items that were
-//! throttled (429) — or, for reads, unavailable (503/504) — are sent again in a later batch after
-//! the longest `Retry-After` they carried. Batches run with bounded concurrency.
+//! JSON `$batch`: up to 20 requests in one POST, each answered on its own. A POST that carries
+//! only GETs is retried as a GET is (5xx, dropped connections). Items that failed in a way
+//! `graph::retry` calls retryable (429; for reads also 500/502/503/504) are sent again in a later
+//! batch after the longest `Retry-After` they carried, or the policy's backoff. Batches run with
+//! bounded concurrency.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, SystemTime};
@@ -15,7 +17,7 @@ use super::{ApiVersion, GraphClient, GraphError, GraphPath, GraphRequest, Method
 /// Graph's limit on requests per batch.
 pub const MAX_BATCH: usize = 20;
 
-/// How many rounds an item may be re-sent for 429/503/504 before its last answer is returned.
+/// How many rounds an item may be re-sent (see the module docs) before its last answer is returned.
 const MAX_ROUNDS: u32 = 6;
 
 /// One request inside a batch.
@@ -159,10 +161,13 @@ impl GraphClient {
         let mut done: Vec<BatchItemResponse> = Vec::with_capacity(pending.len());
         for round in 1..=MAX_ROUNDS {
             let body = serde_json::json!({ "requests": pending });
-            let req =
+            let mut req =
                 GraphRequest::new(Method::POST, version, GraphPath::new().seg("$batch")).body(body);
-            // $batch is a POST, but re-sending a whole batch of reads is safe; the client only
-            // retries it on 429/503-with-Retry-After, which is what we want for mixed batches too.
+            // A batch of reads changes nothing, so the POST is repeated as a GET would be; a
+            // batch holding a write keeps the action rules (429, 503 with Retry-After).
+            if pending.iter().all(BatchItem::is_read) {
+                req = req.read_only();
+            }
             let answer: BatchBody = self.send(&req).await?.json()?;
             let mut by_id: HashMap<String, BatchItemResponse> = answer
                 .responses
@@ -174,12 +179,24 @@ impl GraphClient {
             for item in pending {
                 match by_id.remove(&item.id) {
                     Some(resp) => {
-                        let retryable = resp.status == 429
-                            || (item.is_read() && matches!(resp.status, 503 | 504));
-                        if retryable && round < MAX_ROUNDS {
-                            let w = resp
-                                .retry_after()
-                                .unwrap_or_else(|| Duration::from_millis(500 * u64::from(round)));
+                        let kind = if item.is_read() {
+                            retry::Idempotency::Safe
+                        } else {
+                            retry::Idempotency::Action
+                        };
+                        let retry_after = resp.retry_after();
+                        let retryable =
+                            retry::status_is_retryable(resp.status, kind, retry_after.is_some());
+                        // Throttled items always wait their turn; other failures get as many
+                        // attempts as the client's policy gives any request.
+                        let limit = if resp.status == 429 {
+                            MAX_ROUNDS
+                        } else {
+                            self.retry_policy().max_attempts.min(MAX_ROUNDS)
+                        };
+                        if retryable && round < limit {
+                            let w =
+                                retry_after.unwrap_or_else(|| self.retry_policy().backoff(round));
                             wait = wait.max(w);
                             again.push(item);
                         } else {
@@ -192,7 +209,7 @@ impl GraphClient {
             if again.is_empty() {
                 return Ok(done);
             }
-            tracing::info!(target: "provctl::retry", "re-sending {} throttled $batch item(s) in {wait:?} (round {}/{MAX_ROUNDS})", again.len(), round + 1);
+            tracing::info!(target: "provctl::retry", "re-sending {} failed $batch item(s) in {wait:?} (round {}/{MAX_ROUNDS})", again.len(), round + 1);
             tokio::time::sleep(wait).await;
             pending = again;
         }

@@ -59,6 +59,8 @@ pub struct GraphRequest {
     pub query: Vec<(String, String)>,
     /// JSON body, if any.
     pub body: Option<Value>,
+    /// True for a POST that only reads (a `$batch` of GETs): retried as a GET is.
+    pub read_only: bool,
 }
 
 impl GraphRequest {
@@ -70,6 +72,7 @@ impl GraphRequest {
             path,
             query: Vec::new(),
             body: None,
+            read_only: false,
         }
     }
 
@@ -127,8 +130,15 @@ impl GraphRequest {
         out
     }
 
+    /// Marks a request that changes nothing (a `$batch` POST carrying only GETs), so it is
+    /// retried on 5xx and dropped connections as a GET is.
+    pub fn read_only(mut self) -> Self {
+        self.read_only = true;
+        self
+    }
+
     fn idempotency(&self) -> Idempotency {
-        if self.method == Method::GET || self.method == Method::HEAD {
+        if self.read_only || self.method == Method::GET || self.method == Method::HEAD {
             Idempotency::Safe
         } else {
             Idempotency::Action
@@ -344,6 +354,14 @@ pub struct HttpOptions {
 /// Builds the process's HTTP client: rustls, no redirects (token endpoints must not be redirected),
 /// gzip, extra roots and proxy as asked.
 pub fn http_client(opts: &HttpOptions) -> Result<reqwest::Client, GraphError> {
+    http_client_with_env(opts, &|name| std::env::var(name).ok())
+}
+
+/// [`http_client`] with the proxy variables read through `env` (tests pass their own).
+fn http_client_with_env(
+    opts: &HttpOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<reqwest::Client, GraphError> {
     let mut b = reqwest::Client::builder()
         .user_agent(concat!("provctl/", env!("CARGO_PKG_VERSION")))
         .redirect(reqwest::redirect::Policy::none())
@@ -368,13 +386,54 @@ pub fn http_client(opts: &HttpOptions) -> Result<reqwest::Client, GraphError> {
             b = b.add_root_certificate(c);
         }
     }
-    if let Some(p) = &opts.proxy {
-        let proxy = reqwest::Proxy::all(p)
-            .map_err(|e| GraphError::Config(format!("proxy '{p}' is not usable: {e}")))?;
+    for proxy in proxies(opts, env)? {
         b = b.proxy(proxy);
     }
     b.build()
         .map_err(|e| GraphError::Config(format!("cannot build the HTTP client: {e}")))
+}
+
+/// Destinations never sent through a proxy, whatever the settings say: a local Graph (the
+/// emulator, a test server) must not hand its bearer token to a proxy.
+const LOOPBACK: &str = "localhost,127.0.0.0/8,::1";
+
+/// The proxies to use: `--proxy` for everything, else the `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`
+/// variables (upper or lower case) minus `NO_PROXY` — loopback excepted in both cases. With no
+/// variable set, none: reqwest's system settings then apply (Windows and macOS proxy settings).
+fn proxies(
+    opts: &HttpOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<reqwest::Proxy>, GraphError> {
+    let var = |upper: &str| {
+        env(upper)
+            .or_else(|| env(&upper.to_ascii_lowercase()))
+            .filter(|v| !v.trim().is_empty())
+    };
+    let bad =
+        |p: &str, e: reqwest::Error| GraphError::Config(format!("proxy '{p}' is not usable: {e}"));
+    if let Some(p) = &opts.proxy {
+        let proxy = reqwest::Proxy::all(p).map_err(|e| bad(p, e))?;
+        return Ok(vec![
+            proxy.no_proxy(reqwest::NoProxy::from_string(LOOPBACK)),
+        ]);
+    }
+    let no_proxy = match var("NO_PROXY") {
+        Some(list) => format!("{list},{LOOPBACK}"),
+        None => LOOPBACK.to_owned(),
+    };
+    let mut out = Vec::new();
+    for name in ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"] {
+        if let Some(p) = var(name) {
+            let proxy = match name {
+                "HTTPS_PROXY" => reqwest::Proxy::https(&p),
+                "HTTP_PROXY" => reqwest::Proxy::http(&p),
+                _ => reqwest::Proxy::all(&p),
+            }
+            .map_err(|e| bad(&p, e))?;
+            out.push(proxy.no_proxy(reqwest::NoProxy::from_string(&no_proxy)));
+        }
+    }
+    Ok(out)
 }
 
 impl GraphClient {
@@ -393,9 +452,33 @@ impl GraphClient {
         &self.inner.http
     }
 
+    /// The retry policy of this client (the `$batch` item rounds back off by it too).
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
     /// The token provider, if any.
     pub fn token_provider(&self) -> Option<&Arc<dyn TokenProvider>> {
         self.inner.tokens.as_ref()
+    }
+
+    /// The same client (connection pool, tokens, retry policy) with pacing switched on (Graph's
+    /// documented budgets) or off. Off is only for an unthrottled emulator or a benchmark: against
+    /// Graph an unpaced crawl meets 429s and waits out their `Retry-After` instead.
+    pub fn with_pacing(&self, on: bool) -> GraphClient {
+        GraphClient {
+            inner: Arc::new(Inner {
+                http: self.inner.http.clone(),
+                endpoints: self.inner.endpoints.clone(),
+                tokens: self.inner.tokens.clone(),
+                retry: self.inner.retry.clone(),
+                pacer: if on {
+                    Pacer::documented()
+                } else {
+                    Pacer::off()
+                },
+            }),
+        }
     }
 
     /// The full URL of a request.
@@ -418,6 +501,10 @@ impl GraphClient {
         req: &GraphRequest,
         body: &mut Vec<u8>,
     ) -> Result<ResponseHead, GraphError> {
+        // One choke point: an id that would collapse out of the URL (`..`) is never sent.
+        req.path
+            .check()
+            .map_err(|e| GraphError::InvalidInput(e.to_string()))?;
         let url = self.url_for(req);
         let family = EndpointFamily::of_path(req.path.as_str());
         self.execute(
@@ -551,6 +638,15 @@ impl GraphClient {
                 Err(e) => Err((e, false)),
             };
             match outcome {
+                Err((e, _)) if let Some(detail) = certificate_failure(&e) => {
+                    // A refused certificate will be refused again: say which, don't retry.
+                    return Err(GraphError::Certificate {
+                        method: method.to_string(),
+                        url: shown_url,
+                        host: url.host_str().unwrap_or_default().to_owned(),
+                        detail,
+                    });
+                }
                 Err((e, response_started)) => {
                     // A read error after the status line means the server got the request: only reads
                     // may be repeated then. A connect error means nothing was sent.
@@ -580,6 +676,22 @@ impl GraphClient {
                             status,
                             headers,
                             url: shown_url,
+                        });
+                    }
+                    if (300..400).contains(&status) && status != 304 {
+                        // Never followed (the client's redirect policy is `none`): a redirect
+                        // would carry the bearer token to another host.
+                        let location_host = header_str(&headers, "location").map(|l| {
+                            Url::parse(l)
+                                .ok()
+                                .and_then(|u| u.host_str().map(str::to_owned))
+                                .unwrap_or_else(|| url.host_str().unwrap_or_default().to_owned())
+                        });
+                        return Err(GraphError::Redirect {
+                            method: method.to_string(),
+                            url: shown_url,
+                            status,
+                            location_host,
                         });
                     }
                     if status == 401
@@ -652,6 +764,45 @@ fn strip_query(url: &Url) -> String {
     u.to_string()
 }
 
+/// Why a TLS certificate was refused, when that is what `e` is (found anywhere in its sources).
+fn certificate_failure(e: &reqwest::Error) -> Option<String> {
+    use std::error::Error;
+    let mut src: Option<&(dyn Error + 'static)> = Some(e);
+    while let Some(s) = src {
+        if let Some(rustls::Error::InvalidCertificate(c)) = rustls_error(s) {
+            return Some(describe_certificate_error(c));
+        }
+        src = s.source();
+    }
+    None
+}
+
+/// The rustls error in `e`, looking inside `io::Error`s: their `source()` skips the error they
+/// wrap, and the TLS stream reports a refused certificate as an `io::Error` around it.
+fn rustls_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(r) = e.downcast_ref::<rustls::Error>() {
+        return Some(r);
+    }
+    let inner = e.downcast_ref::<std::io::Error>()?.get_ref()?;
+    rustls_error(inner)
+}
+
+fn describe_certificate_error(c: &rustls::CertificateError) -> String {
+    use rustls::CertificateError as C;
+    match c {
+        C::UnknownIssuer => "it was issued by a certificate authority this machine does not trust \
+             (a TLS-inspecting proxy re-signs traffic with its own root)"
+            .to_owned(),
+        C::Expired | C::ExpiredContext { .. } => "it has expired".to_owned(),
+        C::NotValidYet | C::NotValidYetContext { .. } => "it is not valid yet".to_owned(),
+        C::NotValidForName | C::NotValidForNameContext { .. } => {
+            "it is not valid for this host name".to_owned()
+        }
+        C::Revoked => "it has been revoked".to_owned(),
+        other => format!("{other:?}"),
+    }
+}
+
 fn transport_message(e: &reqwest::Error) -> String {
     use std::error::Error;
     let mut msg = e.to_string();
@@ -691,5 +842,41 @@ mod tests {
         let text = r.to_http_text(&base);
         assert!(text.starts_with("POST https://graph.microsoft.com/v1.0/x/restart\n"));
         assert!(text.contains("Bearer (redacted)") && text.contains("\"resetScope\": \"Escrows\""));
+    }
+
+    /// Issue 14 item 14: with `HTTP_PROXY` set, a plain-http loopback Graph is reached directly, so
+    /// the bearer token never goes to the proxy (here: a port nobody listens on, which would fail).
+    #[tokio::test]
+    async fn a_loopback_graph_is_never_proxied() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let proxy = format!("http://127.0.0.1:{}", dead.local_addr().unwrap().port());
+        drop(dead);
+        let server = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = server.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            if let Ok((mut sock, _)) = server.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let _ = sock
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}")
+                    .await;
+            }
+        });
+        let env = |name: &str| (name == "HTTP_PROXY").then(|| proxy.clone());
+        assert_eq!(proxies(&HttpOptions::default(), &env).unwrap().len(), 1);
+        let http = http_client_with_env(&HttpOptions::default(), &env).unwrap();
+        let r = http
+            .get(format!("http://127.0.0.1:{port}/v1.0/x"))
+            .bearer_auth("t")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let explicit = HttpOptions {
+            proxy: Some(proxy.clone()),
+            ..HttpOptions::default()
+        };
+        assert!(http_client_with_env(&explicit, &|_| None).is_ok());
     }
 }

@@ -111,12 +111,29 @@ impl Endpoints {
     /// token is always issued for a real Graph host.
     pub fn custom(graph: &str, login: Option<&str>, cloud: Cloud) -> Result<Self, GraphError> {
         let mut e = Endpoints::for_cloud(cloud);
-        e.graph = base_url(graph, "--graph-url")?;
+        e.graph = graph_base(base_url(graph, "--graph-url")?);
         if let Some(login) = login {
             e.login = base_url(login, "--login-url")?;
         }
         Ok(e)
     }
+}
+
+/// The Graph base without a trailing API version: requests add `v1.0/` or `beta/` themselves, so a
+/// URL pasted with its version (`https://127.0.0.1:8443/v1.0/`, as `sim serve` and Graph Explorer
+/// show it) would otherwise become `/v1.0/v1.0/`.
+fn graph_base(mut url: Url) -> Url {
+    let path = url.path();
+    for version in ["v1.0/", "beta/"] {
+        if let Some(base) = path.strip_suffix(version)
+            && base.ends_with('/')
+        {
+            let base = base.to_owned();
+            url.set_path(&base);
+            break;
+        }
+    }
+    url
 }
 
 /// Parses a base URL, appends a trailing `/`, and refuses plain HTTP except on loopback.
@@ -162,6 +179,22 @@ pub fn is_loopback(url: &Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_graph_url_is_accepted_with_or_without_its_version() {
+        for raw in [
+            "https://127.0.0.1:8443",
+            "https://127.0.0.1:8443/",
+            "https://127.0.0.1:8443/v1.0",
+            "https://127.0.0.1:8443/v1.0/",
+            "https://127.0.0.1:8443/beta/",
+        ] {
+            let e = Endpoints::custom(raw, None, Cloud::Global).unwrap();
+            assert_eq!(e.graph.as_str(), "https://127.0.0.1:8443/", "{raw}");
+        }
+        let e = Endpoints::custom("https://proxy.example/graph/v1.0", None, Cloud::Global).unwrap();
+        assert_eq!(e.graph.as_str(), "https://proxy.example/graph/");
+    }
 
     #[test]
     fn every_cloud_has_its_hosts_and_scope() {

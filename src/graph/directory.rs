@@ -185,6 +185,7 @@ pub fn put_secrets_request(
     sp_id: &str,
     secrets: &SynchronizationSecrets,
 ) -> Result<GraphRequest, GraphError> {
+    secrets.check_writable().map_err(GraphError::InvalidInput)?;
     let body =
         serde_json::to_value(secrets).map_err(|e| GraphError::InvalidInput(e.to_string()))?;
     Ok(GraphRequest::new(
@@ -264,5 +265,25 @@ mod tests {
         assert_eq!(m["Future"], 1);
         let empty = SynchronizationSecrets::default();
         assert!(job_threshold(&empty).unwrap().defaulted);
+    }
+
+    /// Issue 14 item 2: secrets as Graph's GET returns them (`"*"` for the token) are never
+    /// written back.
+    #[test]
+    fn masked_secrets_read_back_are_refused_before_a_put_is_built() {
+        let got: SynchronizationSecrets = serde_json::from_str(include_str!(
+            "../../tests/fixtures/real/get-synchronization-secrets.masked.json"
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(got.masked_keys(), vec!["SecretToken".to_owned()]);
+        let updated = with_job_threshold(&got, true, Some(100)).unwrap_or_else(|e| panic!("{e}"));
+        let err = put_secrets_request("sp", &updated)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("SecretToken") && err.contains("\"*\""),
+            "{err}"
+        );
     }
 }

@@ -27,6 +27,33 @@ pub enum GraphError {
         /// How many attempts were made.
         attempts: u32,
     },
+    /// The server's TLS certificate was refused. Not transient: never retried.
+    #[error("{method} {url}: the TLS certificate presented for {host} was refused: {detail}")]
+    Certificate {
+        /// HTTP method.
+        method: String,
+        /// The URL without its query string.
+        url: String,
+        /// The host whose certificate failed.
+        host: String,
+        /// Why it was refused (unknown issuer, expired, wrong name, ...).
+        detail: String,
+    },
+    /// The server answered with a redirect. provctl never follows one, so the token stays here.
+    #[error(
+        "{method} {url}: answered {status} redirect to {}; redirects are not followed, so the token was not sent there",
+        location_host.as_deref().unwrap_or("(no Location header)")
+    )]
+    Redirect {
+        /// HTTP method.
+        method: String,
+        /// The URL without its query string.
+        url: String,
+        /// The 3xx status.
+        status: u16,
+        /// The host of the `Location` header (the URL itself may carry secrets).
+        location_host: Option<String>,
+    },
     /// The answer was not the JSON we expected.
     #[error("{url}: unexpected response body at {path}: {message}")]
     Decode {
@@ -96,9 +123,10 @@ impl GraphError {
 pub struct ServiceError {
     /// HTTP status code.
     pub status: u16,
-    /// Top-level Graph error code (`badRequest`, `Authorization_RequestDenied`, ...).
+    /// Top-level Graph error code (`badRequest`, `Authorization_RequestDenied`, ...), or the
+    /// OAuth `error` of a non-envelope body; empty when the answer carried none (never invented).
     pub code: String,
-    /// The error message.
+    /// The error message exactly as Graph sent it (empty when it sent an empty one or none).
     pub message: String,
     /// The codes of nested innerErrors, outermost first (the last is the most specific).
     pub inner_codes: Vec<String>,
@@ -177,32 +205,15 @@ impl ServiceError {
                 e.code = parsed
                     .as_ref()
                     .and_then(|v| str_field(v, "error"))
-                    .unwrap_or_else(|| default_code(status).to_owned());
+                    .unwrap_or_default();
                 e.message = parsed
                     .as_ref()
                     .and_then(|v| str_field(v, "error_description"))
                     .unwrap_or_else(|| snippet.trim().to_owned());
             }
         }
-        if e.message.is_empty() {
-            e.message = default_code(status).to_owned();
-        }
+        // An empty message stays empty: evidence quotes what Graph sent.
         e
-    }
-}
-
-fn default_code(status: u16) -> &'static str {
-    match status {
-        400 => "badRequest",
-        401 => "unauthenticated",
-        403 => "accessDenied",
-        404 => "itemNotFound",
-        409 => "conflict",
-        429 => "tooManyRequests",
-        500 => "generalException",
-        503 => "serviceNotAvailable",
-        504 => "gatewayTimeout",
-        _ => "httpError",
     }
 }
 
@@ -222,11 +233,23 @@ fn str_field(v: &Value, key: &str) -> Option<String> {
 
 impl fmt::Display for ServiceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Graph returned {} {}: {}",
-            self.status, self.code, self.message
-        )?;
+        write!(f, "Graph returned {}", self.status)?;
+        if self.code.is_empty() {
+            // No code was sent: name the status by its HTTP reason phrase, not by an invented code.
+            if let Some(reason) = reqwest::StatusCode::from_u16(self.status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+            {
+                write!(f, " ({reason})")?;
+            }
+        } else {
+            write!(f, " {}", self.code)?;
+        }
+        if self.message.is_empty() {
+            f.write_str(" with an empty message")?;
+        } else {
+            write!(f, ": {}", self.message)?;
+        }
         if let Some(inner) = self.inner_codes.last() {
             write!(f, " [{inner}]")?;
         }
@@ -270,12 +293,43 @@ mod tests {
     }
 
     #[test]
-    fn non_envelope_bodies_still_give_a_code_and_message() {
+    fn non_envelope_bodies_keep_what_was_sent_and_invent_no_code() {
         let e = ServiceError::from_body(502, b"<html>Bad gateway</html>", "GET", "https://g/x");
-        assert_eq!(e.code, "httpError");
+        assert_eq!(e.code, "");
         assert!(e.message.contains("Bad gateway"));
+        assert!(
+            e.to_string()
+                .starts_with("Graph returned 502 (Bad Gateway): <html>"),
+            "{e}"
+        );
         let e = ServiceError::from_body(401, br#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret"}"#, "POST", "u");
         assert_eq!(e.code, "invalid_client");
         assert!(e.message.starts_with("AADSTS7000215"));
+    }
+
+    /// Issue 14 item 11: captured envelopes with an empty `message` or an empty `code` are shown as
+    /// sent; nothing is invented in their place.
+    #[test]
+    fn an_empty_message_is_shown_as_empty_never_invented() {
+        let body = include_bytes!("../../tests/fixtures/real/graph-error-empty-message.json");
+        let e = ServiceError::from_body(403, body, "GET", "https://g/x");
+        assert_eq!(e.code, "UnknownError");
+        assert_eq!(e.message, "");
+        let shown = e.to_string();
+        assert!(
+            shown.starts_with("Graph returned 403 UnknownError with an empty message ("),
+            "{shown}"
+        );
+        let body = include_bytes!("../../tests/fixtures/real/graph-error-empty-code.json");
+        let e = ServiceError::from_body(404, body, "GET", "https://g/x");
+        assert_eq!(e.code, "");
+        assert!(
+            e.to_string()
+                .starts_with("Graph returned 404 (Not Found): The requested item is not found."),
+            "{e}"
+        );
+        let e = ServiceError::from_body(418, b"", "GET", "https://g/x");
+        assert_eq!((e.code.as_str(), e.message.as_str()), ("", ""));
+        assert!(!e.to_string().contains("httpError"), "{e}");
     }
 }

@@ -535,8 +535,8 @@ pub enum PageCursor {
     Link(String),
 }
 
-/// How many times a page whose body did not decode (cut short in transit) is fetched again
-/// (by typed searches here, and by callers reading pages with [`fetch_page_body`]).
+/// How many times a page whose body did not decode (cut short in transit) is fetched again by
+/// typed searches. (A body cut short is usually a read error, which the client's retries cover.)
 pub const DECODE_RETRIES: u32 = 3;
 
 /// Fetches one page's body into `buf` (a buffer to reuse; pass `Vec::new()` for none) without

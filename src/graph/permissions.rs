@@ -44,6 +44,16 @@ pub enum Operation {
     GetOnPremisesSync,
     /// `PATCH /directory/onPremisesSynchronization/{id}`.
     UpdateOnPremisesSync,
+    /// `GET .../jobs/{jobId}/schema/filterOperators`.
+    GetFilterOperators,
+    /// `GET /users/{id}?$select=...` (the attributes a scoping filter tests).
+    GetUser,
+    /// `GET /groups/{id}?$select=...`.
+    GetGroup,
+    /// `GET /servicePrincipals/{id}/appRoleAssignedTo`.
+    ListAppRoleAssignments,
+    /// `POST /directoryObjects/{id}/checkMemberGroups` (a user's transitive group memberships).
+    CheckMemberGroups,
 }
 
 /// What grants one [`Operation`], from the Graph permission reference.
@@ -292,6 +302,90 @@ pub const GRANTS: &[Grant] = &[
         least_application: None,
         user_roles: &["Global Administrator", "Hybrid Identity Administrator"],
     },
+    Grant {
+        operation: Operation::GetFilterOperators,
+        request: "GET .../synchronization/jobs/{jobId}/schema/filterOperators",
+        action: "read the operators a job's scoping filters may use",
+        delegated: SYNC_WRITE_D,
+        application: &[
+            "Application.ReadWrite.OwnedBy",
+            "Synchronization.ReadWrite.All",
+        ],
+        least_delegated: Some("Synchronization.ReadWrite.All"),
+        least_application: Some("Application.ReadWrite.OwnedBy"),
+        user_roles: SYNC_ROLES,
+    },
+    Grant {
+        operation: Operation::GetUser,
+        request: "GET /users/{id}",
+        action: "read the user a scoping filter tests",
+        delegated: &[
+            "User.Read.All",
+            "User.ReadWrite.All",
+            "Directory.Read.All",
+            "Directory.ReadWrite.All",
+        ],
+        application: &[
+            "User.Read.All",
+            "User.ReadWrite.All",
+            "Directory.Read.All",
+            "Directory.ReadWrite.All",
+        ],
+        least_delegated: Some("User.Read.All"),
+        least_application: Some("User.Read.All"),
+        user_roles: &[],
+    },
+    Grant {
+        operation: Operation::GetGroup,
+        request: "GET /groups/{id}",
+        action: "read the group a scoping filter tests",
+        delegated: GROUP_READ,
+        application: GROUP_READ,
+        least_delegated: Some("GroupMember.Read.All"),
+        least_application: Some("GroupMember.Read.All"),
+        user_roles: &[],
+    },
+    Grant {
+        operation: Operation::ListAppRoleAssignments,
+        request: "GET /servicePrincipals/{id}/appRoleAssignedTo",
+        action: "read who is assigned to an application",
+        delegated: &[
+            "Application.Read.All",
+            "Directory.Read.All",
+            "Application.ReadWrite.All",
+            "Directory.ReadWrite.All",
+        ],
+        application: &[
+            "Application.Read.All",
+            "Directory.Read.All",
+            "Application.ReadWrite.All",
+            "Application.ReadWrite.OwnedBy",
+            "Directory.ReadWrite.All",
+        ],
+        least_delegated: Some("Application.Read.All"),
+        least_application: Some("Application.Read.All"),
+        user_roles: &[],
+    },
+    // For a user the reference asks for GroupMember.Read.All *and* User.Read.All (or
+    // User.ReadBasic.All, delegated); the user half is GetUser's row.
+    Grant {
+        operation: Operation::CheckMemberGroups,
+        request: "POST /directoryObjects/{id}/checkMemberGroups",
+        action: "check which assigned groups a user is a member of",
+        delegated: GROUP_READ,
+        application: GROUP_READ,
+        least_delegated: Some("GroupMember.Read.All"),
+        least_application: Some("GroupMember.Read.All"),
+        user_roles: &[],
+    },
+];
+
+const GROUP_READ: &[&str] = &[
+    "GroupMember.Read.All",
+    "Group.Read.All",
+    "Directory.Read.All",
+    "Group.ReadWrite.All",
+    "Directory.ReadWrite.All",
 ];
 
 /// The row of [`GRANTS`] for `op`.
@@ -397,6 +491,21 @@ pub const COMMANDS: &[CommandNeeds] = &[
             Op::ProvisionOnDemand,
         ],
         optional: &[],
+    },
+    // App provisioning reads the user or group and the assignments; cloud sync reads the log's
+    // import step instead. Either way the job's schema is the one thing it cannot do without.
+    CommandNeeds {
+        command: "scope check",
+        required: &[Op::ListServicePrincipals, Op::ListJobs, Op::GetSchema],
+        optional: &[
+            Op::GetFilterOperators,
+            Op::GetUser,
+            Op::GetGroup,
+            Op::ListAppRoleAssignments,
+            Op::CheckMemberGroups,
+            Op::GetSecrets,
+            Op::ReadProvisioningLogs,
+        ],
     },
     CommandNeeds {
         command: "explain job",
@@ -563,6 +672,19 @@ pub fn operation_of_request(method: &str, url: &str) -> Option<Operation> {
             _,
             "schema",
         ] if get => Op::GetSchema,
+        [
+            "servicePrincipals",
+            _,
+            "synchronization",
+            "jobs",
+            _,
+            "schema",
+            "filterOperators",
+        ] if get => Op::GetFilterOperators,
+        ["servicePrincipals", _, "appRoleAssignedTo"] if get => Op::ListAppRoleAssignments,
+        ["users", _] if get => Op::GetUser,
+        ["groups", _] if get => Op::GetGroup,
+        ["directoryObjects", _, "checkMemberGroups"] if post => Op::CheckMemberGroups,
         ["servicePrincipals", _, "synchronization", "jobs", _, action] if post => match *action {
             "start" => Op::StartJob,
             "pause" => Op::PauseJob,

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::{Map, Value, json};
 
-use super::{FileError, FileErrorKind, Position, Record, normalize};
+use super::scan::MAX_RECORD_BYTES;
+use super::{FileError, FileErrorKind, Position, head};
 
 /// Which record field a column fills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +36,42 @@ enum Col {
     TargetSystem,
     Duration,
     Initiator,
+}
+
+/// Whether a header names a column provctl reads (how a CSV file is recognised).
+pub(crate) fn is_known_column(header: &str) -> bool {
+    column(header).is_some()
+}
+
+/// A reader that fails on a line longer than [`MAX_RECORD_BYTES`], so a CSV row without an end
+/// cannot grow the csv reader's record without bound.
+pub(crate) struct LineCap<R> {
+    inner: R,
+    run: usize,
+}
+
+impl<R> LineCap<R> {
+    pub fn new(inner: R) -> Self {
+        LineCap { inner, run: 0 }
+    }
+}
+
+impl<R: Read> Read for LineCap<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(out)?;
+        let got = &out[..n];
+        self.run = match memchr::memrchr(b'\n', got) {
+            Some(i) => n - i - 1,
+            None => self.run + n,
+        };
+        if self.run > MAX_RECORD_BYTES {
+            return Err(std::io::Error::other(format!(
+                "a line longer than {} MiB: not a CSV export provctl reads",
+                MAX_RECORD_BYTES >> 20
+            )));
+        }
+        Ok(n)
+    }
 }
 
 fn column(header: &str) -> Option<Col> {
@@ -113,7 +150,7 @@ impl CsvRecords {
                 Some(base),
                 format!(
                     "not a provisioning log file: it is not JSON, and as CSV its header row ({}) has no 'id' column",
-                    headers.iter().take(6).collect::<Vec<_>>().join(", ")
+                    head::echo(&headers.iter().take(6).collect::<Vec<_>>().join(", "))
                 ),
             ));
         }
@@ -154,14 +191,16 @@ impl CsvRecords {
             .iter()
             .map(|c| {
                 format!(
-                    "{}: CSV column '{c}' is not known to provctl and was ignored",
-                    self.path.display()
+                    "{}: CSV column {} is not known to provctl and was ignored",
+                    self.path.display(),
+                    head::echo(c)
                 )
             })
             .collect()
     }
 
-    pub fn next_record(&mut self) -> Result<Option<Record>, FileError> {
+    /// The next row as a Graph-shaped record value, and where it starts.
+    pub fn next_row(&mut self) -> Result<Option<(Position, Value)>, FileError> {
         match self.reader.read_record(&mut self.row) {
             Ok(false) => return Ok(None),
             Ok(true) => {}
@@ -193,7 +232,8 @@ impl CsvRecords {
                             FileErrorKind::Malformed,
                             pos,
                             format!(
-                                "'{v}' is not a date and time (expected e.g. 2026-11-25T10:00:00Z)"
+                                "{} is not a date and time (expected e.g. 2026-11-25T10:00:00Z)",
+                                head::echo(v)
                             ),
                         )
                     })?;
@@ -276,14 +316,7 @@ impl CsvRecords {
                 rec.insert(k.into(), Value::Object(m));
             }
         }
-        let raw = Value::Object(rec);
-        let summary = normalize::summary(&raw)
-            .map_err(|m| FileError::new(&self.path, FileErrorKind::Malformed, pos, m))?;
-        Ok(Some(Record {
-            summary,
-            raw,
-            position: pos.unwrap_or_default(),
-        }))
+        Ok(Some((pos.unwrap_or_default(), Value::Object(rec))))
     }
 }
 
@@ -328,7 +361,7 @@ fn csv_error(path: &Path, base: Position, e: &csv::Error) -> FileError {
             "this CSV row has {len} fields but the header row has {expected_len} (a row cut short, or a comma inside an unquoted value)"
         ),
         csv::ErrorKind::Utf8 { .. } => "this CSV row is not valid UTF-8".into(),
-        _ => format!("not valid CSV: {e}"),
+        _ => format!("not valid CSV: {}", head::capped(&e.to_string())),
     };
     FileError::new(path, kind, pos, message)
 }

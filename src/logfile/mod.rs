@@ -1,47 +1,159 @@
-//! Offline provisioning-log files, read as a stream of records in constant memory: our own exports
-//! (NDJSON, JSON array, CSV), Graph response dumps (`{"value":[...]}`, several pages concatenated),
-//! the portal's "Download" JSON, CSV with a header row, and the Azure Monitor diagnostic-settings
-//! export (category `ProvisioningLogs`, the record under `properties`, PascalCase names and enums as
-//! numbers). The shape is detected from the content; every record comes out as a Graph-shaped
-//! [`ProvisioningObjectSummary`] plus its JSON. A [`ResumePoint`] taken between two records lets
-//! [`reopen`] read a regular file again from there, for a second look at part of a large file.
+//! Offline files, the one reader every offline command uses (`logs search|show --file`,
+//! `explain --file`, and whatever reads a file next), in memory bounded by the largest record, not
+//! by the file.
+//!
+//! **Shapes.** Provisioning logs as NDJSON (our export, Azure Monitor one envelope per line), a
+//! JSON array (our `--format json`, the portal's "Download", `logs search -o json`), Graph pages
+//! (`{"value":[...]}`, one or several concatenated), CSV with a header row, Azure Monitor blob
+//! files (`{"records":[...]}`; PascalCase or camelCase, enums as numbers or names, numbers as
+//! strings); a synchronization job (`jobs show -o json`), a job list (Graph's, `jobs list` and
+//! `quarantine list -o json`), `quarantine show -o json`, a Graph error envelope, a
+//! provisionOnDemand answer (raw or decoded), and an agent list (Graph's, `agents list -o json`).
+//! Every log record comes out in Graph's `provisioningObjectSummary` shape.
+//!
+//! **Detection.** The first 64 KiB decide between JSON, CSV and a refusal (binary bytes, text
+//! that is neither) without reading on; then the first element (at most [`MAX_RECORD_BYTES`])
+//! decides what the JSON holds ([`Content`]). Refusals quote at most [`ECHO_CHARS`] characters of
+//! input. An empty file is an empty log.
+//!
+//! **Streaming API.** [`open`] gives a [`LogFile`]: an iterator of [`Record`]s in file order.
+//! Each record carries its glanced fields ([`Record::fields`]: id, time, action, status and error
+//! code, source/target/service principal ids and names, job, cycle, change and tenant ids) parsed
+//! without building the rest, its Graph-shaped JSON text ([`Record::text`]), and, on demand, the
+//! full model ([`Record::summary`]) or a JSON value ([`Record::json`]). [`LogFile::prefilter`]
+//! installs a byte search ([`Prefilter::for_query`] from a [`LogQuery`](crate::graph::logs::LogQuery)) that skips records which
+//! cannot match before any parsing. A summary of a large file is therefore:
 //!
 //! ```no_run
-//! for record in provctl::logfile::open("provisioning.json".as_ref())? {
+//! use provctl::graph::logs::LogQuery;
+//! use provctl::logfile::{self, Prefilter};
+//! let query = LogQuery::default(); // e.g. status = failure
+//! let mut file = logfile::open("export.ndjson".as_ref())?;
+//! file.prefilter(Prefilter::for_query(&query));
+//! let mut failures = std::collections::BTreeMap::<String, u64>::new();
+//! for record in file {
 //!     let record = record?;
-//!     println!("{} {:?}", record.summary.id, record.summary.status());
+//!     let f = record.fields();
+//!     if query.matches(f) {
+//!         let code = f.error().and_then(|e| e.error_code).unwrap_or_default();
+//!         *failures.entry(code).or_default() += 1;
+//!     }
 //! }
 //! # Ok::<(), provctl::logfile::FileError>(())
 //! ```
+//!
+//! [`open_document`] reads any accepted shape ([`Document`]); [`first_by_time`] and
+//! [`all_by_time`] give matches in time order in bounded memory; a [`ResumePoint`] lets [`reopen`]
+//! read a regular file again from between two records.
 
 mod csv_file;
+mod glance;
+mod head;
 mod normalize;
 mod order;
 mod scan;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_json::Value;
 
+use crate::graph::ServiceError;
 use crate::graph::model::logs::ProvisioningObjectSummary;
+use crate::graph::model::{
+    DecodedProvisionOnDemand, OnPremisesAgent, ProvisionOnDemandResponse, SynchronizationJob,
+};
 
+use glance::Glance;
+pub use glance::{Prefilter, SuccessSkip};
+pub use head::{ECHO_CHARS, echo};
+use head::{Head, PREFIX_BYTES};
 pub use order::{Delivered, SORT_IN_MEMORY, TimeOrder, TopN, all_by_time, first_by_time};
-pub use scan::Position;
+pub use scan::{MAX_RECORD_BYTES, Position};
 use scan::{ScanError, Scanner};
 
-/// One record read from a file.
+/// One provisioning log record read from a file.
 #[derive(Debug, Clone)]
 pub struct Record {
-    /// The record as Graph's `provisioningObjectSummary`.
-    pub summary: ProvisioningObjectSummary,
-    /// The record's JSON in Graph's shape (camelCase names, enums as strings): for an Azure Monitor
-    /// export the `properties` object, normalised; for CSV the columns mapped onto Graph's names.
-    pub raw: Value,
+    fields: ProvisioningObjectSummary,
+    /// `fields` is the whole record, parsed (not only the glanced fields).
+    full: bool,
+    text: Box<str>,
+    position: Position,
+    path: Arc<Path>,
+}
+
+impl Record {
+    /// The fields read without parsing the whole record: `id`, `activityDateTime`, `changeId`,
+    /// `cycleId`, `jobId`, `tenantId`, the action, `provisioningStatusInfo` (status, error code and
+    /// reason), source and target identity (id, display name) and the service principal (id,
+    /// display name). Everything [`LogQuery::matches`](crate::graph::logs::LogQuery::matches) and a summary need; the steps and modified
+    /// properties are empty here (see [`Record::summary`]).
+    pub fn fields(&self) -> &ProvisioningObjectSummary {
+        &self.fields
+    }
+
+    /// The whole record, parsed. A record that does not fit the model is an error naming the field.
+    /// Borrowed when the record was read in full, parsed now otherwise.
+    pub fn summary(&self) -> Result<Cow<'_, ProvisioningObjectSummary>, FileError> {
+        if self.full {
+            return Ok(Cow::Borrowed(&self.fields));
+        }
+        full_summary(self.text.as_bytes(), &self.path, self.position).map(Cow::Owned)
+    }
+
+    /// Like [`Record::summary`], without a copy when the record was read in full.
+    pub fn into_summary(self) -> Result<ProvisioningObjectSummary, FileError> {
+        if self.full {
+            return Ok(self.fields);
+        }
+        full_summary(self.text.as_bytes(), &self.path, self.position)
+    }
+
+    /// The record's JSON in Graph's shape (camelCase names, enums as strings).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The record's JSON as a value.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+
     /// Where the record starts in the file.
-    pub position: Position,
+    pub fn position(&self) -> Position {
+        self.position
+    }
+}
+
+/// A record's text parsed into the model; a mismatch names the field.
+fn full_summary(
+    text: &[u8],
+    path: &Path,
+    position: Position,
+) -> Result<ProvisioningObjectSummary, FileError> {
+    // The fast path; only a failure pays for the field path in the message.
+    if let Ok(s) = serde_json::from_slice(text) {
+        return Ok(s);
+    }
+    let mut de = serde_json::Deserializer::from_slice(text);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        FileError::new(
+            path,
+            FileErrorKind::Malformed,
+            Some(position),
+            format!(
+                "the record does not fit a provisioning log entry at '{}': {}",
+                e.path(),
+                head::capped(&e.inner().to_string())
+            ),
+        )
+    })
 }
 
 /// The shapes of file recognised.
@@ -70,6 +182,33 @@ impl fmt::Display for FileFormat {
             FileFormat::AzureMonitor => "Azure Monitor export",
             FileFormat::Csv => "CSV",
             FileFormat::Unknown => "unknown",
+        })
+    }
+}
+
+/// What a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Content {
+    /// Provisioning log records (also: an empty file).
+    ProvisioningLogs,
+    /// Synchronization jobs (one, or a list).
+    Jobs,
+    /// Cloud sync provisioning agents.
+    Agents,
+    /// A Graph error envelope.
+    GraphError,
+    /// A provisionOnDemand answer.
+    OnDemand,
+}
+
+impl fmt::Display for Content {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Content::ProvisioningLogs => "provisioning log entries",
+            Content::Jobs => "synchronization jobs",
+            Content::Agents => "provisioning agents",
+            Content::GraphError => "a Graph error",
+            Content::OnDemand => "a provisionOnDemand answer",
         })
     }
 }
@@ -117,8 +256,107 @@ impl FileError {
     }
 }
 
-/// Opens a log file and detects its shape. Records are read as the iterator is advanced.
+/// A file in any accepted shape, by what it holds.
+pub enum Document {
+    /// Provisioning log records, streamed.
+    Logs(LogFile),
+    /// Synchronization jobs, streamed.
+    Jobs(Items<SynchronizationJob>),
+    /// Provisioning agents, streamed.
+    Agents(Items<OnPremisesAgent>),
+    /// A Graph error envelope.
+    GraphError(Box<ServiceError>),
+    /// A provisionOnDemand answer, decoded.
+    OnDemand(Box<DecodedProvisionOnDemand>),
+}
+
+impl fmt::Debug for Document {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Document::Logs(_) => "Document::Logs",
+            Document::Jobs(_) => "Document::Jobs",
+            Document::Agents(_) => "Document::Agents",
+            Document::GraphError(_) => "Document::GraphError",
+            Document::OnDemand(_) => "Document::OnDemand",
+        })
+    }
+}
+
+/// The items of a job or agent document, parsed one at a time.
+pub struct Items<T> {
+    file: LogFile,
+    _item: std::marker::PhantomData<T>,
+}
+
+impl<T: DeserializeOwned> Iterator for Items<T> {
+    type Item = Result<T, FileError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let r = self.file.next_element().and_then(|el| match el {
+            Some((at, bytes)) => self.file.typed::<T>(at, &bytes).map(Some),
+            None => Ok(None),
+        });
+        self.file.step(r)
+    }
+}
+
+/// Opens a file of any accepted shape. The first element is read to decide what the file holds.
+pub fn open_document(path: &Path) -> Result<Document, FileError> {
+    open_any(path)?.into_document()
+}
+
+/// Reads a document of any accepted shape from a reader, e.g. stdin (`path` names it in errors).
+pub fn document_from_reader(
+    path: &Path,
+    reader: Box<dyn Read + Send>,
+) -> Result<Document, FileError> {
+    from_reader(path, reader)?.into_document()
+}
+
+impl LogFile {
+    fn into_document(self) -> Result<Document, FileError> {
+        let mut file = self;
+        Ok(match file.content {
+            Content::ProvisioningLogs => Document::Logs(file),
+            Content::Jobs => Document::Jobs(Items {
+                file,
+                _item: std::marker::PhantomData,
+            }),
+            Content::Agents => Document::Agents(Items {
+                file,
+                _item: std::marker::PhantomData,
+            }),
+            Content::GraphError => {
+                let (_, bytes) = file.take_single()?;
+                Document::GraphError(Box::new(ServiceError::from_body(0, &bytes, "", "")))
+            }
+            Content::OnDemand => {
+                let (at, bytes) = file.take_single()?;
+                Document::OnDemand(Box::new(file.on_demand(at, &bytes)?))
+            }
+        })
+    }
+}
+
+/// Opens a provisioning log file. Records are read as the iterator is advanced; a file that holds
+/// something else (a job, an error, ...) is refused, naming what it holds.
 pub fn open(path: &Path) -> Result<LogFile, FileError> {
+    let file = open_any(path)?;
+    if file.content != Content::ProvisioningLogs {
+        return Err(FileError::new(
+            path,
+            FileErrorKind::Malformed,
+            None,
+            format!(
+                "this file holds {}, not provisioning log entries: `provctl explain --file` reads it",
+                file.content
+            ),
+        ));
+    }
+    Ok(file)
+}
+
+fn open_any(path: &Path) -> Result<LogFile, FileError> {
     let file = File::open(path).map_err(|e| {
         let kind = if e.kind() == std::io::ErrorKind::NotFound {
             FileErrorKind::NotFound
@@ -127,7 +365,7 @@ pub fn open(path: &Path) -> Result<LogFile, FileError> {
         };
         FileError::new(path, kind, None, format!("cannot open: {e}"))
     })?;
-    let mut f = from_reader(path, Box::new(BufReader::with_capacity(64 * 1024, file)))?;
+    let mut f = from_reader(path, Box::new(file))?;
     f.stamp = stamp(path);
     Ok(f)
 }
@@ -148,39 +386,58 @@ fn stamp(path: &Path) -> Option<Stamp> {
     })
 }
 
-/// Reads log records from any reader (`path` only names it in errors).
+/// Reads any accepted shape from a reader (`path` only names it in errors).
 pub fn from_reader(path: &Path, reader: Box<dyn Read + Send>) -> Result<LogFile, FileError> {
+    let io_err = |e: std::io::Error| {
+        FileError::new(path, FileErrorKind::Io, None, format!("cannot read: {e}"))
+    };
     let mut scanner = Scanner::new(reader);
-    let first = scanner
-        .skip_ws()
-        .map_err(|e| FileError::new(path, FileErrorKind::Io, None, format!("cannot read: {e}")))?;
-    let inner = match first {
-        Some(b'{' | b'[') | None => Inner::Json(JsonState {
+    let prefix = scanner.prefix(PREFIX_BYTES).map_err(io_err)?;
+    let at_end = prefix.len() < PREFIX_BYTES;
+    let head = head::classify(prefix, at_end);
+    let inner = match head {
+        Head::Refused(m) => return Err(FileError::new(path, FileErrorKind::Malformed, None, m)),
+        Head::Json | Head::Empty => Inner::Json(JsonState {
             scanner,
             state: State::Top,
             buf: Vec::new(),
         }),
-        Some(_) => {
+        Head::Csv => {
+            scanner.skip_ws().map_err(io_err)?;
             let base = scanner.position();
             Inner::Csv(csv_file::CsvRecords::new(
                 path,
-                Box::new(scanner.into_reader()),
+                Box::new(csv_file::LineCap::new(scanner.into_reader())),
                 base,
             )?)
         }
     };
-    Ok(LogFile {
-        path: path.to_path_buf(),
+    let mut file = LogFile {
+        path: Arc::from(path),
         format: if matches!(inner, Inner::Csv(_)) {
             FileFormat::Csv
         } else {
             FileFormat::Unknown
         },
+        content: Content::ProvisioningLogs,
         inner,
         failed: false,
-        count: 0,
         stamp: None,
-    })
+        prefilter: Prefilter::default(),
+        pending: None,
+        slow: None,
+        read: 0,
+        full: false,
+        shape: glance::ShapeCheck::default(),
+    };
+    if let Inner::Json(_) = file.inner {
+        let point = file.resume_point();
+        if let Some((at, bytes, container)) = file.next_raw()? {
+            file.content = file.classify(at, &bytes, container)?;
+            file.pending = Some(Pending { point, at, bytes });
+        }
+    }
+    Ok(file)
 }
 
 /// Opens `path` again where a [`LogFile::resume_point`] of it was taken, to read the records from
@@ -199,7 +456,7 @@ pub fn reopen(path: &Path, at: &ResumePoint) -> Result<LogFile, FileError> {
         file.seek(SeekFrom::Start(byte)).map_err(|e| {
             FileError::new(path, FileErrorKind::Io, None, format!("cannot seek: {e}"))
         })?;
-        Ok(Box::new(BufReader::with_capacity(64 * 1024, file)))
+        Ok(Box::new(file))
     };
     let inner = match at.state {
         None => {
@@ -212,7 +469,10 @@ pub fn reopen(path: &Path, at: &ResumePoint) -> Result<LogFile, FileError> {
                     "the file is no longer CSV: it changed while it was read",
                 ));
             };
-            Inner::Csv(csv.resume(open_at(at.at.byte)?, at.at))
+            Inner::Csv(csv.resume(
+                Box::new(csv_file::LineCap::new(open_at(at.at.byte)?)),
+                at.at,
+            ))
         }
         Some(state) => Inner::Json(JsonState {
             scanner: Scanner::starting_at(open_at(at.at.byte)?, at.at),
@@ -221,12 +481,18 @@ pub fn reopen(path: &Path, at: &ResumePoint) -> Result<LogFile, FileError> {
         }),
     };
     Ok(LogFile {
-        path: path.to_path_buf(),
+        path: Arc::from(path),
         format: at.format,
+        content: Content::ProvisioningLogs,
         inner,
         failed: false,
-        count: 0,
         stamp: stamp(path),
+        prefilter: Prefilter::default(),
+        pending: None,
+        slow: None,
+        read: 0,
+        full: false,
+        shape: glance::ShapeCheck::default(),
     })
 }
 
@@ -248,13 +514,30 @@ impl ResumePoint {
 
 /// The records of a file, in file order.
 pub struct LogFile {
-    path: PathBuf,
+    path: Arc<Path>,
     format: FileFormat,
+    content: Content,
     inner: Inner,
     failed: bool,
-    count: u64,
     /// Set when the file is a regular file, which can be read again ([`reopen`]).
     stamp: Option<Stamp>,
+    prefilter: Prefilter,
+    /// The first element, read to decide what the file holds, and the point before it.
+    pending: Option<Pending>,
+    /// Skips records that surely simply succeeded (explain).
+    slow: Option<SuccessSkip>,
+    /// Records read so far, skipped ones included.
+    read: u64,
+    /// Parse records in full as they are read (the caller needs most of them whole), rather
+    /// than glancing first.
+    full: bool,
+    shape: glance::ShapeCheck,
+}
+
+struct Pending {
+    point: ResumePoint,
+    at: Position,
+    bytes: Vec<u8>,
 }
 
 impl fmt::Debug for LogFile {
@@ -262,6 +545,7 @@ impl fmt::Debug for LogFile {
         f.debug_struct("LogFile")
             .field("path", &self.path)
             .field("format", &self.format)
+            .field("content", &self.content)
             .finish()
     }
 }
@@ -281,10 +565,25 @@ struct JsonState {
 enum State {
     /// Between top-level values.
     Top,
-    /// Inside an array of records; `in_object` when the array is a `value`/`records` member.
-    Array { in_object: bool, first: bool },
+    /// One JSON value per line (the first record was a line of its own).
+    Lines,
+    /// Inside an array of elements: top-level (`member` is `None`) or a member of an object.
+    Array { member: Container, first: bool },
     /// After the records array of an object: skipping its remaining members.
     RestOfObject,
+}
+
+/// Which array of an object the elements come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Container {
+    /// Not from a member array: a top-level array, a line, an object on its own.
+    None,
+    /// `value` (a Graph page).
+    Value,
+    /// `records` (Azure Monitor).
+    Records,
+    /// `agents` (`agents list -o json`).
+    Agents,
 }
 
 impl LogFile {
@@ -293,8 +592,36 @@ impl LogFile {
         self.format
     }
 
+    /// What the file holds.
+    pub fn content(&self) -> Content {
+        self.content
+    }
+
+    /// How many records were read so far, those a prefilter skipped included.
+    pub fn records_read(&self) -> u64 {
+        self.read
+    }
+
+    /// Skips, before parsing, the records whose bytes cannot match (see [`Prefilter`]). A skipped
+    /// record is not checked for being well-formed.
+    pub fn prefilter(&mut self, p: Prefilter) {
+        // What passes a byte search mostly matches: parse it once, in full.
+        self.full = !p.is_open();
+        self.prefilter = p;
+    }
+
+    /// Skips, before parsing, the records that surely simply succeeded (see [`SuccessSkip`]);
+    /// the others are parsed in full, as they are read.
+    pub fn skip_plain_successes(&mut self) {
+        self.slow = Some(SuccessSkip::default());
+        self.full = true;
+    }
+
     /// Where the next record will be read from: [`reopen`] continues from here.
     pub fn resume_point(&self) -> ResumePoint {
+        if let Some(p) = &self.pending {
+            return p.point;
+        }
         match &self.inner {
             Inner::Json(js) => ResumePoint {
                 at: js.scanner.position(),
@@ -317,264 +644,603 @@ impl LogFile {
         }
     }
 
-    fn next_json(&mut self) -> Result<Option<Record>, FileError> {
-        let path = self.path.clone();
-        let Inner::Json(js) = &mut self.inner else {
-            return Ok(None);
-        };
-        let err = |e: ScanError| scan_error(&path, e);
-        loop {
-            match js.state {
-                State::Top => {
-                    let Some(b) = js.scanner.skip_ws().map_err(|e| err(e.into()))? else {
-                        return Ok(None);
-                    };
-                    match b {
-                        b'[' => {
-                            js.scanner.bump().map_err(|e| err(e.into()))?;
-                            js.state = State::Array {
-                                in_object: false,
-                                first: true,
-                            };
-                            if self.format == FileFormat::Unknown {
-                                self.format = FileFormat::JsonArray;
-                            }
-                        }
-                        b'{' => {
-                            if let Some(r) = top_object(&path, js, &mut self.format)? {
-                                return Ok(Some(r));
-                            }
-                        }
-                        b',' => {
-                            // Tolerate records separated by commas without an enclosing array.
-                            js.scanner.bump().map_err(|e| err(e.into()))?;
-                        }
-                        found => {
-                            return Err(err(ScanError::Unexpected {
-                                at: js.scanner.position(),
-                                found,
-                                expected: "a JSON object or array",
-                            }));
-                        }
-                    }
-                }
-                State::Array { in_object, first } => {
-                    let at = js.scanner.position();
-                    match js.scanner.skip_ws().map_err(|e| err(e.into()))? {
-                        Some(b']') => {
-                            js.scanner.bump().map_err(|e| err(e.into()))?;
-                            js.state = if in_object {
-                                State::RestOfObject
-                            } else {
-                                State::Top
-                            };
-                            continue;
-                        }
-                        None => {
-                            return Err(FileError::new(
-                                &path,
-                                FileErrorKind::Truncated,
-                                Some(at),
-                                "the file ends inside the array of records (no closing ']'): it was cut short",
-                            ));
-                        }
-                        _ => {}
-                    }
-                    if !first {
-                        js.scanner.expect(b',', "',' or ']'").map_err(err)?;
-                    }
-                    js.state = State::Array {
-                        in_object,
-                        first: false,
-                    };
-                    js.buf.clear();
-                    let start = js.scanner.read_value(&mut js.buf).map_err(err)?;
-                    let value = parse_json(&path, &js.buf, start)?;
-                    return element(&path, value, start, &mut self.format).map(Some);
-                }
-                State::RestOfObject => {
-                    let at = js.scanner.position();
-                    match js.scanner.skip_ws().map_err(|e| err(e.into()))? {
-                        Some(b'}') => {
-                            js.scanner.bump().map_err(|e| err(e.into()))?;
-                            js.state = State::Top;
-                        }
-                        Some(b',') => {
-                            js.scanner.bump().map_err(|e| err(e.into()))?;
-                            js.buf.clear();
-                            js.scanner.read_value(&mut js.buf).map_err(err)?;
-                            js.scanner.expect(b':', "':'").map_err(err)?;
-                            js.buf.clear();
-                            js.scanner.read_value(&mut js.buf).map_err(err)?;
-                        }
-                        Some(found) => {
-                            return Err(err(ScanError::Unexpected {
-                                at,
-                                found,
-                                expected: "',' or '}'",
-                            }));
-                        }
-                        None => {
-                            return Err(FileError::new(
-                                &path,
-                                FileErrorKind::Truncated,
-                                Some(at),
-                                "the file ends inside a JSON object (no closing '}'): it was cut short",
-                            ));
-                        }
-                    }
-                }
-            }
-        }
+    fn err(&self, kind: FileErrorKind, at: Option<Position>, m: impl Into<String>) -> FileError {
+        FileError::new(&self.path, kind, at, m)
     }
-}
 
-/// A top-level `{`: a Graph page / Azure Monitor `records` wrapper (switch to streaming its array),
-/// or a record on its own (a JSON line).
-fn top_object(
-    path: &Path,
-    js: &mut JsonState,
-    format: &mut FileFormat,
-) -> Result<Option<Record>, FileError> {
-    let err = |e: ScanError| scan_error(path, e);
-    let start = js.scanner.position();
-    js.scanner.bump().map_err(|e| err(e.into()))?;
-    // The members read so far, re-assembled as an object in case this is a record.
-    let mut obj = Vec::with_capacity(2048);
-    obj.push(b'{');
-    let mut first = true;
-    loop {
-        let at = js.scanner.position();
-        match js.scanner.skip_ws().map_err(|e| err(e.into()))? {
-            Some(b'}') => {
-                js.scanner.bump().map_err(|e| err(e.into()))?;
-                obj.push(b'}');
-                let value = parse_json(path, &obj, start)?;
-                if *format == FileFormat::Unknown {
-                    *format = FileFormat::JsonLines;
-                }
-                return element(path, value, start, format).map(Some);
-            }
-            None => {
-                return Err(FileError::new(
-                    path,
-                    FileErrorKind::Truncated,
-                    Some(start),
-                    format!(
-                        "the file ends inside the JSON object that starts here (reached byte {}): it was cut short",
-                        at.byte
-                    ),
-                ));
-            }
-            _ => {}
-        }
-        if !first {
-            js.scanner.expect(b',', "',' or '}'").map_err(err)?;
-            obj.push(b',');
-        }
-        first = false;
-        js.buf.clear();
-        let key_at = js.scanner.read_value(&mut js.buf).map_err(err)?;
-        if js.buf.first() != Some(&b'"') {
-            return Err(FileError::new(
-                path,
+    fn scan_error(&self, e: ScanError) -> FileError {
+        match e {
+            ScanError::Io(e) => self.err(FileErrorKind::Io, None, format!("cannot read: {e}")),
+            ScanError::Eof { start, at } => self.err(
+                FileErrorKind::Truncated,
+                Some(start),
+                format!(
+                    "the file ends (byte {}) inside the value that starts here: it was cut short",
+                    at.byte
+                ),
+            ),
+            ScanError::Unexpected {
+                at,
+                found,
+                expected,
+            } => self.err(
                 FileErrorKind::Malformed,
-                Some(key_at),
-                "expected a member name in quotes",
-            ));
+                Some(at),
+                format!("expected {expected}, found {}", describe_byte(found)),
+            ),
+            ScanError::TooLarge { start } => self.err(
+                FileErrorKind::Malformed,
+                Some(start),
+                format!(
+                    "a record (or line) longer than {} MiB starts here: not a provisioning file, or not one provctl reads",
+                    MAX_RECORD_BYTES >> 20
+                ),
+            ),
         }
-        let key = js.buf.clone();
-        js.scanner.expect(b':', "':'").map_err(err)?;
-        let is_container = matches!(&key[..], b"\"value\"" | b"\"records\"" | b"\"Records\"");
-        if is_container && js.scanner.skip_ws().map_err(|e| err(e.into()))? == Some(b'[') {
-            js.scanner.bump().map_err(|e| err(e.into()))?;
-            js.state = State::Array {
-                in_object: true,
-                first: true,
-            };
-            if *format == FileFormat::Unknown {
-                *format = if key == b"\"value\"" {
-                    FileFormat::GraphPages
-                } else {
-                    FileFormat::AzureMonitor
-                };
-            }
-            return Ok(None);
-        }
-        obj.extend_from_slice(&key);
-        obj.push(b':');
-        js.scanner.read_value(&mut obj).map_err(err)?;
     }
-}
 
-fn parse_json(path: &Path, bytes: &[u8], start: Position) -> Result<Value, FileError> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        // serde's line/column are relative to the value; make them absolute.
-        let line = start.line + e.line().saturating_sub(1) as u64;
-        FileError::new(
-            path,
+    /// The next JSON element (a record, a job, ...) with where it starts.
+    fn next_element(&mut self) -> Result<Option<(Position, Vec<u8>)>, FileError> {
+        if let Some(p) = self.pending.take() {
+            return Ok(Some((p.at, p.bytes)));
+        }
+        Ok(self.next_raw()?.map(|(at, b, _)| (at, b)))
+    }
+
+    /// Reads the next element of the JSON structure.
+    fn next_raw(&mut self) -> Result<Option<(Position, Vec<u8>, Container)>, FileError> {
+        loop {
+            let Inner::Json(js) = &mut self.inner else {
+                return Ok(None);
+            };
+            let step = js.step(&mut self.format);
+            match step {
+                Ok(Step::Again) => {}
+                Ok(Step::Element(at, container)) => {
+                    let bytes = std::mem::take(&mut js.buf);
+                    return Ok(Some((at, bytes, container)));
+                }
+                Ok(Step::Line(at)) => {
+                    let bytes = std::mem::take(&mut js.buf);
+                    return Ok(Some((at, bytes, Container::None)));
+                }
+                Ok(Step::End) => return Ok(None),
+                Err(StepError::Scan(e)) => return Err(self.scan_error(e)),
+                Err(StepError::File(kind, at, m)) => return Err(self.err(kind, Some(at), m)),
+            }
+        }
+    }
+
+    /// Decides what the file holds from its first element.
+    fn classify(
+        &mut self,
+        at: Position,
+        bytes: &[u8],
+        container: Container,
+    ) -> Result<Content, FileError> {
+        match container {
+            Container::Agents => return Ok(Content::Agents),
+            Container::Records => return Ok(Content::ProvisioningLogs),
+            Container::Value | Container::None => {}
+        }
+        let keys: std::collections::BTreeMap<std::borrow::Cow<'_, str>, IgnoredAny> =
+            match serde_json::from_slice(bytes) {
+                Ok(k) => k,
+                Err(e) if e.is_data() => {
+                    return Err(self.err(
+                        FileErrorKind::Malformed,
+                        Some(at),
+                        format!(
+                            "expected a JSON object (a record, a job, an error, ...), found {}",
+                            head::echo_bytes(bytes)
+                        ),
+                    ));
+                }
+                Err(e) => return Err(self.json_error(at, &e)),
+            };
+        let has = |k: &str| keys.keys().any(|have| have.eq_ignore_ascii_case(k));
+        let top = container == Container::None;
+        let content = if top && has("error") && !has("id") {
+            Content::GraphError
+        } else if top && has("key") && has("value") && !has("id") {
+            Content::OnDemand
+        } else if has("subject") && has("findings") {
+            return Err(self.err(
+                FileErrorKind::Malformed,
+                Some(at),
+                "this is provctl's own explanation (`explain -o json`), not a document to explain: explain the job, log file or error it came from",
+            ));
+        } else if [
+            "provisioningSteps",
+            "provisioningStatusInfo",
+            "statusInfo",
+            "activityDateTime",
+            "sourceIdentity",
+            "targetIdentity",
+            "changeId",
+            "cycleId",
+            "provisioningAction",
+            "properties",
+        ]
+        .iter()
+        .any(|k| has(k))
+        {
+            Content::ProvisioningLogs
+        } else if has("machineName") || has("supportedPublishingTypes") {
+            Content::Agents
+        } else if [
+            "templateId",
+            "schedule",
+            "synchronizationJobSettings",
+            "status",
+        ]
+        .iter()
+        .any(|k| has(k))
+            || (has("job") && has("explanation"))
+        {
+            Content::Jobs
+        } else if has("id") {
+            // A record with nothing but ids: read as a log entry.
+            Content::ProvisioningLogs
+        } else {
+            let names: Vec<String> = keys.keys().take(8).map(|k| head::echo(k)).collect();
+            return Err(self.err(
+                FileErrorKind::Malformed,
+                Some(at),
+                format!(
+                    "not a document provctl reads: its first object has {} (expected provisioning log entries, a synchronization job or job list, a Graph error envelope, a provisionOnDemand answer, or a provisioning agent list)",
+                    if names.is_empty() {
+                        "no members".to_owned()
+                    } else {
+                        format!("the members {}", names.join(", "))
+                    }
+                ),
+            ));
+        };
+        Ok(content)
+    }
+
+    fn json_error(&self, at: Position, e: &serde_json::Error) -> FileError {
+        let line = at.line + e.line().saturating_sub(1) as u64;
+        // serde's own "at line L column C" counts from the record: said once, from the file.
+        let text = e.to_string();
+        let text = text.rfind(" at line ").map_or(&text[..], |i| &text[..i]);
+        self.err(
             FileErrorKind::Malformed,
             Some(Position {
                 line,
-                byte: start.byte,
+                byte: at.byte,
             }),
             format!(
-                "the record starting here is not valid JSON (line {line}, column {}): {e}",
-                e.column()
+                "the record starting here is not valid JSON (line {line}, column {}): {}",
+                e.column(),
+                head::capped(text)
             ),
         )
-    })
-}
-
-fn element(
-    path: &Path,
-    value: Value,
-    start: Position,
-    format: &mut FileFormat,
-) -> Result<Record, FileError> {
-    let (raw, envelope) = normalize::record(value)
-        .map_err(|m| FileError::new(path, FileErrorKind::Malformed, Some(start), m))?;
-    if envelope
-        && matches!(
-            *format,
-            FileFormat::JsonLines | FileFormat::JsonArray | FileFormat::Unknown
-        )
-    {
-        *format = FileFormat::AzureMonitor;
     }
-    let summary = normalize::summary(&raw)
-        .map_err(|m| FileError::new(path, FileErrorKind::Malformed, Some(start), m))?;
-    Ok(Record {
-        summary,
-        raw,
-        position: start,
-    })
+
+    /// One item of a job or agent document; `quarantine show -o json`'s job is under `job`.
+    fn typed<T: DeserializeOwned>(&self, at: Position, bytes: &[u8]) -> Result<T, FileError> {
+        let mut value: Value =
+            serde_json::from_slice(bytes).map_err(|e| self.json_error(at, &e))?;
+        if let Some(job) = value
+            .get_mut("job")
+            .filter(|_| value_has(bytes, "explanation"))
+        {
+            value = job.take();
+        }
+        serde_path_to_error::deserialize(value).map_err(|e| {
+            self.err(
+                FileErrorKind::Malformed,
+                Some(at),
+                format!(
+                    "this {} does not fit at '{}': {}",
+                    match self.content {
+                        Content::Agents => "agent",
+                        _ => "job",
+                    },
+                    e.path(),
+                    head::capped(&e.inner().to_string())
+                ),
+            )
+        })
+    }
+
+    /// The one element of a single-object document; more after it is an error.
+    fn take_single(&mut self) -> Result<(Position, Vec<u8>), FileError> {
+        let first = self.next_element()?;
+        let Some(first) = first else {
+            return Err(self.err(FileErrorKind::Malformed, None, "the file is empty"));
+        };
+        if let Some((at, _)) = self.next_element()? {
+            return Err(self.err(
+                FileErrorKind::Malformed,
+                Some(at),
+                format!("a second document after {}: one per file", self.content),
+            ));
+        }
+        Ok(first)
+    }
+
+    /// A raw answer (`key`/`value` hold JSON strings) or an already decoded one (they hold objects).
+    fn on_demand(&self, at: Position, bytes: &[u8]) -> Result<DecodedProvisionOnDemand, FileError> {
+        let bad = |m: String| self.err(FileErrorKind::Malformed, Some(at), m);
+        let value: Value = serde_json::from_slice(bytes).map_err(|e| self.json_error(at, &e))?;
+        let raw = value.get("key").is_some_and(Value::is_string);
+        let fit = |e: serde_path_to_error::Error<serde_json::Error>| {
+            bad(format!(
+                "this provisionOnDemand answer does not fit at '{}': {}",
+                e.path(),
+                head::capped(&e.inner().to_string())
+            ))
+        };
+        if raw {
+            let r: ProvisionOnDemandResponse =
+                serde_path_to_error::deserialize(value).map_err(fit)?;
+            r.decode()
+                .map_err(|e| bad(head::capped(&format!("cannot decode the answer: {e}"))))
+        } else {
+            serde_path_to_error::deserialize(value).map_err(fit)
+        }
+    }
+
+    /// A log record from an element's bytes: glanced when it is in Graph's shape, else
+    /// normalised first.
+    fn record(&self, at: Position, bytes: &[u8]) -> Result<Record, FileError> {
+        self.record_with(at, bytes, self.full)
+    }
+
+    /// A log record, parsed in full or glanced.
+    fn record_with(&self, at: Position, bytes: &[u8], full: bool) -> Result<Record, FileError> {
+        if full
+            && self.shape.surely_graph_shaped(bytes)
+            && let Ok(text) = std::str::from_utf8(bytes)
+        {
+            let fields = full_summary(bytes, &self.path, at)?;
+            // Every Graph record has an id; without one it may be an envelope after all.
+            if !fields.id.is_empty() {
+                return Ok(Record {
+                    fields,
+                    full: true,
+                    text: text.into(),
+                    position: at,
+                    path: self.path.clone(),
+                });
+            }
+        }
+        if let Some(g) = Glance::of(bytes)
+            && !g.needs_full_status()
+            && let Ok(text) = std::str::from_utf8(bytes)
+        {
+            return Ok(Record {
+                fields: g.to_summary(),
+                full: false,
+                text: text.into(),
+                position: at,
+                path: self.path.clone(),
+            });
+        }
+        let value: Value = serde_json::from_slice(bytes).map_err(|e| self.json_error(at, &e))?;
+        self.record_from_value(at, value)
+    }
+
+    fn record_from_value(&self, at: Position, value: Value) -> Result<Record, FileError> {
+        let (raw, _envelope) = normalize::record(value)
+            .map_err(|m| self.err(FileErrorKind::Malformed, Some(at), m))?;
+        let text = raw.to_string();
+        let fields = match Glance::of(text.as_bytes()).filter(|g| !g.needs_full_status()) {
+            Some(g) => g.to_summary(),
+            None => normalize::summary(&raw)
+                .map_err(|m| self.err(FileErrorKind::Malformed, Some(at), head::capped(&m)))?,
+        };
+        Ok(Record {
+            fields,
+            full: false,
+            text: text.into(),
+            position: at,
+            path: self.path.clone(),
+        })
+    }
+
+    fn next_record(&mut self) -> Result<Option<Record>, FileError> {
+        if let Inner::Csv(c) = &mut self.inner {
+            return match c.next_row()? {
+                Some((at, value)) => {
+                    self.read += 1;
+                    self.record_from_value(at, value).map(Some)
+                }
+                None => Ok(None),
+            };
+        }
+        loop {
+            let Some((at, bytes)) = self.next_element()? else {
+                return Ok(None);
+            };
+            self.read += 1;
+            // (The first record is always read: a file of one entry has it explained whatever
+            // it is.)
+            if !self.prefilter.may_match(&bytes)
+                || (self.read > 1
+                    && self
+                        .slow
+                        .as_ref()
+                        .is_some_and(|s| s.surely_simple_success(&bytes)))
+            {
+                self.recycle(bytes);
+                continue;
+            }
+            let r = self.record(at, &bytes);
+            self.recycle(bytes);
+            return r.map(Some);
+        }
+    }
+
+    /// Gives an element's buffer back to the scanner, so the next one reuses its allocation.
+    fn recycle(&mut self, mut bytes: Vec<u8>) {
+        if let Inner::Json(js) = &mut self.inner
+            && js.buf.capacity() < bytes.capacity()
+        {
+            bytes.clear();
+            js.buf = bytes;
+        }
+    }
+
+    fn step<T>(&mut self, r: Result<Option<T>, FileError>) -> Option<Result<T, FileError>> {
+        if self.failed {
+            return None;
+        }
+        match r {
+            Ok(Some(x)) => Some(Ok(x)),
+            Ok(None) => None,
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
+        }
+    }
 }
 
-fn scan_error(path: &Path, e: ScanError) -> FileError {
-    match e {
-        ScanError::Io(e) => {
-            FileError::new(path, FileErrorKind::Io, None, format!("cannot read: {e}"))
+fn value_has(bytes: &[u8], key: &str) -> bool {
+    memchr::memmem::find(bytes, format!("\"{key}\"").as_bytes()).is_some()
+}
+
+enum Step {
+    /// Structure consumed; call again.
+    Again,
+    /// An element is in `buf`, from an array (or an object on its own).
+    Element(Position, Container),
+    /// A line is in `buf`.
+    Line(Position),
+    /// The end of the file.
+    End,
+}
+
+enum StepError {
+    Scan(ScanError),
+    File(FileErrorKind, Position, String),
+}
+
+impl From<ScanError> for StepError {
+    fn from(e: ScanError) -> Self {
+        StepError::Scan(e)
+    }
+}
+
+impl From<std::io::Error> for StepError {
+    fn from(e: std::io::Error) -> Self {
+        StepError::Scan(ScanError::Io(e))
+    }
+}
+
+impl JsonState {
+    /// One step of the JSON structure: an element, the end, or structure consumed.
+    fn step(&mut self, format: &mut FileFormat) -> Result<Step, StepError> {
+        self.buf.clear();
+        match self.state {
+            State::Lines => loop {
+                let Some((at, line)) = self.scanner.line()? else {
+                    return Ok(Step::End);
+                };
+                let trimmed = line.trim_ascii();
+                if trimmed.is_empty() {
+                    continue;
+                }
+                // Where the value starts, past leading blanks.
+                let lead = line.len() - line.trim_ascii_start().len();
+                self.buf.extend_from_slice(trimmed);
+                return Ok(Step::Line(Position {
+                    line: at.line,
+                    byte: at.byte + lead as u64,
+                }));
+            },
+            State::Top => {
+                let Some(b) = self.scanner.skip_ws()? else {
+                    return Ok(Step::End);
+                };
+                match b {
+                    b'[' => {
+                        self.scanner.bump()?;
+                        self.state = State::Array {
+                            member: Container::None,
+                            first: true,
+                        };
+                        if *format == FileFormat::Unknown {
+                            *format = FileFormat::JsonArray;
+                        }
+                        Ok(Step::Again)
+                    }
+                    b'{' => self.top_object(format),
+                    b',' => {
+                        // Tolerate records separated by commas without an enclosing array.
+                        self.scanner.bump()?;
+                        Ok(Step::Again)
+                    }
+                    found => Err(ScanError::Unexpected {
+                        at: self.scanner.position(),
+                        found,
+                        expected: "a JSON object or array",
+                    }
+                    .into()),
+                }
+            }
+            State::Array { member, first } => {
+                let at = self.scanner.position();
+                match self.scanner.skip_ws()? {
+                    Some(b']') => {
+                        self.scanner.bump()?;
+                        self.state = if member == Container::None {
+                            State::Top
+                        } else {
+                            State::RestOfObject
+                        };
+                        return Ok(Step::Again);
+                    }
+                    None => {
+                        return Err(StepError::File(
+                            FileErrorKind::Truncated,
+                            at,
+                            "the file ends inside the array of records (no closing ']'): it was cut short".into(),
+                        ));
+                    }
+                    _ => {}
+                }
+                if !first {
+                    self.scanner.expect(b',', "',' or ']'")?;
+                }
+                self.state = State::Array {
+                    member,
+                    first: false,
+                };
+                let start = self.scanner.read_value(&mut self.buf)?;
+                Ok(Step::Element(start, member))
+            }
+            State::RestOfObject => {
+                let at = self.scanner.position();
+                match self.scanner.skip_ws()? {
+                    Some(b'}') => {
+                        self.scanner.bump()?;
+                        self.state = State::Top;
+                        Ok(Step::Again)
+                    }
+                    Some(b',') => {
+                        self.scanner.bump()?;
+                        self.scanner.read_value(&mut self.buf)?;
+                        self.scanner.expect(b':', "':'")?;
+                        self.buf.clear();
+                        self.scanner.read_value(&mut self.buf)?;
+                        self.buf.clear();
+                        Ok(Step::Again)
+                    }
+                    Some(found) => Err(ScanError::Unexpected {
+                        at,
+                        found,
+                        expected: "',' or '}'",
+                    }
+                    .into()),
+                    None => Err(StepError::File(
+                        FileErrorKind::Truncated,
+                        at,
+                        "the file ends inside a JSON object (no closing '}'): it was cut short"
+                            .into(),
+                    )),
+                }
+            }
         }
-        ScanError::Eof { start, at } => FileError::new(
-            path,
-            FileErrorKind::Truncated,
-            Some(start),
-            format!(
-                "the file ends (byte {}) inside the value that starts here: it was cut short",
-                at.byte
-            ),
-        ),
-        ScanError::Unexpected {
-            at,
-            found,
-            expected,
-        } => FileError::new(
-            path,
-            FileErrorKind::Malformed,
-            Some(at),
-            format!("expected {expected}, found {}", describe_byte(found)),
-        ),
+    }
+
+    /// A top-level `{`: a Graph page / Azure Monitor `records` / agent-list wrapper (switch to
+    /// streaming its array), or an object on its own (a record, a job, an error).
+    fn top_object(&mut self, format: &mut FileFormat) -> Result<Step, StepError> {
+        let start = self.scanner.position();
+        self.scanner.bump()?;
+        // The members read so far, re-assembled as an object in case this is a record.
+        self.buf.push(b'{');
+        let mut first = true;
+        let mut key = Vec::new();
+        loop {
+            let at = self.scanner.position();
+            match self.scanner.skip_ws()? {
+                Some(b'}') => {
+                    self.scanner.bump()?;
+                    self.buf.push(b'}');
+                    if *format == FileFormat::Unknown {
+                        *format = FileFormat::JsonLines;
+                    }
+                    // A record that is a line of its own: read the rest line by line.
+                    if *format == FileFormat::JsonLines
+                        && self.scanner.position().line == start.line
+                        && self.at_line_end()?
+                    {
+                        self.state = State::Lines;
+                    }
+                    return Ok(Step::Element(start, Container::None));
+                }
+                None => {
+                    return Err(StepError::File(
+                        FileErrorKind::Truncated,
+                        start,
+                        format!(
+                            "the file ends inside the JSON object that starts here (reached byte {}): it was cut short",
+                            at.byte
+                        ),
+                    ));
+                }
+                _ => {}
+            }
+            if !first {
+                self.scanner.expect(b',', "',' or '}'")?;
+                self.buf.push(b',');
+            }
+            first = false;
+            key.clear();
+            let key_at = self.scanner.read_value(&mut key)?;
+            if key.first() != Some(&b'"') {
+                return Err(StepError::File(
+                    FileErrorKind::Malformed,
+                    key_at,
+                    "expected a member name in quotes".into(),
+                ));
+            }
+            self.scanner.expect(b':', "':'")?;
+            let container = match &key[..] {
+                b"\"value\"" => Some((Container::Value, FileFormat::GraphPages)),
+                b"\"records\"" | b"\"Records\"" => {
+                    Some((Container::Records, FileFormat::AzureMonitor))
+                }
+                b"\"agents\"" => Some((Container::Agents, FileFormat::JsonArray)),
+                _ => None,
+            };
+            if let Some((member, shape)) = container
+                && self.scanner.skip_ws()? == Some(b'[')
+            {
+                self.scanner.bump()?;
+                self.state = State::Array {
+                    member,
+                    first: true,
+                };
+                if *format == FileFormat::Unknown {
+                    *format = shape;
+                }
+                self.buf.clear();
+                return Ok(Step::Again);
+            }
+            self.buf.extend_from_slice(&key);
+            self.buf.push(b':');
+            self.scanner.read_value(&mut self.buf)?;
+        }
+    }
+
+    /// True when only blanks remain on the current line (or the file ends).
+    fn at_line_end(&mut self) -> Result<bool, StepError> {
+        loop {
+            match self.scanner.peek()? {
+                Some(b' ' | b'\t' | b'\r') => {
+                    self.scanner.bump()?;
+                }
+                Some(b'\n') | None => return Ok(true),
+                Some(_) => return Ok(false),
+            }
+        }
     }
 }
 
@@ -593,21 +1259,8 @@ impl Iterator for LogFile {
         if self.failed {
             return None;
         }
-        let r = match &mut self.inner {
-            Inner::Json(_) => self.next_json(),
-            Inner::Csv(c) => c.next_record(),
-        };
-        match r {
-            Ok(Some(rec)) => {
-                self.count += 1;
-                Some(Ok(rec))
-            }
-            Ok(None) => None,
-            Err(e) => {
-                self.failed = true;
-                Some(Err(e))
-            }
-        }
+        let r = self.next_record();
+        self.step(r)
     }
 }
 
@@ -627,7 +1280,7 @@ mod tests {
 
     fn ids(r: &Result<Vec<Record>, FileError>) -> Vec<String> {
         match r {
-            Ok(v) => v.iter().map(|r| r.summary.id.clone()).collect(),
+            Ok(v) => v.iter().map(|r| r.fields().id.clone()).collect(),
             Err(e) => panic!("{e}"),
         }
     }
@@ -662,10 +1315,10 @@ mod tests {
             (FileFormat::AzureMonitor, vec!["a".into(), "b".into()])
         );
         let (f, r) = read(&format!("{}\n{}\n", env("a"), env("b")));
-        assert_eq!(f, FileFormat::AzureMonitor);
+        assert_eq!(f, FileFormat::JsonLines);
         let recs = r.unwrap_or_default();
         assert_eq!(
-            recs[1].summary.action().map(|a| a.as_str().to_owned()),
+            recs[1].fields().action().map(|a| a.as_str().to_owned()),
             Some("update".into())
         );
         let (f, r) = read("");
@@ -685,7 +1338,7 @@ mod tests {
             .collect::<Result<_, _>>()
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(f.format(), FileFormat::Csv);
-        let s = &recs[0].summary;
+        let s = recs[0].fields();
         assert!(s.is_failure());
         assert_eq!(s.error().and_then(|e| e.error_code), Some("E1".into()));
         assert_eq!(
@@ -754,14 +1407,14 @@ mod tests {
             let mut all = Vec::new();
             while let Some(r) = f.next() {
                 let r = r.unwrap_or_else(|e| panic!("{e}"));
-                all.push((r.summary.id, r.position));
+                all.push((r.fields().id.clone(), r.position()));
                 points.push(f.resume_point());
             }
             assert_eq!(all.len(), 3, "shape {i}");
             for (k, point) in points.iter().enumerate() {
                 let again: Vec<(String, Position)> = reopen(&path, point)
                     .unwrap_or_else(|e| panic!("{e}"))
-                    .map(|r| r.map(|r| (r.summary.id, r.position)))
+                    .map(|r| r.map(|r| (r.fields().id.clone(), r.position())))
                     .collect::<Result<_, _>>()
                     .unwrap_or_else(|e| panic!("shape {i} from {k}: {e}"));
                 assert_eq!(again, all[k..], "shape {i} from {k}");

@@ -58,7 +58,8 @@ pub(crate) fn record(value: Value) -> Result<(Value, bool), String> {
         && !cat.eq_ignore_ascii_case("ProvisioningLogs")
     {
         return Err(format!(
-            "this Azure Monitor record is of category '{cat}', not ProvisioningLogs"
+            "this Azure Monitor record is of category {}, not ProvisioningLogs",
+            super::head::echo(&cat)
         ));
     }
     let mut rec = match normalize_object(props, false) {

@@ -16,12 +16,11 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
-use super::{FileError, FileErrorKind, LogFile, Position, Record, ResumePoint, normalize, reopen};
+use super::{FileError, FileErrorKind, LogFile, Position, Record, ResumePoint, reopen};
 
 /// Matches sorted in memory by [`all_by_time`] (and the size of the blocks of a reversed file).
-pub const SORT_IN_MEMORY: usize = 10_000;
+pub const SORT_IN_MEMORY: usize = 4_000;
 
 /// The order asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,15 +56,16 @@ impl PartialOrd for Key {
 
 fn key(r: &Record, order: TimeOrder) -> Key {
     Key {
-        time: r.summary.activity_date_time,
+        time: r.fields().activity_date_time,
         order,
     }
 }
 
-/// A record waiting to be printed, as compact JSON.
+/// A record waiting to be printed: only its (Graph-shaped, compact) JSON text, read again when
+/// it is printed, so the records held cost their text and no more.
 #[derive(Debug, Clone)]
 struct Held {
-    json: Box<str>,
+    text: Box<str>,
     position: Position,
 }
 
@@ -74,20 +74,13 @@ impl Held {
         #[cfg(test)]
         tests::held(1);
         Held {
-            json: serde_json::to_string(&r.raw).unwrap_or_default().into(),
-            position: r.position,
+            text: r.text().into(),
+            position: r.position(),
         }
     }
 
-    fn record(&self) -> Record {
-        let raw: Value = serde_json::from_str(&self.json).unwrap_or(Value::Null);
-        // It was a record when it was read; a failure here could only be a bug.
-        let summary = normalize::summary(&raw).unwrap_or_default();
-        Record {
-            summary,
-            raw,
-            position: self.position,
-        }
+    fn record(&self, file: &LogFile) -> Result<Record, FileError> {
+        file.record_with(self.position, self.text.as_bytes(), true)
     }
 }
 
@@ -196,7 +189,7 @@ pub fn first_by_time(
             top.offer(key(&rec, order), || Held::new(&rec));
         }
     }
-    Ok(top.into_sorted().iter().map(Held::record).collect())
+    top.into_sorted().iter().map(|h| h.record(file)).collect()
 }
 
 /// In what order [`all_by_time`] printed the records.
@@ -342,17 +335,19 @@ fn all_by_time_with<E: From<FileError>>(
         // Neither: file order.
         let buf = held.take().unwrap_or_default();
         if scan.reversed && reopenable {
+            // Scanning: only the matches' times are needed until the second pass.
+            file.full = false;
             continue;
         }
         streaming = true;
         for (_, h) in buf {
-            emit(h.record())?;
+            emit(h.record(file)?)?;
         }
     }
     if let Some(mut buf) = held {
         buf.sort_by_key(|(k, _)| *k);
         for (_, h) in buf {
-            emit(h.record())?;
+            emit(h.record(file)?)?;
         }
         return Ok(Delivered::InOrder);
     }
@@ -367,7 +362,9 @@ fn all_by_time_with<E: From<FileError>>(
     file.check_unchanged()?;
     if scan.reversed && !scan.in_order {
         for block in scan.blocks.iter().rev() {
-            let mut part = reopen(&file.path, &block.start)?;
+            let mut part = file.reopen_at(&block.start)?;
+            // Glanced to be matched and held; parsed in full when printed.
+            part.full = false;
             // One time: file order is the order. Several: sorted (stable) in memory.
             let mut buf = Vec::new();
             let mut left = block.matches;
@@ -388,12 +385,12 @@ fn all_by_time_with<E: From<FileError>>(
             }
             buf.sort_by_key(|(k, _)| *k);
             for (_, h) in buf {
-                emit(h.record())?;
+                emit(h.record(&part)?)?;
             }
         }
         return Ok(Delivered::InOrder);
     }
-    for rec in reopen(&file.path, &start)? {
+    for rec in file.reopen_at(&start)? {
         let rec = rec?;
         if keep(&rec) {
             emit(rec)?;
@@ -416,6 +413,15 @@ fn changed(file: &LogFile) -> FileError {
 }
 
 impl LogFile {
+    /// The same file from `at` on, read the same way (prefilter included).
+    fn reopen_at(&self, at: &ResumePoint) -> Result<LogFile, FileError> {
+        let mut part = reopen(&self.path, at)?;
+        part.prefilter(self.prefilter.clone());
+        part.slow = self.slow.clone();
+        part.full |= self.slow.is_some();
+        Ok(part)
+    }
+
     /// Fails when the file is no longer the one opened (its length or modification time moved).
     fn check_unchanged(&self) -> Result<(), FileError> {
         match (&self.stamp, super::stamp(&self.path)) {
@@ -497,11 +503,11 @@ mod tests {
         let mut ids = Vec::new();
         let d = all_by_time_with(
             &mut f,
-            |r| !r.summary.id.ends_with('7'),
+            |r| !r.fields().id.ends_with('7'),
             order,
             cap,
             |r| -> Result<(), FileError> {
-                ids.push(r.summary.id);
+                ids.push(r.fields().id.clone());
                 Ok(())
             },
         )
@@ -580,10 +586,10 @@ mod tests {
             peak();
             let mut f = super::super::open(&path).unwrap_or_else(|e| panic!("{e}"));
             let got: Vec<String> =
-                first_by_time(&mut f, |r| !r.summary.id.ends_with('7'), order, 25)
+                first_by_time(&mut f, |r| !r.fields().id.ends_with('7'), order, 25)
                     .unwrap_or_else(|e| panic!("{e}"))
                     .into_iter()
-                    .map(|r| r.summary.id)
+                    .map(|r| r.fields().id.clone())
                     .collect();
             assert_eq!(got, sorted(&times, order)[..25].to_vec(), "{order:?}");
             assert!(peak() <= 26, "a heap of 25 (and the one coming in)");
@@ -605,7 +611,7 @@ mod tests {
                     text.push_str("{\"id\":\"late\"}\n");
                     std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
                 }
-                r.summary.id != "late"
+                r.fields().id != "late"
             },
             TimeOrder::NewestFirst,
             5,

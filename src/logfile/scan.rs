@@ -1,9 +1,19 @@
 //! A streaming JSON scanner that copies one value at a time out of a large file, so a file of a
 //! million records is read in constant memory. It knows just enough JSON to find where a value ends
 //! (strings, escapes, nesting) and tracks the line and byte offset for error messages; serde_json
-//! parses each value it hands out.
+//! parses each value it hands out. It also hands out whole lines (JSON lines), found with `memchr`
+//! inside its buffer without copying. No value or line may exceed [`MAX_RECORD_BYTES`]: a file of
+//! NUL bytes or one 50 MB line is an error, not 2 GB of memory.
 
 use std::io::{self, Read};
+
+/// The largest record (JSON value or line) read. Real provisioning records are a few KB; a job or
+/// a provisionOnDemand answer some tens of KB.
+pub const MAX_RECORD_BYTES: usize = 4 << 20;
+
+/// The buffer a file is read through; it grows (up to [`MAX_RECORD_BYTES`]) only for a line that
+/// does not fit.
+const BUFFER: usize = 256 << 10;
 
 /// Where something is in the file: 1-based line, 0-based byte offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -27,6 +37,8 @@ pub(crate) enum ScanError {
         found: u8,
         expected: &'static str,
     },
+    /// A value or line longer than [`MAX_RECORD_BYTES`] starts at `start`.
+    TooLarge { start: Position },
 }
 
 impl From<io::Error> for ScanError {
@@ -38,10 +50,11 @@ impl From<io::Error> for ScanError {
 /// Reads bytes through its own buffer, counting lines.
 pub(crate) struct Scanner<R> {
     inner: R,
-    buf: Box<[u8]>,
+    buf: Vec<u8>,
     pos: usize,
     len: usize,
     at: Position,
+    eof: bool,
 }
 
 impl<R: Read> Scanner<R> {
@@ -53,10 +66,11 @@ impl<R: Read> Scanner<R> {
     pub fn starting_at(inner: R, at: Position) -> Self {
         Scanner {
             inner,
-            buf: vec![0u8; 64 * 1024].into_boxed_slice(),
+            buf: vec![0u8; BUFFER],
             pos: 0,
             len: 0,
             at,
+            eof: false,
         }
     }
 
@@ -74,22 +88,51 @@ impl<R: Read> Scanner<R> {
         self.at
     }
 
-    fn fill(&mut self) -> io::Result<bool> {
-        if self.pos < self.len {
-            return Ok(true);
+    /// Up to `n` bytes from the next one on, without consuming them (fewer at the end of the
+    /// file): the bounded prefix the shape of a file is decided from.
+    pub fn prefix(&mut self, n: usize) -> io::Result<&[u8]> {
+        while self.len - self.pos < n.min(self.buf.len()) && self.read_more()? {}
+        let end = self.len.min(self.pos + n);
+        Ok(&self.buf[self.pos..end])
+    }
+
+    /// Reads more bytes after the buffered ones (moving them to the front first); false at the
+    /// end of the source.
+    fn read_more(&mut self) -> io::Result<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.len, 0);
+            self.len -= self.pos;
+            self.pos = 0;
+        }
+        if self.len == self.buf.len() {
+            return Ok(false);
         }
         loop {
-            match self.inner.read(&mut self.buf) {
-                Ok(0) => return Ok(false),
+            match self.inner.read(&mut self.buf[self.len..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(false);
+                }
                 Ok(n) => {
-                    self.pos = 0;
-                    self.len = n;
+                    self.len += n;
                     return Ok(true);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    fn fill(&mut self) -> io::Result<bool> {
+        if self.pos < self.len {
+            return Ok(true);
+        }
+        self.pos = 0;
+        self.len = 0;
+        self.read_more()
     }
 
     /// The next byte without consuming it.
@@ -150,6 +193,15 @@ impl<R: Read> Scanner<R> {
         }
     }
 
+    /// Consumes `n` buffered bytes, copying them to `out` and counting their lines.
+    fn take(&mut self, n: usize, out: &mut Vec<u8>) {
+        let chunk = &self.buf[self.pos..self.pos + n];
+        out.extend_from_slice(chunk);
+        self.at.line += memchr::memchr_iter(b'\n', chunk).count() as u64;
+        self.at.byte += n as u64;
+        self.pos += n;
+    }
+
     /// Copies one JSON value (starting at the next non-whitespace byte) into `out`.
     pub fn read_value(&mut self, out: &mut Vec<u8>) -> Result<Position, ScanError> {
         self.skip_ws()?;
@@ -157,40 +209,67 @@ impl<R: Read> Scanner<R> {
         let Some(first) = self.peek()? else {
             return Err(ScanError::Eof { start, at: start });
         };
+        let base = out.len();
         match first {
-            b'{' | b'[' => {
+            b'{' | b'[' | b'"' => {
+                // Nesting depth, and whether inside a string (and just after its backslash).
                 let mut depth = 0usize;
+                let mut in_string = false;
+                let mut escaped = false;
                 loop {
-                    let Some(b) = self.bump()? else {
+                    if !self.fill()? {
                         return Err(ScanError::Eof {
                             start,
                             at: self.position(),
                         });
-                    };
-                    out.push(b);
-                    match b {
-                        b'{' | b'[' => depth += 1,
-                        b'}' | b']' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                return Ok(start);
+                    }
+                    let avail = &self.buf[self.pos..self.len];
+                    let mut end = None;
+                    for (i, &b) in avail.iter().enumerate() {
+                        if in_string {
+                            if escaped {
+                                escaped = false;
+                            } else if b == b'\\' {
+                                escaped = true;
+                            } else if b == b'"' {
+                                in_string = false;
+                                if depth == 0 {
+                                    end = Some(i + 1);
+                                    break;
+                                }
                             }
+                            continue;
                         }
-                        b'"' => self.read_string_rest(out, start)?,
-                        _ => {}
+                        match b {
+                            b'"' => in_string = true,
+                            b'{' | b'[' => depth += 1,
+                            b'}' | b']' => {
+                                depth = depth.saturating_sub(1);
+                                if depth == 0 {
+                                    end = Some(i + 1);
+                                    break;
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                    let n = end.unwrap_or(avail.len());
+                    if out.len() - base + n > MAX_RECORD_BYTES {
+                        return Err(ScanError::TooLarge { start });
+                    }
+                    self.take(n, out);
+                    if end.is_some() {
+                        return Ok(start);
                     }
                 }
-            }
-            b'"' => {
-                self.bump()?;
-                out.push(b'"');
-                self.read_string_rest(out, start)?;
-                Ok(start)
             }
             b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
                 while let Some(b) = self.peek()? {
                     if matches!(b, b',' | b']' | b'}' | b' ' | b'\t' | b'\r' | b'\n') {
                         break;
+                    }
+                    if out.len() - base >= MAX_RECORD_BYTES {
+                        return Err(ScanError::TooLarge { start });
                     }
                     out.push(b);
                     self.bump()?;
@@ -205,28 +284,40 @@ impl<R: Read> Scanner<R> {
         }
     }
 
-    /// After an opening quote: copies up to and including the closing quote.
-    fn read_string_rest(&mut self, out: &mut Vec<u8>, start: Position) -> Result<(), ScanError> {
+    /// The next line (without its `\n`), read in place, and where it starts; `None` at the end of
+    /// the file. The line stays valid until the scanner is used again.
+    pub fn line(&mut self) -> Result<Option<(Position, &[u8])>, ScanError> {
+        let start = self.position();
+        // Bytes after `pos` already searched for a newline.
+        let mut searched = 0;
         loop {
-            let Some(b) = self.bump()? else {
-                return Err(ScanError::Eof {
-                    start,
-                    at: self.position(),
-                });
-            };
-            out.push(b);
-            match b {
-                b'\\' => {
-                    let Some(e) = self.bump()? else {
-                        return Err(ScanError::Eof {
-                            start,
-                            at: self.position(),
-                        });
-                    };
-                    out.push(e);
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[self.pos + searched..self.len]) {
+                let from = self.pos;
+                let end = from + searched + i;
+                self.pos = end + 1;
+                self.at.byte += (end + 1 - from) as u64;
+                self.at.line += 1;
+                return Ok(Some((start, &self.buf[from..end])));
+            }
+            searched = self.len - self.pos;
+            if searched > MAX_RECORD_BYTES {
+                return Err(ScanError::TooLarge { start });
+            }
+            if searched == self.buf.len() {
+                // A line longer than the buffer: grow it, up to the record limit.
+                let grown = (self.buf.len() * 2).min(MAX_RECORD_BYTES + BUFFER);
+                self.buf.resize(grown, 0);
+            }
+            if !self.read_more()? {
+                // The end of the file: the last line may lack its newline.
+                if self.pos == self.len {
+                    return Ok(None);
                 }
-                b'"' => return Ok(()),
-                _ => {}
+                let from = self.pos;
+                let end = self.len;
+                self.pos = end;
+                self.at.byte += (end - from) as u64;
+                return Ok(Some((start, &self.buf[from..end])));
             }
         }
     }
@@ -259,5 +350,36 @@ mod tests {
             Err(ScanError::Eof { start, .. }) => assert_eq!(start.line, 2),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn lines_come_whole_across_buffer_refills_with_their_positions() {
+        // Lines longer than the first read, and a last line without a newline.
+        let long = "x".repeat(BUFFER + 10);
+        let text = format!("a\n{long}\n\nb");
+        let mut s = Scanner::new(std::io::Cursor::new(text.into_bytes()));
+        let mut got = Vec::new();
+        while let Some((at, line)) = s.line().unwrap() {
+            got.push((at.line, at.byte, line.len()));
+        }
+        let l = long.len() as u64;
+        assert_eq!(
+            got,
+            vec![(1, 0, 1), (2, 2, long.len()), (3, 3 + l, 0), (4, 4 + l, 1)]
+        );
+    }
+
+    #[test]
+    fn a_line_or_value_beyond_the_limit_is_an_error_not_memory() {
+        let zeros = std::io::repeat(0).take((MAX_RECORD_BYTES + BUFFER * 2) as u64);
+        let mut s = Scanner::new(zeros);
+        assert!(matches!(s.line(), Err(ScanError::TooLarge { .. })));
+        let open = std::io::Cursor::new(b"[".to_vec())
+            .chain(std::io::repeat(b' ').take((MAX_RECORD_BYTES + 10) as u64));
+        let mut s = Scanner::new(open);
+        assert!(matches!(
+            s.read_value(&mut Vec::new()),
+            Err(ScanError::TooLarge { .. })
+        ));
     }
 }

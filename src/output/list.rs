@@ -5,27 +5,25 @@
 //! document: with a query every item is held until the end, then the query runs once.
 //!
 //! The table keeps its usual look up to [`TABLE_BLOCK_ROWS`] rows (exactly [`Table::render`]).
-//! A longer list stays one table: the header once, and each further block laid out in the column
-//! widths of the first block (comfy-table needs all rows of a block to size its columns, so the
-//! first block decides). On a terminal a longer cell wraps inside its column, as cells already do
-//! in the first block, except in the last column ("why" in a search), which may use the rest of
-//! the line; in a pipe or a file, where lines are never wrapped, a column widens for a block whose
-//! cells are longer. Chosen over one table per block (a header every thousand rows,
-//! columns jumping between blocks) and over fixed widths from the first row (short results would
-//! look different from today).
+//! A longer list stays one table: the header once, and each further block laid out in the columns
+//! and widths of the first block (the first block decides which columns fit). On a terminal a
+//! longer cell shortens with an ellipsis, as cells already do in the first block, except in the
+//! last column ("why" in a search), which may use the rest of the line; in a pipe or a file, where
+//! lines are never cut, a column widens for a block whose cells are longer. Chosen over one table
+//! per block (a header every thousand rows, columns jumping between blocks) and over fixed widths
+//! from the first row (short results would look different from a whole table).
 
 use std::io::Write;
 
 use serde_json::Value;
 
-use super::table::delimited_record;
-use super::{Cell, Output, OutputError, OutputFormat, Table};
+use super::table::{Layout, delimited_record};
+use super::{Column, Output, OutputError, OutputFormat, Table};
 
 /// Rows of a table held before they are printed as one block.
 pub const TABLE_BLOCK_ROWS: usize = 1000;
 
-/// One table row: text and emphasis per column.
-pub type Row = Vec<(String, Cell)>;
+pub use super::table::Row;
 
 /// A list being written; see the module docs. Create with [`Output::list`], end with
 /// [`ListWriter::finish`].
@@ -33,7 +31,8 @@ pub struct ListWriter<'o, W: Write> {
     output: &'o Output,
     out: W,
     kind: Kind,
-    headers: Vec<String>,
+    /// The columns (CSV/TSV: their keys and machine values).
+    columns: Table,
     count: u64,
 }
 
@@ -53,25 +52,25 @@ enum Kind {
 }
 
 impl Output {
-    /// Starts writing a list to `out`: `headers` name the table or CSV columns, and each item
+    /// Starts writing a list to `out`: `columns` are the table's or CSV's columns, and each item
     /// comes with its row (see [`ListWriter::push`]). Nothing is written before the first item
     /// or [`ListWriter::finish`] (so an error before the first item leaves stdout empty), and an
     /// empty list is still a valid document (`[]`, a CSV header row).
-    pub fn list<W: Write, S: Into<String>>(
+    pub fn list<W: Write, C: Into<Column>>(
         &self,
         out: W,
-        headers: impl IntoIterator<Item = S>,
+        columns: impl IntoIterator<Item = C>,
     ) -> ListWriter<'_, W> {
-        self.list_in_blocks(out, headers, TABLE_BLOCK_ROWS)
+        self.list_in_blocks(out, columns, TABLE_BLOCK_ROWS)
     }
 
-    fn list_in_blocks<W: Write, S: Into<String>>(
+    fn list_in_blocks<W: Write, C: Into<Column>>(
         &self,
         out: W,
-        headers: impl IntoIterator<Item = S>,
+        columns: impl IntoIterator<Item = C>,
         block: usize,
     ) -> ListWriter<'_, W> {
-        let headers: Vec<String> = headers.into_iter().map(Into::into).collect();
+        let columns = Table::new(columns);
         let kind = if self.query.is_some() {
             Kind::Query(Vec::new())
         } else {
@@ -83,9 +82,9 @@ impl Output {
                 OutputFormat::Csv => Kind::Delimited(b','),
                 OutputFormat::Tsv => Kind::Delimited(b'\t'),
                 OutputFormat::Table => Kind::Table(TableBlocks::new(
-                    Table::new(headers.clone()),
+                    columns.clone(),
                     block,
-                    self.width,
+                    self.table_width(),
                     self.color,
                 )),
                 OutputFormat::None => Kind::Nothing,
@@ -95,7 +94,7 @@ impl Output {
             output: self,
             out,
             kind,
-            headers,
+            columns,
             count: 0,
         }
     }
@@ -118,7 +117,7 @@ impl<W: Write> ListWriter<'_, W> {
                 self.out.write_all(text.as_bytes())?;
             }
             Kind::Ndjson => {
-                serde_json::to_writer(&mut self.out, &item).map_err(std::io::Error::from)?;
+                self.out.write_all(super::json_line(&item).as_bytes())?;
                 self.out.write_all(b"\n")?;
             }
             Kind::Yaml => {
@@ -130,7 +129,7 @@ impl<W: Write> ListWriter<'_, W> {
             Kind::Delimited(sep) => {
                 let cells = row();
                 let mut line = Vec::new();
-                delimited_record(*sep, cells.iter().map(|(t, _)| t.as_str()), &mut line);
+                delimited_record(*sep, self.columns.machine_cells(&cells), &mut line);
                 self.out.write_all(&line)?;
             }
             Kind::Table(blocks) => {
@@ -143,13 +142,26 @@ impl<W: Write> ListWriter<'_, W> {
         Ok(())
     }
 
-    /// The opening of the document: `[` for JSON, the header row for CSV and TSV.
+    /// Like [`ListWriter::push`], building the item only for a format that prints it (not for a
+    /// table, CSV, TSV or `-o none`): a large file's records are not turned into values for nothing.
+    pub fn push_with(
+        &mut self,
+        item: impl FnOnce() -> Value,
+        row: impl FnOnce() -> Row,
+    ) -> Result<(), OutputError> {
+        match self.kind {
+            Kind::Delimited(_) | Kind::Table(_) | Kind::Nothing => self.push(Value::Null, row),
+            _ => self.push(item(), row),
+        }
+    }
+
+    /// The opening of the document: `[` for JSON, the header row for CSV (TSV has none).
     fn open(&mut self) -> Result<(), OutputError> {
         match &self.kind {
             Kind::Json { .. } => self.out.write_all(b"[")?,
-            Kind::Delimited(sep) => {
+            Kind::Delimited(sep) if *sep != b'\t' => {
                 let mut line = Vec::new();
-                delimited_record(*sep, self.headers.iter().map(String::as_str), &mut line);
+                delimited_record(*sep, self.columns.machine_headers(), &mut line);
                 self.out.write_all(&line)?;
             }
             _ => {}
@@ -196,7 +208,7 @@ impl<W: Write> ListWriter<'_, W> {
 /// `serde_json::to_string_pretty` gives it inside the whole array (JSON strings hold no raw
 /// newline, so indenting every line is safe).
 fn json_item(item: &Value, first: bool) -> String {
-    let pretty = serde_json::to_string_pretty(item).unwrap_or_default();
+    let pretty = super::json_pretty(item);
     let mut text = String::with_capacity(pretty.len() + pretty.len() / 8 + 4);
     text.push_str(if first { "\n" } else { ",\n" });
     for (i, line) in pretty.split('\n').enumerate() {
@@ -215,9 +227,8 @@ pub(crate) struct TableBlocks {
     block: usize,
     width: Option<u16>,
     color: bool,
-    /// After the first block: its column widths (`None` when they could not be read, and then
-    /// every block is a table of its own, with its header).
-    widths: Option<Option<Vec<u16>>>,
+    /// After the first block: its columns and widths.
+    layout: Option<Layout>,
 }
 
 impl TableBlocks {
@@ -227,13 +238,13 @@ impl TableBlocks {
             block: block.max(1),
             width,
             color,
-            widths: None,
+            layout: None,
         }
     }
 
     /// Adds a row; returns the text of a block when one is complete.
     pub(crate) fn push(&mut self, row: Row) -> Option<String> {
-        self.table.styled_row(row);
+        self.table.push(row);
         (self.table.len() >= self.block).then(|| self.print_block())
     }
 
@@ -253,14 +264,18 @@ impl TableBlocks {
     }
 
     fn print_block(&mut self) -> String {
-        let text = match &self.widths {
+        let text = match &self.layout {
             None => {
-                let text = self.table.render(self.width, self.color);
-                self.widths = Some(self.table.column_widths(self.width));
+                let layout = self.table.layout(self.width);
+                let text = self
+                    .table
+                    .render_rows(&layout, self.width, self.color, true);
+                self.layout = Some(layout);
                 text
             }
-            Some(Some(widths)) => self.table.render_continued(widths, self.width, self.color),
-            Some(None) => self.table.render(self.width, self.color),
+            Some(layout) => self
+                .table
+                .render_rows(layout, self.width, self.color, false),
         };
         self.table.clear_rows();
         text
@@ -270,6 +285,7 @@ impl TableBlocks {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::Cell;
     use serde_json::json;
 
     fn output(format: OutputFormat, query: Option<&str>, width: Option<u16>) -> Output {
@@ -290,12 +306,13 @@ mod tests {
 
     fn row(v: &Value) -> Row {
         vec![
-            (v["id"].as_str().unwrap_or("").to_owned(), Cell::Dim),
-            ("a,b".to_owned(), Cell::Plain),
+            (v["id"].as_str().unwrap_or("").to_owned(), Cell::Dim).into(),
+            ("a,b".to_owned(), Cell::Plain).into(),
             (
                 "x".repeat(v["n"].as_u64().unwrap_or(0) as usize % 13),
                 Cell::Bad,
-            ),
+            )
+                .into(),
         ]
     }
 
@@ -311,7 +328,7 @@ mod tests {
         o.emit_to(&mut whole, &Value::Array(items.to_vec()), || {
             let mut t = Table::new(headers);
             for v in items {
-                t.styled_row(row(v));
+                t.push(row(v));
             }
             t
         })
@@ -423,31 +440,28 @@ mod tests {
     }
 
     #[test]
-    fn later_blocks_use_the_first_blocks_column_widths() {
+    fn later_blocks_use_the_first_blocks_columns_and_widths() {
         // The same rows rendered as a continuation are the first block's lines without the header.
         for width in [None, Some(30), Some(60), Some(250)] {
             let mut t = Table::new(["ID", "SOURCE → TARGET", "WHY"]);
             for v in items(9) {
-                t.styled_row(row(&v));
+                t.push(row(&v));
             }
             let first = t.render(width, false);
-            let widths = t
-                .column_widths(width)
-                .unwrap_or_else(|| panic!("{width:?}"));
-            let again = t.render_continued(&widths, width, false);
-            let header_lines = first.lines().take_while(|l| !l.contains("id-0000")).count();
-            let body: Vec<&str> = first.lines().skip(header_lines).collect();
+            let layout = t.layout(width);
+            let again = t.render_rows(&layout, width, false, false);
+            let body: Vec<&str> = first.lines().skip(1).collect();
             assert_eq!(again.lines().collect::<Vec<_>>(), body, "{width:?}");
         }
-        // Without a width a longer cell later widens its column instead of wrapping the line.
+        // Without a width a longer cell later widens its column instead of being cut.
         let mut t = Table::new(["A", "B"]);
         t.row(["1", "short"]);
-        let widths = t.column_widths(None).unwrap_or_default();
+        let layout = t.layout(None);
         let mut later = Table::new(["A", "B"]);
         later.row(["2", "a much longer cell than before"]);
         assert_eq!(
-            later.render_continued(&widths, None, false),
-            " 2  a much longer cell than before\n"
+            later.render_rows(&layout, None, false, false),
+            "2  a much longer cell than before\n"
         );
     }
 }

@@ -1,9 +1,15 @@
-//! Rendering a command's result: a table for people, or JSON/JSONC/NDJSON/YAML/CSV/TSV for scripts,
-//! optionally narrowed by a JMESPath `--query`. Colour only on a terminal and never under `NO_COLOR`;
-//! progress and messages go to stderr, results to stdout. A list too long to hold (every event of a
+//! Rendering a command's result: a table for people (fitted to the terminal), or
+//! JSON/JSONC/NDJSON/YAML/CSV/TSV for scripts, optionally narrowed by a JMESPath `--query`.
+//! Progress and messages go to stderr, results to stdout. A list too long to hold (every event of a
 //! search) is written as it arrives through [`ListWriter`].
+//!
+//! This module owns the small facts every command shares: the one colour decision
+//! ([`color_enabled`], for stdout, stderr and the `-v` logs alike), the one time format for people
+//! and for scripts ([`time`]), the terminal width and its test seam ([`terminal_width`]), and the
+//! one sanitizer that keeps control characters from Graph or a file off the terminal ([`sanitize`]).
 
 mod list;
+pub mod sanitize;
 mod table;
 pub mod time;
 pub mod units;
@@ -13,7 +19,11 @@ use std::io::{self, Write};
 use serde_json::Value;
 
 pub use list::{ListWriter, Row, TABLE_BLOCK_ROWS};
-pub use table::{Cell, Table};
+pub use table::{Cell, Column, Field, Table};
+
+/// The output formats and each command's JSON shape and CSV/TSV columns, for people and scripts
+/// (`docs/json-output.md`; the README and the help topics show it).
+pub const FORMATS_GUIDE: &str = include_str!("../../docs/json-output.md");
 
 /// How results are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -31,7 +41,7 @@ pub enum OutputFormat {
     Yaml,
     /// Comma-separated values with a header row.
     Csv,
-    /// Tab-separated values with a header row.
+    /// Tab-separated values, no header row (as `az`: `for id in $(…)` sees only values).
     Tsv,
     /// Nothing on stdout (exit code only).
     None,
@@ -68,8 +78,12 @@ pub struct Output {
     query: Option<jmespath::Expression<'static>>,
     /// Whether colour may be used on stdout.
     pub color: bool,
-    /// Table width (terminal width, or `PROVCTL_TERM_WIDTH` in tests); `None` = unlimited.
+    /// Whether colour may be used on stderr (messages, hints, progress, `-v` logs).
+    pub stderr_color: bool,
+    /// Table width (see [`terminal_width`]); `None` = unlimited.
     pub width: Option<u16>,
+    /// `--wide`: every column in full, whatever the width.
+    pub wide: bool,
 }
 
 impl std::fmt::Debug for Output {
@@ -78,6 +92,7 @@ impl std::fmt::Debug for Output {
             .field("format", &self.format)
             .field("color", &self.color)
             .field("width", &self.width)
+            .field("wide", &self.wide)
             .finish()
     }
 }
@@ -99,9 +114,16 @@ impl Output {
         Ok(Output {
             format,
             query,
-            color: color_allowed(no_color),
+            color: color_enabled(no_color, Stream::Stdout),
+            stderr_color: color_enabled(no_color, Stream::Stderr),
             width: terminal_width(),
+            wide: false,
         })
+    }
+
+    /// The width tables are fitted to: none with `--wide`.
+    pub fn table_width(&self) -> Option<u16> {
+        if self.wide { None } else { self.width }
     }
 
     /// Whether a query is set.
@@ -118,6 +140,9 @@ impl Output {
     }
 
     /// Writes a result whose human form is text (a `show` or `explain` page) rather than a table.
+    /// In CSV/TSV the document's fields are printed as `key`/`value` rows ([`Table::from_object`]).
+    /// The text passes through [`sanitize`]: `text(color)` may colour it, but any other control
+    /// character is escaped.
     pub fn emit_text(
         &self,
         doc: &Value,
@@ -126,6 +151,12 @@ impl Output {
         let mut out = io::stdout().lock();
         if self.format == OutputFormat::Table && self.query.is_none() {
             let s = text(self.color);
+            let context = if self.color {
+                sanitize::Context::ColouredPage
+            } else {
+                sanitize::Context::Page
+            };
+            let s = sanitize::clean(&s, context);
             out.write_all(s.as_bytes())?;
             if !s.ends_with('\n') {
                 out.write_all(b"\n")?;
@@ -133,7 +164,12 @@ impl Output {
         } else if matches!(self.format, OutputFormat::Csv | OutputFormat::Tsv)
             && self.query.is_none()
         {
-            self.write_doc(&mut out, doc, OutputFormat::Json)?;
+            let sep = if self.format == OutputFormat::Tsv {
+                b'\t'
+            } else {
+                b','
+            };
+            out.write_all(Table::from_object(doc).to_delimited(sep).as_bytes())?;
         } else {
             self.emit_to(&mut out, doc, || Table::new(Vec::<String>::new()))?;
         }
@@ -159,7 +195,7 @@ impl Output {
         match self.format {
             OutputFormat::Table => {
                 let t = table();
-                out.write_all(t.render(self.width, self.color).as_bytes())?;
+                out.write_all(t.render(self.table_width(), self.color).as_bytes())?;
             }
             OutputFormat::Csv => out.write_all(table().to_delimited(b',').as_bytes())?,
             OutputFormat::Tsv => out.write_all(table().to_delimited(b'\t').as_bytes())?,
@@ -177,14 +213,14 @@ impl Output {
         match format {
             OutputFormat::None => {}
             OutputFormat::Json => {
-                serde_json::to_writer_pretty(&mut *out, doc).map_err(io::Error::from)?;
+                out.write_all(json_pretty(doc).as_bytes())?;
                 out.write_all(b"\n")?;
             }
             OutputFormat::Jsonc => {
                 let s = if self.color {
-                    colored_json(doc)
+                    colorize(&json_pretty(doc))
                 } else {
-                    serde_json::to_string_pretty(doc).unwrap_or_default()
+                    json_pretty(doc)
                 };
                 out.write_all(s.as_bytes())?;
                 out.write_all(b"\n")?;
@@ -192,12 +228,12 @@ impl Output {
             OutputFormat::Ndjson => match doc {
                 Value::Array(items) => {
                     for item in items {
-                        serde_json::to_writer(&mut *out, item).map_err(io::Error::from)?;
+                        out.write_all(json_line(item).as_bytes())?;
                         out.write_all(b"\n")?;
                     }
                 }
                 other => {
-                    serde_json::to_writer(&mut *out, other).map_err(io::Error::from)?;
+                    out.write_all(json_line(other).as_bytes())?;
                     out.write_all(b"\n")?;
                 }
             },
@@ -213,7 +249,7 @@ impl Output {
                 };
                 let t = Table::from_json(doc);
                 let s = if format == OutputFormat::Table {
-                    t.render(self.width, self.color)
+                    t.render(self.table_width(), self.color)
                 } else {
                     t.to_delimited(sep)
                 };
@@ -233,37 +269,79 @@ fn apply_query(q: &jmespath::Expression<'static>, doc: &Value) -> Result<Value, 
     serde_json::to_value(&*result).map_err(|e| OutputError::Query(e.to_string()))
 }
 
-/// Whether stdout may carry colour: a terminal, `NO_COLOR` unset, no `--no-color`
-/// (`CLICOLOR_FORCE` forces it, for tests).
-pub fn color_allowed(no_color: bool) -> bool {
+/// An output stream of the process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Results.
+    Stdout,
+    /// Messages, hints, progress and the `-v` logs.
+    Stderr,
+}
+
+/// The one colour decision, for every stream: never with `--no-color` or with `NO_COLOR` set and
+/// non-empty (as no-color.org defines it; an empty `NO_COLOR` is as if unset); always with
+/// `CLICOLOR_FORCE` set and not `0` (tests, `less -R`); otherwise when the stream is a terminal.
+pub fn color_enabled(no_color: bool, stream: Stream) -> bool {
     use std::io::IsTerminal;
     if no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
         return false;
     }
-    if std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+    if std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0") {
         return true;
     }
-    io::stdout().is_terminal()
+    match stream {
+        Stream::Stdout => io::stdout().is_terminal(),
+        Stream::Stderr => io::stderr().is_terminal(),
+    }
 }
 
-/// The table width: `PROVCTL_TERM_WIDTH` (tests), else the terminal's, else unlimited.
+/// The width tables are fitted to: `PROVCTL_TERM_WIDTH` (the test seam, as xh's), else `COLUMNS`
+/// when set (a user's explicit choice, also for a pipe), else the terminal's; `None` (unlimited)
+/// for a pipe or a file.
 pub fn terminal_width() -> Option<u16> {
-    if let Some(w) = std::env::var("PROVCTL_TERM_WIDTH")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
+    let from_env = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.trim().parse::<u16>().ok())
+            .filter(|&w| w > 0)
+    };
+    if let Some(w) = from_env("PROVCTL_TERM_WIDTH").or_else(|| from_env("COLUMNS")) {
         return Some(w);
     }
     use std::io::IsTerminal;
     if io::stdout().is_terminal() {
-        comfy_table::Table::new().width()
+        terminal_size::terminal_size().map(|(w, _)| w.0)
     } else {
         None
     }
 }
 
-fn colored_json(doc: &Value) -> String {
-    colorize(&serde_json::to_string_pretty(doc).unwrap_or_default())
+/// Pretty JSON with every control character escaped: serde_json escapes C0 itself; DEL and the C1
+/// controls (U+0080–U+009F, among them the one-character CSI U+009B) it writes raw, so they are
+/// escaped here. They can only occur inside strings, where `\u009b` means the same character.
+pub fn json_pretty(doc: &Value) -> String {
+    escape_json_controls(serde_json::to_string_pretty(doc).unwrap_or_default())
+}
+
+/// One-line JSON (NDJSON), escaped as [`json_pretty`].
+pub fn json_line(doc: &Value) -> String {
+    escape_json_controls(serde_json::to_string(doc).unwrap_or_default())
+}
+
+fn escape_json_controls(text: String) -> String {
+    if !text.chars().any(char::is_control) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        // Raw C0 (line breaks of pretty JSON) are structure, not string content.
+        if c.is_control() && (c as u32) >= 0x7f {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Pretty JSON text with keys, strings and literals coloured. The scan starts afresh at every
@@ -344,13 +422,38 @@ mod tests {
             render(&out(OutputFormat::Csv, None), &doc),
             "ID,NAME\n1,\"a,b\"\n"
         );
-        assert_eq!(
-            render(&out(OutputFormat::Tsv, None), &doc),
-            "ID\tNAME\n1\ta,b\n"
-        );
+        assert_eq!(render(&out(OutputFormat::Tsv, None), &doc), "1\ta,b\n");
         assert!(render(&out(OutputFormat::Yaml, None), &doc).contains("name: a,b"));
         assert_eq!(render(&out(OutputFormat::None, None), &doc), "");
         assert!(render(&out(OutputFormat::Table, None), &doc).contains("a,b"));
+    }
+
+    #[test]
+    fn json_escapes_every_control_character() {
+        let doc = json!({"displayName": "Alex\u{1b}]0;owned\u{7}\u{9b}2J\u{7f}"});
+        for format in [OutputFormat::Json, OutputFormat::Ndjson, OutputFormat::Yaml] {
+            let s = render(&out(format, None), &doc);
+            assert!(
+                !s.contains(['\u{1b}', '\u{7}', '\u{9b}', '\u{7f}']),
+                "{format:?}: {s:?}"
+            );
+        }
+        let s = render(&out(OutputFormat::Json, None), &doc);
+        let back: Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, doc, "escaped, not changed");
+    }
+
+    #[test]
+    fn tsv_of_a_query_is_bare_values_and_csv_keeps_its_header() {
+        let doc = json!([{"id": "1"}, {"id": "2"}]);
+        assert_eq!(
+            render(&out(OutputFormat::Tsv, Some("[].id")), &doc),
+            "1\n2\n"
+        );
+        assert_eq!(
+            render(&out(OutputFormat::Csv, Some("[].id")), &doc),
+            "value\n1\n2\n"
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Times for people: `2026-11-23 14:05Z (2d ago)`, relative to a "now" that tests can pin with
-//! `PROVCTL_NOW` so snapshots stay stable.
+//! Times, the one format of each: for people `2026-11-23 14:05 UTC (2d ago)` (to the minute, in UTC,
+//! relative to a "now" that tests can pin with `PROVCTL_NOW` so snapshots stay stable); for scripts
+//! (CSV, TSV, JSON fields provctl computes) RFC 3339 in UTC, `2026-11-23T14:05:16Z`.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -12,9 +13,14 @@ pub fn now() -> DateTime<Utc> {
         .unwrap_or_else(Utc::now)
 }
 
-/// `2026-11-23 14:05Z`.
+/// For people: `2026-11-23 14:05 UTC`.
 pub fn short(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%MZ").to_string()
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// For scripts: RFC 3339 in UTC, `2026-11-23T14:05:16Z` (fractional seconds only when set).
+pub fn machine(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
 /// `3d ago`, `in 5h`, `just now`.
@@ -41,7 +47,7 @@ pub fn relative(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
-/// `2026-11-23 14:05Z (2d ago)`, or `never`.
+/// `2026-11-23 14:05 UTC (2d ago)`, or `never`.
 pub fn with_relative(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
     match t {
         Some(t) => format!("{} ({})", short(t), relative(t, now)),
@@ -77,5 +83,13 @@ mod tests {
             "in 6h"
         );
         assert_eq!(with_relative(None, now), "never");
+        assert_eq!(
+            with_relative(Some("2026-11-25T07:04:16Z".parse().unwrap()), now),
+            "2026-11-25 07:04 UTC (4h ago)"
+        );
+        assert_eq!(
+            machine("2026-11-25T07:04:16+02:00".parse().unwrap()),
+            "2026-11-25T05:04:16Z"
+        );
     }
 }

@@ -22,20 +22,31 @@
 //!
 //! | ObjectGuid | object | what it shows |
 //! |---|---|---|
-//! | [`OG_CREATED`] | Adele Vance | created in Entra ID (success) |
+//! | [`OG_CREATED`] | Adele Vance | created in Entra ID (success); department 'Sales', in scope of `Sales only` |
 //! | [`OG_INVALID_DOMAIN`] | Alex Wilber | fails three cycles in a row: `InvalidDomain` (UPN suffix not verified) |
 //! | [`OG_DUPLICATE`] | Megan Bowen | fails: `DuplicateTargetEntries` |
 //! | [`OG_MISSING_FIELDS`] | svc-backup | fails: `MandatoryFieldsMissing` |
 //! | [`OG_SOURCE_ONLY`] | (none) | skipped, identity has only a source id: the agent filtered it out by OU/group scoping |
 //! | [`OG_CRITICAL`] | krbtgt | skipped: `IsCriticalSystemObject` = True |
-//! | [`OG_SCOPING`] | Lee Gu | skipped: out of scope by a scoping filter |
+//! | [`OG_SCOPING`] | Lee Gu | skipped: the job's scoping filter `Sales only` (department EQUALS 'Sales') excludes him (department 'Marketing'); the import step records his attributes |
 //! | [`OG_EMEA_UPDATED`] | Pradeep Gupta | updated by the emea configuration (success) |
 //!
 //! App provisioning logs (Entra object ids, `sourceIdentity/id`): [`USER_SN_CREATED`] (ServiceNow
 //! create, success), [`USER_SN_CONFLICT`] (`ServiceNowEntryConflict`, HTTP 409),
 //! [`USER_SN_NOT_ENTITLED`] (skipped, not effectively entitled), [`USER_SN_REDUNDANT`] (skipped,
 //! `RedundantExport`), [`USER_SF_UNAUTHORIZED`] (Salesforce `Unauthorized`),
-//! [`USER_SF_LICENSE`] (Salesforce `LicenseLimitExceeded`). Plus routine successful updates.
+//! [`USER_SF_LICENSE`] (Salesforce `LicenseLimitExceeded`), [`USER_SN_OUT_OF_SCOPE`] (skipped by
+//! ServiceNow's scoping filters). Plus routine successful updates.
+//!
+//! Scoping (`scope check`): ServiceNow syncs only assigned users and groups (`SyncAll` = false)
+//! and scopes users with two filters, `Sales department` (department EQUALS 'Sales' and
+//! accountEnabled IS TRUE) or `Contractors` (userPrincipalName REGEX MATCH). The `directory`
+//! section holds its users: Isaiah Langer (Sales, assigned through [`GROUP_SN_USERS`]), Johanna
+//! Lorenz (Sales, through the nested group `Sales Team`), Lynne Robbins and Nestor Wilke (assigned
+//! directly; Nestor's department, Operations, fails both filters), Cameron White (Marketing,
+//! assigned directly, excluded by both filters) and Henrietta Mueller ([`USER_SN_UNASSIGNED`]:
+//! Sales, but not assigned, so skipped before any filter applies). corp.contoso.com's users job keeps cloud sync's
+//! default exclusions in `inputFilterGroups` and adds `Sales only`.
 
 use super::SimError;
 use super::tenant::{Tenant, fmt_time, from_json, sort_logs};
@@ -110,6 +121,12 @@ pub const USER_SN_REDUNDANT: &str = "5d6e7f80-91a2-4b3c-8d4e-5f6a7b8c9d04";
 pub const USER_SF_UNAUTHORIZED: &str = "5d6e7f80-91a2-4b3c-8d4e-5f6a7b8c9d05";
 /// Entra user: Salesforce LicenseLimitExceeded.
 pub const USER_SF_LICENSE: &str = "5d6e7f80-91a2-4b3c-8d4e-5f6a7b8c9d06";
+/// Entra user: skipped by ServiceNow's scoping filters (department 'Marketing'), assigned directly.
+pub const USER_SN_OUT_OF_SCOPE: &str = "5d6e7f80-91a2-4b3c-8d4e-5f6a7b8c9d08";
+/// Entra user: not assigned to ServiceNow (which syncs only assigned users): skipped before any filter.
+pub const USER_SN_UNASSIGNED: &str = "5d6e7f80-91a2-4b3c-8d4e-5f6a7b8c9d09";
+/// Entra group assigned to ServiceNow (`ServiceNow Users`; the group `Sales Team` is nested in it).
+pub const GROUP_SN_USERS: &str = "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a01";
 
 const TENANT_JSON: &str = include_str!("demo-tenant.json");
 
@@ -191,6 +208,49 @@ fn step(name: &str, kind: &str, status: &str, description: String, details: Valu
     json!({"name": name, "provisioningStepType": kind, "status": status, "description": description, "details": details})
 }
 
+/// The attributes the import step records for an object (empty for most demo objects).
+fn imported(source_id: &str) -> Value {
+    let ad = |sam: &str, name: &str, dept: &str| {
+        json!({"objectGUID": "", "sAMAccountName": sam, "mailNickname": sam,
+            "userPrincipalName": format!("{sam}@contoso.com"), "department": dept,
+            "isCriticalSystemObject": "False",
+            "distinguishedName": format!("CN={name},OU=Users,DC=corp,DC=contoso,DC=com")})
+    };
+    let entra = |upn: &str, dept: &str| {
+        json!({"objectId": "", "accountEnabled": "True", "userPrincipalName": upn,
+            "mailNickname": upn.split('@').next().unwrap_or(upn), "department": dept,
+            "IsSoftDeleted": "False", "appRoleAssignments": "msiam_access"})
+    };
+    let mut v = match source_id {
+        OG_CREATED => ad("adelev", "Adele Vance", "Sales"),
+        OG_SCOPING => ad("leeg", "Lee Gu", "Marketing"),
+        USER_SN_CREATED => entra("isaiahl@contoso.com", "Sales"),
+        USER_SN_OUT_OF_SCOPE => entra("cameronw@contoso.com", "Marketing"),
+        _ => return json!({}),
+    };
+    for key in ["objectGUID", "objectId"] {
+        if v.get(key).is_some() {
+            v[key] = json!(source_id);
+        }
+    }
+    v
+}
+
+/// `ScopeEvaluationResult` as the scoping step records it (Microsoft's cross-tenant example shape).
+fn scope_result(source_id: &str) -> Option<String> {
+    let r = match source_id {
+        OG_CREATED => json!({"Sales only.department EQUALS 'Sales'": true}),
+        OG_SCOPING => json!({"Sales only.department EQUALS 'Sales'": false}),
+        USER_SN_CREATED => json!({"Sales department.department EQUALS 'Sales'": true,
+            "Sales department.accountEnabled IS TRUE": true}),
+        USER_SN_OUT_OF_SCOPE => json!({"Sales department.department EQUALS 'Sales'": false,
+            "Sales department.accountEnabled IS TRUE": true,
+            "Contractors.userPrincipalName REGEX MATCH '.*@contractors\\.contoso\\.com$'": false}),
+        _ => return None,
+    };
+    Some(r.to_string())
+}
+
 fn id_for(kind: &str, n: usize) -> String {
     super::generate::det_guid(&format!("provctl-demo-{kind}-{n}"))
 }
@@ -220,14 +280,19 @@ fn record(n: usize, e: &Entry, now: DateTime<Utc>) -> Value {
                 "Update"
             }
         ),
-        json!({}),
+        imported(e.source_id),
     );
+    let mut scoping_details =
+        json!({"Active in the source system": "True", "Scoping filter evaluation passed": "True"});
+    if let Some(r) = scope_result(e.source_id) {
+        scoping_details["ScopeEvaluationResult"] = json!(r);
+    }
     let scoping = step(
         "EntrySynchronizationScoping",
         "scoping",
         "success",
         format!("Determine if {kind} in scope by evaluating against each scoping filter"),
-        json!({"Active in the source system": "True", "Scoping filter evaluation passed": "True"}),
+        scoping_details,
     );
     let matching = step(
         "EntrySynchronizationAdd",
@@ -409,7 +474,7 @@ fn entries() -> Vec<Entry> {
         } },
         Entry { ctx: &CORP, minutes_ago: 26 * 60, action: "other", source_id: OG_SOURCE_ONLY, name: "", target_id: "", outcome: Outcome::Skipped { step: json!(null) } },
         Entry { ctx: &CORP, minutes_ago: 4 * 24 * 60, action: "other", source_id: OG_CRITICAL, name: "krbtgt", target_id: "", outcome: skip_scoping("krbtgt", json!({"IsCriticalSystemObject": "True", "SkipReason": "IsCriticalSystemObject"}), "The user 'krbtgt' is a critical system object (isCriticalSystemObject = TRUE) and is excluded by the default cloud sync scoping.") },
-        Entry { ctx: &CORP, minutes_ago: 30 * 60, action: "other", source_id: OG_SCOPING, name: "Lee Gu", target_id: "", outcome: skip_scoping("Lee Gu", json!({"Scoping filter evaluation passed": "False", "ScopeEvaluationResult": "{\"department EQUALS 'Sales'\":\"False\"}", "SkipReason": "NotInScope"}), "Determine if user in scope by evaluating against each scoping filter: the user 'Lee Gu' is out of scope (scoping filter 'department EQUALS Sales' evaluated to False).") },
+        Entry { ctx: &CORP, minutes_ago: 30 * 60, action: "other", source_id: OG_SCOPING, name: "Lee Gu", target_id: "", outcome: skip_scoping("Lee Gu", json!({"Active in the source system": "True", "Scoping filter evaluation passed": "False", "ScopeEvaluationResult": scope_result(OG_SCOPING), "SkipReason": "NotInScope"}), "Determine if user in scope by evaluating against each scoping filter: the user 'Lee Gu' is out of scope.") },
         Entry { ctx: &EMEA, minutes_ago: 24 * 60 + 10, action: "update", source_id: OG_EMEA_UPDATED, name: "Pradeep Gupta", target_id: "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e08", outcome: Outcome::Success },
         Entry { ctx: &SERVICENOW, minutes_ago: 34, action: "create", source_id: USER_SN_CREATED, name: "Isaiah Langer", target_id: "e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7a01", outcome: Outcome::Success },
         Entry { ctx: &SERVICENOW, minutes_ago: 34, action: "create", source_id: USER_SN_CONFLICT, name: "Johanna Lorenz", target_id: "", outcome: Outcome::Failure {
@@ -419,6 +484,8 @@ fn entries() -> Vec<Entry> {
             action: None,
         } },
         Entry { ctx: &SERVICENOW, minutes_ago: 74, action: "other", source_id: USER_SN_NOT_ENTITLED, name: "Nestor Wilke", target_id: "", outcome: skip_scoping("Nestor Wilke", json!({"IsActive": "True", "Assigned": "True", "IsEffectivelyEntitledForProvisioning": "False", "SkipReason": "NotEffectivelyEntitled"}), "The user 'Nestor Wilke' is not effectively entitled for provisioning (IsEffectivelyEntitledForProvisioning = False): check the user's assignment to the application.") },
+        Entry { ctx: &SERVICENOW, minutes_ago: 52, action: "other", source_id: USER_SN_OUT_OF_SCOPE, name: "Cameron White", target_id: "", outcome: Outcome::Skipped { step: step("EntrySynchronizationScoping", "scoping", "skipped", "Determine if User in scope by evaluating against each scoping filter".into(), json!({"Active in the source system": "True", "Assigned to the application": "True", "User has the required role": "True", "Scoping filter evaluation passed": "False", "ScopeEvaluationResult": scope_result(USER_SN_OUT_OF_SCOPE)})) } },
+        Entry { ctx: &SERVICENOW, minutes_ago: 53, action: "other", source_id: USER_SN_UNASSIGNED, name: "Henrietta Mueller", target_id: "", outcome: skip_scoping("Henrietta Mueller", json!({"Active in the source system": "True", "Assigned": "False"}), "Determine if User in scope by evaluating against each scoping filter") },
         Entry { ctx: &SERVICENOW, minutes_ago: 74, action: "other", source_id: USER_SN_REDUNDANT, name: "Lynne Robbins", target_id: "e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7a04", outcome: Outcome::Skipped { step: step("EntrySynchronizationSkip", "export", "skipped", "The state of the user in both the source and target systems already match. No change to the User 'Lynne Robbins' currently needs to be made.".into(), json!({"SkipReason": "RedundantExport"})) } },
         Entry { ctx: &SALESFORCE, minutes_ago: 3 * 24 * 60 + 20, action: "update", source_id: USER_SF_UNAUTHORIZED, name: "Patti Fernandez", target_id: "f6a7b8c9-d0e1-4f2a-8b3c-4d5e6f7a8b05", outcome: Outcome::Failure {
             code: "Unauthorized",

@@ -14,7 +14,11 @@ use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Map, Value, json};
 
-fn parse_top(pairs: &[(String, String)], default: usize, max: usize) -> Result<usize, ApiError> {
+pub(crate) fn parse_top(
+    pairs: &[(String, String)],
+    default: usize,
+    max: usize,
+) -> Result<usize, ApiError> {
     match query_opt(pairs, "$top") {
         None => Ok(default),
         Some(v) => match v.parse::<usize>() {
@@ -26,7 +30,7 @@ fn parse_top(pairs: &[(String, String)], default: usize, max: usize) -> Result<u
     }
 }
 
-fn select(doc: &Value, fields: Option<&[String]>) -> Value {
+pub(crate) fn select(doc: &Value, fields: Option<&[String]>) -> Value {
     match (fields, doc.as_object()) {
         (Some(fields), Some(obj)) => {
             let mut m = Map::new();

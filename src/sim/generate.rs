@@ -200,6 +200,7 @@ pub(crate) fn service_principals(
                 doc,
                 jobs,
                 secrets: Vec::new(),
+                app_role_assigned_to: Vec::new(),
             }
         })
         .collect()

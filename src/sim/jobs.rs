@@ -528,6 +528,53 @@ pub(crate) async fn get_schema(
     Ok(json_response(StatusCode::OK, &out))
 }
 
+/// The operators scoping filters support, as `filterOperators` lists them: the names Microsoft's
+/// scoping-filter page documents, in the spellings Graph's schemas use.
+pub(crate) fn filter_operator_list() -> Value {
+    let op = |name: &str, arity: &str, types: &[&str]| json!({"name": name, "arity": arity, "multivaluedComparisonType": "All", "supportedAttributeTypes": types});
+    let text = &["String", "Integer", "Reference", "Binary"];
+    json!([
+        op("EQUALS", "Binary", text),
+        op("NOT EQUALS", "Binary", text),
+        op("IS TRUE", "Unary", &["Boolean"]),
+        op("IS FALSE", "Unary", &["Boolean"]),
+        op(
+            "IS NULL",
+            "Unary",
+            &["String", "Integer", "Boolean", "Reference", "Binary"]
+        ),
+        op(
+            "IS NOT NULL",
+            "Unary",
+            &["String", "Integer", "Boolean", "Reference", "Binary"]
+        ),
+        op("REGEX MATCH", "Binary", &["String"]),
+        op("NOT REGEX MATCH", "Binary", &["String"]),
+        op("Greater_Than", "Binary", &["Integer"]),
+        op("Greater_Than_OR_EQUALS", "Binary", &["Integer"]),
+        op("Includes", "Binary", &["String"]),
+        op("ENDS_WITH", "Binary", &["String"]),
+        op("&", "Binary", &["Integer"]),
+        op("!&", "Binary", &["Integer"]),
+    ])
+}
+
+/// `GET .../jobs/{jobId}/schema/filterOperators` (Synchronization.ReadWrite.All, as documented).
+pub(crate) async fn filter_operators(
+    State(st): State<St>,
+    Extension(claims): Extension<Claims>,
+    Extension(ver): Extension<ApiVersion>,
+    Path((sp_id, job_id)): Path<(String, String)>,
+) -> ApiResult {
+    require(&claims, Perm::JobsWrite)?;
+    throttle(&st, Family::General)?;
+    with_job(&st, &sp_id, &job_id, |_, _| ())?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"@odata.context": ver.context("Collection(microsoft.graph.filterOperatorSchema)"), "value": filter_operator_list()}),
+    ))
+}
+
 /// `POST .../jobs/{jobId}/{start|pause|restart|provisionOnDemand|validateCredentials}`
 pub(crate) async fn job_action(
     State(st): State<St>,
@@ -659,6 +706,32 @@ fn provision_on_demand(
         now.timestamp_subsec_nanos() / 100
     );
     let change_id = uuid::Uuid::new_v4().to_string();
+    if template.starts_with("Azure2Azure") {
+        // Cross-tenant synchronization answers with a type name in `key` and a JSON array of
+        // records in `value` (Entra docs, "Configure cross-tenant synchronization using Microsoft
+        // Graph", step "Test provision on demand").
+        let value = json!([{
+            "provisioningSteps": [
+                {"name": "EntryImport", "type": "Import", "status": "Success",
+                 "description": format!("Retrieved {type_name} '{object_id}' from Azure Active Directory"),
+                 "timestamp": ts, "details": {"objectId": object_id}},
+                {"name": "EntrySynchronizationScoping", "type": "Scoping", "status": "Success",
+                 "description": format!("Determine if {type_name} in scope by evaluating against each scoping filter"),
+                 "timestamp": ts, "details": {"Scoping filter evaluation passed": "True"}},
+                {"name": "EntryExportUpdate", "type": "Export", "status": "Success",
+                 "description": format!("{type_name} '{object_id}' was updated in Azure Active Directory (target tenant)"),
+                 "timestamp": ts, "details": {}}
+            ]
+        }]);
+        return Ok(json_response(
+            StatusCode::OK,
+            &json!({
+                "@odata.context": ver.context("microsoft.graph.stringKeyStringValuePair"),
+                "key": "Microsoft.Identity.Health.CPP.Common.DataContracts.SyncFabric.StatusInfo",
+                "value": value.to_string(),
+            }),
+        ));
+    }
     let (key, value) = if type_name.eq_ignore_ascii_case("group") {
         (
             json!({"result": "Success", "details": {}}),
@@ -754,13 +827,45 @@ pub(crate) async fn get_secrets(
     throttle(&st, Family::General)?;
     let t = lock(&st.tenant);
     let sp = t.sp(&sp_id).ok_or_else(|| ApiError::not_found(&sp_id))?;
+    let value: Vec<Value> = sp.secrets.iter().map(masked_secret).collect();
     Ok(json_response(
         StatusCode::OK,
         &json!({
             "@odata.context": ver.context(&format!("servicePrincipals('{sp_id}')/synchronization/secrets")),
-            "value": sp.secrets,
+            "value": value,
         }),
     ))
+}
+
+/// Keys whose values Graph reads back as `"*"`: the credentials (settings such as
+/// `SyncNotificationSettings`, `BaseAddress` or `Domain` are returned as stored).
+const SENSITIVE_SECRETS: &[&str] = &[
+    "Password",
+    "SecretToken",
+    "AppKey",
+    "ClientSecret",
+    "ConsumerSecret",
+    "TokenKey",
+    "Oauth2AccessToken",
+    "Oauth2RefreshToken",
+    "Oauth2ClientSecret",
+    "Oauth2AuthorizationCode",
+    "ConnectionString",
+];
+
+/// A stored secret as GET returns it: a sensitive, non-empty value becomes `"*"`.
+fn masked_secret(item: &Value) -> Value {
+    let sensitive = item["key"]
+        .as_str()
+        .is_some_and(|k| SENSITIVE_SECRETS.iter().any(|s| s.eq_ignore_ascii_case(k)));
+    let has_value = item["value"].as_str().is_some_and(|v| !v.is_empty());
+    if sensitive && has_value {
+        let mut masked = item.clone();
+        masked["value"] = Value::from("*");
+        masked
+    } else {
+        item.clone()
+    }
 }
 
 /// `PUT .../synchronization/secrets` (replaces them all)

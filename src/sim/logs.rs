@@ -33,15 +33,21 @@ enum Cursor {
     Index(u64),
 }
 
-fn encode_cursor(c: &Cursor) -> String {
+/// A cursor as a skiptoken of link generation `generation` (see `AppState::link_generation`).
+fn encode_cursor(c: &Cursor, generation: u64) -> String {
     match c {
-        Cursor::Key(t, id) => b64(format!("k:{t}|{id}").as_bytes()),
-        Cursor::Index(i) => b64(format!("i:{i}").as_bytes()),
+        Cursor::Key(t, id) => b64(format!("{generation}/k:{t}|{id}").as_bytes()),
+        Cursor::Index(i) => b64(format!("{generation}/i:{i}").as_bytes()),
     }
 }
 
-fn decode_cursor(tok: &str) -> Option<Cursor> {
+/// The cursor of a skiptoken, if it is one of generation `generation`.
+fn decode_cursor(tok: &str, generation: u64) -> Option<Cursor> {
     let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(tok).ok()?).ok()?;
+    let (g, raw) = raw.split_once('/')?;
+    if g.parse::<u64>().ok()? != generation {
+        return None;
+    }
     if let Some(k) = raw.strip_prefix("k:") {
         let (t, id) = k.split_once('|')?;
         return Some(Cursor::Key(t.to_string(), id.to_string()));
@@ -134,8 +140,9 @@ pub(crate) async fn list_logs(
         Some(f) => Some(odata::parse(f, &odata::LOG_FIELDS)?),
         None => None,
     };
+    let generation = st.link_generation.load(std::sync::atomic::Ordering::SeqCst);
     let cursor = match query_opt(&pairs, "$skiptoken") {
-        Some(tok) => Some(decode_cursor(tok).ok_or_else(|| {
+        Some(tok) => Some(decode_cursor(tok, generation).ok_or_else(|| {
             ApiError::bad_request(format!("The $skiptoken '{tok}' is invalid or expired."))
         })?),
         None => None,
@@ -193,7 +200,7 @@ pub(crate) async fn list_logs(
         if let Some(o) = orderby {
             params.push(("$orderby", o.to_string()));
         }
-        params.push(("$skiptoken", encode_cursor(&c)));
+        params.push(("$skiptoken", encode_cursor(&c, generation)));
         let link = next_link(
             &origin,
             &format!("/{}/auditLogs/provisioning", ver.0),

@@ -16,7 +16,9 @@
 //! Graph (`{base}v1.0/...` and `{base}beta/...`): `servicePrincipals` (list with `$filter`
 //! `eq`/`startswith` on `applicationTemplateId`/`displayName`, `$select`, `$top`, paging), one
 //! service principal, `synchronization/jobs` (list, get, `start`, `pause`, `restart`,
-//! `provisionOnDemand`, `validateCredentials`, `schema`), `synchronization/secrets` (GET/PUT),
+//! `provisionOnDemand`, `validateCredentials`, `schema`, `schema/filterOperators`),
+//! `synchronization/secrets` (GET/PUT), `appRoleAssignedTo`, `users/{id}` and `groups/{id}` (with
+//! `$select`), `directoryObjects/{id}/checkMemberGroups`,
 //! `auditLogs/provisioning` (`$filter`, `$orderby`, `$top`, `$skiptoken`),
 //! `directory/onPremisesSynchronization`, beta `onPremisesPublishingProfiles/provisioning/...`,
 //! and `$batch`. Login: `POST {base}{tenant}/oauth2/v2.0/token` and `.../devicecode`. Managed
@@ -35,7 +37,10 @@
 //!   "users": [{"id": "guid", "userPrincipalName": "admin@contoso.com", "displayName": "Admin",
 //!              "scopes": ["Synchronization.ReadWrite.All", "..."]}],
 //!   "managedIdentity": {"clientId": "guid", "principalId": "guid", "roles": ["..."], "identityHeader": "secret"},
+//!   "directory": {"users": [ <user documents> ],
+//!                 "groups": [ <group documents, plus "members": ["user or group id", ...]> ]},
 //!   "servicePrincipals": [{ "id": "guid", "appId": "guid", "displayName": "...", "applicationTemplateId": "...",
+//!       "appRoleAssignedTo": [{"principalId": "guid", "principalType": "User|Group", "principalDisplayName": "..."}],
 //!       "synchronization": {
 //!         "secrets": [{"key": "BaseAddress", "value": "..."}],
 //!         "jobs": [{ "job": { <synchronizationJob document as GET returns it> },
@@ -51,7 +56,8 @@
 //! }
 //! ```
 //! `script` lists the outcomes of successive runs after start/restart (the last one repeats; none
-//! = succeed). `synchronization` is not part of the served servicePrincipal document.
+//! = succeed). `synchronization` and `appRoleAssignedTo` are not part of the served
+//! servicePrincipal document.
 //! A complete small example: `tests/fixtures/sim-tenant-minimal.json`.
 //!
 //! # Behaviour worth knowing
@@ -71,6 +77,26 @@
 //! - Generated logs: record `i` (newest first) belongs to service principal `i % n`; time filters
 //!   become an index range and `jobId eq`/`servicePrincipal/id eq` a stride.
 //!
+//! # Real shapes it serves (`tests/fixtures/real/README.md` cites each)
+//! - provisionOnDemand on a cross-tenant synchronization job (template `Azure2Azure…`) answers with
+//!   `key` = the type name `Microsoft.Identity.Health.CPP.Common.DataContracts.SyncFabric.StatusInfo`
+//!   and `value` = a JSON array of records; other jobs answer with JSON-text `key`/`value`.
+//! - GET `synchronization/secrets` returns `"*"` for stored credentials (`Password`, `SecretToken`,
+//!   `ClientSecret`, OAuth tokens, ...), and PUT stores whatever it is given, `"*"` included.
+//! - A job that never ran carries Graph's placeholder `lastExecution` (state `Failed`, `0001-01-01`
+//!   times, error code `None`): the demo's Dropbox job.
+//!
+//! # Where it still differs from Graph
+//! - Which secrets Graph masks is inferred (credentials masked, settings not); Graph's exact list is
+//!   not documented.
+//! - Cloud Shell's managed-identity endpoint (`MSI_ENDPOINT` without `MSI_SECRET`, answered for the
+//!   signed-in user) is not served; only App Service (`IDENTITY_ENDPOINT`) and IMDS are.
+//! - Conditional Access claims challenges and redirects are not produced. (`$batch` items run
+//!   through the router one by one, so a token without the read permission gets per-item 403s.)
+//! - Permissions: published resources are readable with `Policy.Read.HybridAuthentication` here, as
+//!   `graph::permissions` lists; the real service may ask for more.
+//! - Error envelopes always carry a message; Graph sometimes sends an empty one.
+//!
 //! # The demo tenant
 //! See [`demo`] for its ids, the known AD ObjectGuids and what each demonstrates.
 
@@ -84,6 +110,7 @@ mod faults;
 mod generate;
 mod jobs;
 mod logs;
+mod objects;
 mod odata;
 mod server;
 mod tenant;
@@ -248,6 +275,15 @@ impl SimHandle {
     pub fn demo_app(&self) -> DemoApp {
         self.inner.state.demo_app()
     }
+    /// A delegated token of the tenant's first user (the demo admin: every delegated permission
+    /// and role it holds), for the demo app, as the token endpoint would issue after a sign-in;
+    /// `None` when the tenant has no user.
+    pub fn user_token(&self) -> Option<String> {
+        let (upn, scopes) = self.inner.state.first_user()?;
+        let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+        let client_id = self.demo_app().client_id;
+        Some(self.issue_token(TokenSpec::delegated(&client_id, &upn, &scopes)))
+    }
     /// Mint a bearer token directly, as the token endpoint would.
     pub fn issue_token(&self, spec: TokenSpec) -> String {
         self.inner.state.issue_token(&spec)
@@ -271,6 +307,11 @@ impl SimHandle {
     /// Replace the injected faults.
     pub fn set_faults(&self, faults: FaultSpec) {
         self.inner.state.set_faults(faults)
+    }
+    /// Expire every provisioning-log nextLink handed out so far: following one is answered 400
+    /// "The $skiptoken is invalid or expired.", as Graph does for an expired `$skiptoken`.
+    pub fn expire_page_links(&self) {
+        self.inner.state.expire_page_links()
     }
     /// Stop serving and wait briefly for the servers to wind down.
     pub async fn shutdown(self) {

@@ -61,6 +61,9 @@ pub(crate) struct AppState {
     /// The router, for `$batch` items; cleared at shutdown to break the state ↔ router cycle.
     pub router: Mutex<Option<Router>>,
     pub tenant_id: String,
+    /// Log paging tokens carry the generation they were issued in; older ones are refused as
+    /// expired (Graph documents that a `$skiptoken` can expire).
+    pub link_generation: std::sync::atomic::AtomicU64,
 }
 
 pub(crate) type St = Arc<AppState>;
@@ -79,6 +82,12 @@ impl AppState {
                 client_id: String::new(),
                 client_secret: String::new(),
             })
+    }
+
+    /// The first user's name and delegated scopes.
+    pub fn first_user(&self) -> Option<(String, Vec<String>)> {
+        let t = lock(&self.tenant);
+        t.users.first().map(|u| (u.upn.clone(), u.scopes.clone()))
     }
 
     pub fn issue_token(&self, spec: &TokenSpec) -> String {
@@ -161,6 +170,10 @@ impl AppState {
     }
     pub fn set_faults(&self, faults: FaultSpec) {
         *lock(&self.faults) = FaultState::new(faults);
+    }
+    pub fn expire_page_links(&self) {
+        self.link_generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -445,6 +458,8 @@ pub(crate) enum Perm {
     PublishedResourcesRead,
     OnPremSyncRead,
     OnPremSyncWrite,
+    UsersRead,
+    GroupsRead,
 }
 
 impl Perm {
@@ -518,6 +533,39 @@ impl Perm {
                 ],
             ),
             Perm::OnPremSyncWrite => (&[], &["OnPremDirectorySynchronization.ReadWrite.All"]),
+            // GET /users/{id}: User.Read.All (least, application); delegated User.ReadBasic.All
+            // doesn't return the attributes scoping filters test.
+            Perm::UsersRead => (
+                &[
+                    "User.Read.All",
+                    "User.ReadWrite.All",
+                    "Directory.Read.All",
+                    "Directory.ReadWrite.All",
+                ],
+                &[
+                    "User.Read.All",
+                    "User.ReadWrite.All",
+                    "Directory.Read.All",
+                    "Directory.ReadWrite.All",
+                ],
+            ),
+            // GET /groups/{id}, checkMemberGroups: GroupMember.Read.All (least).
+            Perm::GroupsRead => (
+                &[
+                    "GroupMember.Read.All",
+                    "Group.Read.All",
+                    "Group.ReadWrite.All",
+                    "Directory.Read.All",
+                    "Directory.ReadWrite.All",
+                ],
+                &[
+                    "GroupMember.Read.All",
+                    "Group.Read.All",
+                    "Group.ReadWrite.All",
+                    "Directory.Read.All",
+                    "Directory.ReadWrite.All",
+                ],
+            ),
         }
     }
 }
@@ -632,6 +680,20 @@ fn graph_routes(st: &St, ver: ApiVersion) -> Router<St> {
         .route(
             &format!("{sync}/jobs/{{job}}/{{action}}"),
             post(super::jobs::job_action).get(super::jobs::get_schema),
+        )
+        .route(
+            &format!("{sync}/jobs/{{job}}/schema/filterOperators"),
+            get(super::jobs::filter_operators),
+        )
+        .route(
+            "/servicePrincipals/{sp}/appRoleAssignedTo",
+            get(super::objects::app_role_assigned_to),
+        )
+        .route("/users/{id}", get(super::objects::get_user))
+        .route("/groups/{id}", get(super::objects::get_group))
+        .route(
+            "/directoryObjects/{id}/{action}",
+            post(super::objects::check_member_groups),
         )
         .route(
             &format!("{sync}/secrets"),
@@ -872,6 +934,7 @@ pub(crate) async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         refresh_tokens: Mutex::new(HashMap::new()),
         router: Mutex::new(None),
         tenant_id: tenant_id.clone(),
+        link_generation: std::sync::atomic::AtomicU64::new(0),
     });
     let router = build_router(&state);
     *lock(&state.router) = Some(router.clone());

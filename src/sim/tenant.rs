@@ -131,6 +131,8 @@ pub(crate) struct ServicePrincipal {
     pub doc: Value,
     pub jobs: Vec<JobEntry>,
     pub secrets: Vec<Value>,
+    /// `appRoleAssignedTo`: who is assigned to the application.
+    pub app_role_assigned_to: Vec<Value>,
 }
 
 /// The whole tenant.
@@ -150,6 +152,10 @@ pub(crate) struct Tenant {
     pub agent_groups: Vec<Value>,
     pub published_resources: Vec<Value>,
     pub on_prem_sync: Option<Value>,
+    /// Entra users (`directory.users`), served by `GET /users/{id}`.
+    pub directory_users: Vec<Value>,
+    /// Entra groups (`directory.groups`, each with `members`: ids of users and groups).
+    pub directory_groups: Vec<Value>,
     /// Service principal index by id, built on first lookup (the list never changes after load).
     pub sp_index: std::sync::OnceLock<std::collections::HashMap<String, usize>>,
 }
@@ -344,6 +350,13 @@ pub(crate) fn from_json(mut root: Value, now: DateTime<Utc>) -> Result<Tenant, S
     let agent_groups = take(&mut root, "agentGroups");
     let published_resources = take(&mut root, "publishedResources");
     let on_prem_sync = root.get("onPremisesSynchronization").cloned();
+    let directory = |kind: &str| {
+        root.pointer(&format!("/directory/{kind}"))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let (directory_users, directory_groups) = (directory("users"), directory("groups"));
     Ok(Tenant {
         tenant_id,
         domains: strings(root.get("domains")),
@@ -357,6 +370,8 @@ pub(crate) fn from_json(mut root: Value, now: DateTime<Utc>) -> Result<Tenant, S
         agent_groups,
         published_resources,
         on_prem_sync,
+        directory_users,
+        directory_groups,
         sp_index: std::sync::OnceLock::new(),
     })
 }
@@ -375,6 +390,13 @@ fn parse_sp(mut sp: Value) -> Result<ServicePrincipal, SimError> {
         .as_object_mut()
         .and_then(|o| o.remove("synchronization"))
         .unwrap_or(Value::Null);
+    let app_role_assigned_to = match sp
+        .as_object_mut()
+        .and_then(|o| o.remove("appRoleAssignedTo"))
+    {
+        Some(Value::Array(a)) => a,
+        _ => Vec::new(),
+    };
     if doc_id(&sp).is_empty() {
         return Err(SimError::Tenant(
             "a service principal has no `id`".to_string(),
@@ -425,10 +447,39 @@ fn parse_sp(mut sp: Value) -> Result<ServicePrincipal, SimError> {
         doc: sp,
         jobs,
         secrets,
+        app_role_assigned_to,
     })
 }
 
-/// A default synchronizationSchema for jobs whose tenant entry has none.
+/// Cloud sync's default user exclusions, as a captured cloud sync schema keeps them in the users
+/// mapping's `inputFilterGroups` (tests/fixtures/real/cloud-sync-schema-user-scope.json).
+fn cloud_sync_default_scope() -> Value {
+    let clause = |op: &str, attr: &str, value: Option<&str>| {
+        json!({"operatorName": op, "sourceOperandName": attr,
+            "targetOperand": value.map(|v| json!({"values": [v]}))})
+    };
+    json!({
+        "categoryFilterGroups": [],
+        "groups": [],
+        "inputFilterGroups": [{
+            "name": "DefaultUserExclusions.0.UX-OrganizationalGroup-Scope",
+            "clauses": [
+                clause("IS FALSE", "isCriticalSystemObject", None),
+                clause("NOT REGEX MATCH", "adminDescription", Some("^User_")),
+                clause("IS NOT NULL", "sAMAccountName", None),
+                clause("NOT EQUALS", "sAMAccountName", Some("SUPPORT_388945a0")),
+                clause("NOT REGEX MATCH", "mailNickname", Some("^SystemMailbox{")),
+                clause("NOT REGEX MATCH", "sAMAccountName", Some("^MSOL_")),
+                clause("!&", "msExchRecipientTypeDetails", Some("566259712")),
+            ]
+        }]
+    })
+}
+
+/// A default synchronizationSchema for jobs whose tenant entry has none. Cloud sync jobs carry
+/// cloud sync's default exclusions; app jobs no scoping filter ("By default, Microsoft Entra
+/// provisioning connectors don't have any attribute-based scoping filters configured", scoping
+/// filters documentation).
 pub(crate) fn default_schema(job: &Value) -> Value {
     let template = job["templateId"].as_str().unwrap_or("");
     let cloud_sync = template.starts_with("AD2AAD");
@@ -465,7 +516,7 @@ pub(crate) fn default_schema(job: &Value) -> Value {
                     "targetAttributeName": "userName"
                 }],
                 "metadata": [],
-                "scope": null
+                "scope": if cloud_sync { cloud_sync_default_scope() } else { Value::Null }
             }]
         }],
         "directories": [

@@ -43,10 +43,17 @@ impl Env {
     /// The demo tenant's documents with every `$now…` time resolved against [`FIXED_NOW`], so
     /// tables are the same on every run (for snapshots).
     pub fn fixed() -> Env {
+        Env::fixed_with(|_| {})
+    }
+
+    /// [`Env::fixed`] with the tenant document changed by `edit` first (extra service
+    /// principals, secrets, ...).
+    pub fn fixed_with(edit: impl FnOnce(&mut Value)) -> Env {
         let now: DateTime<Utc> = FIXED_NOW.parse().unwrap_or_else(|e| panic!("{e}"));
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let mut doc: Value = serde_json::from_str(include_str!("../../src/sim/demo-tenant.json"))
             .unwrap_or_else(|e| panic!("demo tenant: {e}"));
+        edit(&mut doc);
         resolve_times(&mut doc, now);
         let path = dir.path().join("tenant.json");
         std::fs::write(&path, doc.to_string()).unwrap_or_else(|e| panic!("{e}"));
@@ -84,6 +91,11 @@ impl Env {
         }
     }
 
+    /// Signs the commands in with an app token carrying only these application permissions.
+    pub fn use_roles(&mut self, roles: &[&str]) {
+        self.token = self.sim.issue_token(TokenSpec::app(demo::CLIENT_ID, roles));
+    }
+
     /// `provctl --graph-url <emulator> --ca-file <pem> ARGS` with a token, pinned time and width,
     /// no colour, a temporary HOME, and stdin that is not a terminal.
     pub fn cmd(&self, args: &[&str]) -> assert_cmd::Command {
@@ -107,10 +119,36 @@ impl Env {
         c
     }
 
+    /// The same emulator, with the binary given a token carrying these application permissions.
+    pub fn with_roles(mut self, roles: &[&str]) -> Env {
+        self.token = self.sim.issue_token(TokenSpec::app(demo::CLIENT_ID, roles));
+        self
+    }
+
     /// Runs the binary; returns (exit code, stdout, stderr).
     pub fn run(&self, args: &[&str]) -> (i32, String, String) {
         let out = self
             .cmd(args)
+            .output()
+            .unwrap_or_else(|e| panic!("running provctl: {e}"));
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// Runs the binary with the table fitted to `width` columns, signed in as the demo admin
+    /// (delegated, every permission: the agent APIs refuse app-only tokens).
+    pub fn run_at_width(&self, width: u16, args: &[&str]) -> (i32, String, String) {
+        let token = self
+            .sim
+            .user_token()
+            .unwrap_or_else(|| panic!("the tenant has no user"));
+        let out = self
+            .cmd(args)
+            .env("PROVCTL_TERM_WIDTH", width.to_string())
+            .env("PROVCTL_ACCESS_TOKEN", token)
             .output()
             .unwrap_or_else(|e| panic!("running provctl: {e}"));
         (

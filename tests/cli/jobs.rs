@@ -26,7 +26,7 @@ fn jobs_list_shows_every_job_of_the_demo_tenant_with_two_requests() {
     ] {
         assert!(out.contains(app), "{app} missing:\n{out}");
     }
-    assert!(out.contains("EncounteredEscrowProportion"), "{out}");
+    assert!(out.contains("EncounteredEscrow"), "{out}");
     // One page of service principals, one $batch for the eight job lists.
     let wire = env.wire_requests();
     assert_eq!(
@@ -103,7 +103,10 @@ fn jobs_list_renders_every_output_format() {
     let env = Env::demo();
     let (c, csv, _) = env.run(&["jobs", "list", "-o", "csv"]);
     assert_eq!(c, 0);
-    assert!(csv.starts_with("APPLICATION,JOB,TEMPLATE,STATUS"), "{csv}");
+    assert!(
+        csv.starts_with("application,servicePrincipalId,jobId,templateId,status"),
+        "{csv}"
+    );
     assert_eq!(csv.lines().count(), 8);
     let (c, ndjson, _) = env.run(&["jobs", "list", "-o", "ndjson"]);
     assert_eq!(c, 0);
@@ -113,7 +116,7 @@ fn jobs_list_renders_every_output_format() {
     assert!(yaml.contains("templateId: salesforce"), "{yaml}");
     let (c, tsv, _) = env.run(&["jobs", "list", "-o", "tsv"]);
     assert_eq!(c, 0);
-    assert!(tsv.starts_with("APPLICATION\tJOB"), "{tsv}");
+    assert_eq!(tsv.lines().count(), 7, "no header row: {tsv}");
 }
 
 #[test]
@@ -300,7 +303,16 @@ fn none_and_connector_data_store_are_refused_without_force() {
         assert!(err.contains("refusing"), "{err}");
     }
     assert!(env.requests().is_empty());
-    let (c, _, err) = env.run(&["jobs", "restart", &target, "--reset", "none", "--force"]);
+    // Issue 14 item 9: --force allows the scope; it does not confirm the action.
+    for scope in ["none", "connector-data-store"] {
+        let (c, _, err) = env.run(&["jobs", "restart", &target, "--reset", scope, "--force"]);
+        assert_eq!(c, 2, "{scope}: {err}");
+        assert!(err.contains("needs confirmation"), "{err}");
+    }
+    assert!(env.posts().is_empty(), "{:?}", env.posts());
+    let (c, _, err) = env.run(&[
+        "jobs", "restart", &target, "--reset", "none", "--force", "--yes",
+    ]);
     assert_eq!(c, 0, "{err}");
     assert_eq!(restart_body(&env), r#"{"criteria":{"resetScope":"None"}}"#);
     // None starts the paused job, as Microsoft describes (and why start is the better call).
@@ -313,6 +325,7 @@ fn none_and_connector_data_store_are_refused_without_force() {
         "--reset",
         "connector-data-store",
         "--force",
+        "--yes",
     ]);
     assert_eq!(c, 0, "{err}");
     assert_eq!(
@@ -384,8 +397,12 @@ fn dry_run_prints_the_exact_request_and_sends_no_action() {
     ]);
     assert_eq!(c, 0);
     assert!(out.contains("\"dryRun\": true"), "{out}");
-    for (verb, path) in [("start", "/start"), ("pause", "/pause")] {
-        let (c, out, err) = env.run(&["jobs", verb, &sp_job(SP_BOX, JOB_BOX), "--dry-run"]);
+    // Box is paused (start would resume it); ServiceNow is active (pause would pause it).
+    for (verb, job, path) in [
+        ("start", sp_job(SP_BOX, JOB_BOX), "/start"),
+        ("pause", sp_job(SP_SERVICENOW, JOB_SERVICENOW), "/pause"),
+    ] {
+        let (c, out, err) = env.run(&["jobs", verb, &job, "--dry-run"]);
         assert_eq!(c, 0, "{err}");
         assert!(out.contains(path), "{out}");
     }
@@ -402,18 +419,18 @@ fn dry_run_prints_the_exact_request_and_sends_no_action() {
 }
 
 #[test]
-fn start_resumes_a_paused_job_and_refuses_an_active_one_without_force() {
+fn start_resumes_a_paused_job_and_has_nothing_to_change_on_an_active_one_without_force() {
     let env = Env::demo();
     let (c, out, err) = env.run(&["jobs", "start", "BoxOutDelta"]);
     assert_eq!(c, 0, "{err}");
     assert!(out.contains("Started Box/"), "{out}");
     assert_eq!(code_of(&env.job(SP_BOX, JOB_BOX)), "Active");
     env.clear();
-    let (c, _, err) = env.run(&["jobs", "start", "ServiceNowOutDelta"]);
-    assert_eq!(c, 1, "{err}");
+    let (c, out, err) = env.run(&["jobs", "start", "ServiceNowOutDelta"]);
+    assert_eq!(c, 0, "{err}");
     assert!(
-        err.contains("already Active") && err.contains("--force"),
-        "{err}"
+        out.contains("already Active: nothing to change") && err.contains("--force"),
+        "{out}{err}"
     );
     assert!(env.posts().is_empty());
     let (c, _, err) = env.run(&["jobs", "start", "ServiceNowOutDelta", "--force"]);
@@ -438,6 +455,11 @@ fn pause_pauses_and_reports_the_previous_status() {
     let job = env.job(SP_SERVICENOW, JOB_SERVICENOW);
     assert_eq!(code_of(&job), "Paused");
     assert_eq!(job["schedule"]["state"], "Paused");
+    env.clear();
+    let (c, out, err) = env.run(&["jobs", "pause", "ServiceNowOutDelta"]);
+    assert_eq!(c, 0, "{err}");
+    assert!(out.contains("already Paused: nothing to change"), "{out}");
+    assert!(env.posts().is_empty(), "nothing sent");
 }
 
 #[test]

@@ -105,3 +105,72 @@ fn dry_run_prints_the_request_and_sends_no_provision_on_demand() {
     );
     assert!(on_demand_posts(&env).is_empty());
 }
+
+/// A service principal with one job of `template`, added to the demo tenant.
+fn with_job(template: &str, sp_id: &str, job_id: &str) -> Env {
+    let (template, sp_id, job_id) = (template.to_owned(), sp_id.to_owned(), job_id.to_owned());
+    Env::fixed_with(move |doc| {
+        let sp = serde_json::json!({
+            "id": sp_id, "appId": "0c0c0c0c-0000-4000-8000-000000000001",
+            "displayName": format!("{template} app"),
+            "synchronization": {"secrets": [], "jobs": [{"job": {
+                "id": job_id, "templateId": template,
+                "schedule": {"expiration": null, "interval": "PT40M", "state": "Active"},
+                "status": {"code": "Active", "lastExecution": null, "quarantine": null, "progress": [],
+                           "synchronizedEntryCountByType": []},
+                "synchronizationJobSettings": []}}]}
+        });
+        if let Some(sps) = doc["servicePrincipals"].as_array_mut() {
+            sps.push(sp);
+        }
+    })
+}
+
+/// Issue 14 item 1: a cross-tenant job answers with a type-name key and an array value (as
+/// Microsoft's walkthrough shows); provision reads it, explains it and exits 0.
+#[test]
+fn cross_tenant_answer_with_a_type_name_key_and_array_value_is_read_and_succeeds() {
+    let sp = "0c0c0c0c-0000-4000-8000-0000000000a1";
+    let job = "Azure2Azure.0c0c0c0c00004000800000000000000a.0c0c0c0c-0000-4000-8000-0000000000a2";
+    let env = with_job("Azure2Azure", sp, job);
+    let (code, out, err) = env.run(&["provision", &sp_job(sp, job), "--object", USER_SN_REDUNDANT]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(!err.contains("could not"), "{err}");
+    assert!(
+        out.contains("EntryExportUpdate") || out.contains("succeeded"),
+        "{out}"
+    );
+}
+
+/// Issue 14 item 7: group writeback (Entra ID → AD) is cloud sync but takes an Entra object id,
+/// and a DN is refused before anything is sent.
+#[test]
+fn group_writeback_provisions_by_entra_object_id_not_by_dn() {
+    let sp = "0c0c0c0c-0000-4000-8000-0000000000b1";
+    let job = "AAD2ADGroupProvisioning.763aefeaa45b49f4a4a430d135e944f5.e6fcbbe7-674c-41c2-bde1-ef5d078a6a57";
+    let env = with_job("AAD2ADGroupProvisioning", sp, job);
+    let group = "0c0c0c0c-0000-4000-8000-0000000000b9";
+    let (code, _, err) = env.run(&[
+        "provision",
+        &sp_job(sp, job),
+        "--type",
+        "group",
+        "--object",
+        DN,
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(on_demand_posts(&env).is_empty());
+    let (code, _, err) = env.run(&[
+        "provision",
+        &sp_job(sp, job),
+        "--type",
+        "group",
+        "--object",
+        group,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let posts = on_demand_posts(&env);
+    let subject = &posts[0]["parameters"][0]["subjects"][0];
+    assert_eq!(subject["objectId"], group);
+    assert_eq!(subject["objectTypeName"], "Group");
+}

@@ -14,7 +14,7 @@ fn quarantine_list_shows_only_quarantined_jobs_with_reason_days_left_and_cause()
     let rows = out.lines().filter(|l| !l.starts_with("  ")).count();
     assert_eq!(rows, 1 + 3, "{out}");
     assert!(out.contains("DAYS LEFT") && out.contains("CAUSE"), "{out}");
-    // CSV carries the same cells without wrapping.
+    // CSV carries the same facts, with full ids and RFC 3339 times.
     let (c, csv, _) = env.run(&["quarantine", "list", "-o", "csv"]);
     assert_eq!(c, 0);
     assert!(csv.contains("SalesforceInvalidCredentials"), "{csv}");
@@ -24,7 +24,7 @@ fn quarantine_list_shows_only_quarantined_jobs_with_reason_days_left_and_cause()
     );
     assert!(
         csv.starts_with(
-            "APPLICATION,JOB,REASON,SINCE,RE-EVALS,NEXT ATTEMPT,ERROR CODE,DAYS LEFT,CAUSE\n"
+            "application,servicePrincipalId,jobId,reason,since,reEvaluations,nextAttempt,errorCode,daysLeft,cause\n"
         ),
         "{csv}"
     );
@@ -108,7 +108,7 @@ fn quarantine_clear_exits_7_when_the_job_is_quarantined_again() {
 }
 
 #[test]
-fn quarantine_clear_refuses_too_many_deletes_and_healthy_jobs_without_sending() {
+fn quarantine_clear_refuses_too_many_deletes_and_has_nothing_to_change_on_healthy_jobs() {
     let env = Env::demo();
     let (c, _, err) = env.run(&[
         "quarantine",
@@ -117,9 +117,12 @@ fn quarantine_clear_refuses_too_many_deletes_and_healthy_jobs_without_sending() 
     ]);
     assert_eq!(c, 2, "{err}");
     assert!(err.contains("force-deletes"), "{err}");
-    let (c, _, err) = env.run(&["quarantine", "clear", "ServiceNowOutDelta"]);
-    assert_eq!(c, 1, "{err}");
-    assert!(err.contains("not quarantined"), "{err}");
+    let (c, out, err) = env.run(&["quarantine", "clear", "ServiceNowOutDelta"]);
+    assert_eq!(c, 0, "{err}");
+    assert!(
+        out.contains("not quarantined") && out.contains("nothing to change"),
+        "{out}"
+    );
     let (c, out, _) = env.run(&["quarantine", "clear", "salesforce", "--dry-run"]);
     assert_eq!(c, 0);
     assert!(out.contains("/start"), "{out}");

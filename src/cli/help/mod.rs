@@ -315,6 +315,23 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "scope check",
+        &[
+            (
+                "which scoping clause keeps a user out of an app job, and whether it is assigned",
+                "provctl scope check ServiceNowOutDelta --object OBJECT-ID",
+            ),
+            (
+                "cloud sync: the attributes the log's import step recorded",
+                "provctl scope check AD2AADProvisioning --object OBJECT-GUID",
+            ),
+            (
+                "offline: a schema and the object's attributes (or a log entry)",
+                "provctl scope check --schema schema.json --object-file user.json",
+            ),
+        ],
+    ),
+    (
         "agents list",
         &[
             (

@@ -493,7 +493,7 @@ fn man_out_writes_a_page_per_command_with_exit_status_and_environment() {
 fn completions_offer_the_closed_value_sets() {
     let bash =
         String::from_utf8(docs::completion_script(clap_complete::Shell::Bash)).unwrap_or_default();
-    for value in ["notconfigured", "ndjson"] {
+    for value in ["notconfigured", "ndjson", "escrows"] {
         assert!(
             bash.contains(value),
             "{value} missing from the bash completions"

@@ -8,8 +8,9 @@ use serde_json::{Value, json};
 use super::{discover, report_failures};
 use crate::cli::{CliError, Context, ErrorKind};
 use crate::graph::sync::{self, DiscoverOptions, Health, JobEntry};
-use crate::output::OutputFormat;
 use crate::output::time::{now, relative};
+use crate::output::{Column, Field, OutputFormat, Table};
+use chrono::{DateTime, Utc};
 
 /// Arguments of `provctl jobs check`.
 #[derive(Debug, Clone, Args)]
@@ -49,18 +50,8 @@ pub async fn run(ctx: &Context, args: CheckArgs) -> Result<(), CliError> {
                 || (args.paused_is_unhealthy && *h == Health::Paused)
         })
         .collect();
-    let doc = Value::Array(
-        bad.iter()
-            .map(|(e, h)| {
-                json!({
-                    "servicePrincipal": {"id": e.service_principal.id, "displayName": e.service_principal.display_name},
-                    "jobId": e.job.id,
-                    "health": format!("{h:?}").to_ascii_lowercase(),
-                    "line": line(e, *h, t),
-                })
-            })
-            .collect(),
-    );
+    let findings: Vec<Finding> = bad.iter().map(|(e, h)| Finding::of(e, *h, t)).collect();
+    let doc = Value::Array(findings.iter().map(Finding::to_json).collect());
     let text = if bad.is_empty() {
         format!("OK: {} job(s), all healthy\n", inv.jobs.len())
     } else {
@@ -68,12 +59,13 @@ pub async fn run(ctx: &Context, args: CheckArgs) -> Result<(), CliError> {
     };
     if ctx.out.format == OutputFormat::Table && !ctx.out.has_query() {
         use std::io::Write;
+        let text = crate::output::sanitize::page(&text);
         let mut out = std::io::stdout().lock();
         out.write_all(text.as_bytes())
             .and_then(|_| out.flush())
             .map_err(crate::output::OutputError::from)?;
     } else {
-        ctx.out.emit_text(&doc, |_| text.clone())?;
+        ctx.out.emit(&doc, || table(&findings))?;
     }
     if !inv.failures.is_empty() {
         return Err(CliError::new(
@@ -89,6 +81,91 @@ pub async fn run(ctx: &Context, args: CheckArgs) -> Result<(), CliError> {
     } else {
         Err(CliError::new(ErrorKind::Unhealthy, ""))
     }
+}
+
+/// One unhealthy job as `-o json` carries it: the monitoring line, the fields it is made of under
+/// stable names (documented in `docs/json-output.md`), and the Graph job.
+struct Finding<'a> {
+    entry: &'a JobEntry,
+    health: Health,
+    line: String,
+    reason: Option<String>,
+    error_code: Option<String>,
+    since: Option<DateTime<Utc>>,
+    days_left: Option<i64>,
+}
+
+impl<'a> Finding<'a> {
+    fn of(entry: &'a JobEntry, health: Health, now: DateTime<Utc>) -> Self {
+        let j = &entry.job;
+        let q = j.quarantine().filter(|_| health == Health::Quarantined);
+        let since = q.and_then(|q| q.series_began.or(q.current_began));
+        let error_code = match q {
+            Some(q) => q.error.as_ref().and_then(|e| e.code.clone()),
+            None => j
+                .last_execution()
+                .and_then(|x| x.error.as_ref())
+                .and_then(|e| e.code.clone()),
+        };
+        Finding {
+            entry,
+            health,
+            line: line(entry, health, now),
+            reason: q
+                .and_then(|q| q.reason.as_ref())
+                .map(|r| r.as_str().to_owned()),
+            error_code,
+            since,
+            days_left: since.map(|b| crate::diagnose::days_left(b, now).max(0)),
+        }
+    }
+
+    fn health(&self) -> String {
+        format!("{:?}", self.health).to_ascii_lowercase()
+    }
+
+    fn to_json(&self) -> Value {
+        let e = self.entry;
+        json!({
+            "servicePrincipal": {"id": e.service_principal.id, "displayName": e.service_principal.display_name},
+            "jobId": e.job.id,
+            "health": self.health(),
+            "line": self.line,
+            "reason": self.reason,
+            "errorCode": self.error_code,
+            "since": self.since.map(crate::output::time::machine),
+            "daysLeft": self.days_left,
+            "job": e.to_json(),
+        })
+    }
+}
+
+/// `-o csv|tsv`: one row per unhealthy job.
+fn table(findings: &[Finding]) -> Table {
+    let mut t = Table::new([
+        Column::new("APPLICATION", "application"),
+        Column::machine("servicePrincipalId"),
+        Column::new("JOB", "jobId").keep(),
+        Column::new("HEALTH", "health").keep(),
+        Column::new("REASON", "reason"),
+        Column::new("ERROR CODE", "errorCode"),
+        Column::new("SINCE", "since").keep(),
+        Column::new("DAYS LEFT", "daysLeft").keep(),
+    ]);
+    for f in findings {
+        let e = f.entry;
+        t.push(vec![
+            Field::new(e.service_principal.name()),
+            Field::new(e.service_principal.id.clone()),
+            Field::new(e.job.id.clone()),
+            Field::new(f.health()),
+            Field::new(f.reason.clone().unwrap_or_default()),
+            Field::new(f.error_code.clone().unwrap_or_default()),
+            Field::time(f.since, ""),
+            Field::new(f.days_left.map(|d| d.to_string()).unwrap_or_default()),
+        ]);
+    }
+    t
 }
 
 fn line(e: &JobEntry, h: Health, now: chrono::DateTime<chrono::Utc>) -> String {

@@ -10,7 +10,7 @@ use crate::cli::{CliError, Context};
 use crate::graph::model::{SynchronizationJob, SynchronizationStatusCode};
 use crate::graph::sync::{DiscoverOptions, JobEntry};
 use crate::output::time::{now, relative};
-use crate::output::{Cell, Table};
+use crate::output::{Cell, Column, Field, Table};
 
 /// Arguments of `provctl jobs list`.
 #[derive(Debug, Clone, Args)]
@@ -23,8 +23,8 @@ pub struct ListArgs {
     #[arg(long, value_name = "TEMPLATE")]
     pub template: Option<String>,
 
-    /// Only jobs in this state.
-    #[arg(long, value_enum, value_name = "STATUS")]
+    /// Only jobs in this state (any case).
+    #[arg(long, value_enum, value_name = "STATUS", ignore_case = true)]
     pub status: Option<StatusFilter>,
 
     /// Only cloud sync configurations (service principals of application template
@@ -90,45 +90,71 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
     partial_result(&inv)
 }
 
-/// The `jobs list` table.
+/// The `jobs list` table: on a narrow terminal the steady-state time, the template and the
+/// escrow count drop first; the application name and the quarantine reason shorten; the job id and
+/// status always show. `-o csv|tsv` carry the full ids and RFC 3339 times in columns of their own.
 pub fn table(jobs: &[&JobEntry], now: DateTime<Utc>) -> Table {
     let mut t = Table::new([
-        "APPLICATION",
-        "JOB",
-        "TEMPLATE",
-        "STATUS",
-        "QUARANTINE",
-        "LAST RUN",
-        "NEXT RUN",
-        "ESCROWED",
-        "STEADY SINCE",
+        Column::new("APPLICATION", "application").min_width(16),
+        Column::machine("servicePrincipalId"),
+        Column::new("JOB", "jobId").keep(),
+        Column::new("TEMPLATE", "templateId").priority(3),
+        Column::new("STATUS", "status").keep(),
+        Column::new("QUARANTINE", "quarantineReason").priority(1),
+        Column::human("LAST RUN").keep().priority(1),
+        Column::machine("lastRunState"),
+        Column::machine("lastRunTime"),
+        Column::new("NEXT RUN", "nextRun").keep().priority(2),
+        Column::new("ESCROWED", "escrowed").keep().priority(2),
+        Column::new("STEADY SINCE", "steadySince")
+            .keep()
+            .priority(4),
     ]);
     for e in jobs {
         let j = &e.job;
         let quarantine = if j.is_quarantined() {
-            j.quarantine()
+            let reason = j
+                .quarantine()
                 .and_then(|q| q.reason.as_ref())
-                .map(|r| (r.as_str().to_owned(), Cell::Bad))
-                .unwrap_or_else(|| ("yes".into(), Cell::Bad))
+                .map(|r| r.as_str().to_owned());
+            Field::new(reason.clone().unwrap_or_else(|| "yes".into()))
+                .machine(reason.unwrap_or_default())
+                .style(Cell::Bad)
         } else {
-            ("-".into(), Cell::Dim)
+            Field::new("-").machine("").style(Cell::Dim)
         };
-        t.styled_row(vec![
-            (e.service_principal.name().to_owned(), Cell::Plain),
-            (short_id(&j.id), Cell::Dim),
-            (j.template().unwrap_or("-").to_owned(), Cell::Plain),
-            status_cell(j),
+        let (status, style) = status_cell(j);
+        let run = j.last_execution();
+        let run_time = run.and_then(|e| e.time_ended.or(e.time_began));
+        let (next, next_at) = next_run(j, now);
+        let steady = j
+            .status
+            .as_ref()
+            .and_then(|s| s.steady_state_first_achieved_time);
+        t.push(vec![
+            Field::new(e.service_principal.name()),
+            Field::new(e.service_principal.id.clone()),
+            Field::id(j.id.clone(), short_id(&j.id)),
+            Field::new(j.template().unwrap_or("-")).machine(j.template().unwrap_or("")),
+            Field::new(status).style(style),
             quarantine,
-            last_run(j, now),
-            (next_run(j, now), Cell::Plain),
-            escrowed(j),
-            (
-                j.status
-                    .as_ref()
-                    .and_then(|s| s.steady_state_first_achieved_time)
+            last_run(j, now).into(),
+            Field::new(
+                run.and_then(|e| e.state.as_ref())
+                    .map(|s| s.as_str())
+                    .unwrap_or(""),
+            ),
+            Field::time(run_time, ""),
+            Field::new(next.clone()).machine(match next_at {
+                Some(at) => crate::output::time::machine(at),
+                None => next,
+            }),
+            escrowed(j).into(),
+            Field::time(
+                steady,
+                steady
                     .map(|t| relative(t, now))
                     .unwrap_or_else(|| "never".into()),
-                Cell::Plain,
             ),
         ]);
     }
@@ -137,7 +163,8 @@ pub fn table(jobs: &[&JobEntry], now: DateTime<Utc>) -> Table {
 
 fn last_run(j: &SynchronizationJob, now: DateTime<Utc>) -> (String, Cell) {
     let Some(e) = j.last_execution() else {
-        return ("never".into(), Cell::Dim);
+        // Includes Graph's placeholder run of a job that never ran (state Failed, year-1 times).
+        return ("not run yet".into(), Cell::Dim);
     };
     let state = e.state.as_ref().map(|s| s.as_str()).unwrap_or("?");
     let when = e
@@ -153,33 +180,34 @@ fn last_run(j: &SynchronizationJob, now: DateTime<Utc>) -> (String, Cell) {
     (format!("{state}{when}"), style)
 }
 
-fn next_run(j: &SynchronizationJob, now: DateTime<Utc>) -> String {
+/// When the job runs next, for people (`in 3h`, `paused`, `due`), and as a time when there is one.
+fn next_run(j: &SynchronizationJob, now: DateTime<Utc>) -> (String, Option<DateTime<Utc>>) {
     if j.is_quarantined() {
-        return j
-            .quarantine()
-            .and_then(|q| q.next_attempt)
-            .map(|t| relative(t, now))
-            .unwrap_or_else(|| "-".into());
+        let at = j.quarantine().and_then(|q| q.next_attempt);
+        return (
+            at.map(|t| relative(t, now)).unwrap_or_else(|| "-".into()),
+            at,
+        );
     }
     if j.status_code() == Some(&SynchronizationStatusCode::Paused) {
-        return "paused".into();
+        return ("paused".into(), None);
     }
     let Some(interval) = j.interval() else {
-        return "-".into();
+        return ("-".into(), None);
     };
     if interval.is_never() {
-        return "no schedule".into();
+        return ("no schedule".into(), None);
     }
     match (
         interval.as_duration(),
         j.last_execution().and_then(|e| e.time_began),
     ) {
         (Some(d), Some(began)) => match chrono::Duration::from_std(d) {
-            Ok(d) if began + d > now => relative(began + d, now),
-            Ok(_) => "due".into(),
-            Err(_) => "-".into(),
+            Ok(d) if began + d > now => (relative(began + d, now), Some(began + d)),
+            Ok(_) => ("due".into(), None),
+            Err(_) => ("-".into(), None),
         },
-        _ => "-".into(),
+        _ => ("-".into(), None),
     }
 }
 

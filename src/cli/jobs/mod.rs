@@ -1,6 +1,6 @@
 //! `provctl jobs ...`: list, show, start, pause, restart and check synchronization jobs. This module
-//! holds what the verbs share: naming a job (`JOB` + `--sp`), discovery with a progress bar, the
-//! `--wait` flags, and the little formatting helpers the tables use.
+//! holds what the verbs share: the `--wait` flags and the little formatting helpers the tables
+//! use. Naming a job (`JOB` + `--sp`) and discovery with a progress bar are in `cli::resolve`.
 
 mod check;
 mod list;
@@ -10,18 +10,16 @@ mod show;
 mod start;
 pub(crate) mod wait;
 
-use std::io::IsTerminal;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use clap::Subcommand;
 
-use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-
-use super::{CliError, Context, ErrorKind};
+use super::{CliError, Context};
 use crate::graph::model::{SynchronizationJob, SynchronizationStatusCode};
-use crate::graph::sync::{self, DiscoverOptions, JobEntry, JobInventory, JobRef, ResolveError};
 use crate::output::Cell;
+
+// Naming a job and listing jobs belong to `cli::resolve`; the verbs here (and older callers)
+// keep importing them from `jobs`.
+pub use crate::cli::resolve::JobArg;
+pub(crate) use crate::cli::resolve::{discover, partial_result, report_failures, resolve};
 
 pub use check::CheckArgs;
 pub use list::ListArgs;
@@ -65,116 +63,6 @@ pub async fn run(ctx: &Context, cmd: JobsCommand) -> Result<(), CliError> {
     }
 }
 
-/// How a command names one job.
-#[derive(Debug, Clone, Args)]
-pub struct JobArg {
-    /// The job: a full job id, SP/JOB, or a template name or unique prefix (AD2AADProvisioning,
-    /// salesforce) — with --sp when several applications have one.
-    #[arg(value_name = "JOB")]
-    pub job: String,
-
-    /// The application (service principal) the job belongs to: object id, appId or display name.
-    #[arg(long, value_name = "SP")]
-    pub sp: Option<String>,
-}
-
-/// Resolves `JOB` (+ `--sp`) to one job; not found → exit 5, ambiguous → exit 2, both listing the
-/// jobs to choose from.
-pub(crate) async fn resolve(ctx: &Context, arg: &JobArg) -> Result<JobEntry, CliError> {
-    if arg.job.trim().is_empty() {
-        return Err(CliError::usage(
-            "JOB is empty; give a full job id, SP/JOB, or a template name (see `provctl jobs list`)",
-        ));
-    }
-    let graph = ctx.graph().await?;
-    JobRef::parse(&arg.job, arg.sp.as_deref())
-        .resolve(graph)
-        .await
-        .map_err(resolve_error)
-}
-
-fn resolve_error(e: ResolveError) -> CliError {
-    let candidates: Vec<String> = e.candidates().to_vec();
-    let mut err = match e {
-        ResolveError::Graph(g) => return g.into(),
-        ResolveError::NotFound { message, .. } => CliError::not_found(message),
-        ResolveError::Ambiguous { message, .. } => CliError::usage(message),
-    };
-    if !candidates.is_empty() {
-        let mut list = String::from("the jobs to choose from:");
-        for c in &candidates {
-            list.push_str("\n      ");
-            list.push_str(c);
-        }
-        err = err.hint(list);
-    } else {
-        err = err.hint("`provctl jobs list` shows every job and its application");
-    }
-    err
-}
-
-/// Lists jobs with a progress bar on stderr, shown only on a terminal and only once the listing
-/// has taken longer than a moment.
-pub(crate) async fn discover(
-    ctx: &Context,
-    mut opts: DiscoverOptions,
-) -> Result<JobInventory, CliError> {
-    let graph = ctx.graph().await?;
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} listing jobs {bar:30} {pos}/{len} applications")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let shown = Arc::new(AtomicBool::new(false));
-    let on_terminal = std::io::stderr().is_terminal();
-    let began = Instant::now();
-    {
-        let bar = bar.clone();
-        let shown = shown.clone();
-        opts.progress = Some(Arc::new(move |done, total| {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-            if on_terminal
-                && began.elapsed().as_millis() > 400
-                && !shown.swap(true, Ordering::SeqCst)
-            {
-                bar.set_draw_target(ProgressDrawTarget::stderr());
-            }
-        }));
-    }
-    let inv = sync::discover_jobs(graph, &opts).await;
-    bar.finish_and_clear();
-    Ok(inv?)
-}
-
-/// Prints the service principals whose jobs could not be listed, on stderr.
-pub(crate) fn report_failures(inv: &JobInventory) {
-    for f in &inv.failures {
-        eprintln!(
-            "provctl: warning: cannot list the jobs of {} ({}): {}",
-            f.service_principal.name(),
-            f.service_principal.id,
-            f.message
-        );
-    }
-}
-
-/// The exit for a listing with failures: partial (8) after printing what worked.
-pub(crate) fn partial_result(inv: &JobInventory) -> Result<(), CliError> {
-    if inv.failures.is_empty() {
-        Ok(())
-    } else {
-        Err(CliError::new(
-            ErrorKind::Partial,
-            format!(
-                "the jobs of {} of {} applications could not be listed (see the warnings above)",
-                inv.failures.len(),
-                inv.service_principals
-            ),
-        ))
-    }
-}
-
 /// A job id shortened for a table: the template and the last six characters
 /// (`AD2AADProvisioning…4d5e01`); `provctl jobs show` accepts that suffix back.
 pub(crate) fn short_id(id: &str) -> String {
@@ -199,6 +87,32 @@ pub(crate) fn status_cell(job: &SynchronizationJob) -> (String, Cell) {
         _ => Cell::Dim,
     };
     (text, style)
+}
+
+/// Says that the job is already as asked (`what`, e.g. "is already Active") and sends nothing:
+/// every idempotent request exits 0 with "nothing to change", in every command. `-o json` gets
+/// `{"action": "none", "changed": false, …}`.
+pub(crate) fn nothing_to_change(
+    ctx: &Context,
+    entry: &crate::graph::sync::JobEntry,
+    what: &str,
+) -> Result<(), CliError> {
+    let name = format!("{}/{}", entry.service_principal.name(), entry.job.id);
+    let status = entry
+        .job
+        .status_code()
+        .map(|c| c.as_str().to_owned())
+        .unwrap_or_else(|| "unknown".into());
+    let doc = serde_json::json!({
+        "action": "none",
+        "changed": false,
+        "servicePrincipal": {"id": entry.service_principal.id, "displayName": entry.service_principal.display_name},
+        "jobId": entry.job.id,
+        "status": status,
+    });
+    ctx.out
+        .emit_text(&doc, |_| format!("{name} {what}: nothing to change."))?;
+    Ok(())
 }
 
 /// The standard hint for a refused write.

@@ -24,6 +24,9 @@ pub async fn run(ctx: &Context, args: PauseArgs) -> Result<(), CliError> {
     let entry = resolve(ctx, &args.job).await?;
     let key = entry.key();
     let graph = ctx.graph().await?;
+    if entry.job.status_code() == Some(&crate::graph::model::SynchronizationStatusCode::Paused) {
+        return super::nothing_to_change(ctx, &entry, "is already Paused");
+    }
     let req = sync::pause_request(&key);
     if args.dry_run {
         return print_dry_run(ctx, graph, &req);

@@ -1,6 +1,7 @@
 //! `provctl jobs restart JOB --reset <scopes>`: `POST .../restart` with the reset scope spelled the
 //! way Microsoft's docs send it, behind guard rails: no default scope, `None`/`ConnectorDataStore`
-//! only with `--force`, `full`/`force-deletes` only after a confirmation (or `--yes` in scripts),
+//! only with `--force`, and `full`/`force-deletes`/`None`/`ConnectorDataStore` only after a
+//! confirmation (or `--yes` in scripts) — `--force` allows a scope, `--yes` confirms the action —
 //! and `--dry-run` to see the exact request first.
 
 use std::io::IsTerminal;
@@ -38,14 +39,16 @@ pub struct RestartArgs {
 
     /// What to clear, comma-separated (escrows,watermark,quarantine | full | force-deletes |
     /// portal | ...): see the list below.
-    #[arg(long, value_name = "SCOPES")]
-    pub reset: Option<String>,
+    #[arg(long, value_name = "SCOPES", value_parser = ResetParser, hide_possible_values = true)]
+    pub reset: Option<ResetScope>,
 
-    /// Allow the scopes Microsoft says not to use (none, connector-data-store).
+    /// Allow the scopes Microsoft says not to use (none, connector-data-store). Allowing is not
+    /// confirming: they still ask, or need --yes.
     #[arg(long)]
     pub force: bool,
 
-    /// Confirm full / force-deletes without being asked (needed when stdin is not a terminal).
+    /// Confirm full / force-deletes / none / connector-data-store without being asked (needed when
+    /// stdin is not a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
 
@@ -96,23 +99,87 @@ pub fn parse_reset(value: &str) -> Result<ResetScope, CliError> {
     Ok(scope)
 }
 
+/// What the job says about the deletes it holds back: the message of its TooManyDeletes error
+/// (quarantine or last run), which carries the count ("the number of deletions in this cycle
+/// (812) exceeded …"), quoted as Graph wrote it.
+fn pending_deletes(job: &crate::graph::model::SynchronizationJob) -> Option<&str> {
+    let too_many = |e: &&crate::graph::model::SynchronizationError| {
+        e.code.as_deref() == Some("TooManyDeletes")
+    };
+    job.quarantine()
+        .and_then(|q| q.error.as_ref())
+        .filter(too_many)
+        .or_else(|| {
+            job.last_execution()
+                .and_then(|x| x.error.as_ref())
+                .filter(too_many)
+        })
+        .and_then(|e| e.message.as_deref())
+        .filter(|m| !m.is_empty())
+}
+
+/// `--reset` typed at the edge: [`parse_reset`] decides; the friendly names are listed for
+/// `--help` and completions.
+#[derive(Debug, Clone, Copy)]
+pub struct ResetParser;
+
+impl clap::builder::TypedValueParser for ResetParser {
+    type Value = ResetScope;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<ResetScope, clap::Error> {
+        parse_reset(&value.to_string_lossy()).map_err(|e| {
+            clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                format!("{}\n", e.message),
+            )
+            .with_cmd(cmd)
+        })
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            [
+                "portal",
+                "escrows",
+                "watermark",
+                "quarantine",
+                "full",
+                "force-deletes",
+                "connector-data-store",
+                "none",
+            ]
+            .into_iter()
+            .map(clap::builder::PossibleValue::new),
+        ))
+    }
+}
+
 fn missing_reset(message: &str) -> CliError {
     CliError::usage(format!("{message}\n\n{RESET_CHOICES}"))
 }
 
-/// True for the scopes that re-process or delete a lot: they need a confirmation.
+/// True for the scopes that re-process or delete a lot, or that Microsoft says not to use: they
+/// need a confirmation (`--force` only allows the latter).
 fn needs_confirmation(scope: ResetScope) -> bool {
-    scope.contains(ResetScope::FULL) || scope.contains(ResetScope::FORCE_DELETES)
+    scope.contains(ResetScope::FULL)
+        || scope.contains(ResetScope::FORCE_DELETES)
+        || scope.is_discouraged()
 }
 
 /// Runs `provctl jobs restart`.
 pub async fn run(ctx: &Context, args: RestartArgs) -> Result<(), CliError> {
-    let Some(reset) = &args.reset else {
+    let Some(scope) = args.reset else {
         return Err(missing_reset(
             "--reset is required: say what the restart should clear",
         ));
     };
-    let scope = parse_reset(reset)?;
     if scope.is_discouraged() && !args.force {
         let which = if scope.is_none_member() {
             "None (Microsoft: \"DO NOT USE. Use the Start synchronizationJob API instead\")"
@@ -146,9 +213,19 @@ pub async fn run(ctx: &Context, args: RestartArgs) -> Result<(), CliError> {
     let name = format!("{}/{}", entry.service_principal.name(), entry.job.id);
     if risky && !args.yes {
         let what = if scope.contains(ResetScope::FORCE_DELETES) {
-            "This lets every delete held back by the accidental-deletion threshold through."
+            match pending_deletes(&entry.job) {
+                Some(said) => format!(
+                    "This lets every delete held back by the accidental-deletion threshold through; the job reports: \"{}\"",
+                    crate::output::sanitize::line(said)
+                ),
+                None => "This lets every delete held back by the accidental-deletion threshold through (the job reports no TooManyDeletes error, so no count is known)".to_owned(),
+            }
+        } else if scope.is_none_member() {
+            "Microsoft says not to use None (use `provctl jobs start` instead).".to_owned()
+        } else if scope.is_discouraged() {
+            "Microsoft says to clear the connector data store only with Microsoft Support: every object's cached state is dropped.".to_owned()
         } else {
-            "The next run re-evaluates every object (a full initial cycle) and forgets the retry queue."
+            "The next run re-evaluates every object (a full initial cycle) and forgets the retry queue".to_owned()
         };
         crate::cli::prompt::confirm(
             &format!(

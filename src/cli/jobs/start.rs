@@ -40,10 +40,12 @@ pub async fn run(ctx: &Context, args: StartArgs) -> Result<(), CliError> {
     let graph = ctx.graph().await?;
     let name = format!("{}/{}", entry.service_principal.name(), entry.job.id);
     if entry.job.status_code() == Some(&SynchronizationStatusCode::Active) && !args.force {
-        return Err(CliError::general(format!(
-            "{name} is already Active; refusing to start it again (Microsoft warns that repeated starts on a running job can stop the service)"
-        ))
-        .hint("add --force to send start anyway, or `provctl jobs restart` to reset state"));
+        // Nothing is sent: Microsoft warns that repeated starts on a running job can stop the
+        // service. --force sends start anyway.
+        eprintln!(
+            "  hint: add --force to send start anyway, or `provctl jobs restart` to reset state"
+        );
+        return super::nothing_to_change(ctx, &entry, "is already Active");
     }
     let req = sync::start_request(&key);
     if args.dry_run {

@@ -44,8 +44,10 @@ pub enum LogsCommand {
     Show(Box<show::ShowArgs>),
     /// Export a time range to a file, paced to Graph's budget, resumable after a crash or Ctrl-C.
     ///
-    /// Writes to a temporary file beside FILE and renames it into place when complete. A checkpoint
-    /// beside it lets `--resume` continue where it stopped, with every record exactly once.
+    /// Writes to FILE.partial beside FILE and renames it into place when complete. A checkpoint
+    /// beside it lets `--resume` continue where it stopped (after a crash, a full disk, Ctrl-C),
+    /// with every record exactly once. The format follows the extension of FILE. `--out -`
+    /// streams NDJSON to stdout, without a checkpoint.
     Export(Box<export::ExportArgs>),
     /// How many, since when, which errors: totals by status and action, per job, per cycle, and
     /// the top error codes and skip reasons with sample objects.
@@ -82,12 +84,14 @@ pub struct FilterArgs {
     #[arg(long, value_name = "TEXT")]
     pub display_name: Option<String>,
 
-    /// Only this job (jobId, e.g. AD2AADProvisioning.xxx.yyy).
-    #[arg(long, value_name = "JOB_ID")]
+    /// Only this job: a full job id, SP/JOB, a template name or unique prefix, or the …suffix
+    /// the tables print (names are looked up in Graph; with --file give the full job id).
+    #[arg(long, value_name = "JOB")]
     pub job: Option<String>,
 
-    /// Only this service principal (object id of the app or cloud sync configuration).
-    #[arg(long, value_name = "SP_ID")]
+    /// Only this application (service principal): object id, appId or display name (with --file,
+    /// the object id).
+    #[arg(long, value_name = "SP")]
     pub sp: Option<String>,
 
     /// Only this sync cycle (cycleId).
@@ -98,13 +102,13 @@ pub struct FilterArgs {
     #[arg(long, value_name = "CHANGE_ID")]
     pub change: Option<String>,
 
-    /// Only this outcome: success, failure, skipped, warning.
-    #[arg(long, value_name = "STATUS")]
-    pub status: Option<String>,
+    /// Only this outcome (any case): success, failure, skipped, warning.
+    #[arg(long, value_name = "STATUS", value_parser = super::values::Closed::<StatusFilter>::new())]
+    pub status: Option<StatusFilter>,
 
-    /// Only this action: create, update, delete, disable, staged-delete, other.
-    #[arg(long, value_name = "ACTION")]
-    pub action: Option<String>,
+    /// Only this action (any case): create, update, delete, disable, staged-delete, other.
+    #[arg(long, value_name = "ACTION", value_parser = super::values::Closed::<ActionFilter>::new())]
+    pub action: Option<ActionFilter>,
 
     /// Only events after this time: a duration back from now (30m, 2h, 7d) or RFC 3339.
     #[arg(long, value_name = "WHEN")]
@@ -124,8 +128,10 @@ pub struct FilterArgs {
 }
 
 impl FilterArgs {
-    /// Validates the flags into a query (bad values: usage errors naming the value).
-    pub fn to_query(&self) -> Result<LogQuery, CliError> {
+    /// Validates the flags into a query (bad values: usage errors naming the value). `--job` and
+    /// `--sp` go through the one resolver, to the ids the logs carry; `offline` (a file) accepts
+    /// only the values that need no Graph lookup.
+    pub async fn to_query(&self, ctx: &Context, offline: bool) -> Result<LogQuery, CliError> {
         let now = crate::output::time::now();
         let non_empty = |v: &Option<String>, flag: &str| -> Result<Option<String>, CliError> {
             match v {
@@ -140,6 +146,7 @@ impl FilterArgs {
             object_id: non_empty(&self.object_id, "--object-id")?,
             display_name: non_empty(&self.display_name, "--display-name")?,
             job_id: non_empty(&self.job, "--job")?,
+            service_principal_id: non_empty(&self.sp, "--sp")?,
             cycle_id: non_empty(&self.cycle, "--cycle")?,
             change_id: non_empty(&self.change, "--change")?,
             page_size: self.page_size,
@@ -153,22 +160,37 @@ impl FilterArgs {
         if let Some(g) = &self.object_guid {
             q.object_guid = Some(odata::guid(g, "--object-guid")?);
         }
-        if let Some(sp) = &self.sp {
-            q.service_principal_id = Some(odata::guid(sp, "--sp")?);
-        }
-        if let Some(s) = &self.status {
-            q.status = Some(s.parse::<StatusFilter>()?);
-        }
-        if let Some(a) = &self.action {
-            q.action = Some(a.parse::<ActionFilter>()?);
-        }
+        q.status = self.status;
+        q.action = self.action;
         if let Some(s) = &self.since {
             q.since = Some(parse_time(s, now, "--since")?);
         }
         if let Some(u) = &self.until {
             q.until = Some(parse_time(u, now, "--until")?);
         }
+        if let (Some(since), Some(until), Some(s), Some(u)) =
+            (q.since, q.until, &self.since, &self.until)
+            && since >= until
+        {
+            // In the user's own words: "1d" and "2d" are durations back from now.
+            let t = crate::output::time::short;
+            return Err(CliError::usage(format!(
+                "--since {s} ({}) is not before --until {u} ({}): the time range is empty",
+                t(since),
+                t(until)
+            ))
+            .hint("durations count back from now, so the larger one is the earlier time: e.g. --since 2d --until 1d"));
+        }
         q.validate()?;
+        let (job_id, sp_id) = crate::cli::resolve::resolve_log_refs(
+            ctx,
+            q.job_id.as_deref(),
+            q.service_principal_id.as_deref(),
+            offline,
+        )
+        .await?;
+        q.job_id = job_id;
+        q.service_principal_id = sp_id;
         Ok(q)
     }
 }
@@ -292,57 +314,14 @@ fn first_sentence(s: &str) -> String {
     out
 }
 
-/// The CSV columns of `search -o csv` and `export --format csv`.
-pub(crate) const CSV_HEADERS: [&str; 13] = [
-    "id",
-    "activityDateTime",
-    "action",
-    "status",
-    "errorCode",
-    "reason",
-    "sourceId",
-    "sourceName",
-    "targetId",
-    "targetName",
-    "jobId",
-    "cycleId",
-    "changeId",
-];
-
-/// One record as a CSV row in [`CSV_HEADERS`] order.
-pub(crate) fn csv_row(r: &ProvisioningObjectSummary) -> [String; 13] {
-    let e = r.error().unwrap_or_default();
-    let s = |v: Option<&str>| v.unwrap_or("").to_owned();
-    let src = r.source_identity.as_ref();
-    let tgt = r.target_identity.as_ref();
-    [
-        r.id.clone(),
-        r.activity_date_time
-            .map(crate::graph::odata::datetime_literal)
-            .unwrap_or_default(),
-        r.action()
-            .map(|a| a.as_str().to_owned())
-            .unwrap_or_default(),
-        r.status()
-            .map(|a| a.as_str().to_owned())
-            .unwrap_or_default(),
-        s(e.error_code.as_deref()),
-        s(e.reason.as_deref()),
-        s(src.and_then(|i| i.id.as_deref())),
-        s(src.and_then(|i| i.display_name.as_deref())),
-        s(tgt.and_then(|i| i.id.as_deref())),
-        s(tgt.and_then(|i| i.display_name.as_deref())),
-        s(r.job_id.as_deref()),
-        s(r.cycle_id.as_deref()),
-        s(r.change_id.as_deref()),
-    ]
-}
+pub(crate) use crate::export::format::{CSV_HEADERS, csv_row};
 
 /// `--file` as a path argument (shared by `search` and `show`).
 #[derive(Debug, Clone, Default, Args)]
 pub struct FileArg {
-    /// Read this file instead of Graph: a provctl export (NDJSON, JSON, CSV), a Graph response
-    /// dump, the portal's Download JSON, or an Azure Monitor ProvisioningLogs export.
+    /// Read this file instead of Graph: a provctl export (NDJSON, JSON, CSV), `logs search -o
+    /// json`, a Graph response dump, the portal's Download JSON, or an Azure Monitor
+    /// ProvisioningLogs export (the reader `explain --file` uses).
     #[arg(long, value_name = "PATH")]
     pub file: Option<PathBuf>,
 }

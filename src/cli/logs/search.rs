@@ -19,8 +19,10 @@ use super::{FileArg, FilterArgs, csv_row, file_error, identity_text, job_text, w
 use crate::cli::{CliError, Context};
 use crate::graph::logs::{self, LogQuery};
 use crate::graph::model::logs::{ProvisioningObjectSummary, ProvisioningResult};
-use crate::logfile::{Delivered, Record, SORT_IN_MEMORY, TimeOrder, all_by_time, first_by_time};
-use crate::output::{Cell, ListWriter, OutputFormat, Row};
+use crate::logfile::{
+    Delivered, Prefilter, Record, SORT_IN_MEMORY, TimeOrder, all_by_time, first_by_time,
+};
+use crate::output::{Cell, Column, Field, ListWriter, OutputFormat, Row};
 
 /// `provctl logs search`
 #[derive(Debug, Args)]
@@ -34,7 +36,7 @@ pub struct SearchArgs {
 
     /// Every matching event (for large ranges prefer `provctl logs export`).
     ///
-    /// With --file: up to 10,000 matches are sorted by time. Beyond that, a file already sorted
+    /// With --file: up to 4,000 matches are sorted by time. Beyond that, a file already sorted
     /// by time either way (an export is oldest first) is printed in the asked order; any other file
     /// is printed in file order, with a note on stderr (--limit N gives the first N by time).
     #[arg(long)]
@@ -51,7 +53,7 @@ pub struct SearchArgs {
 const DEFAULT_LIMIT: u64 = 100;
 
 pub(super) async fn run(ctx: &Context, args: SearchArgs) -> Result<(), CliError> {
-    let mut query = args.filters.to_query()?;
+    let mut query = args.filters.to_query(ctx, args.file.file.is_some()).await?;
     if args.limit == Some(0) {
         return Err(CliError::usage(
             "--limit 0 would show nothing: give a positive number, or --all for every event",
@@ -66,7 +68,12 @@ pub(super) async fn run(ctx: &Context, args: SearchArgs) -> Result<(), CliError>
     let stdout = std::io::stdout();
     let mut found = Found::new(ctx, BufWriter::new(stdout.lock()));
     let delivered = match &args.file.file {
-        Some(path) => from_file(path, &query, &mut found)?,
+        Some(path) => {
+            // Nothing printed (`-o none`, no query): the order is not worked out, only the count
+            // and the latest problem, which do not depend on it.
+            let silent = ctx.out.format == OutputFormat::None && !ctx.out.has_query();
+            from_file(path, &query, &mut found, silent)?
+        }
         None => {
             from_graph(ctx, &query, &mut found).await?;
             Delivered::InOrder
@@ -119,7 +126,7 @@ impl<'o, W: Write> Found<'o, W> {
         let list = if csv {
             ctx.out.list(out, super::CSV_HEADERS)
         } else {
-            ctx.out.list(out, TABLE_HEADERS)
+            ctx.out.list(out, table_columns())
         };
         Found {
             list,
@@ -128,12 +135,16 @@ impl<'o, W: Write> Found<'o, W> {
         }
     }
 
-    fn push(&mut self, summary: &ProvisioningObjectSummary, raw: Value) -> Result<(), CliError> {
+    fn push(
+        &mut self,
+        summary: &ProvisioningObjectSummary,
+        raw: impl FnOnce() -> Value,
+    ) -> Result<(), CliError> {
         self.seen.saw(summary);
         let csv = self.csv;
-        self.list.push(raw, || {
+        self.list.push_with(raw, || {
             if csv {
-                csv_row(summary).map(|c| (c, Cell::Plain)).into()
+                csv_row(summary).into_iter().map(Field::new).collect()
             } else {
                 table_row(summary)
             }
@@ -165,8 +176,9 @@ async fn from_graph<W: Write>(
         };
         let Some(summary) = next else { break };
         let summary = summary?;
-        let raw = serde_json::to_value(&summary).unwrap_or(Value::Null);
-        found.push(&summary, raw)?;
+        found.push(&summary, || {
+            serde_json::to_value(&summary).unwrap_or(Value::Null)
+        })?;
     }
     Ok(())
 }
@@ -177,43 +189,66 @@ fn from_file<W: Write>(
     path: &std::path::Path,
     query: &LogQuery,
     found: &mut Found<'_, W>,
+    silent: bool,
 ) -> Result<Delivered, CliError> {
     let mut file = crate::logfile::open(path).map_err(file_error)?;
+    // Records that cannot match are skipped by a byte search, before they are parsed.
+    file.prefilter(Prefilter::for_query(query));
     // Said first: CSV columns are known from the header row.
     for w in file.warnings() {
-        eprintln!("provctl: warning: {w}");
+        eprintln!(
+            "provctl: warning: {}",
+            crate::output::sanitize::line(&w.to_string())
+        );
     }
     let order = if query.oldest_first {
         TimeOrder::OldestFirst
     } else {
         TimeOrder::NewestFirst
     };
-    let keep = |r: &Record| query.matches(&r.summary);
+    let keep = |r: &Record| query.matches(r.fields());
+    // Every record printed is read in full: one that does not fit the model is an error here as
+    // in `explain --file`.
+    let mut push = |r: Record| -> Result<(), CliError> {
+        let summary = r.summary().map_err(file_error)?;
+        found.push(&summary, || r.json())
+    };
     let delivered = match query.limit {
         Some(n) => {
             let n = usize::try_from(n).unwrap_or(usize::MAX);
             let first = first_by_time(&mut file, keep, order, n).map_err(file_error)?;
             for r in first {
-                found.push(&r.summary, r.raw)?;
+                push(r)?;
             }
             Delivered::InOrder
         }
-        None => all_by_time(&mut file, keep, order, |r: Record| {
-            found.push(&r.summary, r.raw)
-        })?,
+        None if silent => {
+            for r in file {
+                let r = r.map_err(file_error)?;
+                if keep(&r) {
+                    push(r)?;
+                }
+            }
+            Delivered::InOrder
+        }
+        None => all_by_time(&mut file, keep, order, push)?,
     };
     Ok(delivered)
 }
 
-const TABLE_HEADERS: [&str; 7] = [
-    "TIME",
-    "ID",
-    "ACTION",
-    "STATUS",
-    "SOURCE → TARGET",
-    "JOB",
-    "WHY",
-];
+/// The table's columns: the time, the event id (`provctl explain log` takes it) and the status
+/// never shorten; the job drops first on a narrow terminal, then the source and target.
+fn table_columns() -> [Column; 7] {
+    [
+        Column::new("TIME", "activityDateTime").keep(),
+        Column::new("ID", "id").keep(),
+        Column::new("ACTION", "action").keep().priority(2),
+        Column::new("STATUS", "status").keep(),
+        Column::new("SOURCE → TARGET", "sourceTarget").priority(1),
+        Column::new("JOB", "job").priority(3),
+        Column::new("WHY", "why").min_width(30),
+    ]
+}
 
 fn table_row(r: &ProvisioningObjectSummary) -> Row {
     let status = r
@@ -227,30 +262,26 @@ fn table_row(r: &ProvisioningObjectSummary) -> Row {
         _ => Cell::Plain,
     };
     vec![
-        (
+        Field::time(
+            r.activity_date_time,
             r.activity_date_time
                 .map(crate::output::time::short)
                 .unwrap_or_else(|| "-".into()),
-            Cell::Plain,
         ),
-        (r.id.clone(), Cell::Dim),
-        (
+        Field::new(r.id.clone()).style(Cell::Dim),
+        Field::new(
             r.action()
                 .map(|a| a.as_str().to_owned())
                 .unwrap_or_else(|| "-".into()),
-            Cell::Plain,
         ),
-        (status, style),
-        (
-            format!(
-                "{} → {}",
-                identity_text(r.source_identity.as_ref()),
-                identity_text(r.target_identity.as_ref())
-            ),
-            Cell::Plain,
-        ),
-        (job_text(r), Cell::Plain),
-        (why(r), Cell::Plain),
+        Field::new(status).style(style),
+        Field::new(format!(
+            "{} → {}",
+            identity_text(r.source_identity.as_ref()),
+            identity_text(r.target_identity.as_ref())
+        )),
+        Field::new(job_text(r)),
+        Field::new(why(r)),
     ]
 }
 
@@ -333,6 +364,9 @@ fn hints(ctx: &Context, query: &LogQuery, seen: &Seen, default_limit: bool) {
         ));
     }
     if !out.is_empty() {
+        // The reason quotes Graph or the file: escape its controls, keep our colour.
+        let out =
+            crate::output::sanitize::clean(&out, crate::output::sanitize::Context::ColouredPage);
         let _ = std::io::stderr().write_all(out.as_bytes());
     }
 }

@@ -38,11 +38,15 @@ pub(super) async fn run(ctx: &Context, args: ShowArgs) -> Result<(), CliError> {
     }
     let found = match &args.file.file {
         Some(path) => {
+            let mut file = crate::logfile::open(path).map_err(file_error)?;
+            // Only records holding the id's bytes are parsed.
+            file.prefilter(crate::logfile::Prefilter::for_value(id));
             let mut hit = None;
-            for rec in crate::logfile::open(path).map_err(file_error)? {
+            for rec in file {
                 let rec = rec.map_err(file_error)?;
-                if rec.summary.id == id {
-                    hit = Some((rec.summary, rec.raw));
+                if rec.fields().id == id {
+                    let json = rec.json();
+                    hit = Some((rec.into_summary().map_err(file_error)?, json));
                     break;
                 }
             }

@@ -35,7 +35,7 @@ pub struct SummaryArgs {
 }
 
 pub(super) async fn run(ctx: &Context, args: SummaryArgs) -> Result<(), CliError> {
-    let mut query = args.filters.to_query()?;
+    let mut query = args.filters.to_query(ctx, args.file.file.is_some()).await?;
     query.limit = None;
     let summary = match &args.file.file {
         Some(path) => from_file(path, &query)?,
@@ -44,7 +44,7 @@ pub(super) async fn run(ctx: &Context, args: SummaryArgs) -> Result<(), CliError
     let doc = serde_json::to_value(&summary).unwrap_or(Value::Null);
     let (top, cycles) = (usize::from(args.top), usize::from(args.cycles));
     ctx.out.emit_text(&doc, |color| {
-        render(&summary, top, cycles, ctx.out.width, color)
+        render(&summary, top, cycles, ctx.out.table_width(), color)
     })?;
     Ok(())
 }
@@ -117,15 +117,18 @@ pub(crate) async fn add_dominant_error(
 
 /// Every matching record of a file, in file order (a summary does not need time order).
 fn from_file(path: &std::path::Path, query: &LogQuery) -> Result<LogSummary, CliError> {
-    let file = crate::logfile::open(path).map_err(file_error)?;
+    let mut file = crate::logfile::open(path).map_err(file_error)?;
+    // Records that cannot match are skipped by a byte search, before they are parsed.
+    file.prefilter(crate::logfile::Prefilter::for_query(query));
     for w in file.warnings() {
         eprintln!("provctl: warning: {w}");
     }
     let mut s = Summarizer::new();
     for record in file {
         let record = record.map_err(file_error)?;
-        if query.matches(&record.summary) {
-            s.add(&record.summary);
+        // Matched on the glanced fields; the reasons need the whole record (its steps).
+        if query.matches(record.fields()) {
+            s.add(&record.into_summary().map_err(file_error)?);
         }
     }
     Ok(s.finish())

@@ -118,6 +118,18 @@ pub(crate) fn map_error(method: &str, err: &azure_core::Error) -> AuthError {
             aadsts,
         }
     } else {
+        // The cause that matters (the DNS, connect or TLS error, with the host) sits deep in the
+        // source chain: name every link that adds something.
+        let mut message = message;
+        let mut source = std::error::Error::source(err);
+        while let Some(e) = source {
+            let text = e.to_string().trim().replace('\n', " ");
+            if !text.is_empty() && !message.contains(&text) {
+                message.push_str(": ");
+                message.push_str(&text);
+            }
+            source = e.source();
+        }
         AuthError::Unavailable {
             method: method.to_owned(),
             message,

@@ -22,9 +22,10 @@
 //! 2. `env` when `AZURE_CLIENT_SECRET` or `AZURE_CLIENT_CERTIFICATE_PATH` is set;
 //! 3. `workload-identity` when `AZURE_FEDERATED_TOKEN_FILE` is set;
 //! 4. `device-code` when a cached login exists for the profile (from `provctl login`);
-//! 5. `managed-identity` when `IDENTITY_ENDPOINT` or `MSI_ENDPOINT` is set (IMDS alone is never
-//!    probed: ask for it with `--auth managed-identity`);
-//! 6. `azure-cli` when `az` is on `PATH`.
+//! 5. `managed-identity` when `IDENTITY_ENDPOINT` and `IDENTITY_HEADER` are both set (IMDS alone
+//!    is never probed: ask for it with `--auth managed-identity`). Azure Cloud Shell sets
+//!    `MSI_ENDPOINT` without `MSI_SECRET`, which azure_identity refuses, so there the order goes on;
+//! 6. `azure-cli` when `az` is on `PATH` (in Cloud Shell: the signed-in user).
 //!
 //! Otherwise the error lists the ways to sign in. The Graph scope is always `endpoints.scope`
 //! (`https://<graph host>/.default`) and the authority is `endpoints.login`, so national clouds and
@@ -437,11 +438,34 @@ impl AuthOptions {
         if !self.no_cache && device_code::has_cached_login(self, endpoints) {
             return Ok(AuthMethod::DeviceCode);
         }
-        if env.get("IDENTITY_ENDPOINT").is_some() || env.get("MSI_ENDPOINT").is_some() {
+        // App Service style (IDENTITY_ENDPOINT + IDENTITY_HEADER) only. Cloud Shell sets
+        // MSI_ENDPOINT without MSI_SECRET, which azure_identity cannot use: fall through to az.
+        if env.get("IDENTITY_ENDPOINT").is_some() && env.get("IDENTITY_HEADER").is_some() {
             return Ok(AuthMethod::ManagedIdentity);
         }
         if azure_cli::az_on_path(env) {
             return Ok(AuthMethod::AzureCli);
+        }
+        // Half an application sign-in: name what is missing rather than "not signed in".
+        let set: Vec<&str> = [env::TENANT_ID, env::CLIENT_ID]
+            .into_iter()
+            .filter(|v| env.get(v).is_some())
+            .collect();
+        if env.get(env::CLIENT_ID).is_some() {
+            let missing: Vec<&str> = [env::TENANT_ID, env::CLIENT_ID]
+                .into_iter()
+                .filter(|v| env.get(v).is_none())
+                .chain([env::CLIENT_SECRET])
+                .collect();
+            return Err(AuthError::NotConfigured(format!(
+                "{} {} set, but {} {} not: an application signs in with AZURE_TENANT_ID, \
+                 AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH \
+                 instead of the secret)",
+                set.join(" and "),
+                if set.len() == 1 { "is" } else { "are" },
+                missing.join(" and "),
+                if missing.len() == 1 { "is" } else { "are" },
+            )));
         }
         Err(AuthError::NotConfigured(
             "not signed in: run `provctl login` to sign in as a user, or set AZURE_TENANT_ID, \
@@ -537,6 +561,29 @@ mod tests {
     }
 
     #[test]
+    fn half_an_application_sign_in_names_the_missing_variable() {
+        let opts = AuthOptions {
+            no_cache: true,
+            env: EnvVars::from_pairs([
+                ("AZURE_TENANT_ID", "contoso.onmicrosoft.com"),
+                ("AZURE_CLIENT_ID", "5b7e2f3a-1c4d-4e8f-9a0b-6c2d8e1f3a57"),
+                ("PATH", "/nonexistent"),
+            ]),
+            ..AuthOptions::default()
+        };
+        let err = opts
+            .resolve_method(&Endpoints::for_cloud(crate::graph::Cloud::Global))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "AZURE_TENANT_ID and AZURE_CLIENT_ID are set, but AZURE_CLIENT_SECRET is not"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn automatic_order_prefers_token_then_env_then_workload_identity() {
         let e = Endpoints::for_cloud(Cloud::Global);
         let all = [
@@ -544,6 +591,7 @@ mod tests {
             ("AZURE_CLIENT_SECRET", "s"),
             ("AZURE_FEDERATED_TOKEN_FILE", "/f"),
             ("IDENTITY_ENDPOINT", "https://x/"),
+            ("IDENTITY_HEADER", "h"),
         ];
         let expect = [
             AuthMethod::Token,
@@ -551,11 +599,30 @@ mod tests {
             AuthMethod::WorkloadIdentity,
             AuthMethod::ManagedIdentity,
         ];
-        for i in 0..all.len() {
+        for i in 0..expect.len() {
             assert_eq!(opts(&all[i..]).resolve_method(&e), Ok(expect[i]));
         }
         let cert = opts(&[("AZURE_CLIENT_CERTIFICATE_PATH", "/c.pem")]);
         assert_eq!(cert.resolve_method(&e), Ok(AuthMethod::Env));
+        // Azure Cloud Shell: MSI_ENDPOINT (and ACC_CLOUD) without MSI_SECRET is not a managed
+        // identity azure_identity can use; with no az on PATH nothing applies.
+        let cloud_shell = opts(&[
+            ("MSI_ENDPOINT", "http://localhost:50342/oauth2/token"),
+            ("ACC_CLOUD", "PROD"),
+            ("PATH", ""),
+        ]);
+        assert!(cloud_shell.resolve_method(&e).is_err());
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(if cfg!(windows) { "az.cmd" } else { "az" }),
+            "",
+        )
+        .unwrap();
+        let cloud_shell = opts(&[
+            ("MSI_ENDPOINT", "http://localhost:50342/oauth2/token"),
+            ("PATH", dir.path().to_str().unwrap()),
+        ]);
+        assert_eq!(cloud_shell.resolve_method(&e), Ok(AuthMethod::AzureCli));
         let err = opts(&[("PATH", "")]).resolve_method(&e).unwrap_err();
         assert!(err.to_string().contains("provctl login"), "{err}");
     }

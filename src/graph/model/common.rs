@@ -728,7 +728,8 @@ pub struct StringKeyLongValuePair {
 }
 
 /// CSDL `detailsInfo`: an open type with no declared properties, in practice a map of strings
-/// (`{"SkipReason":"RedundantExport"}`). Keeps Graph's key order. Non-string values are kept as
+/// (`{"SkipReason":"RedundantExport"}`). Keeps Graph's key order and leaves out OData annotations
+/// (`@odata.type`), which are metadata. Non-string values are kept as
 /// their JSON text and `null` as `""`, so one odd value never fails a log page. Equality is a
 /// map's: the same entries in any order.
 #[derive(Debug, Clone, Default)]
@@ -818,6 +819,11 @@ impl<'de> Deserialize<'de> for DetailsInfo {
             fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<DetailsInfo, A::Error> {
                 let mut out = DetailsInfo::new();
                 while let Some((k, v)) = access.next_entry::<String, Value>()? {
+                    // `@odata.type` and other OData annotations describe the map; they are
+                    // not details of the object.
+                    if k.starts_with("@odata.") {
+                        continue;
+                    }
                     let text = match v {
                         Value::String(s) => s,
                         Value::Null => String::new(),

@@ -76,6 +76,16 @@ open_enum! {
 /// The prefix of cloud sync job template ids (`AD2AADProvisioning`, `AD2AADPasswordHash`, ...).
 const CLOUD_SYNC_TEMPLATE_PREFIXES: &[&str] = &["AD2AAD", "AAD2AD", "ADDC"];
 
+/// True when a job template name (or the start of a job id) is one of cloud sync's (`AD2AAD…`,
+/// `AAD2AD…`, `ADDC…`), whose jobs live only on cloud sync configurations. Any case.
+pub fn is_cloud_sync_template(template: &str) -> bool {
+    CLOUD_SYNC_TEMPLATE_PREFIXES.iter().any(|p| {
+        template
+            .get(..p.len())
+            .is_some_and(|t| t.eq_ignore_ascii_case(p))
+    })
+}
+
 /// CSDL `synchronizationJob`: one provisioning job of a service principal.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -128,10 +138,7 @@ impl SynchronizationJob {
 
     /// Objects in escrow (failed and waiting for retry) after the last run, if a run is known.
     pub fn escrowed(&self) -> Option<i64> {
-        self.status
-            .as_ref()
-            .and_then(|s| s.last_execution.as_ref())
-            .map(|e| e.count_escrowed)
+        self.last_execution().map(|e| e.count_escrowed)
     }
 
     /// The template id, falling back to the job id's prefix before the first `.`.
@@ -147,11 +154,17 @@ impl SynchronizationJob {
         let prefix = self.id.split('.').next().unwrap_or_default();
         [self.template_id.as_deref().unwrap_or_default(), prefix]
             .iter()
-            .any(|t| {
-                CLOUD_SYNC_TEMPLATE_PREFIXES
-                    .iter()
-                    .any(|p| t.starts_with(p))
-            })
+            .any(|t| is_cloud_sync_template(t))
+    }
+
+    /// True when the job reads from Active Directory (cloud sync AD → Entra ID: `AD2AAD…`,
+    /// `ADDC…`), so its objects are named by distinguishedName. Entra → AD jobs (`AAD2AD…`, group
+    /// writeback) and app provisioning read from Entra ID and name objects by object id.
+    pub fn source_is_active_directory(&self) -> bool {
+        let prefix = self.id.split('.').next().unwrap_or_default();
+        [self.template_id.as_deref().unwrap_or_default(), prefix]
+            .iter()
+            .any(|t| t.starts_with("AD2AAD") || t.starts_with("ADDC"))
     }
 
     /// A setting's value by name (case-insensitive).
@@ -167,8 +180,15 @@ impl SynchronizationJob {
         self.schedule.as_ref().and_then(|s| s.interval.as_ref())
     }
 
-    /// The last run, if any.
+    /// The last run, if any. A job that never ran carries a placeholder `lastExecution` (state
+    /// `Failed`, `0001-01-01` times, error code `None`): that is no run, so it reads as `None`.
     pub fn last_execution(&self) -> Option<&SynchronizationTaskExecution> {
+        self.last_execution_record()
+            .filter(|e| !e.is_never_run_placeholder())
+    }
+
+    /// The `lastExecution` record as Graph sent it, a never-run placeholder included.
+    pub fn last_execution_record(&self) -> Option<&SynchronizationTaskExecution> {
         self.status.as_ref().and_then(|s| s.last_execution.as_ref())
     }
 }
@@ -286,6 +306,25 @@ pub struct SynchronizationError {
     /// True when the customer can fix it.
     #[serde(default, deserialize_with = "null_default")]
     pub tenant_actionable: bool,
+}
+
+impl SynchronizationTaskExecution {
+    /// True for the record Graph gives a job that never ran: no start or end time (`0001-01-01`),
+    /// no counts, and no error beyond the code `None` (the state says `Failed`).
+    pub fn is_never_run_placeholder(&self) -> bool {
+        self.time_began.is_none()
+            && self.time_ended.is_none()
+            && self.count_imported == 0
+            && self.count_exported == 0
+            && self.count_escrowed == 0
+            && self.count_exports == 0
+            && self.count_imported_deltas == 0
+            && self.error.as_ref().is_none_or(|e| {
+                e.code
+                    .as_deref()
+                    .is_none_or(|c| c.is_empty() || c == "None")
+            })
+    }
 }
 
 /// CSDL `synchronizationTaskExecution`: one run of a job.
@@ -478,5 +517,40 @@ mod tests {
             r#"{"id":"x","brandNewProperty":{"a":1},"status":{"code":"Active","alsoNew":[1]}}"#,
         );
         assert_eq!(j.status_code(), Some(&SynchronizationStatusCode::Active));
+    }
+
+    /// Issue 14 item 7: a group writeback job (`AAD2ADGroupProvisioning…`, the id from a user's
+    /// script, `tests/fixtures/real/README.md`) reads from Entra ID, although it is cloud sync.
+    #[test]
+    fn group_writeback_reads_from_entra_and_ad2aad_reads_from_ad() {
+        let writeback = job(
+            r#"{"id":"AAD2ADGroupProvisioning.763aefeaa45b49f4a4a430d135e944f5.e6fcbbe7-674c-41c2-bde1-ef5d078a6a57","templateId":"AAD2ADGroupProvisioning"}"#,
+        );
+        assert!(writeback.is_cloud_sync());
+        assert!(!writeback.source_is_active_directory());
+        let inbound = job(r#"{"id":"AD2AADProvisioning.x.y","templateId":"AD2AADProvisioning"}"#);
+        assert!(inbound.source_is_active_directory());
+        let app = job(r#"{"id":"ServiceNowOutDelta.x.y","templateId":"ServiceNowOutDelta"}"#);
+        assert!(!app.source_is_active_directory());
+    }
+
+    /// Issue 14 item 10: the cross-tenant walkthrough's job that never ran carries a `Failed`
+    /// `lastExecution` with year-1 times and error code `None`: that is no run.
+    #[test]
+    fn a_never_run_placeholder_is_not_a_failed_run() {
+        let j = job(include_str!(
+            "../../../tests/fixtures/real/get-synchronizationjob-crosstenant-notrun.v1.json"
+        ));
+        assert!(
+            j.status
+                .as_ref()
+                .and_then(|s| s.last_execution.as_ref())
+                .is_some()
+        );
+        assert!(j.last_execution().is_none());
+        let failed = job(
+            r#"{"id":"x","status":{"lastExecution":{"state":"Failed","timeBegan":"2024-01-01T00:00:00Z","timeEnded":"2024-01-01T00:01:00Z","error":{"code":"SalesforceInvalidCredentials"}}}}"#,
+        );
+        assert!(failed.last_execution().is_some());
     }
 }

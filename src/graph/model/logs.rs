@@ -188,6 +188,48 @@ impl ProvisioningObjectSummary {
         self.status_info.as_ref().and_then(StatusDetails::error)
     }
 
+    /// The field [`Self::status`] was read from, for evidence labels: `provisioningStatusInfo`
+    /// (v1.0), or `statusInfo` on old beta records that carry only that.
+    pub fn status_field(&self) -> &'static str {
+        let v1 = self
+            .provisioning_status_info
+            .as_ref()
+            .is_some_and(|s| s.status.is_some());
+        if v1 || self.status_info.is_none() {
+            "provisioningStatusInfo"
+        } else {
+            "statusInfo"
+        }
+    }
+
+    /// The object [`Self::error`] was read from, for evidence labels: `errorInformation` (v1.0's
+    /// `provisioningStatusInfo.errorInformation`), or beta's flat `statusInfo`.
+    pub fn error_field(&self) -> &'static str {
+        let v1 = self
+            .provisioning_status_info
+            .as_ref()
+            .is_some_and(|s| s.error_information.is_some());
+        if !v1
+            && self
+                .status_info
+                .as_ref()
+                .is_some_and(|s| s.error().is_some())
+        {
+            "statusInfo"
+        } else {
+            "errorInformation"
+        }
+    }
+
+    /// The field [`Self::action`] was read from: `provisioningAction`, or beta's `action`.
+    pub fn action_field(&self) -> &'static str {
+        if self.provisioning_action.is_none() && self.action.is_some() {
+            "action"
+        } else {
+            "provisioningAction"
+        }
+    }
+
     /// True when the outcome is `failure`.
     pub fn is_failure(&self) -> bool {
         self.status() == Some(&ProvisioningResult::Failure)

@@ -46,7 +46,7 @@ pub use job::{
     CreateSynchronizationJobRequest, QuarantineReason, SynchronizationError, SynchronizationJob,
     SynchronizationProgress, SynchronizationQuarantine, SynchronizationSchedule,
     SynchronizationScheduleState, SynchronizationStatus, SynchronizationStatusCode,
-    SynchronizationTaskExecution, SynchronizationTaskExecutionResult,
+    SynchronizationTaskExecution, SynchronizationTaskExecutionResult, is_cloud_sync_template,
 };
 pub use logs::{
     Initiator, InitiatorType, ModifiedProperty, ProvisionedIdentity, ProvisioningAction,
@@ -61,7 +61,10 @@ pub use on_demand::{
     SynchronizationJobSubject, SynchronizationLinkedObjects,
 };
 pub use restart::{ResetScope, ResetScopeError, RestartRequest, SynchronizationJobRestartCriteria};
-pub use schema::{ObjectMapping, SynchronizationRule, SynchronizationSchema};
+pub use schema::{
+    Filter, FilterClause, FilterGroup, FilterOperand, FilterOperatorSchema, ObjectMapping,
+    SynchronizationRule, SynchronizationSchema,
+};
 pub use secrets::{
     SyncNotificationSettings, SynchronizationSecret, SynchronizationSecretKeyStringValuePair,
     SynchronizationSecrets, ValidateCredentialsRequest,

@@ -1,7 +1,11 @@
 //! provisionOnDemand: the request (`parameters[{ruleId, subjects[...]}]`) and its answer, a
-//! `stringKeyStringValuePair` whose `key` and `value` are themselves JSON **strings**. `decode()`
-//! parses both, and the decoded record converts to a [`ProvisioningObjectSummary`] so the explain
-//! engine reads one shape whether an event came from the logs or from an on-demand run.
+//! `stringKeyStringValuePair` whose `key` and `value` are themselves strings. Graph sends them in
+//! more than one shape: `key` is JSON text of `{result, details}` or a plain type name
+//! (`Microsoft.Identity.Health.CPP.Common.DataContracts.SyncFabric.StatusInfo`, cross-tenant
+//! synchronization), and `value` is JSON text of one record, of an array of records, or of an
+//! array of steps. `decode()` reads every one of them, and the decoded record converts to a
+//! [`ProvisioningObjectSummary`] so the explain engine reads one shape whether an event came from
+//! the logs or from an on-demand run.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -109,10 +113,12 @@ pub struct ProvisionOnDemandResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub context: Option<String>,
-    /// JSON text of `{result, details}` (an already-parsed object is accepted and kept as text).
+    /// JSON text of `{result, details}`, or a plain type name (an already-parsed object is
+    /// accepted and kept as text).
     #[serde(default, with = "json_text")]
     pub key: Option<String>,
-    /// JSON text of the provisioning record (`"{}"` for some group runs).
+    /// JSON text of the provisioning record (`"{}"` for some group runs), or of an array of
+    /// records or of steps.
     #[serde(default, with = "json_text")]
     pub value: Option<String>,
 }
@@ -126,48 +132,123 @@ pub enum OnDemandDecodeError {
     /// The `value` string.
     #[error("provisionOnDemand answer: the \"value\" string is not the expected JSON: {0}")]
     Value(String),
+    /// The body itself.
+    #[error("provisionOnDemand answer: the body is not a key/value JSON object: {0}")]
+    Body(String),
 }
 
 impl ProvisionOnDemandResponse {
-    /// Parses both strings. A missing, blank, `"null"` or `"{}"` value gives `value: None`.
+    /// Reads and decodes an answer's body in one step.
+    pub fn read(body: &[u8]) -> Result<DecodedProvisionOnDemand, OnDemandDecodeError> {
+        serde_json::from_slice::<ProvisionOnDemandResponse>(body)
+            .map_err(|e| OnDemandDecodeError::Body(e.to_string()))?
+            .decode()
+    }
+
+    /// Parses both strings. A missing, blank, `"null"` or `"{}"` value gives `value: None`; a `key`
+    /// that is not JSON is a type name (kept in `key_name`); a `value` array holds records (the
+    /// first is `value`, the rest `more`) or steps (one record holding them).
     pub fn decode(&self) -> Result<DecodedProvisionOnDemand, OnDemandDecodeError> {
-        let key = match self.key.as_deref().map(str::trim) {
-            None | Some("") | Some("null") => OnDemandResult::default(),
-            Some(text) => serde_json::from_str::<Option<OnDemandResult>>(text)
-                .map_err(|e| OnDemandDecodeError::Key(e.to_string()))?
-                .unwrap_or_default(),
-        };
-        let value = match self.value.as_deref().map(str::trim) {
-            None | Some("") | Some("null") => None,
+        let mut decoded = DecodedProvisionOnDemand::default();
+        match self.key.as_deref().map(str::trim) {
+            None | Some("") | Some("null") => {}
+            Some(text) if text.starts_with('{') => {
+                decoded.key = serde_json::from_str::<Option<OnDemandResult>>(text)
+                    .map_err(|e| OnDemandDecodeError::Key(e.to_string()))?
+                    .unwrap_or_default();
+            }
+            Some(text) if text.starts_with('[') || text.starts_with('"') => {
+                return Err(OnDemandDecodeError::Key(format!(
+                    "expected an object or a type name, got {}",
+                    text.chars().take(40).collect::<String>()
+                )));
+            }
+            Some(name) => decoded.key_name = Some(name.to_owned()),
+        }
+        match self.value.as_deref().map(str::trim) {
+            None | Some("") | Some("null") => {}
+            Some(text) if text.starts_with('[') => {
+                let items = serde_json::from_str::<Vec<Value>>(text)
+                    .map_err(|e| OnDemandDecodeError::Value(e.to_string()))?;
+                let mut records = records_of(items)?.into_iter();
+                decoded.value = records.next();
+                decoded.more = records.collect();
+            }
             Some(text) => {
                 let record = serde_json::from_str::<Option<OnDemandProvisioningRecord>>(text)
                     .map_err(|e| OnDemandDecodeError::Value(e.to_string()))?;
-                record.filter(|r| *r != OnDemandProvisioningRecord::default())
+                decoded.value = record.filter(|r| *r != OnDemandProvisioningRecord::default());
             }
-        };
-        Ok(DecodedProvisionOnDemand { key, value })
+        }
+        Ok(decoded)
     }
+}
+
+/// The records of a `value` array: each item is a record, or (when no item looks like a record)
+/// the items are the steps of one record.
+fn records_of(items: Vec<Value>) -> Result<Vec<OnDemandProvisioningRecord>, OnDemandDecodeError> {
+    const RECORD_FIELDS: [&str; 4] = ["provisioningSteps", "statusInfo", "changeId", "action"];
+    let is_record = |v: &Value| {
+        v.as_object()
+            .is_some_and(|o| RECORD_FIELDS.iter().any(|f| o.contains_key(*f)))
+    };
+    let bad = |i: usize, e: serde_json::Error| OnDemandDecodeError::Value(format!("[{i}]: {e}"));
+    if items.iter().any(is_record) {
+        let mut records = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            let r: OnDemandProvisioningRecord =
+                serde_json::from_value(item).map_err(|e| bad(i, e))?;
+            if r != OnDemandProvisioningRecord::default() {
+                records.push(r);
+            }
+        }
+        return Ok(records);
+    }
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut steps = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        steps.push(serde_json::from_value::<OnDemandStep>(item).map_err(|e| bad(i, e))?);
+    }
+    Ok(vec![OnDemandProvisioningRecord {
+        provisioning_steps: steps,
+        ..OnDemandProvisioningRecord::default()
+    }])
 }
 
 /// A decoded provisionOnDemand answer.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DecodedProvisionOnDemand {
-    /// The verdict (`key`).
+    /// The verdict (`key`), empty when `key` was a type name.
     #[serde(default)]
     pub key: OnDemandResult,
+    /// `key` when Graph sent a plain type name instead of a verdict
+    /// (`Microsoft.Identity.Health.CPP.Common.DataContracts.SyncFabric.StatusInfo`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_name: Option<String>,
     /// The provisioning record (`value`), `None` when Graph sent `"{}"`.
     #[serde(default)]
     pub value: Option<OnDemandProvisioningRecord>,
+    /// Further records, when `value` was an array of several.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more: Vec<OnDemandProvisioningRecord>,
 }
 
 impl DecodedProvisionOnDemand {
-    /// The outcome: the record's `statusInfo.status`, else the key's `result`.
+    /// The outcome: the record's `statusInfo.status`, else the key's `result`, else what the
+    /// steps say (any failed step: failure; else any skipped: skipped; all succeeded: success).
     pub fn status(&self) -> Option<&ProvisioningResult> {
         self.value
             .as_ref()
             .and_then(|v| v.status_info.as_ref())
             .and_then(|s| s.status.as_ref())
             .or(self.key.result.as_ref())
+            .or_else(|| {
+                self.value
+                    .as_ref()
+                    .and_then(OnDemandProvisioningRecord::steps_status)
+            })
     }
 
     /// The record as a provisioning-log event (see [`OnDemandProvisioningRecord::to_summary`]),
@@ -182,7 +263,7 @@ impl DecodedProvisionOnDemand {
             .provisioning_status_info
             .get_or_insert_with(ProvisioningStatusInfo::default);
         if info.status.is_none() {
-            info.status = self.key.result.clone();
+            info.status = self.status().cloned();
         }
         if info.error_information.is_none() {
             let d = &self.key.details;
@@ -274,6 +355,29 @@ pub struct OnDemandProvisioningRecord {
 }
 
 impl OnDemandProvisioningRecord {
+    /// The outcome the steps give when the record carries no `statusInfo`.
+    fn steps_status(&self) -> Option<&'static ProvisioningResult> {
+        static FAILURE: ProvisioningResult = ProvisioningResult::Failure;
+        static SKIPPED: ProvisioningResult = ProvisioningResult::Skipped;
+        static SUCCESS: ProvisioningResult = ProvisioningResult::Success;
+        let statuses: Vec<&ProvisioningResult> = self
+            .provisioning_steps
+            .iter()
+            .filter_map(|s| s.status.as_ref())
+            .collect();
+        if statuses.is_empty() {
+            None
+        } else if statuses.contains(&&FAILURE) {
+            Some(&FAILURE)
+        } else if statuses.contains(&&SKIPPED) {
+            Some(&SKIPPED)
+        } else if statuses.iter().all(|s| **s == SUCCESS) {
+            Some(&SUCCESS)
+        } else {
+            None
+        }
+    }
+
     /// The record in the provisioning-log shape: `changeId` → `id` and `changeId` (an on-demand run
     /// has no event id), `startTime` → `activityDateTime`, the duration
     /// from start/end, `type` → `provisioningStepType`, `name` → `displayName`, `type` →
@@ -497,5 +601,64 @@ mod tests {
             r#"{"parameters":[{"ruleId":"r1","subjects":[{"objectId":"CN=A,DC=x","objectTypeName":"user"}]}]}"#
         );
         Ok(())
+    }
+
+    /// Issue 14 item 1: the cross-tenant synchronization walkthrough's answer (plain type name in
+    /// `key`, an array of records in `value`) decodes, and its steps give the outcome.
+    #[test]
+    fn cross_tenant_answer_with_a_type_name_key_and_an_array_value_decodes() {
+        let r: ProvisionOnDemandResponse = serde_json::from_str(include_str!(
+            "../../../tests/fixtures/real/provisionondemand-crosstenant.response.v1.json"
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let d = r.decode().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            d.key_name.as_deref(),
+            Some("Microsoft.Identity.Health.CPP.Common.DataContracts.SyncFabric.StatusInfo")
+        );
+        let record = d.value.as_ref().unwrap_or_else(|| panic!("no record"));
+        assert_eq!(record.provisioning_steps.len(), 1);
+        assert_eq!(
+            record.provisioning_steps[0].name.as_deref(),
+            Some("EntryImport")
+        );
+        assert_eq!(d.status(), Some(&ProvisioningResult::Success));
+        assert_eq!(d.to_summary().status(), Some(&ProvisioningResult::Success));
+    }
+
+    #[test]
+    fn a_value_array_of_steps_is_one_record_and_a_failed_step_is_a_failure() {
+        let r = ProvisionOnDemandResponse {
+            context: None,
+            key: Some("Microsoft.Identity.Health.CPP.Common.DataContracts.SyncFabric.StatusInfo".into()),
+            value: Some(
+                r#"[{"name":"EntryImport","type":"Import","status":"Success","description":"Retrieved User"},{"name":"EntryExportAdd","type":"Export","status":"Failure","description":"x"}]"#
+                    .into(),
+            ),
+        };
+        let d = r.decode().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            d.value.as_ref().map(|v| v.provisioning_steps.len()),
+            Some(2)
+        );
+        assert!(d.more.is_empty());
+        assert_eq!(d.status(), Some(&ProvisioningResult::Failure));
+    }
+
+    #[test]
+    fn the_documented_json_string_shapes_still_decode() {
+        for name in [
+            "provisionondemand-adto3p.response.v1.json",
+            "provisionondemand-group.response.v1.json",
+        ] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/reference/examples")
+                .join(name);
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let r: ProvisionOnDemandResponse =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let d = r.decode().unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(d.key_name.is_none() && d.status().is_some(), "{name}");
+        }
     }
 }

@@ -164,7 +164,34 @@ pub struct SynchronizationSecrets {
     pub value: Vec<SynchronizationSecretKeyStringValuePair>,
 }
 
+/// What Graph's GET of synchronization secrets returns in place of a sensitive value. A PUT writes
+/// every value it is given, so sending it back would overwrite the real credential with `*`.
+pub const MASKED_VALUE: &str = "*";
+
 impl SynchronizationSecrets {
+    /// The keys whose value Graph masked (`"*"`), in the order read.
+    pub fn masked_keys(&self) -> Vec<String> {
+        self.value
+            .iter()
+            .filter(|p| p.value.as_deref() == Some(MASKED_VALUE))
+            .map(|p| p.key.to_string())
+            .collect()
+    }
+
+    /// Refuses a body that would write a masked value back (the PUT replaces every secret).
+    pub fn check_writable(&self) -> Result<(), String> {
+        let masked = self.masked_keys();
+        if masked.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "refusing to write synchronization secrets: Graph masked the value of {} as \"*\" \
+                 when they were read, and the PUT would overwrite the real value with \"*\"",
+                masked.join(", ")
+            ))
+        }
+    }
+
     /// A secret's value.
     pub fn get(&self, key: &SynchronizationSecret) -> Option<&str> {
         self.value

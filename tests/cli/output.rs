@@ -1,0 +1,288 @@
+//! Output people can read and scripts can trust: every list command's table at 80, 120 and 200
+//! columns (snapshots: ids and times whole, low-priority columns dropped, text shortened with …),
+//! CSV/TSV with full ids and RFC 3339 times, objects as key/value rows, the computed fields of
+//! `-o json`, one colour decision, and no control character from Graph reaching the terminal.
+
+use serde_json::Value;
+
+use crate::common::Env;
+
+/// The list commands and a name for their snapshots.
+const LISTS: &[(&str, &[&str])] = &[
+    ("jobs_list", &["jobs", "list"]),
+    ("quarantine_list", &["quarantine", "list"]),
+    (
+        "logs_search_file",
+        &[
+            "logs",
+            "search",
+            "--file",
+            "examples/portal-download.json",
+            "--all",
+        ],
+    ),
+    ("agents_list", &["agents", "list"]),
+    ("agents_check", &["agents", "check"]),
+    ("tenant_job_threshold", &["tenant", "job-threshold", "show"]),
+];
+
+/// How many terminal columns a line takes (every character here is one column wide).
+fn columns(line: &str) -> usize {
+    line.chars().count()
+}
+
+#[test]
+fn every_list_fits_80_120_and_200_columns_without_splitting_an_id_or_a_time() {
+    let env = Env::fixed();
+    for (name, args) in LISTS {
+        for width in [80u16, 120, 200] {
+            let (code, out, err) = env.run_at_width(width, args);
+            assert!(
+                code == 0 || code == 7,
+                "{name} at {width}: exit {code}\n{err}"
+            );
+            for line in out.lines() {
+                assert!(
+                    columns(line) <= usize::from(width),
+                    "{name} at {width}: a line of {} columns:\n{out}",
+                    columns(line)
+                );
+            }
+            insta::assert_snapshot!(format!("{name}_{width}"), out);
+        }
+    }
+}
+
+#[test]
+fn wide_shows_every_column_in_full_whatever_the_width() {
+    let env = Env::fixed();
+    let (code, out, err) = env.run_at_width(80, &["jobs", "list", "--wide"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("STEADY SINCE") && out.contains("EncounteredEscrowProportionThreshold"),
+        "{out}"
+    );
+    assert!(!out.contains('…') || out.contains("…4d5e01"), "{out}");
+}
+
+#[test]
+fn csv_carries_full_ids_and_rfc3339_times_and_tsv_has_no_header() {
+    let env = Env::fixed();
+    let (code, csv, err) = env.run(&["jobs", "list", "-o", "csv"]);
+    assert_eq!(code, 0, "{err}");
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "application,servicePrincipalId,jobId,templateId,status,quarantineReason,lastRunState,lastRunTime,nextRun,escrowed,steadySince"
+        )
+    );
+    let first = lines.next().unwrap_or_default();
+    assert!(
+        first.contains(",AD2AADProvisioning.4f2a6c1e9b3d4e5f8a7c1d2e3f4a5b6c.9e1d2c3b-4a5f-4e6d-8c7b-1a2b3c4d5e01,"),
+        "{first}"
+    );
+    assert!(
+        first.contains(",2026-11-25T09:00:00Z,"),
+        "RFC 3339 UTC: {first}"
+    );
+    assert!(!csv.contains('…') && !csv.contains(" ago"), "{csv}");
+    let (_, tsv, _) = env.run(&["jobs", "list", "-o", "tsv"]);
+    assert_eq!(
+        tsv.lines().count(),
+        csv.lines().count() - 1,
+        "no header:\n{tsv}"
+    );
+    assert!(
+        tsv.starts_with("corp.contoso.com\t6a1f4c2e-8b3d-4f5a-9c7e-0d1b2a3c4e01\t"),
+        "{tsv}"
+    );
+    let (_, ids, _) = env.run(&["jobs", "list", "-o", "tsv", "--query", "[].id"]);
+    assert_eq!(ids.lines().count(), 7, "{ids}");
+    assert!(!ids.contains("value"), "{ids}");
+}
+
+#[test]
+fn logs_search_csv_fills_the_reason_of_skips_and_failures() {
+    let env = Env::fixed();
+    let (code, out, err) = env.run(&[
+        "logs",
+        "search",
+        "--file",
+        "examples/portal-download.json",
+        "--all",
+        "-o",
+        "csv",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let mut rows = csv::Reader::from_reader(out.as_bytes());
+    let headers = rows.headers().unwrap_or_else(|e| panic!("{e}")).clone();
+    let at = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("{name}"))
+    };
+    let (status, reason, time) = (at("status"), at("reason"), at("activityDateTime"));
+    let mut problems = 0;
+    for row in rows.records() {
+        let row = row.unwrap_or_else(|e| panic!("{e}"));
+        if matches!(&row[status], "failure" | "skipped") {
+            problems += 1;
+            assert!(!row[reason].is_empty(), "{row:?}");
+        }
+        assert!(
+            row[time].ends_with('Z') && row[time].contains('T'),
+            "{row:?}"
+        );
+    }
+    assert!(problems > 0, "the file has skips or failures");
+}
+
+#[test]
+fn show_commands_print_key_value_rows_in_csv_never_json() {
+    let env = Env::fixed();
+    let (code, out, err) = env.run(&[
+        "jobs",
+        "show",
+        "corp.contoso.com/AD2AADPasswordHash",
+        "-o",
+        "csv",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("key,value\n"), "{out}");
+    assert!(!out.trim_start().starts_with('{'), "{out}");
+    let (_, tsv, _) = env.run(&["quarantine", "show", "salesforce", "-o", "tsv"]);
+    assert!(tsv.lines().all(|l| l.split('\t').count() == 2), "{tsv}");
+}
+
+#[test]
+fn computed_views_carry_their_computed_fields_in_json() {
+    let env = Env::fixed();
+    let list = env.json(&["quarantine", "list", "-o", "json"]);
+    let first = &list[0];
+    assert!(
+        first["id"].is_string() && first["status"].is_object(),
+        "the Graph job: {first:#}"
+    );
+    let c = &first["computed"];
+    for key in [
+        "reason",
+        "since",
+        "reEvaluations",
+        "nextAttempt",
+        "errorCode",
+        "daysLeft",
+        "disableAround",
+        "cause",
+    ] {
+        assert!(c.get(key).is_some(), "computed.{key} in {c:#}");
+    }
+    assert!(c["daysLeft"].is_i64(), "{c:#}");
+    let (code, out, _) = env.run(&["jobs", "check", "-o", "json"]);
+    assert_eq!(code, 7);
+    let check: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let q = check
+        .as_array()
+        .and_then(|a| a.iter().find(|f| f["health"] == "quarantined"))
+        .unwrap_or_else(|| panic!("{check:#}"));
+    assert!(
+        q["reason"].is_string() && q["daysLeft"].is_i64() && q["job"]["id"].is_string(),
+        "{q:#}"
+    );
+}
+
+#[test]
+fn a_crafted_display_name_cannot_retitle_or_clear_the_terminal() {
+    let crafted = "corp\u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}H";
+    let env = Env::fixed_with(|doc| {
+        doc["servicePrincipals"][0]["displayName"] = Value::from(crafted);
+    });
+    for format in ["table", "csv", "tsv", "json", "ndjson", "yaml"] {
+        let (code, out, err) = env.run(&["jobs", "list", "-o", format]);
+        assert_eq!(code, 0, "{format}: {err}");
+        assert!(
+            !out.contains(['\u{1b}', '\u{7}', '\u{9b}']),
+            "{format}: a raw control character in {out:?}"
+        );
+        assert!(out.contains("corp"), "{format}: the name is still shown");
+    }
+    let json = env.json(&["jobs", "list", "-o", "json"]);
+    assert_eq!(
+        json[0]["servicePrincipal"]["displayName"], crafted,
+        "JSON escapes, never changes"
+    );
+}
+
+#[test]
+fn no_color_covers_every_stream_and_an_empty_no_color_is_unset() {
+    let env = Env::fixed();
+    let coloured = env
+        .cmd(&["-v", "jobs", "list"])
+        .env_remove("NO_COLOR")
+        .env("CLICOLOR_FORCE", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(String::from_utf8_lossy(&coloured.stdout).contains('\u{1b}'));
+    assert!(
+        String::from_utf8_lossy(&coloured.stderr).contains('\u{1b}'),
+        "-v logs coloured"
+    );
+    for (flag, no_color) in [(Some("--no-color"), ""), (None, "1")] {
+        let mut args = vec!["-v", "jobs", "list"];
+        args.extend(flag);
+        let out = env
+            .cmd(&args)
+            .env("NO_COLOR", no_color)
+            .env("CLICOLOR_FORCE", "1")
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).contains('\u{1b}'),
+            "{flag:?}"
+        );
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains('\u{1b}'),
+            "{flag:?}"
+        );
+    }
+    let empty = env
+        .cmd(&["jobs", "list"])
+        .env("NO_COLOR", "")
+        .env("CLICOLOR_FORCE", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        String::from_utf8_lossy(&empty.stdout).contains('\u{1b}'),
+        "NO_COLOR= is unset"
+    );
+}
+
+#[test]
+fn closed_values_are_case_insensitive_and_idempotent_requests_change_nothing() {
+    let env = Env::fixed();
+    let (code, out, err) = env.run(&["jobs", "list", "--status", "Quarantine", "-o", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let jobs: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(jobs.as_array().map(Vec::len), Some(3));
+    let (code, _, err) = env.run(&["quarantine", "list", "--reason", "TOOMANYDELETES"]);
+    assert_eq!(code, 0, "{err}");
+    env.clear();
+    let (code, out, err) = env.run(&["quarantine", "clear", "corp.contoso.com/AD2AADPasswordHash"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("nothing to change"), "{out}");
+    assert!(env.posts().is_empty(), "nothing sent");
+}
+
+#[test]
+fn a_time_range_error_echoes_the_users_words() {
+    let env = Env::fixed();
+    let (code, _, err) = env.run(&["logs", "search", "--since", "1d", "--until", "2d"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(
+            "--since 1d (2026-11-24 12:00 UTC) is not before --until 2d (2026-11-23 12:00 UTC)"
+        ),
+        "{err}"
+    );
+}
