@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -216,6 +217,49 @@ pub(crate) fn decode<T: DeserializeOwned>(body: &[u8], url: &str) -> Result<T, G
     })
 }
 
+/// What one client has sent: every HTTP attempt (retries included), the 429s among them, and the
+/// attempts that failed (an error status or no answer). Shared by the client's clones, so a long
+/// running caller (the exporter) can report its own traffic without wrapping the client.
+#[derive(Debug, Default)]
+pub struct GraphStats {
+    requests: AtomicU64,
+    throttled: AtomicU64,
+    errors: AtomicU64,
+}
+
+impl GraphStats {
+    /// HTTP requests sent (each retry counts).
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Answers with status 429.
+    pub fn throttled(&self) -> u64 {
+        self.throttled.load(Ordering::Relaxed)
+    }
+
+    /// Attempts answered with a non-2xx status or lost to a transport error (429s included).
+    pub fn errors(&self) -> u64 {
+        self.errors.load(Ordering::Relaxed)
+    }
+
+    fn count(&self, status: Option<u16>) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        match status {
+            Some(200..=299) => {}
+            Some(s) => {
+                if s == 429 {
+                    self.throttled.fetch_add(1, Ordering::Relaxed);
+                }
+                self.errors.fetch_add(1, Ordering::Relaxed);
+            }
+            None => {
+                self.errors.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
 /// A Graph client. Cheap to clone; clones share the connection pool, token cache and pacing.
 #[derive(Clone)]
 pub struct GraphClient {
@@ -228,6 +272,7 @@ struct Inner {
     tokens: Option<Arc<dyn TokenProvider>>,
     retry: RetryPolicy,
     pacer: Pacer,
+    stats: GraphStats,
 }
 
 impl fmt::Debug for GraphClient {
@@ -325,6 +370,7 @@ impl GraphClientBuilder {
                     (Some(p), true) => p,
                     (None, true) => Pacer::documented(),
                 },
+                stats: GraphStats::default(),
             }),
         })
     }
@@ -391,6 +437,11 @@ impl GraphClient {
     /// The shared HTTP client.
     pub fn http(&self) -> &reqwest::Client {
         &self.inner.http
+    }
+
+    /// The requests this client (and its clones) sent so far.
+    pub fn stats(&self) -> &GraphStats {
+        &self.inner.stats
     }
 
     /// The token provider, if any.
@@ -550,6 +601,9 @@ impl GraphClient {
                 }
                 Err(e) => Err((e, false)),
             };
+            self.inner
+                .stats
+                .count(outcome.as_ref().ok().map(|(status, _)| *status));
             match outcome {
                 Err((e, response_started)) => {
                     // A read error after the status line means the server got the request: only reads
