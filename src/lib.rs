@@ -44,6 +44,7 @@ pub mod diagnose;
 pub mod doctor;
 pub mod graph;
 pub mod logfile;
+pub mod monitor;
 pub mod output;
 pub mod secret;
 pub mod sim;

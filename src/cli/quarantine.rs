@@ -8,10 +8,11 @@ use serde_json::{Value, json};
 
 use super::jobs::wait::{WaitArgs, wait};
 use super::jobs::{self, JobArg};
+use super::tenants::{TenantArgs, failed_tenants, tag, with_tenant_column};
 use super::{CliError, Context};
 use crate::diagnose;
 use crate::graph::model::QuarantineReason;
-use crate::graph::sync::{self, DiscoverOptions, JobEntry, RunMarker};
+use crate::graph::sync::{self, JobEntry, RunMarker};
 use crate::output::time::{now, relative, with_relative};
 use crate::output::{Cell, Table};
 
@@ -51,6 +52,10 @@ pub struct QuarantineListArgs {
     /// Only cloud sync configurations.
     #[arg(long)]
     pub cloud_sync: bool,
+
+    /// Which tenants.
+    #[command(flatten)]
+    pub tenants: TenantArgs,
 }
 
 /// Arguments of `provctl quarantine show`.
@@ -100,27 +105,35 @@ async fn list(ctx: &Context, args: QuarantineListArgs) -> Result<(), CliError> {
             r.as_str()
         )));
     }
-    let inv = jobs::discover(
-        ctx,
-        DiscoverOptions {
-            service_principal: args.sp.clone(),
-            cloud_sync_only: args.cloud_sync,
-            ..DiscoverOptions::default()
-        },
-    )
-    .await?;
-    jobs::report_failures(&inv);
-    let quarantined: Vec<&JobEntry> = inv
-        .jobs
-        .iter()
-        .filter(|e| e.job.is_quarantined())
-        .filter(|e| {
-            reason
-                .as_ref()
-                .is_none_or(|want| e.job.quarantine().and_then(|q| q.reason.as_ref()) == Some(want))
-        })
-        .collect();
-    let doc = Value::Array(quarantined.iter().map(|e| e.to_json()).collect());
+    let runs = jobs::discover_tenants(ctx, &args.tenants, args.sp.clone(), args.cloud_sync).await?;
+    let multi = args.tenants.is_multi();
+    let mut quarantined: Vec<(&str, &JobEntry)> = Vec::new();
+    let (mut looked_jobs, mut looked_sps, mut sp_failures) = (0, 0, 0);
+    for run in &runs {
+        let Ok(inv) = &run.result else { continue };
+        jobs::report_failures(inv, run.tenant.as_deref());
+        looked_jobs += inv.jobs.len();
+        looked_sps += inv.service_principals;
+        sp_failures += inv.failures.len();
+        let tenant = run.tenant.as_deref().unwrap_or("");
+        quarantined.extend(
+            inv.jobs
+                .iter()
+                .filter(|e| e.job.is_quarantined())
+                .filter(|e| {
+                    reason.as_ref().is_none_or(|want| {
+                        e.job.quarantine().and_then(|q| q.reason.as_ref()) == Some(want)
+                    })
+                })
+                .map(|e| (tenant, e)),
+        );
+    }
+    let doc = Value::Array(
+        quarantined
+            .iter()
+            .map(|(t, e)| tag(e.to_json(), multi.then_some(*t)))
+            .collect(),
+    );
     let t = now();
     if quarantined.is_empty()
         && ctx.out.format == crate::output::OutputFormat::Table
@@ -128,15 +141,20 @@ async fn list(ctx: &Context, args: QuarantineListArgs) -> Result<(), CliError> {
     {
         ctx.out.emit_text(&doc, |_| {
             format!(
-                "No quarantined jobs ({} job(s) in {} application(s) looked at).",
-                inv.jobs.len(),
-                inv.service_principals
+                "No quarantined jobs ({looked_jobs} job(s) in {looked_sps} application(s) looked at)."
             )
         })?;
     } else {
-        ctx.out.emit(&doc, || table(&quarantined, t))?;
+        ctx.out.emit(&doc, || {
+            let entries: Vec<&JobEntry> = quarantined.iter().map(|(_, e)| *e).collect();
+            let tenants: Vec<&str> = quarantined.iter().map(|(t, _)| *t).collect();
+            with_tenant_column(table(&entries, t), multi, &tenants)
+        })?;
     }
-    jobs::partial_result(&inv)
+    if let Some(e) = failed_tenants(&runs, ctx.stderr_color()) {
+        return Err(e);
+    }
+    jobs::partial_result(sp_failures, looked_sps)
 }
 
 /// The `quarantine list` table.

@@ -60,6 +60,21 @@ impl From<io::Error> for OutputError {
     }
 }
 
+/// `text` without control characters (escape sequences in a display name must not reach a
+/// terminal); tabs and newlines become spaces.
+pub fn strip_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    text.chars()
+        .filter_map(|c| match c {
+            '\t' | '\n' | '\r' => Some(' '),
+            c if c.is_control() => None,
+            c => Some(c),
+        })
+        .collect()
+}
+
 /// Where and how results are rendered.
 pub struct Output {
     /// The format.

@@ -55,6 +55,16 @@ impl Table {
         self.rows.push(cells);
     }
 
+    /// Puts a column in front of the others (`TENANT` when one run covers several tenants): one
+    /// cell per row, in row order; rows beyond `cells` get an empty cell.
+    pub fn prepend_column(&mut self, header: impl Into<String>, cells: Vec<(String, Cell)>) {
+        self.headers.insert(0, header.into());
+        let mut cells = cells.into_iter();
+        for row in &mut self.rows {
+            row.insert(0, cells.next().unwrap_or_default());
+        }
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.rows.len()

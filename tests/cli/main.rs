@@ -4,5 +4,7 @@
 
 mod common;
 mod jobs;
+mod monitor;
 mod provision;
 mod quarantine;
+mod tenants;

@@ -5,9 +5,10 @@
 use clap::Args;
 use serde_json::{Value, json};
 
-use super::{discover, report_failures};
+use super::{discover_tenants, report_failures};
+use crate::cli::tenants::{TenantArgs, failed_tenants};
 use crate::cli::{CliError, Context, ErrorKind};
-use crate::graph::sync::{self, DiscoverOptions, Health, JobEntry};
+use crate::graph::sync::{self, Health, JobEntry};
 use crate::output::OutputFormat;
 use crate::output::time::{now, relative};
 
@@ -25,46 +26,64 @@ pub struct CheckArgs {
     /// Count paused jobs as unhealthy too.
     #[arg(long)]
     pub paused_is_unhealthy: bool,
+
+    /// Which tenants.
+    #[command(flatten)]
+    pub tenants: TenantArgs,
 }
 
 /// Runs `provctl jobs check`.
 pub async fn run(ctx: &Context, args: CheckArgs) -> Result<(), CliError> {
-    let inv = discover(
-        ctx,
-        DiscoverOptions {
-            service_principal: args.sp.clone(),
-            cloud_sync_only: args.cloud_sync,
-            ..DiscoverOptions::default()
-        },
-    )
-    .await?;
-    report_failures(&inv);
+    let runs = discover_tenants(ctx, &args.tenants, args.sp.clone(), args.cloud_sync).await?;
+    let multi = args.tenants.is_multi();
     let t = now();
-    let bad: Vec<(&JobEntry, Health)> = inv
-        .jobs
-        .iter()
-        .map(|e| (e, sync::health(&e.job)))
-        .filter(|(_, h)| {
-            matches!(h, Health::Quarantined | Health::Failed)
-                || (args.paused_is_unhealthy && *h == Health::Paused)
-        })
-        .collect();
+    let (mut total, mut sp_failures, mut answered) = (0, 0, 0);
+    let mut bad: Vec<(Option<&str>, &JobEntry, Health)> = Vec::new();
+    for run in &runs {
+        let Ok(inv) = &run.result else { continue };
+        answered += 1;
+        report_failures(inv, run.tenant.as_deref());
+        total += inv.jobs.len();
+        sp_failures += inv.failures.len();
+        bad.extend(
+            inv.jobs
+                .iter()
+                .map(|e| (run.tenant.as_deref(), e, sync::health(&e.job)))
+                .filter(|(_, _, h)| {
+                    matches!(h, Health::Quarantined | Health::Failed)
+                        || (args.paused_is_unhealthy && *h == Health::Paused)
+                }),
+        );
+    }
     let doc = Value::Array(
         bad.iter()
-            .map(|(e, h)| {
-                json!({
+            .map(|(tenant, e, h)| {
+                let mut item = json!({
                     "servicePrincipal": {"id": e.service_principal.id, "displayName": e.service_principal.display_name},
                     "jobId": e.job.id,
                     "health": format!("{h:?}").to_ascii_lowercase(),
                     "line": line(e, *h, t),
-                })
+                });
+                if let (Some(name), Some(o)) = (tenant, item.as_object_mut()) {
+                    o.insert("tenant".into(), json!(name));
+                }
+                item
             })
             .collect(),
     );
     let text = if bad.is_empty() {
-        format!("OK: {} job(s), all healthy\n", inv.jobs.len())
+        if multi {
+            format!("OK: {total} job(s) in {answered} tenant(s), all healthy\n")
+        } else {
+            format!("OK: {total} job(s), all healthy\n")
+        }
     } else {
-        bad.iter().map(|(e, h)| line(e, *h, t) + "\n").collect()
+        bad.iter()
+            .map(|(tenant, e, h)| match tenant {
+                Some(name) => format!("{name}: {}\n", line(e, *h, t)),
+                None => line(e, *h, t) + "\n",
+            })
+            .collect()
     };
     if ctx.out.format == OutputFormat::Table && !ctx.out.has_query() {
         use std::io::Write;
@@ -75,13 +94,13 @@ pub async fn run(ctx: &Context, args: CheckArgs) -> Result<(), CliError> {
     } else {
         ctx.out.emit_text(&doc, |_| text.clone())?;
     }
-    if !inv.failures.is_empty() {
+    if let Some(e) = failed_tenants(&runs, ctx.stderr_color()) {
+        return Err(e);
+    }
+    if sp_failures > 0 {
         return Err(CliError::new(
             ErrorKind::Partial,
-            format!(
-                "UNKNOWN: the jobs of {} application(s) could not be listed",
-                inv.failures.len()
-            ),
+            format!("UNKNOWN: the jobs of {sp_failures} application(s) could not be listed"),
         ));
     }
     if bad.is_empty() {
@@ -93,7 +112,11 @@ pub async fn run(ctx: &Context, args: CheckArgs) -> Result<(), CliError> {
 
 fn line(e: &JobEntry, h: Health, now: chrono::DateTime<chrono::Utc>) -> String {
     let j = &e.job;
-    let name = format!("{}/{}", e.service_principal.name(), j.id);
+    let name = format!(
+        "{}/{}",
+        crate::output::strip_controls(e.service_principal.name()),
+        j.id
+    );
     match h {
         Health::Quarantined => {
             let q = j.quarantine();

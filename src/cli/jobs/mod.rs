@@ -9,6 +9,7 @@ mod restart;
 mod show;
 mod start;
 pub(crate) mod wait;
+mod watch;
 
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use std::time::Instant;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use super::tenants::{TenantArgs, TenantRun, each_tenant};
 use super::{CliError, Context, ErrorKind};
 use crate::graph::model::{SynchronizationJob, SynchronizationStatusCode};
 use crate::graph::sync::{self, DiscoverOptions, JobEntry, JobInventory, JobRef, ResolveError};
@@ -31,6 +33,7 @@ pub(crate) use restart::finish_with;
 pub(crate) use show::Page;
 pub use show::ShowArgs;
 pub use start::StartArgs;
+pub use watch::WatchArgs;
 
 /// `provctl jobs`.
 #[derive(Debug, Subcommand)]
@@ -51,6 +54,10 @@ pub enum JobsCommand {
     Pause(PauseArgs),
     /// For monitoring: one line per unhealthy job; exit 0 when all are healthy, 7 otherwise.
     Check(CheckArgs),
+    /// A live view of every job, refreshed in place: status changes highlighted, the running
+    /// cycle's progress, until q or Ctrl-C. When stdout is not a terminal, or with --follow, one
+    /// line per change instead (NDJSON with -o json), for a script to tail.
+    Watch(WatchArgs),
 }
 
 /// Runs `provctl jobs ...`.
@@ -62,6 +69,7 @@ pub async fn run(ctx: &Context, cmd: JobsCommand) -> Result<(), CliError> {
         JobsCommand::Start(a) => start::run(ctx, a).await,
         JobsCommand::Pause(a) => pause::run(ctx, a).await,
         JobsCommand::Check(a) => check::run(ctx, a).await,
+        JobsCommand::Watch(a) => watch::run(ctx, a).await,
     }
 }
 
@@ -113,13 +121,17 @@ fn resolve_error(e: ResolveError) -> CliError {
     err
 }
 
-/// Lists jobs with a progress bar on stderr, shown only on a terminal and only once the listing
-/// has taken longer than a moment.
+/// Lists jobs, with a progress bar on stderr when `progress` is on (off for one tenant among
+/// several: their bars would fight over the line), shown only on a terminal and only once the
+/// listing has taken longer than a moment.
 pub(crate) async fn discover(
-    ctx: &Context,
+    graph: &crate::graph::GraphClient,
     mut opts: DiscoverOptions,
+    progress: bool,
 ) -> Result<JobInventory, CliError> {
-    let graph = ctx.graph().await?;
+    if !progress {
+        return Ok(sync::discover_jobs(graph, &opts).await?);
+    }
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
     bar.set_style(
         ProgressStyle::with_template("{spinner} listing jobs {bar:30} {pos}/{len} applications")
@@ -147,29 +159,50 @@ pub(crate) async fn discover(
     Ok(inv?)
 }
 
-/// Prints the service principals whose jobs could not be listed, on stderr.
-pub(crate) fn report_failures(inv: &JobInventory) {
+/// The jobs of every selected tenant (see [`crate::cli::tenants`]): `--sp` and `--cloud-sync`
+/// narrow the discovery, one progress bar for a single tenant.
+pub(crate) async fn discover_tenants(
+    ctx: &Context,
+    tenants: &TenantArgs,
+    service_principal: Option<String>,
+    cloud_sync_only: bool,
+) -> Result<Vec<TenantRun<JobInventory>>, CliError> {
+    let opts = DiscoverOptions {
+        service_principal,
+        cloud_sync_only,
+        ..DiscoverOptions::default()
+    };
+    each_tenant(ctx, tenants, |on| {
+        let opts = opts.clone();
+        async move { discover(&on.graph, opts, !on.multi).await }
+    })
+    .await
+}
+
+/// Prints the service principals whose jobs could not be listed on stderr, naming the tenant in
+/// a multi-tenant run.
+pub(crate) fn report_failures(inv: &JobInventory, tenant: Option<&str>) {
+    let prefix = tenant.map(|t| format!("tenant {t}: ")).unwrap_or_default();
     for f in &inv.failures {
         eprintln!(
-            "provctl: warning: cannot list the jobs of {} ({}): {}",
-            f.service_principal.name(),
+            "provctl: warning: {prefix}cannot list the jobs of {} ({}): {}",
+            crate::output::strip_controls(f.service_principal.name()),
             f.service_principal.id,
             f.message
         );
     }
 }
 
-/// The exit for a listing with failures: partial (8) after printing what worked.
-pub(crate) fn partial_result(inv: &JobInventory) -> Result<(), CliError> {
-    if inv.failures.is_empty() {
+/// The exit for a listing where the jobs of `failed` of `total` applications could not be listed:
+/// partial (8) after printing what worked.
+pub(crate) fn partial_result(failed: usize, total: usize) -> Result<(), CliError> {
+    if failed == 0 {
         Ok(())
     } else {
         Err(CliError::new(
             ErrorKind::Partial,
             format!(
-                "the jobs of {} of {} applications could not be listed (see the warnings above)",
-                inv.failures.len(),
-                inv.service_principals
+                "the jobs of {failed} of {total} applications could not be listed (see the warnings above)"
             ),
         ))
     }
