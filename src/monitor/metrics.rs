@@ -495,6 +495,39 @@ mod tests {
     use super::*;
 
     #[test]
+    fn prometheus_text_names_counters_by_their_total_sample_and_openmetrics_ends_with_eof() {
+        let t = TenantMetrics {
+            tenant: "a",
+            snapshot: None,
+            last_refresh_failed: true,
+            last_attempt: None,
+            refresh_failures: 2,
+            stats: None,
+        };
+        let now = Utc::now();
+        let text = encode_metrics(&[t], now);
+        assert!(
+            text.contains("# TYPE provctl_refresh_failures_total counter\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("provctl_refresh_failures_total{tenant=\"a\"} 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("provctl_snapshot_stale{tenant=\"a\"} 1\n"),
+            "{text}"
+        );
+        assert!(!text.contains("# EOF"), "{text}");
+        let om = encode_openmetrics(&[t], now);
+        assert!(
+            om.contains("# TYPE provctl_refresh_failures counter\n"),
+            "{om}"
+        );
+        assert!(om.ends_with("# EOF\n"), "{om}");
+    }
+
+    #[test]
     fn label_values_escape_quotes_backslashes_and_newlines_and_drop_control_characters() {
         assert_eq!(label("a\"b\\c\nd\u{1b}[31me"), "a\\\"b\\\\c\\nd[31me");
     }

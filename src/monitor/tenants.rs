@@ -7,8 +7,10 @@ use futures::StreamExt;
 use futures::stream;
 
 /// How many tenants are worked on at once by default. Each tenant's requests are paced against
-/// its own budget, so this only bounds local sockets and memory.
-pub const DEFAULT_TENANT_CONCURRENCY: usize = 16;
+/// its own budget, so this only bounds local sockets (at most 4 `$batch` connections per tenant)
+/// and memory; an MSP's 50 tenants take two rounds of Graph's latency instead of fifty
+/// (benches/README.md, "Several tenants").
+pub const DEFAULT_TENANT_CONCURRENCY: usize = 32;
 
 /// Runs `work` for every item (one per tenant), at most `concurrency` at a time, and returns the
 /// outputs in the items' order.
