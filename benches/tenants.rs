@@ -84,9 +84,9 @@ fn run(bin: &Path, args: &[String], envs: &[(String, String)]) -> (Duration, Opt
     let stderr = String::from_utf8_lossy(&out.stderr);
     let rss = stderr
         .lines()
-        .filter_map(|l| l.strip_prefix("provctl-peak-rss-kib "))
-        .filter_map(|v| v.trim().parse().ok())
-        .last();
+        .rev()
+        .find_map(|l| l.strip_prefix("provctl-peak-rss-kib "))
+        .and_then(|v| v.trim().parse().ok());
     assert!(
         out.status.success(),
         "provctl {args:?} failed ({:?}):\n{stderr}",
