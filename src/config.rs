@@ -22,6 +22,10 @@ use serde::{Deserialize, Serialize};
 use crate::graph::Cloud;
 use crate::graph::auth::{AuthMethod, EnvVars};
 
+/// A selected profile, validated: the sign-in settings the auth layer takes. It is defined there, so
+/// `graph::auth` never depends on this module; this module reads and writes it.
+pub use crate::graph::auth::Profile;
+
 /// The variable that moves the config directory.
 pub const CONFIG_DIR_VAR: &str = "PROVCTL_CONFIG_DIR";
 /// The variable that selects a profile.
@@ -89,32 +93,7 @@ pub struct ProfileValues {
     pub certificate_path: Option<PathBuf>,
 }
 
-/// A selected profile, validated: what [`crate::graph::auth::AuthOptions`] takes.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Profile {
-    /// The profile's name.
-    pub name: String,
-    /// Tenant id or domain.
-    pub tenant: Option<String>,
-    /// The cloud.
-    pub cloud: Option<Cloud>,
-    /// The sign-in method.
-    pub auth: Option<AuthMethod>,
-    /// Application (client) id.
-    pub client_id: Option<String>,
-    /// Certificate file.
-    pub certificate_path: Option<PathBuf>,
-}
-
 impl Profile {
-    /// An empty profile called `name`.
-    pub fn named(name: &str) -> Self {
-        Profile {
-            name: name.to_owned(),
-            ..Profile::default()
-        }
-    }
-
     fn from_values(name: &str, v: &ProfileValues) -> Result<Self, ConfigError> {
         let bad = |key: &str, e: String| {
             ConfigError::Invalid(format!("profile '{name}', key {key}: {e}"))

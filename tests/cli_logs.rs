@@ -1444,3 +1444,160 @@ async fn a_large_file_is_searched_in_time_order_without_holding_it() {
     assert!(ndjson_ids(&r.stdout()) == by_time(&part, false));
     assert!(!r.stderr().contains("file order"), "{}", r.stderr());
 }
+
+/// Counts `records` (Graph-shaped JSON) the way a summary should: by status, job, cycle and
+/// failure code.
+fn count_by<'a>(
+    records: &'a [Value],
+    key: impl Fn(&'a Value) -> Option<&'a str>,
+) -> Vec<(String, u64)> {
+    let mut m = std::collections::BTreeMap::<String, u64>::new();
+    for r in records {
+        if let Some(k) = key(r) {
+            *m.entry(k.to_owned()).or_default() += 1;
+        }
+    }
+    m.into_iter().collect()
+}
+
+fn summary_counts(
+    summary: &Value,
+    list: &str,
+    key: &str,
+    count: impl Fn(&Value) -> u64,
+) -> Vec<(String, u64)> {
+    let mut v: Vec<(String, u64)> = summary[list]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|x| (x[key].as_str().unwrap_or_default().to_owned(), count(x)))
+        .collect();
+    v.sort();
+    v
+}
+
+fn status_total(x: &Value) -> u64 {
+    ["success", "failure", "skipped", "warning", "other"]
+        .iter()
+        .map(|k| x["status"][k].as_u64().unwrap_or(0))
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn summary_numbers_equal_counting_the_records_that_search_lists() {
+    let env = generated_env(2_500, ThrottleConfig::off()).await;
+    let (since, until) = range();
+    let listed = env
+        .run(&[
+            "-o", "json", "logs", "search", "--all", "--since", &since, "--until", &until,
+        ])
+        .await
+        .ok()
+        .json();
+    assert!(listed.len() > 1_000, "only {} records", listed.len());
+    let run = env
+        .run(&[
+            "-o", "json", "logs", "summary", "--since", &since, "--until", &until,
+        ])
+        .await
+        .ok();
+    let s: Value = serde_json::from_str(&run.stdout()).expect("summary JSON");
+
+    assert_eq!(s["total"].as_u64(), Some(listed.len() as u64));
+    fn status(r: &Value) -> Option<&str> {
+        r["provisioningStatusInfo"]["status"].as_str()
+    }
+    for (name, n) in count_by(&listed, status) {
+        assert_eq!(
+            s["status"][name.as_str()].as_u64(),
+            Some(n),
+            "status {name}"
+        );
+    }
+    assert_eq!(
+        summary_counts(&s, "jobs", "jobId", status_total),
+        count_by(&listed, |r| r["jobId"].as_str()),
+        "per job"
+    );
+    assert_eq!(
+        summary_counts(&s, "cycles", "cycleId", status_total),
+        count_by(&listed, |r| r["cycleId"].as_str()),
+        "per cycle"
+    );
+    let failures: Vec<(String, u64)> = {
+        let mut v: Vec<(String, u64)> = s["reasons"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .filter(|r| r["kind"] == "failure")
+            .map(|r| {
+                (
+                    r["code"].as_str().unwrap_or_default().to_owned(),
+                    r["count"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let failed: Vec<Value> = listed
+        .iter()
+        .filter(|r| status(r) == Some("failure"))
+        .cloned()
+        .collect();
+    assert_eq!(
+        failures,
+        count_by(&failed, |r| r["provisioningStatusInfo"]["errorInformation"]
+            ["errorCode"]
+            .as_str()),
+        "failure codes"
+    );
+    for r in s["reasons"].as_array().cloned().unwrap_or_default() {
+        let samples = r["samples"].as_array().map(Vec::len).unwrap_or(0);
+        assert!((1..=3).contains(&samples), "{r}");
+        let share = r["share"].as_f64().unwrap_or(-1.0);
+        let want = r["count"].as_f64().unwrap_or(0.0) / listed.len() as f64;
+        assert!((share - want).abs() < 1e-9, "{r}");
+    }
+
+    // The same records from a file give the same summary.
+    let file = env.path("listed.json");
+    std::fs::write(&file, serde_json::to_vec(&listed).expect("json")).expect("write");
+    let from_file = env
+        .run(&[
+            "-o",
+            "json",
+            "logs",
+            "summary",
+            "--file",
+            file.to_str().expect("utf-8"),
+        ])
+        .await
+        .ok();
+    let f: Value = serde_json::from_str(&from_file.stdout()).expect("summary JSON");
+    assert_eq!(f["total"], s["total"]);
+    assert_eq!(f["status"], s["status"]);
+    assert_eq!(f["jobs"], s["jobs"]);
+    assert_eq!(f["cycles"], s["cycles"]);
+
+    // People get the headline and the tables; a filter narrows every number.
+    let table = env
+        .run(&[
+            "logs", "summary", "--since", &since, "--until", &until, "--status", "failure",
+        ])
+        .await
+        .ok()
+        .stdout();
+    let failed_n = failed.len() as u64;
+    assert!(
+        table.contains(&format!("{} events", failed_n.to_string().as_str())) || failed_n >= 1_000,
+        "{table}"
+    );
+    assert!(
+        table.contains("Top error codes and skip reasons"),
+        "{table}"
+    );
+    assert!(table.contains("provctl explain log "), "{table}");
+}

@@ -1,5 +1,5 @@
 //! Conformance of the Graph models and the JSON Schemas in `graph-schemas/` against Microsoft's
-//! documented payloads (`../shared/reference/examples`) and our wiremock fixtures: every payload
+//! documented payloads (`tests/fixtures/reference/examples`) and our wiremock fixtures: every payload
 //! validates against its schema, parses into its model, round-trips (model → JSON → model), and the
 //! model's JSON still validates. Then one test per known trap of the Graph provisioning API.
 

@@ -1,5 +1,5 @@
 //! Conformance of the Graph emulator against the contract in `graph-schemas/` and Microsoft's
-//! documented payloads (`../shared/reference/examples`): each reference request is sent to the
+//! documented payloads (`tests/fixtures/reference/examples`): each reference request is sent to the
 //! emulator over real HTTPS (its generated CA as an extra root), and every answer body — resources,
 //! collections, `$batch` items, the decoded provisionOnDemand strings and every error envelope — must
 //! validate against its schema. `tests/sim_graph.rs` covers the emulator's behaviour; this file covers

@@ -2,10 +2,10 @@
 """One-off helper that writes the JSON Schemas in graph-schemas/ (draft 2020-12).
 
 The schemas are committed; nothing runs this at build time. It exists so that enum member lists
-come straight from Microsoft's metadata (../shared/reference/openapi-subset) instead of being
+come straight from Microsoft's metadata (graph-schemas/source, see its README) instead of being
 retyped, and so a reviewer can see every relaxation in one place.
 
-Run from the repository root:  python3 graph-schemas/tools/build_schemas.py [path/to/openapi-subset]
+Run from the repository root:  python3 graph-schemas/tools/build_schemas.py [path/to/metadata-subset]
 """
 
 import json
@@ -13,9 +13,8 @@ import os
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# The repository is cloned beside shared/ (../shared); a git worktree sits one level deeper.
-_CANDIDATES = [os.path.join(ROOT, *[".."] * n, "shared", "reference", "openapi-subset") for n in (2, 3)]
-SUBSET = sys.argv[1] if len(sys.argv) > 1 else next((c for c in _CANDIDATES if os.path.isdir(c)), _CANDIDATES[0])
+# The metadata subset is kept in the repository, beside the schemas it produces.
+SUBSET = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "source")
 BASE = "https://provctl.invalid/graph-schemas/"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 

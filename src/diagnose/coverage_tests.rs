@@ -1,24 +1,19 @@
-//! Keeps the knowledge file honest against `shared/reference/error-codes.md`: every code in its tables
-//! must have an entry in the right scope, and every descriptive row (skip cases, quarantine symptoms)
-//! must map to a case. A new row in the document fails this test until it gets an entry.
+//! Keeps the knowledge file honest against Microsoft's error-code reference, kept in the repository as
+//! data (`tests/fixtures/reference/error-codes.toml`, generated from the reference page; see that
+//! folder's README): every code in its tables must have an entry in the right scope, and every
+//! descriptive row (skip cases, quarantine symptoms) must map to a case. A new row in the reference
+//! fails this test until it gets an entry.
 
 use std::path::PathBuf;
 
+use serde::Deserialize;
+
 use super::knowledge::{Knowledge, Scope};
 
-/// `shared/reference` beside the repository (CI clones the repo beside `shared/`), or beside the
-/// worktree's parent; `PROVCTL_SHARED_DIR` overrides.
+/// `tests/fixtures/reference` inside the repository: Microsoft's documented payloads
+/// (`examples/`) and the error-code reference as data.
 pub(crate) fn reference_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("PROVCTL_SHARED_DIR") {
-        return PathBuf::from(dir).join("reference");
-    }
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .ancestors()
-        .skip(1)
-        .map(|a| a.join("shared").join("reference"))
-        .find(|p| p.join("error-codes.md").is_file())
-        .unwrap_or_else(|| manifest.join("../shared/reference"))
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reference")
 }
 
 /// Descriptive first cells (sections D and the quarantine symptom table), by their opening words, and
@@ -47,129 +42,55 @@ const DESCRIPTIVE_ROWS: &[(&str, &str)] = &[
     ("Duplicate roles", "duplicate-roles"),
 ];
 
+/// One table row of the reference, as `error_codes_to_toml.py` wrote it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Row {
     section: String,
+    #[allow(dead_code)]
     header: String,
-    first_cell: String,
+    cell: String,
+    scope: Option<String>,
+    codes: Vec<String>,
+    #[allow(dead_code)]
+    meaning: Option<String>,
 }
 
-fn table_rows(md: &str) -> Vec<Row> {
-    let mut rows = Vec::new();
-    let mut section = String::new();
-    let mut header: Option<String> = None;
-    for line in md.lines() {
-        let t = line.trim();
-        if t.starts_with('#') {
-            section = t.trim_start_matches('#').trim().to_owned();
-            header = None;
-            continue;
-        }
-        if !t.starts_with('|') {
-            header = None;
-            continue;
-        }
-        let first = t
-            .trim_matches('|')
-            .split('|')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_owned();
-        if first.chars().all(|c| c == '-' || c == ':' || c == ' ') {
-            continue; // the |---|---| separator
-        }
-        match &header {
-            None => header = Some(first),
-            Some(h) => rows.push(Row {
-                section: section.clone(),
-                header: h.clone(),
-                first_cell: first,
-            }),
-        }
-    }
-    rows
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Reference {
+    row: Vec<Row>,
 }
 
-fn is_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+fn reference_rows() -> Vec<Row> {
+    let text = include_str!("../../tests/fixtures/reference/error-codes.toml");
+    let r: Reference = toml::from_str(text).unwrap_or_else(|e| panic!("error-codes.toml: {e}"));
+    r.row
 }
 
-/// The codes a first cell names: identifiers outside parentheses (split on `,` and `/`), plus
-/// identifiers in backticks or quotes anywhere ("e.g. `ContosoEntryConflict`", "spell it \"...\"").
-fn codes_in(cell: &str) -> Vec<String> {
-    let mut codes = Vec::new();
-    let mut outside = String::new();
-    let mut depth = 0usize;
-    for c in cell.chars() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
-            _ if depth == 0 => outside.push(c),
-            _ => {}
-        }
-    }
-    for part in outside.split([',', '/']) {
-        let part = part.trim().trim_matches('`');
-        if is_identifier(part) {
-            codes.push(part.to_owned());
-        }
-    }
-    for quote in ['`', '"'] {
-        for (i, piece) in cell.split(quote).enumerate() {
-            if i % 2 == 1 && is_identifier(piece) && !codes.iter().any(|c| c == piece) {
-                codes.push(piece.to_owned());
-            }
-        }
-    }
-    codes
-}
-
-fn scope_for(section: &str, header: &str) -> Option<Scope> {
-    if header != "Code" && header != "Reason" {
-        return None;
-    }
-    if section.starts_with("A.") {
-        Some(Scope::JobError)
-    } else if section.starts_with("B.") {
-        Some(Scope::QuarantineReason)
-    } else if section.starts_with("C.") || section.starts_with("Cross-tenant") {
-        Some(Scope::ObjectError)
-    } else {
-        None
+fn scope_named(name: &str) -> Scope {
+    match name {
+        "job-error" => Scope::JobError,
+        "quarantine-reason" => Scope::QuarantineReason,
+        "object-error" => Scope::ObjectError,
+        other => panic!("error-codes.toml: unknown scope {other:?}"),
     }
 }
 
 #[test]
 fn every_code_and_case_of_the_error_code_reference_has_a_knowledge_entry() {
-    let path = reference_dir().join("error-codes.md");
-    let md = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("read {} (set PROVCTL_SHARED_DIR): {e}", path.display()));
     let k = Knowledge::global();
-    let rows = table_rows(&md);
-    assert!(
-        rows.len() > 40,
-        "parsed only {} rows from {}",
-        rows.len(),
-        path.display()
-    );
+    let rows = reference_rows();
+    assert!(rows.len() > 40, "read only {} rows", rows.len());
     let mut missing = Vec::new();
     let mut checked = 0;
     for row in &rows {
-        if row.section.starts_with("Quarantine behaviour") || row.section.starts_with("Gaps") {
-            continue;
-        }
-        match scope_for(&row.section, &row.header) {
+        match row.scope.as_deref().map(scope_named) {
             Some(scope) => {
-                let codes = codes_in(&row.first_cell);
-                if codes.is_empty() {
-                    missing.push(format!(
-                        "{}: no code read from {:?}",
-                        row.section, row.first_cell
-                    ));
+                if row.codes.is_empty() {
+                    missing.push(format!("{}: no code read from {:?}", row.section, row.cell));
                 }
-                for code in codes {
+                for code in &row.codes {
                     checked += 1;
                     // Section C also lists the SkipReason RedundantExport.
                     let scopes: &[Scope] = if scope == Scope::ObjectError {
@@ -177,7 +98,7 @@ fn every_code_and_case_of_the_error_code_reference_has_a_knowledge_entry() {
                     } else {
                         &[scope]
                     };
-                    if k.lookup(&code, scopes).is_none() {
+                    if k.lookup(code, scopes).is_none() {
                         missing.push(format!("{code} ({})", row.section));
                     }
                 }
@@ -185,27 +106,27 @@ fn every_code_and_case_of_the_error_code_reference_has_a_knowledge_entry() {
             None => {
                 let hit = DESCRIPTIVE_ROWS
                     .iter()
-                    .find(|(prefix, _)| row.first_cell.starts_with(prefix));
+                    .find(|(prefix, _)| row.cell.starts_with(prefix));
                 match hit {
                     Some((_, key)) => {
                         checked += 1;
                         let found = k.case(key).is_some()
                             || k.lookup(key, &[Scope::ObjectError, Scope::JobError]).is_some();
                         if !found {
-                            missing.push(format!("case {key} for {:?}", row.first_cell));
+                            missing.push(format!("case {key} for {:?}", row.cell));
                         }
                     }
-                    None if !codes_in(&row.first_cell).is_empty() => {
-                        for code in codes_in(&row.first_cell) {
+                    None if !row.codes.is_empty() => {
+                        for code in &row.codes {
                             checked += 1;
-                            if k.lookup(&code, &[Scope::JobError, Scope::ObjectError]).is_none() {
+                            if k.lookup(code, &[Scope::JobError, Scope::ObjectError]).is_none() {
                                 missing.push(format!("{code} ({})", row.section));
                             }
                         }
                     }
                     None => missing.push(format!(
                         "{}: row {:?} maps to no knowledge entry (add one, and a DESCRIPTIVE_ROWS line)",
-                        row.section, row.first_cell
+                        row.section, row.cell
                     )),
                 }
             }
@@ -220,9 +141,16 @@ fn every_code_and_case_of_the_error_code_reference_has_a_knowledge_entry() {
 }
 
 #[test]
-fn cells_naming_several_codes_are_split() {
+fn cells_naming_several_codes_carry_each_code() {
+    let rows = reference_rows();
+    let codes_of = |prefix: &str| -> Vec<String> {
+        rows.iter()
+            .find(|r| r.cell.starts_with(prefix))
+            .map(|r| r.codes.clone())
+            .unwrap_or_else(|| panic!("no row starts with {prefix:?}"))
+    };
     assert_eq!(
-        codes_in("InsufficientRights, MethodNotAllowed, NotPermitted, Unauthorized"),
+        codes_of("InsufficientRights"),
         [
             "InsufficientRights",
             "MethodNotAllowed",
@@ -231,22 +159,19 @@ fn cells_naming_several_codes_are_split() {
         ]
     );
     assert_eq!(
-        codes_in("EncounteredBaseEscrowThreshold / EncounteredTotalEscrowThreshold"),
+        codes_of("EncounteredBaseEscrowThreshold"),
         [
             "EncounteredBaseEscrowThreshold",
             "EncounteredTotalEscrowThreshold"
         ]
     );
     assert_eq!(
-        codes_in("Conflict, EntryConflict (e.g. `ContosoEntryConflict`)"),
+        codes_of("Conflict, EntryConflict"),
         ["Conflict", "EntryConflict", "ContosoEntryConflict"]
     );
     assert_eq!(
-        codes_in("QuarantinedOnDemand (docs spell it \"QuarantineOnDemand\")"),
+        codes_of("QuarantinedOnDemand"),
         ["QuarantinedOnDemand", "QuarantineOnDemand"]
     );
-    assert_eq!(
-        codes_in("RedundantExport (SkipReason / key.details.errorCode)"),
-        ["RedundantExport"]
-    );
+    assert_eq!(codes_of("RedundantExport"), ["RedundantExport"]);
 }

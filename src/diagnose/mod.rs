@@ -11,6 +11,7 @@ mod job;
 pub mod knowledge;
 mod log;
 mod object;
+pub mod summary;
 mod text;
 
 pub use agents::explain_agents;
@@ -23,6 +24,7 @@ pub use graph_error::{GraphOperation, explain_error, explain_graph_error};
 pub use job::{JobRef, QUARANTINE_DISABLE_DAYS, days_left, explain_job, quarantine_one_liner};
 pub use log::{explain_log, explain_on_demand, skip_or_failure_reason};
 pub use object::explain_object;
+pub use summary::{LogSummary, Summarizer};
 pub use text::render_text;
 
 #[cfg(test)]

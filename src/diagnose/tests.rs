@@ -1,5 +1,5 @@
-//! Scenario tests of the explain engine: Microsoft's documented examples (read from
-//! `shared/reference/examples`) and one test per trap, each asserting the finding an admin should get.
+//! Scenario tests of the explain engine: Microsoft's documented examples (read from the repository's
+//! `tests/fixtures/reference/examples`) and one test per trap, each asserting the finding an admin should get.
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::Value;

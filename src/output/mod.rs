@@ -6,6 +6,7 @@
 mod list;
 mod table;
 pub mod time;
+pub mod units;
 
 use std::io::{self, Write};
 

@@ -24,21 +24,10 @@ pub fn schemas_dir() -> PathBuf {
     repo().join("graph-schemas")
 }
 
-/// `../shared/reference/examples` (CI clones the repository beside `shared/`); a git worktree one
-/// level deeper (`wt/<name>`) finds it at `../../shared`. `PROVCTL_REFERENCE_EXAMPLES` overrides.
+/// Microsoft's documented example payloads, kept in the repository
+/// (`tests/fixtures/reference/examples`, sources in that folder's README).
 pub fn examples_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("PROVCTL_REFERENCE_EXAMPLES") {
-        return PathBuf::from(dir);
-    }
-    let candidates = [
-        repo().join("../shared/reference/examples"),
-        repo().join("../../shared/reference/examples"),
-    ];
-    candidates
-        .iter()
-        .find(|p| p.is_dir())
-        .cloned()
-        .unwrap_or_else(|| panic!("reference examples not found; looked in {candidates:?}"))
+    repo().join("tests/fixtures/reference/examples")
 }
 
 /// Reads a JSON file, panicking with its path on failure (tests only).

@@ -1,11 +1,12 @@
 //! `provctl logs`: find everything that happened to one object (`search`), read one entry in full
 //! (`show`), and export a large range to a file without losing a record (`export`). `search` and
 //! `show` also read offline files (`--file`): exports, Graph dumps, portal downloads, CSV and Azure
-//! Monitor exports.
+//! Monitor exports. `summary` counts across many events: by status, action, job, cycle and reason.
 
 mod export;
 mod search;
 mod show;
+mod summary;
 
 use std::path::PathBuf;
 
@@ -44,6 +45,12 @@ pub enum LogsCommand {
     /// Writes to a temporary file beside FILE and renames it into place when complete. A checkpoint
     /// beside it lets `--resume` continue where it stopped, with every record exactly once.
     Export(Box<export::ExportArgs>),
+    /// How many, since when, which errors: totals by status and action, per job, per cycle, and
+    /// the top error codes and skip reasons with sample objects.
+    ///
+    /// Takes the filters of `search`, from Graph (every matching event, paced to Graph's budget)
+    /// or from a file. Memory stays bounded whatever the range.
+    Summary(Box<summary::SummaryArgs>),
 }
 
 /// Runs `provctl logs`.
@@ -52,6 +59,7 @@ pub async fn run(ctx: &Context, args: LogsArgs) -> Result<(), CliError> {
         LogsCommand::Search(a) => search::run(ctx, *a).await,
         LogsCommand::Show(a) => show::run(ctx, *a).await,
         LogsCommand::Export(a) => export::run(ctx, *a).await,
+        LogsCommand::Summary(a) => summary::run(ctx, *a).await,
     }
 }
 

@@ -39,8 +39,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::config::Profile;
-use crate::graph::Endpoints;
+use crate::graph::{Cloud, Endpoints};
 use crate::secret::Secret;
 
 mod azure;
@@ -324,6 +323,35 @@ impl AuthUi for StderrUi {
 
     fn notice(&self, message: &str) {
         eprintln!("note: {message}");
+    }
+}
+
+/// A profile's sign-in settings, validated (read from the config file by [`crate::config`]): what
+/// [`AuthOptions`] takes. It lives here so the auth layer takes its settings as values and never
+/// imports the config module.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Profile {
+    /// The profile's name.
+    pub name: String,
+    /// Tenant id or domain.
+    pub tenant: Option<String>,
+    /// The cloud.
+    pub cloud: Option<Cloud>,
+    /// The sign-in method.
+    pub auth: Option<AuthMethod>,
+    /// Application (client) id.
+    pub client_id: Option<String>,
+    /// Certificate file.
+    pub certificate_path: Option<PathBuf>,
+}
+
+impl Profile {
+    /// An empty profile called `name`.
+    pub fn named(name: &str) -> Self {
+        Profile {
+            name: name.to_owned(),
+            ..Profile::default()
+        }
     }
 }
 

@@ -1,0 +1,223 @@
+//! `provctl logs summary`: how many, since when, which errors — totals by status and action, per
+//! job, per cycle, and the top error codes and skip reasons with sample objects, over the same
+//! filters as `logs search`, from Graph (paced like search) or from a file. The counting is
+//! [`crate::diagnose::summary`]; this handler feeds it events and renders the result.
+
+use clap::Args;
+use futures::StreamExt;
+use serde_json::Value;
+
+use super::{FileArg, FilterArgs, file_error};
+use crate::cli::{CliError, Context};
+use crate::diagnose::summary::{LogSummary, ReasonKind, StatusCounts, Summarizer};
+use crate::graph::logs::{self, LogQuery};
+use crate::output::units::{count as thousands, duration};
+use crate::output::{Cell, Table};
+
+/// `provctl logs summary`
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  provctl logs summary --since 24h
+  provctl logs summary --job AD2AADProvisioning.xxx --status failure --top 20
+  provctl logs summary --file export.ndjson -o json")]
+pub struct SummaryArgs {
+    #[command(flatten)]
+    filters: FilterArgs,
+
+    /// How many error codes and skip reasons to show in the table (all of them in `-o json`).
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..))]
+    top: u16,
+
+    /// How many of the most recent cycles to show in the table (all kept ones in `-o json`).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    cycles: u16,
+
+    #[command(flatten)]
+    file: FileArg,
+}
+
+pub(super) async fn run(ctx: &Context, args: SummaryArgs) -> Result<(), CliError> {
+    let mut query = args.filters.to_query()?;
+    query.limit = None;
+    let summary = match &args.file.file {
+        Some(path) => from_file(path, &query)?,
+        None => from_graph(ctx, &query).await?,
+    };
+    let doc = serde_json::to_value(&summary).unwrap_or(Value::Null);
+    let (top, cycles) = (usize::from(args.top), usize::from(args.cycles));
+    ctx.out.emit_text(&doc, |color| {
+        render(&summary, top, cycles, ctx.out.width, color)
+    })?;
+    Ok(())
+}
+
+/// Every matching event from Graph, one page at a time, paced as `logs search` is.
+async fn from_graph(ctx: &Context, query: &LogQuery) -> Result<LogSummary, CliError> {
+    let graph = ctx.graph().await?;
+    let mut stream = logs::search(graph, query)?;
+    let mut s = Summarizer::new();
+    while let Some(event) = stream.next().await {
+        s.add(&event?);
+    }
+    Ok(s.finish())
+}
+
+/// Every matching record of a file, in file order (a summary does not need time order).
+fn from_file(path: &std::path::Path, query: &LogQuery) -> Result<LogSummary, CliError> {
+    let file = crate::logfile::open(path).map_err(file_error)?;
+    for w in file.warnings() {
+        eprintln!("provctl: warning: {w}");
+    }
+    let mut s = Summarizer::new();
+    for record in file {
+        let record = record.map_err(file_error)?;
+        if query.matches(&record.summary) {
+            s.add(&record.summary);
+        }
+    }
+    Ok(s.finish())
+}
+
+fn time(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    t.map(crate::output::time::short)
+        .unwrap_or_else(|| "-".into())
+}
+
+fn status_line(s: &StatusCounts) -> String {
+    let mut parts = Vec::new();
+    for (name, n) in [
+        ("success", s.success),
+        ("failure", s.failure),
+        ("skipped", s.skipped),
+        ("warning", s.warning),
+        ("other", s.other),
+    ] {
+        if n > 0 {
+            parts.push(format!("{name} {}", thousands(n)));
+        }
+    }
+    if parts.is_empty() {
+        "-".into()
+    } else {
+        parts.join(" · ")
+    }
+}
+
+/// The job column: the service principal's name and the job's template, as the events carry them.
+fn job_name(name: Option<&str>, job_id: &str) -> String {
+    let template = job_id.split('.').next().unwrap_or(job_id);
+    match name {
+        Some(n) => format!("{n} ({template})"),
+        None => job_id.to_owned(),
+    }
+}
+
+fn render(s: &LogSummary, top: usize, cycles: usize, width: Option<u16>, color: bool) -> String {
+    let mut out = String::new();
+    if s.total == 0 {
+        out.push_str("No provisioning event matches.\n");
+        return out;
+    }
+    out.push_str(&format!(
+        "{} events, {} → {}\n",
+        thousands(s.total),
+        time(s.first),
+        time(s.last)
+    ));
+    out.push_str(&format!("Status:  {}\n", status_line(&s.status)));
+    let actions: Vec<String> = s
+        .actions
+        .iter()
+        .map(|a| format!("{} {}", a.value, thousands(a.count)))
+        .collect();
+    out.push_str(&format!("Actions: {}\n", actions.join(" · ")));
+
+    let mut jobs = Table::new(["JOB", "EVENTS", "FAILED", "SKIPPED", "FIRST", "LAST"]);
+    for j in &s.jobs {
+        jobs.styled_row(vec![
+            (job_name(j.name.as_deref(), &j.job_id), Cell::Plain),
+            (thousands(j.status.total()), Cell::Plain),
+            (thousands(j.status.failure), bad_if(j.status.failure)),
+            (thousands(j.status.skipped), Cell::Plain),
+            (time(j.first), Cell::Plain),
+            (time(j.last), Cell::Plain),
+        ]);
+    }
+    out.push('\n');
+    out.push_str(&jobs.render(width, color));
+
+    if !s.cycles.is_empty() {
+        let mut t = Table::new([
+            "CYCLE", "FIRST", "LAST", "DURATION", "EVENTS", "FAILED", "SKIPPED",
+        ]);
+        for c in s.cycles.iter().take(cycles) {
+            t.styled_row(vec![
+                (c.cycle_id.clone(), Cell::Dim),
+                (time(c.first), Cell::Plain),
+                (time(c.last), Cell::Plain),
+                (duration(c.duration_seconds), Cell::Plain),
+                (thousands(c.status.total()), Cell::Plain),
+                (thousands(c.status.failure), bad_if(c.status.failure)),
+                (thousands(c.status.skipped), Cell::Plain),
+            ]);
+        }
+        let shown = s.cycles.len().min(cycles);
+        let all = s.cycles.len() as u64 + s.cycles_dropped;
+        out.push_str(&format!("\nCycles: the latest {shown} of {all}\n"));
+        out.push_str(&t.render(width, color));
+    }
+
+    if !s.reasons.is_empty() {
+        let mut t = Table::new([
+            "KIND",
+            "CODE",
+            "COUNT",
+            "SHARE",
+            "FIRST SEEN",
+            "LAST SEEN",
+            "SAMPLES",
+        ]);
+        for r in s.reasons.iter().take(top) {
+            let samples: Vec<String> = r
+                .samples
+                .iter()
+                .map(|x| {
+                    x.display_name
+                        .clone()
+                        .or_else(|| x.source_id.clone())
+                        .unwrap_or_else(|| x.log_id.clone())
+                })
+                .collect();
+            let style = match r.kind {
+                ReasonKind::Failure => Cell::Bad,
+                ReasonKind::Warning | ReasonKind::Skip => Cell::Warn,
+            };
+            t.styled_row(vec![
+                (r.kind.as_str().to_owned(), style),
+                (r.code.clone(), Cell::Plain),
+                (thousands(r.count), Cell::Plain),
+                (format!("{:.1}%", r.share * 100.0), Cell::Plain),
+                (time(r.first_seen), Cell::Plain),
+                (time(r.last_seen), Cell::Plain),
+                (samples.join(", "), Cell::Plain),
+            ]);
+        }
+        out.push_str(&format!(
+            "\nTop error codes and skip reasons ({} of {}):\n",
+            s.reasons.len().min(top),
+            s.reasons.len()
+        ));
+        out.push_str(&t.render(width, color));
+        if let Some(first) = s.reasons.first().and_then(|r| r.samples.first()) {
+            out.push_str(&format!(
+                "\nhint: `provctl explain log {}` explains a sample event\n",
+                first.log_id
+            ));
+        }
+    }
+    out
+}
+
+fn bad_if(n: u64) -> Cell {
+    if n > 0 { Cell::Bad } else { Cell::Plain }
+}
