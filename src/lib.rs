@@ -7,7 +7,7 @@
 //!
 //! | module | what it does |
 //! |---|---|
-//! | [`graph`] | the Graph client: clouds, auth seam, retries, pacing, paging, `$batch`, OData filters, models |
+//! | [`graph`] | the Graph client: clouds, auth seam, retries, pacing, paging, `$batch`, OData filters, models; job discovery and the one resolver of job and service principal names ([`graph::sync::resolve`]) |
 //! | [`diagnose`] | pure functions from models to findings: why a job is quarantined, why an object was skipped |
 //! | [`output`] | rendering results as tables, JSON, NDJSON, YAML, CSV; `--query` |
 //! | [`cli`] | the `provctl` command line: argument parsing and one module per command group |

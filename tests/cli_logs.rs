@@ -595,7 +595,8 @@ async fn bad_input_is_a_usage_error_naming_the_value() {
             "--object-guid 'a3f1c9d2-5b6e-4f70-8a91' is not a GUID",
         ),
         (&["--object-guid", "x' or '1' eq '1"], "is not a GUID"),
-        (&["--sp", "corp"], "--sp 'corp' is not a GUID"),
+        // A name is looked up (an unknown one exits 5: tests/cli/job_refs.rs); `..` is never sent.
+        (&["--sp", ".."], "--sp: '..' cannot be used"),
         (
             &["--since", "yesterday"],
             "--since 'yesterday' is not a time",

@@ -1,7 +1,8 @@
 //! Request-shape tests of `provctl::graph::sync` against wiremock: the exact restart bodies (from
 //! `wiremock-fixtures/jobs/`), the start/pause paths with a dotted job id kept as one segment,
-//! `$batch` discovery (request count, 404/403 skipped, other item errors reported) and the wait
-//! loop. Unmatched requests hit a catch-all 500 so they fail loudly.
+//! `$batch` discovery (request count, 404 skipped, refusals and other item errors reported; the
+//! per-item 403s of Microsoft's documented batch answer read as a missing permission) and the
+//! wait loop. Unmatched requests hit a catch-all 500 so they fail loudly.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -236,9 +237,12 @@ async fn discovery_pages_service_principals_and_batches_job_lists_by_twenty() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(inv.service_principals, 25);
     assert_eq!(inv.jobs.len(), 22, "25 minus 404, 403 and 500");
-    assert_eq!(inv.failures.len(), 1);
-    assert_eq!(inv.failures[0].service_principal.id, "sp-5");
-    assert_eq!(inv.failures[0].status, Some(500));
+    assert_eq!(inv.failures.len(), 2, "a 403 is not 'no jobs'");
+    assert_eq!(inv.failures[0].service_principal.id, "sp-4");
+    assert!(inv.failures[0].is_refused());
+    assert_eq!(inv.failures[1].service_principal.id, "sp-5");
+    assert_eq!(inv.failures[1].status, Some(500));
+    assert_eq!(inv.refused(), 1);
     assert_eq!(batches.load(Ordering::SeqCst), 2, "ceil(25/20) batches");
     assert_eq!(inv.jobs[0].job.id, "BoxOutDelta.sp-1");
     assert_eq!(
@@ -276,6 +280,149 @@ async fn cloud_sync_discovery_filters_by_the_application_template() {
     .unwrap_or_else(|e| panic!("{e}"));
     assert!(inv.jobs.is_empty() && inv.failures.is_empty());
     s.verify().await;
+}
+
+/// Answers each job list in a `$batch` with an item of Microsoft's documented batch response
+/// (`tests/fixtures/real/json-batching.response.docs-example.json`): the item whose id is given
+/// per service principal, re-labelled with the request's id.
+struct DocumentedItems(Vec<(&'static str, &'static str)>);
+
+impl Respond for DocumentedItems {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let p = format!(
+            "{}/tests/fixtures/real/json-batching.response.docs-example.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{p}: {e}"));
+        let doc: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{p}: {e}"));
+        let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+        let responses: Vec<Value> = body["requests"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|it| {
+                let url = it["url"].as_str().unwrap_or("");
+                let sp = url.split('/').nth(2).unwrap_or("");
+                let mut item = match self.0.iter().find(|(s, _)| *s == sp) {
+                    Some((_, "jobs")) => {
+                        json!({"status": 200, "headers": {"Content-Type": "application/json"},
+                        "body": fixture("list-synchronizationjobs.json")})
+                    }
+                    Some((_, doc_id)) => doc["responses"]
+                        .as_array()
+                        .and_then(|r| r.iter().find(|x| x["id"] == *doc_id))
+                        .cloned()
+                        .unwrap_or_else(|| panic!("no item {doc_id} in {p}")),
+                    None => panic!("unexpected item {url}"),
+                };
+                item["id"] = it["id"].clone();
+                item
+            })
+            .collect();
+        ResponseTemplate::new(200).set_body_json(json!({"responses": responses}))
+    }
+}
+
+async fn documented_batch(items: Vec<(&'static str, &'static str)>) -> sync::JobInventory {
+    let s = server().await;
+    let sps: Vec<Value> = items
+        .iter()
+        .map(|(id, _)| json!({"id": id, "displayName": format!("App {id}")}))
+        .collect();
+    Mock::given(method("GET"))
+        .and(path("/v1.0/servicePrincipals"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": sps})))
+        .mount(&s)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1.0/$batch"))
+        .respond_with(DocumentedItems(items))
+        .mount(&s)
+        .await;
+    sync::discover_jobs(&client(&s), &DiscoverOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[tokio::test]
+async fn documented_per_item_403s_are_a_missing_read_permission_not_an_empty_tenant() {
+    // Every list refused (both documented 403 shapes: empty code, Authorization_RequestDenied).
+    let inv = documented_batch(vec![("sp-1", "2"), ("sp-2", "3")]).await;
+    assert!(inv.jobs.is_empty());
+    assert!(inv.all_refused(), "{inv:?}");
+    match inv.outcome() {
+        Err(sync::ResolveError::Refused {
+            permission,
+            message,
+        }) => {
+            assert_eq!(permission, "Synchronization.Read.All");
+            assert!(message.contains("all 2 applications"), "{message}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // Some refused, one read, one other error: partial, counting the refusals.
+    let inv = documented_batch(vec![("sp-1", "jobs"), ("sp-2", "3"), ("sp-3", "4")]).await;
+    assert_eq!(inv.jobs.len(), 1);
+    assert_eq!((inv.failures.len(), inv.refused()), (2, 1));
+    assert_eq!(inv.failures[1].status, Some(405));
+    match inv.outcome() {
+        Err(sync::ResolveError::Partial { message }) => {
+            assert!(message.contains("2 of 3"), "{message}");
+            assert!(message.contains("1 refused"), "{message}");
+        }
+        other => panic!("expected partial, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_dot_dot_job_id_in_a_graph_reply_is_refused_and_never_sent() {
+    let s = server().await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/servicePrincipals"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"value": [{"id": "sp-1"}, {"id": ".."}]})),
+        )
+        .mount(&s)
+        .await;
+    let mut list = fixture("list-synchronizationjobs.json");
+    list["value"][0]["id"] = json!("..");
+    Mock::given(method("POST"))
+        .and(path("/v1.0/$batch"))
+        .respond_with(move |req: &Request| {
+            let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+            let items = body["requests"].as_array().cloned().unwrap_or_default();
+            assert_eq!(
+                items.len(),
+                1,
+                "the '..' service principal is never put in a request"
+            );
+            ResponseTemplate::new(200).set_body_json(json!({"responses": [
+                {"id": items[0]["id"], "status": 200, "body": list.clone()}
+            ]}))
+        })
+        .mount(&s)
+        .await;
+    let inv = sync::discover_jobs(&client(&s), &DiscoverOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(inv.jobs.is_empty());
+    assert_eq!(inv.failures.len(), 2);
+    assert!(
+        inv.failures.iter().all(|f| f.message.contains("'..'")),
+        "{:?}",
+        inv.failures
+    );
+    // And a path built from one is refused before sending (the catch-all would answer 500).
+    let e = sync::get_job(&client(&s), &JobKey::new("sp-1", ".."))
+        .await
+        .err()
+        .unwrap_or_else(|| panic!("a '..' job id was sent"));
+    assert!(
+        matches!(e, provctl::graph::GraphError::InvalidInput(_)),
+        "{e}"
+    );
 }
 
 /// A job that is running on the first poll and finished (healthy) afterwards.

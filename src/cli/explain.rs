@@ -8,11 +8,12 @@ use clap::{Args, Subcommand};
 use futures::TryStreamExt;
 use serde::Serialize;
 
+use super::resolve::JobArg;
 use super::{CliError, Context, ErrorKind};
 use crate::diagnose::{
-    self, DocumentError, DocumentExplanation, Explanation, GraphOperation, JobRef, Severity,
+    self, DocumentError, DocumentExplanation, Explanation, GraphOperation, Severity,
 };
-use crate::graph::model::{ODataCollection, ProvisioningObjectSummary, SynchronizationJob};
+use crate::graph::model::{ODataCollection, ProvisioningObjectSummary};
 use crate::graph::odata::{Filter, LogField, guid};
 use crate::graph::{ApiVersion, GraphClient, GraphError, GraphPath, GraphRequest};
 use crate::output::time;
@@ -43,9 +44,9 @@ pub struct ExplainArgs {
 pub enum ExplainCommand {
     /// Why a job is quarantined or failing, how long until it is disabled, and how to clear it.
     Job {
-        /// The job: SERVICE_PRINCIPAL_ID/JOB_ID.
-        #[arg(value_name = "SP/JOB")]
-        job: String,
+        /// Which job (JOB and --sp, as every job command takes them).
+        #[command(flatten)]
+        job: JobArg,
     },
     /// Why a provisioning log entry was skipped or failed (by entry id or changeId).
     Log {
@@ -70,17 +71,12 @@ pub async fn run(ctx: &Context, args: ExplainArgs) -> Result<(), CliError> {
     match (args.what, args.file) {
         (_, Some(file)) => explain_file(ctx, &file, args.id.as_deref()),
         (Some(ExplainCommand::Job { job }), None) => {
-            let (sp, job_id) = split_job_ref(&job)?;
-            let g = ctx.graph().await?;
-            let j = fetch_job(g, sp, job_id)
-                .await
-                .map_err(|e| graph_failure(e, GraphOperation::ListJobs))?;
-            let target = JobRef {
-                service_principal_id: sp.to_owned(),
-                service_principal_name: fetch_sp_name(g, sp).await,
-                job_id: job_id.to_owned(),
-            };
-            show(ctx, &diagnose::explain_job(&j, &target, time::now()))
+            // The listing the resolver reads carries the whole job: no second request.
+            let entry = super::resolve::resolve(ctx, &job).await?;
+            let mut x =
+                diagnose::explain_job(&entry.job, Some(&entry.service_principal), time::now());
+            super::logs::add_dominant_error(ctx, &entry.job, &mut x).await?;
+            show(ctx, &x)
         }
         (Some(ExplainCommand::Log { id }), None) => {
             let g = ctx.graph().await?;
@@ -101,7 +97,7 @@ pub async fn run(ctx: &Context, args: ExplainArgs) -> Result<(), CliError> {
             show(ctx, &diagnose::explain_object(&guid, &entries))
         }
         (None, None) => Err(CliError::usage(
-            "say what to explain: `provctl explain job SP/JOB`, `explain log ID`, `explain object GUID`, or `explain --file FILE`",
+            "say what to explain: `provctl explain job JOB`, `explain log ID`, `explain object GUID`, or `explain --file FILE`",
         )),
     }
 }
@@ -238,17 +234,6 @@ fn paint(text: &str, color: bool) -> String {
 }
 
 /// `SP/JOB`: the service principal id, then the job id (job ids contain dots, never slashes).
-fn split_job_ref(job: &str) -> Result<(&str, &str), CliError> {
-    match job.split_once('/') {
-        Some((sp, id)) if !sp.trim().is_empty() && !id.trim().is_empty() => {
-            Ok((sp.trim(), id.trim()))
-        }
-        _ => Err(CliError::usage(format!(
-            "'{job}' is not SERVICE_PRINCIPAL_ID/JOB_ID (e.g. 6a1f4c2e-8b3d-4f5a-9c7e-0d1b2a3c4e01/AD2AADProvisioning.4f2a…)"
-        ))),
-    }
-}
-
 /// A Graph failure, with the diagnose engine's first step as a hint (which permission, which id).
 fn graph_failure(e: GraphError, op: GraphOperation) -> CliError {
     let x = diagnose::explain_graph_error(&e, Some(op));
@@ -261,23 +246,6 @@ fn graph_failure(e: GraphError, op: GraphOperation) -> CliError {
         err = err.hint(hint);
     }
     err
-}
-
-async fn fetch_job(g: &GraphClient, sp: &str, job: &str) -> Result<SynchronizationJob, GraphError> {
-    let path = GraphPath::new()
-        .lit("servicePrincipals")
-        .seg(sp)
-        .lit("synchronization/jobs")
-        .seg(job);
-    g.get_json(&GraphRequest::get(ApiVersion::V1, path)).await
-}
-
-/// The service principal's display name, for the explanation's title; a failure only loses the name.
-async fn fetch_sp_name(g: &GraphClient, sp: &str) -> Option<String> {
-    let path = GraphPath::new().lit("servicePrincipals").seg(sp);
-    let req = GraphRequest::get(ApiVersion::V1, path).query("$select", "displayName");
-    let v: serde_json::Value = g.get_json(&req).await.ok()?;
-    v.get("displayName")?.as_str().map(str::to_owned)
 }
 
 fn logs_request(filter: &Filter, top: usize) -> GraphRequest {
@@ -427,15 +395,11 @@ mod tests {
             ),
             (demo::SP_CORP, demo::JOB_CORP_PHS, "job-healthy", None),
         ] {
-            let j = fetch_job(&g, sp, job)
+            let e = crate::graph::sync::JobRef::parse(&format!("{sp}/{job}"), None)
+                .resolve(&g)
                 .await
                 .unwrap_or_else(|e| panic!("{job}: {e}"));
-            let target = JobRef {
-                service_principal_id: sp.into(),
-                service_principal_name: fetch_sp_name(&g, sp).await,
-                job_id: job.into(),
-            };
-            let x = diagnose::explain_job(&j, &target, time::now());
+            let x = diagnose::explain_job(&e.job, Some(&e.service_principal), time::now());
             let f = &x.findings[0];
             assert_eq!(f.code.as_deref(), Some(code), "{job}: {x:#?}");
             if let Some(c) = command {
@@ -495,16 +459,6 @@ mod tests {
             "{:?}",
             err.hints
         );
-    }
-
-    #[test]
-    fn job_refs_split_at_the_first_slash_and_keep_dotted_job_ids() {
-        assert_eq!(
-            split_job_ref("sp-1/AD2AADProvisioning.abc.def").ok(),
-            Some(("sp-1", "AD2AADProvisioning.abc.def"))
-        );
-        assert!(split_job_ref("AD2AADProvisioning.abc").is_err());
-        assert!(split_job_ref("/job").is_err());
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod metrics;
 mod prompt;
 mod provision;
 pub mod quarantine;
+pub mod resolve;
 pub mod sim;
 mod tenant;
 pub mod tenants;

@@ -108,13 +108,12 @@ async fn list(ctx: &Context, args: QuarantineListArgs) -> Result<(), CliError> {
     let runs = jobs::discover_tenants(ctx, &args.tenants, args.sp.clone(), args.cloud_sync).await?;
     let multi = args.tenants.is_multi();
     let mut quarantined: Vec<(&str, &JobEntry)> = Vec::new();
-    let (mut looked_jobs, mut looked_sps, mut sp_failures) = (0, 0, 0);
+    let (mut looked_jobs, mut looked_sps) = (0, 0);
     for run in &runs {
         let Ok(inv) = &run.result else { continue };
         jobs::report_failures(inv, run.tenant.as_deref());
         looked_jobs += inv.jobs.len();
         looked_sps += inv.service_principals;
-        sp_failures += inv.failures.len();
         let tenant = run.tenant.as_deref().unwrap_or("");
         quarantined.extend(
             inv.jobs
@@ -154,7 +153,12 @@ async fn list(ctx: &Context, args: QuarantineListArgs) -> Result<(), CliError> {
     if let Some(e) = failed_tenants(&runs, ctx.stderr_color()) {
         return Err(e);
     }
-    jobs::partial_result(sp_failures, looked_sps)
+    for run in &runs {
+        if let Ok(inv) = &run.result {
+            jobs::partial_result(inv)?;
+        }
+    }
+    Ok(())
 }
 
 /// The `quarantine list` table.
@@ -235,20 +239,13 @@ async fn show(ctx: &Context, args: QuarantineShowArgs) -> Result<(), CliError> {
     entry.job = job;
     entry.raw = raw;
     let t = now();
-    let explanation = diagnose::explain_job(&entry.job, &diagnose_ref(&entry), t);
+    let mut explanation = diagnose::explain_job(&entry.job, Some(&entry.service_principal), t);
+    super::logs::add_dominant_error(ctx, &entry.job, &mut explanation).await?;
     let doc = json!({"job": entry.to_json(), "explanation": explanation});
     let width = ctx.out.width.map(usize::from).unwrap_or(100);
     ctx.out
         .emit_text(&doc, |_| render_show(&entry, &explanation, t, width))?;
     Ok(())
-}
-
-fn diagnose_ref(e: &JobEntry) -> diagnose::JobRef {
-    diagnose::JobRef {
-        service_principal_id: e.service_principal.id.clone(),
-        service_principal_name: e.service_principal.display_name.clone(),
-        job_id: e.job.id.clone(),
-    }
 }
 
 /// The `quarantine show` page: the quarantine facts, then the explanation from `crate::diagnose`.

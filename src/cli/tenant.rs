@@ -82,7 +82,8 @@ enum JobThresholdCommand {
 #[derive(Debug, clap::Args)]
 #[group(id = "value", required = true, multiple = false)]
 struct JobThresholdSetArgs {
-    /// The cloud sync configuration: service principal id or display name (usually the AD domain).
+    /// The cloud sync configuration: service principal object id, appId or display name (usually
+    /// the AD domain).
     #[arg(long)]
     sp: String,
     /// Block a run that would delete more than N objects.
@@ -280,44 +281,28 @@ async fn job_threshold_show(ctx: &Context) -> Result<(), CliError> {
 
 async fn job_threshold_set(ctx: &Context, a: JobThresholdSetArgs) -> Result<(), CliError> {
     let graph = ctx.graph().await?;
-    let sps = cloud_sync_sps(graph).await?;
-    let matches: Vec<&ServicePrincipal> = sps
-        .iter()
-        .filter(|sp| {
-            sp.id.eq_ignore_ascii_case(&a.sp)
-                || sp
-                    .display_name
-                    .as_deref()
-                    .is_some_and(|n| n.eq_ignore_ascii_case(&a.sp))
-        })
-        .collect();
-    let sp = match matches.as_slice() {
-        [one] => *one,
-        [] => {
-            let names: Vec<String> = sps
-                .iter()
-                .map(|s| format!("{} ({})", s.display_name.as_deref().unwrap_or(""), s.id))
-                .collect();
-            return Err(CliError::not_found(format!(
-                "--sp '{}' is not a cloud sync configuration of this tenant",
-                a.sp
-            ))
-            .hint(format!(
-                "configurations: {}",
-                if names.is_empty() {
-                    "none".into()
-                } else {
-                    names.join(", ")
-                }
-            )));
-        }
-        _ => {
-            return Err(CliError::usage(format!(
-                "--sp '{}' matches several configurations; give the service principal id",
-                a.sp
-            )));
-        }
-    };
+    let sp = crate::cli::resolve::resolve_sp(ctx, &a.sp).await?;
+    if !sp.is_cloud_sync() {
+        let names: Vec<String> = cloud_sync_sps(graph)
+            .await?
+            .iter()
+            .map(|s| format!("{} ({})", s.name(), s.id))
+            .collect();
+        return Err(CliError::not_found(format!(
+            "--sp '{}' is {} ({}), not a cloud sync configuration of this tenant",
+            a.sp,
+            sp.name(),
+            sp.id
+        ))
+        .hint(format!(
+            "configurations: {}",
+            if names.is_empty() {
+                "none".into()
+            } else {
+                names.join(", ")
+            }
+        )));
+    }
     let secrets = directory::secrets(graph, &sp.id).await?;
     let before = directory::job_threshold(&secrets)?;
     let (enabled, value) = if a.disable {

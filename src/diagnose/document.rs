@@ -17,7 +17,7 @@ use crate::graph::model::{
 };
 
 use super::{
-    Explanation, JobRef, explain_agents, explain_error, explain_job, explain_log, explain_object,
+    Explanation, explain_agents, explain_error, explain_job, explain_log, explain_object,
     explain_on_demand,
 };
 
@@ -110,7 +110,7 @@ pub fn explain_document(
                 records: total,
                 explanations: chosen
                     .into_iter()
-                    .map(|j| explain_job(j, &JobRef::default(), now))
+                    .map(|j| explain_job(j, None, now))
                     .collect(),
             })
         }

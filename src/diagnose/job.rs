@@ -3,12 +3,14 @@
 //! which reset scopes clear it; and the status traps (a NotRun placeholder execution, "no schedule").
 
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
 
 use crate::graph::model::{
-    QuarantineReason, SynchronizationError, SynchronizationJob, SynchronizationQuarantine,
-    SynchronizationStatusCode, SynchronizationTaskExecution, SynchronizationTaskExecutionResult,
+    QuarantineReason, ServicePrincipal, SynchronizationError, SynchronizationJob,
+    SynchronizationQuarantine, SynchronizationStatusCode, SynchronizationTaskExecution,
+    SynchronizationTaskExecutionResult,
 };
+
+use crate::graph::sync::JobKey;
 
 use super::finding::{Evidence, Explanation, Finding, Severity, Subject, SubjectKind, fmt_time};
 use super::graph_error::unknown_finding;
@@ -20,54 +22,39 @@ pub const QUARANTINE_DISABLE_DAYS: i64 = 28;
 /// Within this many days of the disable, say so loudly.
 const DISABLE_WARNING_DAYS: i64 = 7;
 
-/// Which job an explanation is about, for the suggested commands.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JobRef {
-    /// The service principal's object id.
-    pub service_principal_id: String,
-    /// The service principal's display name (the AD domain for cloud sync), when known.
-    pub service_principal_name: Option<String>,
-    /// The job id.
-    pub job_id: String,
+/// How the suggested commands name the job: `<service principal id>/<job id>` (the [`JobKey`]
+/// form every command accepts), when the owner is known.
+fn cli_ref(job: &SynchronizationJob, owner: Option<&ServicePrincipal>) -> Option<String> {
+    let sp = owner.map(|o| o.id.trim()).unwrap_or_default();
+    let id = job.id.trim();
+    (!sp.is_empty() && !id.is_empty()).then(|| JobKey::new(sp, id).to_string())
 }
 
-impl JobRef {
-    /// How commands name the job: `<service principal id>/<job id>`.
-    pub fn cli_ref(&self) -> Option<String> {
-        let sp = self.service_principal_id.trim();
-        let job = self.job_id.trim();
-        (!sp.is_empty() && !job.is_empty()).then(|| format!("{sp}/{job}"))
-    }
-
-    fn display(&self, job: &SynchronizationJob) -> String {
-        let id = if self.job_id.is_empty() {
-            job.id.as_str()
-        } else {
-            self.job_id.as_str()
-        };
-        match self
-            .service_principal_name
-            .as_deref()
-            .filter(|n| !n.is_empty())
-        {
-            Some(name) => format!("{name}/{id}"),
-            None => id.to_owned(),
-        }
+/// The job as titled: `<service principal name>/<job id>`, or the job id alone.
+fn display(job: &SynchronizationJob, owner: Option<&ServicePrincipal>) -> String {
+    match owner
+        .and_then(|o| o.display_name.as_deref())
+        .filter(|n| !n.is_empty())
+    {
+        Some(name) => format!("{name}/{}", job.id),
+        None => job.id.clone(),
     }
 }
 
-/// Explains a job's state. `now` is used for the days left before a quarantined job is disabled.
-pub fn explain_job(job: &SynchronizationJob, target: &JobRef, now: DateTime<Utc>) -> Explanation {
+/// Explains a job's state; `owner` is the service principal it belongs to, when known (it names
+/// the job in the suggested commands). `now` is used for the days left before a quarantined job
+/// is disabled.
+pub fn explain_job(
+    job: &SynchronizationJob,
+    owner: Option<&ServicePrincipal>,
+    now: DateTime<Utc>,
+) -> Explanation {
     let k = Knowledge::global();
-    let mut target = target.clone();
-    if target.job_id.is_empty() {
-        target.job_id = job.id.clone();
-    }
     let r = Reader {
         job,
-        name: target.display(job),
+        name: display(job, owner),
         vars: Vars {
-            job: target.cli_ref(),
+            job: cli_ref(job, owner),
             ..Vars::default()
         },
         now,
@@ -88,7 +75,7 @@ pub fn explain_job(job: &SynchronizationJob, target: &JobRef, now: DateTime<Utc>
     Explanation {
         subject: Subject {
             kind: SubjectKind::Job,
-            id: target.job_id.clone(),
+            id: job.id.clone(),
             display_name: Some(r.name.clone()),
         },
         findings,

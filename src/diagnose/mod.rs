@@ -21,7 +21,7 @@ pub use finding::{
     Source, Subject, SubjectKind,
 };
 pub use graph_error::{GraphOperation, explain_error, explain_graph_error};
-pub use job::{JobRef, QUARANTINE_DISABLE_DAYS, days_left, explain_job, quarantine_one_liner};
+pub use job::{QUARANTINE_DISABLE_DAYS, days_left, explain_job, quarantine_one_liner};
 pub use log::{explain_log, explain_on_demand, skip_or_failure_reason};
 pub use object::explain_object;
 pub use summary::{LogSummary, Summarizer};

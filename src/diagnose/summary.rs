@@ -14,8 +14,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::finding::{Evidence, Explanation, NextStep, fmt_time};
 use super::log::diagnose_entry;
 use crate::graph::model::logs::{ProvisioningObjectSummary, ProvisioningResult};
+use crate::graph::model::{QuarantineReason, SynchronizationJob};
 
 /// At most this many jobs are counted one by one; further jobs are counted under [`OTHER`].
 pub const MAX_JOBS: usize = 1_000;
@@ -580,6 +582,112 @@ impl Summarizer {
     }
 }
 
+/// True when a quarantine reason is one of the escrow (failure-count) thresholds: the cases where
+/// the dominant error in the logs is the first thing to find.
+pub fn is_escrow_quarantine(job: &SynchronizationJob) -> bool {
+    job.is_quarantined()
+        && matches!(
+            job.quarantine().and_then(|q| q.reason.as_ref()),
+            Some(
+                QuarantineReason::EncounteredEscrowProportionThreshold
+                    | QuarantineReason::EncounteredBaseEscrowThreshold
+                    | QuarantineReason::EncounteredTotalEscrowThreshold
+            )
+        )
+}
+
+/// How the knowledge file's escrow cases word the step that this summary answers.
+const FIND_DOMINANT_STEP: &str = "Find the dominant error";
+
+/// How much of the logs a summary read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coverage {
+    /// Every matching event since the given time.
+    Complete,
+    /// Only the latest N events: reading more would have gone past the request budget.
+    CutShort {
+        /// How many events were read.
+        read: u64,
+    },
+}
+
+/// Adds the dominant error of `summary` (the job's recent failures) to the first finding of a
+/// quarantined job's explanation: evidence quoting the logs, and the command that explains a
+/// sample. Says when the summary was cut short, and when the logs hold no failure at all.
+pub fn add_dominant_error(x: &mut Explanation, summary: &LogSummary, coverage: Coverage) {
+    let Some(f) = x.findings.first_mut() else {
+        return;
+    };
+    let scope = match coverage {
+        Coverage::Complete => format!("{} failure event(s) read", summary.total),
+        Coverage::CutShort { read } => format!(
+            "the latest {read} failure events only: the summary was cut short to stay within Graph's budget for provisioning logs"
+        ),
+    };
+    match summary.dominant_error() {
+        Some(r) => {
+            let failures = summary.status.failure + summary.status.warning;
+            let share = if failures == 0 {
+                0.0
+            } else {
+                r.count as f64 * 100.0 / failures as f64
+            };
+            let mut value = format!(
+                "{}: {} of {} failures ({share:.0}%), first seen {}, last seen {}",
+                r.code,
+                r.count,
+                failures,
+                r.first_seen
+                    .as_ref()
+                    .map(fmt_time)
+                    .unwrap_or_else(|| "-".into()),
+                r.last_seen
+                    .as_ref()
+                    .map(fmt_time)
+                    .unwrap_or_else(|| "-".into()),
+            );
+            if !r.title.is_empty() {
+                value.push_str(&format!(" — {}", r.title));
+            }
+            f.evidence
+                .push(Evidence::new("provisioningLogs.dominantError", value));
+            f.evidence
+                .push(Evidence::new("provisioningLogs.scope", scope));
+            if let Some(sample) = r.samples.first() {
+                // The generic "find the dominant error" and "explain one failed entry" steps are
+                // answered by the evidence and the concrete step below.
+                f.next_steps.retain(|s| {
+                    !s.text.starts_with(FIND_DOMINANT_STEP)
+                        && !s.command.as_deref().is_some_and(|c| c.contains("<LOG-ID>"))
+                });
+                let who = sample
+                    .display_name
+                    .as_deref()
+                    .or(sample.source_id.as_deref())
+                    .unwrap_or("a sample object");
+                f.next_steps.insert(
+                    0,
+                    NextStep {
+                        text: format!(
+                            "Most failures are {}: look at one of them ({who}) and fix its cause at the source.",
+                            r.code
+                        ),
+                        command: Some(format!("provctl explain log {}", sample.log_id)),
+                    },
+                );
+            }
+        }
+        None => {
+            f.evidence.push(Evidence::new(
+                "provisioningLogs.dominantError",
+                "(none: no failure event in the logs read)",
+            ));
+            f.evidence
+                .push(Evidence::new("provisioningLogs.scope", scope));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -704,6 +812,68 @@ mod tests {
         assert_eq!(x.reasons[0].samples.len(), SAMPLES);
         let other = x.reasons.last().unwrap_or_else(|| panic!("no reasons"));
         assert_eq!((other.code.as_str(), other.count), (OTHER, 10));
+    }
+
+    #[test]
+    fn the_dominant_error_becomes_evidence_and_the_first_next_step() {
+        let job: SynchronizationJob = serde_json::from_value(json!({
+            "id": "salesforce.abc",
+            "status": {"code": "Quarantine", "quarantine": {"reason": "EncounteredEscrowProportionThreshold"}}
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(is_escrow_quarantine(&job));
+        let owner = crate::graph::model::ServicePrincipal {
+            id: "sp".into(),
+            ..Default::default()
+        };
+        let now = DateTime::parse_from_rfc3339("2026-11-02T00:00:00Z")
+            .unwrap_or_else(|e| panic!("{e}"))
+            .with_timezone(&Utc);
+        let mut x = super::super::explain_job(&job, Some(&owner), now);
+        // The knowledge's escrow case has the generic step this answers.
+        assert!(
+            x.findings[0]
+                .next_steps
+                .iter()
+                .any(|s| s.text.starts_with(FIND_DOMINANT_STEP))
+        );
+        let mut s = Summarizer::new();
+        for i in 0..3 {
+            s.add(&event(
+                &i.to_string(),
+                "2026-11-01T10:00:00Z",
+                "failure",
+                Some("InvalidDomain"),
+                "c",
+                "j",
+            ));
+        }
+        s.add(&event(
+            "9",
+            "2026-11-01T11:00:00Z",
+            "failure",
+            Some("Timeout"),
+            "c",
+            "j",
+        ));
+        add_dominant_error(&mut x, &s.finish(), Coverage::CutShort { read: 4 });
+        let f = &x.findings[0];
+        let ev = |field: &str| {
+            f.evidence
+                .iter()
+                .find(|e| e.field == field)
+                .map(|e| e.value.clone())
+                .unwrap_or_default()
+        };
+        assert!(
+            ev("provisioningLogs.dominantError")
+                .starts_with("InvalidDomain: 3 of 4 failures (75%)")
+        );
+        assert!(ev("provisioningLogs.scope").contains("cut short"));
+        assert_eq!(
+            f.next_steps[0].command.as_deref(),
+            Some("provctl explain log 0")
+        );
     }
 
     #[test]

@@ -469,6 +469,10 @@ impl GraphClient {
         req: &GraphRequest,
         body: &mut Vec<u8>,
     ) -> Result<ResponseHead, GraphError> {
+        // One choke point: an id that would collapse out of the URL (`..`) is never sent.
+        req.path
+            .check()
+            .map_err(|e| GraphError::InvalidInput(e.to_string()))?;
         let url = self.url_for(req);
         let family = EndpointFamily::of_path(req.path.as_str());
         self.execute(

@@ -1,6 +1,8 @@
 //! The Microsoft Graph client and nothing else: transport, clouds, the auth seam, retries, pacing,
-//! paging, `$batch`, OData filters and the resource models. No printing, no clap, no knowledge of
-//! commands: the CLI and library users compose these calls.
+//! paging, `$batch`, OData filters and the resource models, and the operations on jobs (with the
+//! one resolver of job and service principal names, [`sync::resolve`]), logs, agents and directory
+//! settings. No printing, no clap, no knowledge of commands: the CLI and library users compose
+//! these calls.
 
 pub mod agents;
 pub mod auth;

@@ -1,5 +1,8 @@
 //! Graph resource paths built segment by segment, so that a job id such as
 //! `AD2AADProvisioning.fc96...` or a value with `/` or `#` always stays one percent-encoded segment.
+//! An id that URL normalisation would collapse (`.`, `..`, or empty: `servicePrincipals/../x`
+//! becomes `x`) cannot be encoded safely at all, so the path remembers it and
+//! [`GraphPath::check`] refuses it; the client checks every path before sending.
 
 use std::fmt;
 
@@ -26,6 +29,30 @@ const SEGMENT: &AsciiSet = &CONTROLS
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct GraphPath {
     encoded: String,
+    /// The first segment that cannot be sent (`.`, `..`, empty), as given.
+    refused: Option<String>,
+}
+
+/// An id that cannot be one segment of a Graph URL path.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "'{segment}' cannot be used as an id in a Graph URL: '.', '..' and empty ids are collapsed out of the path (Graph would be asked for another resource)"
+)]
+pub struct PathError {
+    /// The refused value, as given.
+    pub segment: String,
+}
+
+/// Checks that `value` can be one path segment: not empty, `.` or `..` (which URL normalisation
+/// removes, also in their percent-encoded forms `%2E`, `%2E%2E`).
+pub fn check_segment(value: &str) -> Result<(), PathError> {
+    if matches!(value, "" | "." | "..") {
+        Err(PathError {
+            segment: value.to_owned(),
+        })
+    } else {
+        Ok(())
+    }
 }
 
 impl GraphPath {
@@ -40,13 +67,20 @@ impl GraphPath {
         if !self.encoded.is_empty() {
             self.encoded.push('/');
         }
-        match segment {
-            // `.` and `..` would be resolved away by URL normalisation.
-            "." => self.encoded.push_str("%2E"),
-            ".." => self.encoded.push_str("%2E%2E"),
-            _ => self.encoded.extend(utf8_percent_encode(segment, SEGMENT)),
+        if self.refused.is_none() && check_segment(segment).is_err() {
+            self.refused = Some(segment.to_owned());
         }
+        self.encoded.extend(utf8_percent_encode(segment, SEGMENT));
         self
+    }
+
+    /// Refuses a path holding a segment that URL normalisation would collapse (see
+    /// [`check_segment`]), naming the value.
+    pub fn check(&self) -> Result<(), PathError> {
+        match &self.refused {
+            Some(s) => Err(PathError { segment: s.clone() }),
+            None => Ok(()),
+        }
     }
 
     /// Appends several literal segments written with `/` (`"synchronization/jobs"`). Use only for
@@ -86,9 +120,27 @@ mod tests {
             p.as_str(),
             "servicePrincipals/sp%2F1/synchronization/jobs/AD2AADProvisioning.fc96887f36da47508c935c28a0c0b6da/restart"
         );
-        assert_eq!(
-            GraphPath::new().seg("..").seg("a b#c?").as_str(),
-            "%2E%2E/a%20b%23c%3F"
-        );
+        assert_eq!(GraphPath::new().seg("a b#c?").as_str(), "a%20b%23c%3F");
+        assert_eq!(p.check(), Ok(()));
+    }
+
+    #[test]
+    fn dot_dot_and_empty_ids_are_refused_naming_the_value() {
+        for bad in ["..", ".", ""] {
+            let p = GraphPath::new()
+                .lit("servicePrincipals")
+                .seg(bad)
+                .lit("synchronization/jobs")
+                .seg("x");
+            let e = p
+                .check()
+                .err()
+                .unwrap_or_else(|| panic!("{bad:?} accepted"));
+            assert_eq!(e.segment, bad);
+            assert!(e.to_string().contains(&format!("'{bad}'")), "{e}");
+        }
+        // Dots inside an id, or three of them, are not collapsed.
+        assert_eq!(check_segment("..."), Ok(()));
+        assert_eq!(check_segment("AD2AADProvisioning.a.b"), Ok(()));
     }
 }

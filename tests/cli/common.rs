@@ -126,6 +126,11 @@ impl Env {
         self.extra_env.push((name.to_owned(), value.to_owned()));
     }
 
+    /// Signs the commands in with an app token carrying only these application permissions.
+    pub fn use_roles(&mut self, roles: &[&str]) {
+        self.token = self.sim.issue_token(TokenSpec::app(demo::CLIENT_ID, roles));
+    }
+
     /// `provctl --graph-url <emulator> --ca-file <pem> ARGS` with a token, pinned time and width,
     /// no colour, a temporary HOME, and stdin that is not a terminal.
     pub fn cmd(&self, args: &[&str]) -> assert_cmd::Command {

@@ -234,3 +234,87 @@ fn restart_quarantined_example_restarts_waits_and_reports() {
         r#"{"criteria":{"resetScope":"Escrows, QuarantineState"}}"#
     );
 }
+
+#[test]
+fn an_escrow_quarantine_names_the_dominant_error_from_the_logs() {
+    let env = Env::demo();
+    let job = sp_job(SP_CORP, JOB_CORP_PROVISIONING);
+    // The demo's escrow-quarantined job: its failures since the quarantine series began, by code.
+    let since = env.job(SP_CORP, JOB_CORP_PROVISIONING)["status"]["quarantine"]["seriesBegan"]
+        .as_str()
+        .expect("seriesBegan")
+        .to_owned();
+    let failures = env.json(&[
+        "logs",
+        "search",
+        "--job",
+        JOB_CORP_PROVISIONING,
+        "--status",
+        "failure",
+        "--since",
+        &since,
+        "--all",
+        "-o",
+        "json",
+    ]);
+    let mut counts = std::collections::BTreeMap::<String, u64>::new();
+    for f in failures.as_array().cloned().unwrap_or_default() {
+        let code = f["provisioningStatusInfo"]["errorInformation"]["errorCode"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        *counts.entry(code).or_default() += 1;
+    }
+    let (top, n) = counts
+        .iter()
+        .max_by_key(|(_, n)| **n)
+        .map(|(c, n)| (c.clone(), *n))
+        .expect("the demo job has failures");
+    for args in [
+        vec!["quarantine", "show", job.as_str(), "-o", "json"],
+        vec!["explain", "job", job.as_str(), "-o", "json"],
+    ] {
+        let doc = env.json(&args);
+        let x = if doc.get("explanation").is_some() {
+            &doc["explanation"]
+        } else {
+            &doc
+        };
+        let evidence = x["findings"][0]["evidence"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let dominant = evidence
+            .iter()
+            .find(|e| e["field"] == "provisioningLogs.dominantError")
+            .and_then(|e| e["value"].as_str())
+            .unwrap_or_else(|| panic!("{args:?}: no dominant error in {x}"));
+        assert!(
+            dominant.starts_with(&format!("{top}: {n} of ")),
+            "{args:?}: {dominant}"
+        );
+        let first_step = &x["findings"][0]["nextSteps"][0]["command"];
+        assert!(
+            first_step
+                .as_str()
+                .is_some_and(|c| c.starts_with("provctl explain log ")),
+            "{args:?}: {first_step}"
+        );
+    }
+    // A job quarantined for another reason reads no logs for it.
+    env.clear();
+    let _ = env.json(&[
+        "quarantine",
+        "show",
+        &sp_job(SP_SALESFORCE, JOB_SALESFORCE),
+        "-o",
+        "json",
+    ]);
+    assert!(
+        !env.requests()
+            .iter()
+            .any(|r| r.path.contains("auditLogs/provisioning")),
+        "{:?}",
+        env.requests()
+    );
+}

@@ -71,12 +71,9 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
     let runs = discover_tenants(ctx, &args.tenants, args.sp.clone(), args.cloud_sync).await?;
     let multi = args.tenants.is_multi();
     let mut jobs: Vec<(&str, &JobEntry)> = Vec::new();
-    let (mut sp_failures, mut sps) = (0, 0);
     for run in &runs {
         let Ok(inv) = &run.result else { continue };
         report_failures(inv, run.tenant.as_deref());
-        sp_failures += inv.failures.len();
-        sps += inv.service_principals;
         let tenant = run.tenant.as_deref().unwrap_or("");
         jobs.extend(
             inv.jobs
@@ -105,7 +102,12 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
     if let Some(e) = failed_tenants(&runs, ctx.stderr_color()) {
         return Err(e);
     }
-    partial_result(sp_failures, sps)
+    for run in &runs {
+        if let Ok(inv) = &run.result {
+            partial_result(inv)?;
+        }
+    }
+    Ok(())
 }
 
 /// The `jobs list` table.

@@ -127,7 +127,7 @@ pub(super) async fn run(ctx: &Context, args: ExportArgs) -> Result<(), CliError>
             "--since is required: say where the export starts (e.g. --since 30d, or --since 2026-11-01T00:00:00Z)",
         ));
     }
-    let mut query = args.filters.to_query()?;
+    let mut query = args.filters.to_query(ctx, false).await?;
     query.oldest_first = true;
     query.limit = None;
     let p = paths(&args.out);

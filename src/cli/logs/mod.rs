@@ -8,6 +8,8 @@ mod search;
 mod show;
 mod summary;
 
+pub(crate) use summary::add_dominant_error;
+
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
@@ -80,12 +82,14 @@ pub struct FilterArgs {
     #[arg(long, value_name = "TEXT")]
     pub display_name: Option<String>,
 
-    /// Only this job (jobId, e.g. AD2AADProvisioning.xxx.yyy).
-    #[arg(long, value_name = "JOB_ID")]
+    /// Only this job: a full job id, SP/JOB, a template name or unique prefix, or the …suffix
+    /// the tables print (names are looked up in Graph; with --file give the full job id).
+    #[arg(long, value_name = "JOB")]
     pub job: Option<String>,
 
-    /// Only this service principal (object id of the app or cloud sync configuration).
-    #[arg(long, value_name = "SP_ID")]
+    /// Only this application (service principal): object id, appId or display name (with --file,
+    /// the object id).
+    #[arg(long, value_name = "SP")]
     pub sp: Option<String>,
 
     /// Only this sync cycle (cycleId).
@@ -122,8 +126,10 @@ pub struct FilterArgs {
 }
 
 impl FilterArgs {
-    /// Validates the flags into a query (bad values: usage errors naming the value).
-    pub fn to_query(&self) -> Result<LogQuery, CliError> {
+    /// Validates the flags into a query (bad values: usage errors naming the value). `--job` and
+    /// `--sp` go through the one resolver, to the ids the logs carry; `offline` (a file) accepts
+    /// only the values that need no Graph lookup.
+    pub async fn to_query(&self, ctx: &Context, offline: bool) -> Result<LogQuery, CliError> {
         let now = crate::output::time::now();
         let non_empty = |v: &Option<String>, flag: &str| -> Result<Option<String>, CliError> {
             match v {
@@ -138,6 +144,7 @@ impl FilterArgs {
             object_id: non_empty(&self.object_id, "--object-id")?,
             display_name: non_empty(&self.display_name, "--display-name")?,
             job_id: non_empty(&self.job, "--job")?,
+            service_principal_id: non_empty(&self.sp, "--sp")?,
             cycle_id: non_empty(&self.cycle, "--cycle")?,
             change_id: non_empty(&self.change, "--change")?,
             page_size: self.page_size,
@@ -150,9 +157,6 @@ impl FilterArgs {
         };
         if let Some(g) = &self.object_guid {
             q.object_guid = Some(odata::guid(g, "--object-guid")?);
-        }
-        if let Some(sp) = &self.sp {
-            q.service_principal_id = Some(odata::guid(sp, "--sp")?);
         }
         if let Some(s) = &self.status {
             q.status = Some(s.parse::<StatusFilter>()?);
@@ -167,6 +171,15 @@ impl FilterArgs {
             q.until = Some(parse_time(u, now, "--until")?);
         }
         q.validate()?;
+        let (job_id, sp_id) = crate::cli::resolve::resolve_log_refs(
+            ctx,
+            q.job_id.as_deref(),
+            q.service_principal_id.as_deref(),
+            offline,
+        )
+        .await?;
+        q.job_id = job_id;
+        q.service_principal_id = sp_id;
         Ok(q)
     }
 }

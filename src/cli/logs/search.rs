@@ -51,7 +51,7 @@ pub struct SearchArgs {
 const DEFAULT_LIMIT: u64 = 100;
 
 pub(super) async fn run(ctx: &Context, args: SearchArgs) -> Result<(), CliError> {
-    let mut query = args.filters.to_query()?;
+    let mut query = args.filters.to_query(ctx, args.file.file.is_some()).await?;
     if args.limit == Some(0) {
         return Err(CliError::usage(
             "--limit 0 would show nothing: give a positive number, or --all for every event",

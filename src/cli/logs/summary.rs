@@ -9,8 +9,10 @@ use serde_json::Value;
 
 use super::{FileArg, FilterArgs, file_error};
 use crate::cli::{CliError, Context};
-use crate::diagnose::summary::{LogSummary, ReasonKind, StatusCounts, Summarizer};
-use crate::graph::logs::{self, LogQuery};
+use crate::diagnose::Explanation;
+use crate::diagnose::summary::{self, Coverage, LogSummary, ReasonKind, StatusCounts, Summarizer};
+use crate::graph::logs::{self, LogQuery, StatusFilter};
+use crate::graph::model::SynchronizationJob;
 use crate::output::units::{count as thousands, duration};
 use crate::output::{Cell, Table};
 
@@ -18,7 +20,7 @@ use crate::output::{Cell, Table};
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   provctl logs summary --since 24h
-  provctl logs summary --job AD2AADProvisioning.xxx --status failure --top 20
+  provctl logs summary --job corp.contoso.com/AD2AADProvisioning --status failure --top 20
   provctl logs summary --file export.ndjson -o json")]
 pub struct SummaryArgs {
     #[command(flatten)]
@@ -37,7 +39,7 @@ pub struct SummaryArgs {
 }
 
 pub(super) async fn run(ctx: &Context, args: SummaryArgs) -> Result<(), CliError> {
-    let mut query = args.filters.to_query()?;
+    let mut query = args.filters.to_query(ctx, args.file.file.is_some()).await?;
     query.limit = None;
     let summary = match &args.file.file {
         Some(path) => from_file(path, &query)?,
@@ -60,6 +62,61 @@ async fn from_graph(ctx: &Context, query: &LogQuery) -> Result<LogSummary, CliEr
         s.add(&event?);
     }
     Ok(s.finish())
+}
+
+/// Events read at most for a job's dominant error: one page, well within Graph's budget of
+/// 5 provisioning-log requests per 10 seconds.
+const DOMINANT_ERROR_BUDGET: u64 = 1_000;
+
+/// For an escrow-quarantined job, reads its failures since the quarantine series began (at most
+/// 30 days back, [`DOMINANT_ERROR_BUDGET`] events) and adds the dominant error to `x`. Anything
+/// else is left as it is. A log read that fails is said on stderr and does not fail the command.
+pub(crate) async fn add_dominant_error(
+    ctx: &Context,
+    job: &SynchronizationJob,
+    x: &mut Explanation,
+) -> Result<(), CliError> {
+    if !summary::is_escrow_quarantine(job) {
+        return Ok(());
+    }
+    let now = crate::output::time::now();
+    let floor = now - chrono::Duration::days(30);
+    let since = job
+        .quarantine()
+        .and_then(|q| q.series_began.or(q.current_began))
+        .map(|t| t.max(floor))
+        .unwrap_or(now - chrono::Duration::days(7));
+    let query = LogQuery {
+        job_id: Some(job.id.clone()),
+        status: Some(StatusFilter::Failure),
+        since: Some(since),
+        limit: Some(DOMINANT_ERROR_BUDGET),
+        page_size: Some(u32::try_from(DOMINANT_ERROR_BUDGET).unwrap_or(1_000)),
+        ..LogQuery::default()
+    };
+    let graph = ctx.graph().await?;
+    let mut s = Summarizer::new();
+    let read = async {
+        let mut stream = logs::search(graph, &query)?;
+        while let Some(event) = stream.next().await {
+            s.add(&event?);
+        }
+        Ok::<(), CliError>(())
+    }
+    .await;
+    if let Err(e) = read {
+        eprintln!(
+            "provctl: note: the provisioning logs could not be read for the dominant error: {e}"
+        );
+        return Ok(());
+    }
+    let coverage = if s.total() >= DOMINANT_ERROR_BUDGET {
+        Coverage::CutShort { read: s.total() }
+    } else {
+        Coverage::Complete
+    };
+    summary::add_dominant_error(x, &s.finish(), coverage);
+    Ok(())
 }
 
 /// Every matching record of a file, in file order (a summary does not need time order).

@@ -76,6 +76,16 @@ open_enum! {
 /// The prefix of cloud sync job template ids (`AD2AADProvisioning`, `AD2AADPasswordHash`, ...).
 const CLOUD_SYNC_TEMPLATE_PREFIXES: &[&str] = &["AD2AAD", "AAD2AD", "ADDC"];
 
+/// True when a job template name (or the start of a job id) is one of cloud sync's (`AD2AAD…`,
+/// `AAD2AD…`, `ADDC…`), whose jobs live only on cloud sync configurations. Any case.
+pub fn is_cloud_sync_template(template: &str) -> bool {
+    CLOUD_SYNC_TEMPLATE_PREFIXES.iter().any(|p| {
+        template
+            .get(..p.len())
+            .is_some_and(|t| t.eq_ignore_ascii_case(p))
+    })
+}
+
 /// CSDL `synchronizationJob`: one provisioning job of a service principal.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -147,11 +157,7 @@ impl SynchronizationJob {
         let prefix = self.id.split('.').next().unwrap_or_default();
         [self.template_id.as_deref().unwrap_or_default(), prefix]
             .iter()
-            .any(|t| {
-                CLOUD_SYNC_TEMPLATE_PREFIXES
-                    .iter()
-                    .any(|p| t.starts_with(p))
-            })
+            .any(|t| is_cloud_sync_template(t))
     }
 
     /// A setting's value by name (case-insensitive).

@@ -46,7 +46,7 @@ pub use job::{
     CreateSynchronizationJobRequest, QuarantineReason, SynchronizationError, SynchronizationJob,
     SynchronizationProgress, SynchronizationQuarantine, SynchronizationSchedule,
     SynchronizationScheduleState, SynchronizationStatus, SynchronizationStatusCode,
-    SynchronizationTaskExecution, SynchronizationTaskExecutionResult,
+    SynchronizationTaskExecution, SynchronizationTaskExecutionResult, is_cloud_sync_template,
 };
 pub use logs::{
     Initiator, InitiatorType, ModifiedProperty, ProvisionedIdentity, ProvisioningAction,

@@ -1,0 +1,236 @@
+//! The command-line side of naming jobs and applications: the `JOB` + `--sp` arguments every
+//! job-taking command flattens in, and the calls into the one resolver (`graph::sync::resolve`)
+//! with its errors mapped to exit codes (malformed 2, ambiguous 2, refused 4, not found 5,
+//! partial 8). A new command that names a job or an `--sp` flattens [`JobArg`] and calls
+//! `resolve`, `resolve_sp`, `resolve_log_refs` or `discover` here, and parses nothing itself.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::tenants::{TenantArgs, TenantRun, each_tenant};
+use super::{CliError, Context, ErrorKind};
+use crate::graph::model::ServicePrincipal;
+use crate::graph::sync::{
+    self, DiscoverOptions, JobEntry, JobInventory, JobRef, ResolveError, looks_like_guid,
+};
+
+/// How a command names one job.
+#[derive(Debug, Clone, Args)]
+pub struct JobArg {
+    /// The job: SP/JOB, a full job id, a template name or unique prefix (AD2AADProvisioning,
+    /// salesforce), or the …suffix the tables print. SP is an object id, appId or display name.
+    #[arg(value_name = "JOB")]
+    pub job: String,
+
+    /// The application (service principal) the job belongs to: object id, appId or display name.
+    #[arg(long, value_name = "SP")]
+    pub sp: Option<String>,
+}
+
+impl JobArg {
+    /// The reference as the resolver reads it.
+    pub fn job_ref(&self) -> JobRef {
+        JobRef::parse(&self.job, self.sp.as_deref())
+    }
+}
+
+/// Resolves `JOB` (+ `--sp`) to one job; not found → exit 5, ambiguous → exit 2, both listing the
+/// jobs to choose from.
+pub(crate) async fn resolve(ctx: &Context, arg: &JobArg) -> Result<JobEntry, CliError> {
+    let job = arg.job_ref();
+    job.check()?;
+    let graph = ctx.graph().await?;
+    Ok(job.resolve(graph).await?)
+}
+
+/// Resolves an `--sp` value (object id, appId or display name) to one service principal.
+pub(crate) async fn resolve_sp(ctx: &Context, value: &str) -> Result<ServicePrincipal, CliError> {
+    let graph = ctx.graph().await?;
+    Ok(sync::resolve_service_principal(graph, value).await?)
+}
+
+/// What `logs … --job X --sp Y` filter on, in the ids the provisioning logs carry: the `jobId`
+/// and the `servicePrincipal/id`. With `offline` (a file, no Graph) only values that need no
+/// lookup are accepted: a full job id and a service principal object id.
+pub(crate) async fn resolve_log_refs(
+    ctx: &Context,
+    job: Option<&str>,
+    sp: Option<&str>,
+    offline: bool,
+) -> Result<(Option<String>, Option<String>), CliError> {
+    let (job, sp) = (
+        job.map(str::trim).filter(|s| !s.is_empty()),
+        sp.map(str::trim).filter(|s| !s.is_empty()),
+    );
+    if offline {
+        let job_id = match job {
+            Some(j) => match JobRef::parse(j, None).job_id_offline()? {
+                Some(id) => Some(id.to_owned()),
+                None => {
+                    return Err(CliError::usage(format!(
+                        "--job '{j}': with --file give the full job id (the jobId of the records); names, prefixes and SP/JOB are looked up in Graph"
+                    )));
+                }
+            },
+            None => None,
+        };
+        let sp_id = match sp {
+            Some(s) if looks_like_guid(s) => Some(crate::graph::odata::guid(s, "--sp")?),
+            Some(s) => {
+                return Err(CliError::usage(format!(
+                    "--sp '{s}': with --file give the service principal's object id (servicePrincipal.id of the records); names are looked up in Graph"
+                )));
+            }
+            None => None,
+        };
+        return Ok((job_id, sp_id));
+    }
+    let graph = ctx.graph().await?;
+    let (job_id, sp_id) = match (job, sp) {
+        (Some(j), sp) => {
+            let r = JobRef::parse(j, sp);
+            match (r.job_id_offline()?, &r.service_principal) {
+                (Some(id), None) => (Some(id.to_owned()), None),
+                _ => {
+                    let e = r.resolve(graph).await?;
+                    // Narrow to the application only when the user named it.
+                    let sp_id = r
+                        .service_principal
+                        .is_some()
+                        .then_some(e.service_principal.id);
+                    (Some(e.job.id), sp_id)
+                }
+            }
+        }
+        (None, Some(s)) => (
+            None,
+            Some(sync::resolve_service_principal(graph, s).await?.id),
+        ),
+        (None, None) => (None, None),
+    };
+    Ok((job_id, sp_id))
+}
+
+impl From<ResolveError> for CliError {
+    fn from(e: ResolveError) -> Self {
+        let candidates: Vec<String> = e.candidates().to_vec();
+        let mut err = match e {
+            ResolveError::Graph(g) => return g.into(),
+            ResolveError::Invalid { message } => return CliError::usage(message),
+            ResolveError::Refused { message, .. } => {
+                return CliError::new(ErrorKind::Permission, message).hint(
+                    "`provctl doctor auth` lists what your token carries and what each command needs",
+                );
+            }
+            ResolveError::Partial { message } => {
+                return CliError::new(ErrorKind::Partial, message)
+                    .hint("the warnings above name each application that could not be read");
+            }
+            ResolveError::NotFound { message, .. } => CliError::not_found(message),
+            ResolveError::Ambiguous { message, .. } => CliError::usage(message),
+        };
+        if !candidates.is_empty() {
+            let mut list = String::from("the jobs to choose from:");
+            for c in &candidates {
+                list.push_str("\n      ");
+                list.push_str(c);
+            }
+            err = err.hint(list);
+        } else {
+            err = err.hint("`provctl jobs list` shows every job and its application");
+        }
+        err
+    }
+}
+
+/// Lists jobs with a progress bar on stderr, shown only on a terminal and only once the listing
+/// has taken longer than a moment. An `--sp` that names no application is not found (5); a token
+/// that may read no job list at all is a permission error (4), never an empty list.
+/// `progress` is off for one tenant among several (their bars would fight over the line).
+pub(crate) async fn discover(
+    graph: &crate::graph::GraphClient,
+    mut opts: DiscoverOptions,
+    progress: bool,
+) -> Result<JobInventory, CliError> {
+    if !progress {
+        let inv = sync::find_jobs(graph, &opts).await?;
+        if let Err(e @ ResolveError::Refused { .. }) = inv.outcome() {
+            return Err(e.into());
+        }
+        return Ok(inv);
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} listing jobs {bar:30} {pos}/{len} applications")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let shown = Arc::new(AtomicBool::new(false));
+    let on_terminal = std::io::stderr().is_terminal();
+    let began = Instant::now();
+    {
+        let bar = bar.clone();
+        let shown = shown.clone();
+        opts.progress = Some(Arc::new(move |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            if on_terminal
+                && began.elapsed().as_millis() > 400
+                && !shown.swap(true, Ordering::SeqCst)
+            {
+                bar.set_draw_target(ProgressDrawTarget::stderr());
+            }
+        }));
+    }
+    let inv = sync::find_jobs(graph, &opts).await;
+    bar.finish_and_clear();
+    let inv = inv?;
+    if let Err(e @ ResolveError::Refused { .. }) = inv.outcome() {
+        return Err(e.into());
+    }
+    Ok(inv)
+}
+
+/// The jobs of every selected tenant (see [`crate::cli::tenants`]), one progress bar for a
+/// single tenant.
+pub(crate) async fn discover_tenants(
+    ctx: &Context,
+    tenants: &TenantArgs,
+    service_principal: Option<String>,
+    cloud_sync_only: bool,
+) -> Result<Vec<TenantRun<JobInventory>>, CliError> {
+    let opts = DiscoverOptions {
+        service_principal,
+        cloud_sync_only,
+        ..DiscoverOptions::default()
+    };
+    each_tenant(ctx, tenants, |on| {
+        let opts = opts.clone();
+        async move { discover(&on.graph, opts, !on.multi).await }
+    })
+    .await
+}
+
+/// Prints the service principals whose jobs could not be listed on stderr, naming the tenant in
+/// a multi-tenant run.
+pub(crate) fn report_failures(inv: &JobInventory, tenant: Option<&str>) {
+    let prefix = tenant.map(|t| format!("tenant {t}: ")).unwrap_or_default();
+    for f in &inv.failures {
+        eprintln!(
+            "provctl: warning: {prefix}cannot list the jobs of {} ({}): {}",
+            crate::output::strip_controls(f.service_principal.name()),
+            f.service_principal.id,
+            f.message
+        );
+    }
+}
+
+/// The exit for a listing with failures: partial (8) after printing what worked, saying how many
+/// lists were refused.
+pub(crate) fn partial_result(inv: &JobInventory) -> Result<(), CliError> {
+    Ok(inv.outcome()?)
+}
