@@ -201,12 +201,19 @@ pub struct Safe {
     pub partial: PathBuf,
 }
 
+impl From<GraphError> for Failure {
+    fn from(e: GraphError) -> Self {
+        Failure::Graph(Box::new(e))
+    }
+}
+
 /// Why an export stopped part-way.
 #[derive(Debug, thiserror::Error)]
 pub enum Failure {
-    /// Graph (or the network) failed after the client's retries.
+    /// Graph (or the network) failed after the client's retries (boxed: a Graph error is large,
+    /// and every export result carries this type).
     #[error(transparent)]
-    Graph(#[from] GraphError),
+    Graph(Box<GraphError>),
     /// A file could not be written.
     #[error("cannot {what} {}: {source}", path.display())]
     Io {
@@ -228,8 +235,8 @@ pub enum Failure {
 impl From<CrawlError> for Failure {
     fn from(e: CrawlError) -> Self {
         match e {
-            CrawlError::Graph(g) => Failure::Graph(g),
-            other => Failure::Graph(GraphError::InvalidInput(other.to_string())),
+            CrawlError::Graph(g) => Failure::Graph(Box::new(g)),
+            other => Failure::Graph(Box::new(GraphError::InvalidInput(other.to_string()))),
         }
     }
 }

@@ -251,7 +251,7 @@ fn cli_error(e: ExportError, args: &ExportArgs, signal: u8) -> CliError {
                     };
                     CliError::new(kind, format!("{name}: the export of {out} stopped"))
                 }
-                Failure::Graph(g) => g.into(),
+                Failure::Graph(g) => (*g).into(),
                 // `| head` closed stdout: the reader has what it wanted.
                 Failure::Io { source, .. }
                     if safe.is_none() && source.kind() == std::io::ErrorKind::BrokenPipe =>
