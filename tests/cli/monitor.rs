@@ -322,7 +322,7 @@ fn jobs_watch_redraws_in_place_on_a_terminal_and_quits_on_q() {
     let pair = native_pty_system()
         .openpty(PtySize {
             rows: 40,
-            cols: 160,
+            cols: 240,
             pixel_width: 0,
             pixel_height: 0,
         })
@@ -349,10 +349,14 @@ fn jobs_watch_redraws_in_place_on_a_terminal_and_quits_on_q() {
         let screen = screen.clone();
         std::thread::spawn(move || {
             let mut buf = [0u8; 4096];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
+            loop {
+                let n = match reader.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    // A signal (SIGCHLD of the `jobs start` below) interrupts the read: go on.
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(_) => break,
+                };
                 screen
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
