@@ -47,6 +47,7 @@ pub mod doctor;
 pub mod export;
 pub mod graph;
 pub mod logfile;
+pub mod monitor;
 pub mod output;
 pub mod secret;
 pub mod sim;

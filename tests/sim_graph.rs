@@ -1869,3 +1869,157 @@ mod export_engine {
         }
     }
 }
+
+/// A client of the emulator's plain-HTTP side with an app token and no retries.
+fn monitor_client(sim: &SimHandle, base: &str) -> provctl::graph::GraphClient {
+    use provctl::graph::auth::StaticToken;
+    use provctl::graph::{Cloud, Endpoints, GraphClient, RetryPolicy};
+    GraphClient::builder()
+        .endpoints(Endpoints::custom(base, None, Cloud::Global).expect("endpoints"))
+        .token_provider(StaticToken::new(app_token(sim)))
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .expect("client")
+}
+
+#[tokio::test]
+async fn the_monitor_keeps_the_last_good_snapshot_and_marks_it_stale_when_graph_fails() {
+    use provctl::monitor::{Monitor, MonitorOptions};
+    let (sim, _, base) = demo_sim().await;
+    let monitor = Monitor::new(
+        vec![("contoso".into(), Ok(monitor_client(&sim, &base)))],
+        MonitorOptions::default(),
+    );
+    let states = monitor.refresh().await;
+    let jobs = states[0].last_good.as_ref().map(|s| s.jobs.len());
+    assert_eq!(jobs, Some(7), "{:?}", states[0].last_error);
+    let fresh = monitor.encode(chrono::Utc::now(), false);
+    assert!(
+        fresh.contains("provctl_tenant_up{tenant=\"contoso\"} 1\n"),
+        "{fresh}"
+    );
+    assert!(
+        fresh.contains("provctl_snapshot_stale{tenant=\"contoso\"} 0\n"),
+        "{fresh}"
+    );
+    // App-only tokens cannot read agents: the metrics say so instead of failing the refresh.
+    assert!(
+        fresh.contains("provctl_agents_readable{tenant=\"contoso\"} 0\n"),
+        "{fresh}"
+    );
+
+    sim.set_faults(FaultSpec {
+        error_rate: 1.0,
+        ..FaultSpec::default()
+    });
+    let states = monitor.refresh().await;
+    assert!(states[0].last_error.is_some());
+    assert_eq!(states[0].last_good.as_ref().map(|s| s.jobs.len()), Some(7));
+    let stale = monitor.encode(chrono::Utc::now(), false);
+    assert!(
+        stale.contains("provctl_tenant_up{tenant=\"contoso\"} 0\n"),
+        "{stale}"
+    );
+    assert!(
+        stale.contains("provctl_snapshot_stale{tenant=\"contoso\"} 1\n"),
+        "{stale}"
+    );
+    assert!(
+        stale.contains("provctl_refresh_failures_total{tenant=\"contoso\"} 1\n"),
+        "{stale}"
+    );
+    assert!(
+        !stale.contains("provctl_graph_errors_total{tenant=\"contoso\"} 0\n"),
+        "{stale}"
+    );
+    // The jobs of the last good refresh are still there.
+    assert!(
+        stale.contains(&format!("job_id=\"{}\"", demo::JOB_BOX)),
+        "{stale}"
+    );
+    // Encoding reads only what is held: no request reached the emulator.
+    sim.clear_requests();
+    let _ = monitor.encode(chrono::Utc::now(), true);
+    assert!(sim.requests().is_empty());
+}
+
+#[tokio::test]
+async fn one_port_serves_several_tenants_each_with_its_own_credentials_and_data() {
+    let doc = |tenant: &str, client: &str, secret: &str, sp: &str| {
+        let mut d: Value =
+            serde_json::from_str(include_str!("fixtures/sim-tenant-minimal.json")).expect("json");
+        d["tenantId"] = json!(tenant);
+        d["domains"] = json!([format!("{sp}.onmicrosoft.com")]);
+        d["apps"][0]["clientId"] = json!(client);
+        d["apps"][0]["clientSecret"] = json!(secret);
+        d["servicePrincipals"][0]["displayName"] = json!(sp);
+        d
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut files = Vec::new();
+    for (i, name) in ["north", "south"].iter().enumerate() {
+        let path = dir.path().join(format!("{name}.json"));
+        let tenant = format!("{:08x}-2222-4333-8444-555555555555", i + 1);
+        let client = format!("{:08x}-bbbb-4ccc-8ddd-eeeeeeeeeeee", i + 1);
+        std::fs::write(
+            &path,
+            doc(&tenant, &client, &format!("{name}-secret"), name).to_string(),
+        )
+        .expect("write");
+        files.push(TenantSource::File(path));
+    }
+    let south = files.pop().expect("south");
+    let north = files.pop().expect("north");
+    let (sim, c, base) = start(SimConfig {
+        tenant: north,
+        extra_tenants: vec![south],
+        ..SimConfig::for_tests()
+    })
+    .await;
+    assert_eq!(sim.tenant_ids().len(), 2);
+    let token = |tenant: &str, client: &str, secret: &str| {
+        let c = c.clone();
+        let url = format!("{base}{tenant}/oauth2/v2.0/token");
+        let form = [
+            ("grant_type", "client_credentials".to_owned()),
+            ("client_id", client.to_owned()),
+            ("client_secret", secret.to_owned()),
+            ("scope", "https://graph.microsoft.com/.default".to_owned()),
+        ];
+        async move {
+            let r = c.post(url).form(&form).send().await.expect("token request");
+            let status = r.status().as_u16();
+            let v: Value = r.json().await.unwrap_or(Value::Null);
+            (status, v["access_token"].as_str().unwrap_or("").to_owned())
+        }
+    };
+    // South's app signs in to south (by domain), not to north.
+    let (status, south_token) = token(
+        "south.onmicrosoft.com",
+        "00000002-bbbb-4ccc-8ddd-eeeeeeeeeeee",
+        "south-secret",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = token(
+        "00000001-2222-4333-8444-555555555555",
+        "00000002-bbbb-4ccc-8ddd-eeeeeeeeeeee",
+        "south-secret",
+    )
+    .await;
+    assert_eq!(status, 400, "north must not know south's app");
+    // Graph answers south's token with south's data.
+    let (status, _, sps) = get(&c, &format!("{base}v1.0/servicePrincipals"), &south_token).await;
+    assert_eq!(status, 200);
+    assert_eq!(sps["value"][0]["displayName"], "south");
+    // North saw only the refused sign-in, none of south's Graph calls.
+    let north: Vec<String> = sim
+        .tenant_requests("00000001-2222-4333-8444-555555555555")
+        .into_iter()
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(
+        north,
+        ["/00000001-2222-4333-8444-555555555555/oauth2/v2.0/token"]
+    );
+}

@@ -4,9 +4,10 @@
 
 use serde_json::json;
 
+use super::tenants::{TenantArgs, TenantRun, each_tenant, failed_tenants, with_tenant_column};
 use super::{CliError, Context, ErrorKind};
 use crate::graph::GraphError;
-use crate::graph::agents::{self, AgentInventory};
+use crate::graph::agents::{self, AgentInventory, DomainHealth};
 use crate::graph::permissions::Operation;
 use crate::output::{Cell, Column, Field, Table};
 
@@ -27,20 +28,37 @@ enum AgentsCommand {
     List,
     /// Exit non-zero (7) when an AD domain has no active agent, naming the job-level error cloud sync
     /// will report for it (HybridIdentityServiceNoActiveAgents / HybridIdentityServiceNoAgentsAssigned).
-    Check,
+    Check(CheckArgs),
+}
+
+/// Arguments of `provctl agents check`.
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// Which tenants.
+    #[command(flatten)]
+    tenants: TenantArgs,
 }
 
 /// Runs `provctl agents`.
 pub async fn run(ctx: &Context, args: AgentsArgs) -> Result<(), CliError> {
-    let graph = ctx.graph().await?;
-    let inv = agents::inventory(graph).await.map_err(CliError::from)?;
     match args.command {
-        AgentsCommand::List => list(ctx, &inv),
-        AgentsCommand::Check => match inv.domains_refused {
-            // Health is per domain: without the domains there is nothing to judge.
-            Some(e) => Err(GraphError::Service(Box::new(e)).into()),
-            None => check(ctx, &inv),
-        },
+        AgentsCommand::List => {
+            let graph = ctx.graph().await?;
+            let inv = agents::inventory(graph).await.map_err(CliError::from)?;
+            list(ctx, &inv)
+        }
+        AgentsCommand::Check(a) => {
+            let runs = each_tenant(ctx, &a.tenants, |on| async move {
+                let mut inv = agents::inventory(&on.graph).await.map_err(CliError::from)?;
+                // Health is per domain: without the domains there is nothing to judge.
+                match inv.domains_refused.take() {
+                    Some(e) => Err(GraphError::Service(Box::new(e)).into()),
+                    None => Ok(inv),
+                }
+            })
+            .await?;
+            check(ctx, &runs, a.tenants.is_multi())
+        }
     }
 }
 
@@ -90,52 +108,71 @@ fn list(ctx: &Context, inv: &AgentInventory) -> Result<(), CliError> {
     Ok(())
 }
 
-fn check(ctx: &Context, inv: &AgentInventory) -> Result<(), CliError> {
-    let health = inv.domain_health();
-    let unhealthy: Vec<_> = health
+fn check(ctx: &Context, runs: &[TenantRun<AgentInventory>], multi: bool) -> Result<(), CliError> {
+    let health: Vec<(&str, DomainHealth)> = runs
         .iter()
-        .filter(|h| h.expected_error.is_some())
+        .filter_map(|r| r.result.as_ref().ok().map(|inv| (r, inv)))
+        .flat_map(|(r, inv)| {
+            let tenant = r.tenant.as_deref().unwrap_or("");
+            inv.domain_health().into_iter().map(move |h| (tenant, h))
+        })
         .collect();
-    ctx.out
-        .emit(&serde_json::to_value(&health).unwrap_or_default(), || {
-            let mut t = Table::new([
-                Column::new("DOMAIN", "domain"),
-                Column::new("AGENTS", "agents").priority(1),
-                Column::new("ACTIVE", "activeAgents"),
-                Column::new("RESULT", "result"),
+    let unhealthy: Vec<&(&str, DomainHealth)> = health
+        .iter()
+        .filter(|(_, h)| h.expected_error.is_some())
+        .collect();
+    let doc = serde_json::Value::Array(
+        health
+            .iter()
+            .map(|(tenant, h)| {
+                let v = serde_json::to_value(h).unwrap_or_default();
+                super::tenants::tag(v, multi.then_some(*tenant))
+            })
+            .collect(),
+    );
+    ctx.out.emit(&doc, || {
+        let mut t = Table::new([
+            Column::new("DOMAIN", "domain"),
+            Column::new("AGENTS", "agents").priority(1),
+            Column::new("ACTIVE", "activeAgents"),
+            Column::new("RESULT", "result"),
+        ]);
+        for (_, h) in &health {
+            let (result, style) = match &h.expected_error {
+                None => ("ok".to_owned(), Cell::Good),
+                Some(code) => (format!("jobs will fail: {code}"), Cell::Bad),
+            };
+            t.styled_row(vec![
+                (h.domain.clone(), Cell::Plain),
+                (
+                    if h.agents.is_empty() {
+                        "none".into()
+                    } else {
+                        h.agents.join(", ")
+                    },
+                    Cell::Plain,
+                ),
+                (
+                    if h.active_agents.is_empty() {
+                        "none".into()
+                    } else {
+                        h.active_agents.join(", ")
+                    },
+                    if h.active_agents.is_empty() {
+                        Cell::Bad
+                    } else {
+                        Cell::Good
+                    },
+                ),
+                (result, style),
             ]);
-            for h in &health {
-                let (result, style) = match &h.expected_error {
-                    None => ("ok".to_owned(), Cell::Good),
-                    Some(code) => (format!("jobs will fail: {code}"), Cell::Bad),
-                };
-                t.styled_row(vec![
-                    (h.domain.clone(), Cell::Plain),
-                    (
-                        if h.agents.is_empty() {
-                            "none".into()
-                        } else {
-                            h.agents.join(", ")
-                        },
-                        Cell::Plain,
-                    ),
-                    (
-                        if h.active_agents.is_empty() {
-                            "none".into()
-                        } else {
-                            h.active_agents.join(", ")
-                        },
-                        if h.active_agents.is_empty() {
-                            Cell::Bad
-                        } else {
-                            Cell::Good
-                        },
-                    ),
-                    (result, style),
-                ]);
-            }
-            t
-        })?;
+        }
+        let tenants: Vec<&str> = health.iter().map(|(t, _)| *t).collect();
+        with_tenant_column(t, multi, &tenants)
+    })?;
+    if let Some(e) = failed_tenants(runs, ctx.stderr_color()) {
+        return Err(e);
+    }
     if unhealthy.is_empty() {
         return Ok(());
     }
@@ -147,7 +184,7 @@ fn check(ctx: &Context, inv: &AgentInventory) -> Result<(), CliError> {
             health.len()
         ),
     );
-    for h in unhealthy {
+    for (tenant, h) in unhealthy {
         let fix = match h.expected_error.as_deref() {
             Some("HybridIdentityServiceNoAgentsAssigned") => {
                 "install and register a provisioning agent for it"
@@ -156,8 +193,13 @@ fn check(ctx: &Context, inv: &AgentInventory) -> Result<(), CliError> {
                 "start the 'Microsoft Entra Provisioning Agent' service on the agent host and allow outbound 443 to *.msappproxy.net and *.servicebus.windows.net (`provctl doctor network` on that host)"
             }
         };
+        let prefix = if multi {
+            format!("tenant {tenant}, ")
+        } else {
+            String::new()
+        };
         err = err.hint(format!(
-            "{}: jobs will fail with {}; {fix}",
+            "{prefix}{}: jobs will fail with {}; {fix}",
             h.domain,
             h.expected_error.as_deref().unwrap_or("")
         ));

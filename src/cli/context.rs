@@ -100,8 +100,17 @@ impl Context {
             return Ok((endpoints, http));
         }
         let profile_cloud = self.profile()?.and_then(|p| p.cloud);
+        let endpoints = self.endpoints_for(profile_cloud)?;
+        let http = self.http_client()?;
+        Ok((endpoints, http))
+    }
+
+    /// The endpoints for a profile's cloud: `--graph-url`/`--login-url` when given, else the
+    /// cloud's (`--cloud` wins over the profile's).
+    fn endpoints_for(&self, profile_cloud: Option<Cloud>) -> Result<Endpoints, CliError> {
+        let g = &self.global;
         let cloud = g.cloud.or(profile_cloud).unwrap_or(Cloud::Global);
-        let endpoints = match &g.graph_url {
+        Ok(match &g.graph_url {
             Some(url) => Endpoints::custom(url, g.login_url.as_deref(), cloud)?,
             None => {
                 let mut e = Endpoints::for_cloud(cloud);
@@ -110,7 +119,12 @@ impl Context {
                 }
                 e
             }
-        };
+        })
+    }
+
+    /// A new HTTP client with `--proxy` and `--ca-file` applied.
+    fn http_client(&self) -> Result<reqwest::Client, CliError> {
+        let g = &self.global;
         let mut http_opts = HttpOptions {
             proxy: g.proxy.clone(),
             ..Default::default()
@@ -124,8 +138,76 @@ impl Context {
             })?;
             http_opts.extra_roots_pem.push(pem);
         }
-        let http = crate::graph::http_client(&http_opts)?;
-        Ok((endpoints, http))
+        Ok(crate::graph::http_client(&http_opts)?)
+    }
+
+    /// The config file's path and contents.
+    pub fn config(&self) -> Result<(std::path::PathBuf, Config), CliError> {
+        let env = EnvVars::from_process();
+        let path = config_path(&env).map_err(|e| CliError::usage(e.to_string()))?;
+        let config = Config::load(&path).map_err(|e| CliError::usage(e.to_string()))?;
+        Ok((path, config))
+    }
+
+    /// One Graph client per named profile, for a run over several tenants: each with its own
+    /// sign-in (the profile's tenant, cloud, method, client id and certificate; the process's
+    /// `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and `PROVCTL_ACCESS_TOKEN` are not used), its own token
+    /// cache and its own pacing, sharing only the connection pool. A profile whose sign-in cannot
+    /// be set up gets its error instead of a client, so the others still run.
+    pub async fn profile_clients(
+        &self,
+        names: &[String],
+    ) -> Result<Vec<(String, Result<GraphClient, CliError>)>, CliError> {
+        let g = &self.global;
+        let single_only = [
+            (g.sim, "--sim"),
+            (g.profile.is_some(), "--profile"),
+            (g.tenant.is_some(), "--tenant"),
+            (g.client_id.is_some(), "--client-id"),
+            (g.certificate.is_some(), "--certificate"),
+            (g.auth.is_some(), "--auth"),
+            (g.token_stdin, "--token-stdin"),
+        ];
+        if let Some((_, flag)) = single_only.iter().find(|(set, _)| *set) {
+            return Err(CliError::usage(format!(
+                "{flag} cannot be combined with --profiles or --all-profiles: each profile names its own tenant and sign-in"
+            )));
+        }
+        let (path, config) = self.config()?;
+        let env = EnvVars::from_process().without(&[
+            crate::graph::auth::env::TENANT_ID,
+            crate::graph::auth::env::CLIENT_ID,
+            crate::graph::auth::ACCESS_TOKEN_VAR,
+        ]);
+        let http = self.http_client()?;
+        let mut out = Vec::with_capacity(names.len());
+        for name in names {
+            let profile = config
+                .select(Some(name), &env)
+                .map_err(|e| CliError::usage(format!("{e} (config file {})", path.display())))?;
+            let client = async {
+                let profile =
+                    profile.ok_or_else(|| CliError::usage(format!("no profile '{name}'")))?;
+                let endpoints = self.endpoints_for(profile.cloud)?;
+                let opts = AuthOptions {
+                    no_cache: g.no_cache,
+                    profile: Some(profile),
+                    env: env.clone(),
+                    ..AuthOptions::default()
+                };
+                let tokens = provider_for(&opts, &http, &endpoints).await?;
+                Ok::<_, CliError>(
+                    GraphClient::builder()
+                        .endpoints(endpoints)
+                        .http_client(http.clone())
+                        .shared_token_provider(tokens)
+                        .build()?,
+                )
+            }
+            .await;
+            out.push((name.clone(), client));
+        }
+        Ok(out)
     }
 
     /// The profile selected by `--profile`, `PROVCTL_PROFILE` or the config file's `current`.

@@ -10,9 +10,11 @@ mod docs;
 pub mod doctor;
 pub mod error;
 pub mod explain;
+mod exporter;
 pub mod help;
 pub mod jobs;
 pub mod logs;
+mod metrics;
 mod prompt;
 mod provision;
 pub mod quarantine;
@@ -20,6 +22,7 @@ pub mod resolve;
 pub(crate) mod scope;
 pub mod sim;
 mod tenant;
+pub mod tenants;
 pub mod values;
 
 use std::path::PathBuf;
@@ -172,6 +175,11 @@ pub enum Command {
     Scope(scope::ScopeCommand),
     /// Cloud sync provisioning agents: list them, check every domain has an active one.
     Agents(agents::AgentsArgs),
+    /// Print one snapshot of job (and agent) health as Prometheus text, for cron and
+    /// node-exporter's textfile collector.
+    Metrics(metrics::MetricsArgs),
+    /// Serve job (and agent) health to Prometheus on /metrics, refreshed on its own schedule.
+    Exporter(exporter::ExporterArgs),
     /// Tenant-level settings that affect provisioning: accidental deletion prevention.
     Tenant(tenant::TenantArgs),
     /// Check this host or this sign-in: network prerequisites of the agent, token permissions.
@@ -192,6 +200,24 @@ pub enum Command {
     Man(docs::ManArgs),
     /// Help on a topic (auth, output, exit-codes, permissions, global) or a command.
     Help(help::HelpArgs),
+}
+
+/// Parses a `--interval` value (humantime: `30s`, `5m`) no shorter than `min`; `why` says what
+/// the minimum protects.
+pub(crate) fn parse_interval(
+    value: &str,
+    min: std::time::Duration,
+    why: &str,
+) -> Result<std::time::Duration, String> {
+    let d = humantime::parse_duration(value)
+        .map_err(|e| format!("'{value}' is not a duration ({e}); use e.g. 30s, 5m"))?;
+    if d < min {
+        return Err(format!(
+            "'{value}' is too short: at least {}, {why}",
+            humantime::format_duration(min)
+        ));
+    }
+    Ok(d)
 }
 
 /// Sets up `--verbose` logging on stderr: `-v` shows requests, retries and pacing waits; `-vv` adds
@@ -221,6 +247,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     let ctx = Context::new(cli.global)?;
     match cli.command {
         Command::Agents(a) => agents::run(&ctx, a).await,
+        Command::Metrics(a) => metrics::run(&ctx, a).await,
+        Command::Exporter(a) => exporter::run(&ctx, a).await,
         Command::Provision(a) => provision::run(&ctx, a).await,
         Command::Scope(c) => scope::run(&ctx, c).await,
         Command::Tenant(a) => tenant::run(&ctx, a).await,

@@ -8,10 +8,11 @@ use serde_json::{Value, json};
 
 use super::jobs::wait::{WaitArgs, wait};
 use super::jobs::{self, JobArg};
+use super::tenants::{TenantArgs, failed_tenants, tag, with_tenant_column};
 use super::{CliError, Context};
 use crate::diagnose;
 use crate::graph::model::QuarantineReason;
-use crate::graph::sync::{self, DiscoverOptions, JobEntry, RunMarker};
+use crate::graph::sync::{self, JobEntry, RunMarker};
 use crate::output::time::{now, relative, with_relative};
 use crate::output::{Cell, Column, Field, Table};
 
@@ -52,6 +53,10 @@ pub struct QuarantineListArgs {
     /// Only cloud sync configurations.
     #[arg(long)]
     pub cloud_sync: bool,
+
+    /// Which tenants.
+    #[command(flatten)]
+    pub tenants: TenantArgs,
 }
 
 /// Arguments of `provctl quarantine show`.
@@ -93,34 +98,36 @@ pub async fn run(ctx: &Context, cmd: QuarantineCommand) -> Result<(), CliError> 
 
 async fn list(ctx: &Context, args: QuarantineListArgs) -> Result<(), CliError> {
     let reason = args.reason.clone().map(|r| r.0);
-    let inv = jobs::discover(
-        ctx,
-        DiscoverOptions {
-            service_principal: args.sp.clone(),
-            cloud_sync_only: args.cloud_sync,
-            ..DiscoverOptions::default()
-        },
-    )
-    .await?;
-    jobs::report_failures(&inv);
-    let quarantined: Vec<&JobEntry> = inv
-        .jobs
-        .iter()
-        .filter(|e| e.job.is_quarantined())
-        .filter(|e| {
-            reason
-                .as_ref()
-                .is_none_or(|want| e.job.quarantine().and_then(|q| q.reason.as_ref()) == Some(want))
-        })
-        .collect();
+    let runs = jobs::discover_tenants(ctx, &args.tenants, args.sp.clone(), args.cloud_sync).await?;
+    let multi = args.tenants.is_multi();
+    let mut quarantined: Vec<(&str, &JobEntry)> = Vec::new();
+    let (mut looked_jobs, mut looked_sps) = (0, 0);
+    for run in &runs {
+        let Ok(inv) = &run.result else { continue };
+        jobs::report_failures(inv, run.tenant.as_deref());
+        looked_jobs += inv.jobs.len();
+        looked_sps += inv.service_principals;
+        let tenant = run.tenant.as_deref().unwrap_or("");
+        quarantined.extend(
+            inv.jobs
+                .iter()
+                .filter(|e| e.job.is_quarantined())
+                .filter(|e| {
+                    reason.as_ref().is_none_or(|want| {
+                        e.job.quarantine().and_then(|q| q.reason.as_ref()) == Some(want)
+                    })
+                })
+                .map(|e| (tenant, e)),
+        );
+    }
     let t = now();
     let doc = Value::Array(
         quarantined
             .iter()
-            .map(|e| {
+            .map(|(tenant, e)| {
                 let mut doc = e.to_json();
                 doc["computed"] = Summary::of(e, t).to_json();
-                doc
+                tag(doc, multi.then_some(*tenant))
             })
             .collect(),
     );
@@ -130,15 +137,25 @@ async fn list(ctx: &Context, args: QuarantineListArgs) -> Result<(), CliError> {
     {
         ctx.out.emit_text(&doc, |_| {
             format!(
-                "No quarantined jobs ({} job(s) in {} application(s) looked at).",
-                inv.jobs.len(),
-                inv.service_principals
+                "No quarantined jobs ({looked_jobs} job(s) in {looked_sps} application(s) looked at)."
             )
         })?;
     } else {
-        ctx.out.emit(&doc, || table(&quarantined, t))?;
+        ctx.out.emit(&doc, || {
+            let entries: Vec<&JobEntry> = quarantined.iter().map(|(_, e)| *e).collect();
+            let tenants: Vec<&str> = quarantined.iter().map(|(t, _)| *t).collect();
+            with_tenant_column(table(&entries, t), multi, &tenants)
+        })?;
     }
-    jobs::partial_result(&inv)
+    if let Some(e) = failed_tenants(&runs, ctx.stderr_color()) {
+        return Err(e);
+    }
+    for run in &runs {
+        if let Ok(inv) = &run.result {
+            jobs::partial_result(inv)?;
+        }
+    }
+    Ok(())
 }
 
 /// What `quarantine list` works out for one job, shown in the table and carried in `-o json` under

@@ -12,6 +12,7 @@ use std::time::Instant;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use super::tenants::{TenantArgs, TenantRun, each_tenant};
 use super::{CliError, Context, ErrorKind};
 use crate::graph::model::ServicePrincipal;
 use crate::graph::sync::{
@@ -150,11 +151,19 @@ impl From<ResolveError> for CliError {
 /// Lists jobs with a progress bar on stderr, shown only on a terminal and only once the listing
 /// has taken longer than a moment. An `--sp` that names no application is not found (5); a token
 /// that may read no job list at all is a permission error (4), never an empty list.
+/// `progress` is off for one tenant among several (their bars would fight over the line).
 pub(crate) async fn discover(
-    ctx: &Context,
+    graph: &crate::graph::GraphClient,
     mut opts: DiscoverOptions,
+    progress: bool,
 ) -> Result<JobInventory, CliError> {
-    let graph = ctx.graph().await?;
+    if !progress {
+        let inv = sync::find_jobs(graph, &opts).await?;
+        if let Err(e @ ResolveError::Refused { .. }) = inv.outcome() {
+            return Err(e.into());
+        }
+        return Ok(inv);
+    }
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
     bar.set_style(
         ProgressStyle::with_template("{spinner} listing jobs {bar:30} {pos}/{len} applications")
@@ -186,15 +195,36 @@ pub(crate) async fn discover(
     Ok(inv)
 }
 
-/// Prints the service principals whose jobs could not be listed, on stderr.
-pub(crate) fn report_failures(inv: &JobInventory) {
-    use crate::output::sanitize;
+/// The jobs of every selected tenant (see [`crate::cli::tenants`]), one progress bar for a
+/// single tenant.
+pub(crate) async fn discover_tenants(
+    ctx: &Context,
+    tenants: &TenantArgs,
+    service_principal: Option<String>,
+    cloud_sync_only: bool,
+) -> Result<Vec<TenantRun<JobInventory>>, CliError> {
+    let opts = DiscoverOptions {
+        service_principal,
+        cloud_sync_only,
+        ..DiscoverOptions::default()
+    };
+    each_tenant(ctx, tenants, |on| {
+        let opts = opts.clone();
+        async move { discover(&on.graph, opts, !on.multi).await }
+    })
+    .await
+}
+
+/// Prints the service principals whose jobs could not be listed on stderr, naming the tenant in
+/// a multi-tenant run.
+pub(crate) fn report_failures(inv: &JobInventory, tenant: Option<&str>) {
+    let prefix = tenant.map(|t| format!("tenant {t}: ")).unwrap_or_default();
     for f in &inv.failures {
         eprintln!(
-            "provctl: warning: cannot list the jobs of {} ({}): {}",
-            sanitize::line(f.service_principal.name()),
-            sanitize::line(&f.service_principal.id),
-            sanitize::line(&f.message)
+            "provctl: warning: {prefix}cannot list the jobs of {} ({}): {}",
+            crate::output::sanitize::line(f.service_principal.name()),
+            crate::output::sanitize::line(&f.service_principal.id),
+            crate::output::sanitize::line(&f.message)
         );
     }
 }

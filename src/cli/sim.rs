@@ -35,6 +35,10 @@ pub struct ServeArgs {
     /// Serve this tenant file instead of the built-in demo tenant (format: see the `sim` module docs).
     #[arg(long, value_name = "FILE", conflicts_with = "generate")]
     pub tenant_file: Option<PathBuf>,
+    /// Also serve this tenant file on the same port (repeatable): Graph requests are routed by the
+    /// `tid` of their token, sign-ins by the tenant in the login path.
+    #[arg(long, value_name = "FILE")]
+    pub extra_tenant: Vec<PathBuf>,
     /// Serve a large generated tenant. SPEC: comma-separated sps=N, jobs=N (<= sps), logs=N,
     /// seed=N; e.g. `sps=5000,jobs=800,logs=1000000,seed=7`.
     #[arg(long, value_name = "SPEC", value_parser = parse_generate)]
@@ -109,6 +113,11 @@ async fn run_serve(args: ServeArgs) -> Result<(), SimError> {
             ThrottleConfig::default()
         },
         faults: args.faults.unwrap_or_default(),
+        extra_tenants: args
+            .extra_tenant
+            .into_iter()
+            .map(TenantSource::File)
+            .collect(),
     };
     let sim = Sim::start(config).await?;
     let base = sim.base_url().clone();
@@ -128,6 +137,9 @@ async fn run_serve(args: ServeArgs) -> Result<(), SimError> {
     }
     println!("  CA cert      {ca}");
     println!("  Tenant id    {tenant}");
+    for other in sim.tenant_ids().iter().skip(1) {
+        println!("  Also tenant  {other}");
+    }
     println!("  Client id    {}", app.client_id);
     println!("  Secret       {}", app.client_secret);
     if let Some(sp) = sim.service_principals_with_jobs().first() {

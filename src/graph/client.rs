@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -226,6 +227,49 @@ pub(crate) fn decode<T: DeserializeOwned>(body: &[u8], url: &str) -> Result<T, G
     })
 }
 
+/// What one client has sent: every HTTP attempt (retries included), the 429s among them, and the
+/// attempts that failed (an error status or no answer). Shared by the client's clones, so a long
+/// running caller (the exporter) can report its own traffic without wrapping the client.
+#[derive(Debug, Default)]
+pub struct GraphStats {
+    requests: AtomicU64,
+    throttled: AtomicU64,
+    errors: AtomicU64,
+}
+
+impl GraphStats {
+    /// HTTP requests sent (each retry counts).
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Answers with status 429.
+    pub fn throttled(&self) -> u64 {
+        self.throttled.load(Ordering::Relaxed)
+    }
+
+    /// Attempts answered with a non-2xx status or lost to a transport error (429s included).
+    pub fn errors(&self) -> u64 {
+        self.errors.load(Ordering::Relaxed)
+    }
+
+    fn count(&self, status: Option<u16>) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        match status {
+            Some(200..=299) => {}
+            Some(s) => {
+                if s == 429 {
+                    self.throttled.fetch_add(1, Ordering::Relaxed);
+                }
+                self.errors.fetch_add(1, Ordering::Relaxed);
+            }
+            None => {
+                self.errors.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
 /// A Graph client. Cheap to clone; clones share the connection pool, token cache and pacing.
 #[derive(Clone)]
 pub struct GraphClient {
@@ -238,6 +282,7 @@ struct Inner {
     tokens: Option<Arc<dyn TokenProvider>>,
     retry: RetryPolicy,
     pacer: Pacer,
+    stats: Arc<GraphStats>,
 }
 
 impl fmt::Debug for GraphClient {
@@ -335,6 +380,7 @@ impl GraphClientBuilder {
                     (Some(p), true) => p,
                     (None, true) => Pacer::documented(),
                 },
+                stats: Arc::default(),
             }),
         })
     }
@@ -457,6 +503,11 @@ impl GraphClient {
         &self.inner.retry
     }
 
+    /// The requests this client (and its clones) sent so far.
+    pub fn stats(&self) -> &GraphStats {
+        &self.inner.stats
+    }
+
     /// The token provider, if any.
     pub fn token_provider(&self) -> Option<&Arc<dyn TokenProvider>> {
         self.inner.tokens.as_ref()
@@ -472,6 +523,8 @@ impl GraphClient {
                 endpoints: self.inner.endpoints.clone(),
                 tokens: self.inner.tokens.clone(),
                 retry: self.inner.retry.clone(),
+                // The same counters: requests sent by either client are the caller's traffic.
+                stats: self.inner.stats.clone(),
                 pacer: if on {
                     Pacer::documented()
                 } else {
@@ -637,6 +690,9 @@ impl GraphClient {
                 }
                 Err(e) => Err((e, false)),
             };
+            self.inner
+                .stats
+                .count(outcome.as_ref().ok().map(|(status, _)| *status));
             match outcome {
                 Err((e, _)) if let Some(detail) = certificate_failure(&e) => {
                     // A refused certificate will be refused again: say which, don't retry.

@@ -23,8 +23,8 @@ pub mod scope;
 pub mod sync;
 
 pub use client::{
-    ApiVersion, GraphClient, GraphClientBuilder, GraphRequest, GraphResponse, HttpOptions, Method,
-    ResponseHead, http_client,
+    ApiVersion, GraphClient, GraphClientBuilder, GraphRequest, GraphResponse, GraphStats,
+    HttpOptions, Method, ResponseHead, http_client,
 };
 pub use cloud::{Cloud, Endpoints};
 pub use error::{GraphError, ServiceError};

@@ -465,6 +465,28 @@ pub const COMMANDS: &[CommandNeeds] = &[
         optional: &[],
     },
     CommandNeeds {
+        command: "jobs check",
+        required: &[Op::ListServicePrincipals, Op::ListJobs],
+        optional: &[],
+    },
+    CommandNeeds {
+        command: "jobs watch",
+        required: &[Op::ListServicePrincipals, Op::ListJobs],
+        optional: &[],
+    },
+    // The agent calls only enrich the metrics: Graph serves them to a signed-in user only, and
+    // an app-only identity still gets every job metric.
+    CommandNeeds {
+        command: "metrics",
+        required: &[Op::ListServicePrincipals, Op::ListJobs],
+        optional: &[Op::ListAgents, Op::ListPublishedResources],
+    },
+    CommandNeeds {
+        command: "exporter",
+        required: &[Op::ListServicePrincipals, Op::ListJobs],
+        optional: &[Op::ListAgents, Op::ListPublishedResources],
+    },
+    CommandNeeds {
         command: "quarantine list",
         required: &RESOLVE,
         optional: &[],

@@ -234,6 +234,16 @@ impl Table {
         self.rows.push(row);
     }
 
+    /// Puts a column in front of the others (`TENANT` when one run covers several tenants): one
+    /// cell per row, in row order; rows beyond `cells` get an empty cell.
+    pub fn prepend_column(&mut self, column: impl Into<Column>, cells: Vec<(String, Cell)>) {
+        self.columns.insert(0, column.into());
+        let mut cells = cells.into_iter().map(Field::from);
+        for row in &mut self.rows {
+            row.insert(0, cells.next().unwrap_or_else(|| Field::new("")));
+        }
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.rows.len()

@@ -60,6 +60,15 @@
 //! servicePrincipal document.
 //! A complete small example: `tests/fixtures/sim-tenant-minimal.json`.
 //!
+//! # Several tenants
+//! [`SimConfig::extra_tenants`] serves more tenants on the same port, the way Graph serves every
+//! tenant from one host: each has its own state, app registrations (credentials), tokens, request
+//! log and throttling budget. A login request goes to the tenant its path names
+//! (`/{tenant-id or domain}/oauth2/v2.0/token`); a Graph request to the tenant in its bearer
+//! token's `tid` claim (a token minted by another tenant is then refused by that tenant's signature
+//! check, like any foreign token). Requests naming no tenant go to the first one. Faults apply to
+//! each tenant alike (`latency=50ms` delays every tenant's answers).
+//!
 //! # Behaviour worth knowing
 //! - Jobs: `start`/`restart` begin a run; for one `cycle` the job shows `progress`, then the run
 //!   completes with the next scripted outcome, writes a new `lastExecution` (its
@@ -158,6 +167,9 @@ pub struct SimConfig {
     pub throttle: ThrottleConfig,
     /// Injected faults on Graph routes.
     pub faults: FaultSpec,
+    /// More tenants served on the same port (see "Several tenants" above), each with its own
+    /// state, credentials, tokens, request log and throttling budget.
+    pub extra_tenants: Vec<TenantSource>,
 }
 
 impl Default for SimConfig {
@@ -171,6 +183,7 @@ impl Default for SimConfig {
             device_code_polls: 2,
             throttle: ThrottleConfig::default(),
             faults: FaultSpec::default(),
+            extra_tenants: Vec::new(),
         }
     }
 }
@@ -267,9 +280,26 @@ impl SimHandle {
     pub fn ca_pem(&self) -> &str {
         &self.inner.ca_pem
     }
-    /// The tenant id.
+    /// The tenant id (of the first tenant when several are served).
     pub fn tenant_id(&self) -> &str {
         &self.inner.tenant_id
+    }
+    /// The ids of every tenant served, the first one first.
+    pub fn tenant_ids(&self) -> Vec<String> {
+        self.inner
+            .tenants
+            .iter()
+            .map(|st| st.tenant_id.clone())
+            .collect()
+    }
+    /// The requests received by one tenant (by id), including its `$batch` items.
+    pub fn tenant_requests(&self, tenant_id: &str) -> Vec<RequestRecord> {
+        self.inner
+            .tenants
+            .iter()
+            .find(|st| st.tenant_id.eq_ignore_ascii_case(tenant_id))
+            .map(|st| st.requests())
+            .unwrap_or_default()
     }
     /// The first app registration (all application permissions).
     pub fn demo_app(&self) -> DemoApp {

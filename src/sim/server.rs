@@ -759,12 +759,52 @@ fn is_login_path(path: &str) -> bool {
     path.contains("/oauth2/") || path.starts_with("/msi/")
 }
 
-/// The outermost service: scheme/origin, fault injection, then the router.
+/// The outermost service: picks the tenant, then scheme/origin, fault injection and that tenant's
+/// router.
 #[derive(Clone)]
 struct Front {
-    router: Router,
-    state: St,
+    tenants: Arc<[St]>,
     scheme: &'static str,
+}
+
+/// The tenant a request is for. Login routes name it in the path (`/{tenant}/oauth2/...`, id or
+/// domain); Graph routes carry it as the `tid` claim of the bearer token, as on Graph's one shared
+/// host. Anything else (no token, `common`, managed identity) goes to the first tenant, whose
+/// authorization then answers as it would for a foreign or missing token.
+fn tenant_for<'a>(tenants: &'a [St], path: &str, headers: &HeaderMap) -> &'a St {
+    let first = &tenants[0];
+    if tenants.len() == 1 {
+        return first;
+    }
+    let named = match path.trim_start_matches('/').split_once('/') {
+        Some((seg, rest)) if rest.starts_with("oauth2/") => Some(seg.to_owned()),
+        _ => bearer_tid(headers),
+    };
+    named
+        .and_then(|name| {
+            tenants.iter().find(|st| {
+                st.tenant_id.eq_ignore_ascii_case(&name)
+                    || lock(&st.tenant)
+                        .domains
+                        .iter()
+                        .any(|d| d.eq_ignore_ascii_case(&name))
+            })
+        })
+        .unwrap_or(first)
+}
+
+/// The `tid` claim of a bearer token, read without checking the signature (the chosen tenant's
+/// authorization checks it).
+fn bearer_tid(headers: &HeaderMap) -> Option<String> {
+    use base64::Engine;
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let token = value.strip_prefix("Bearer ")?;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let claims: Value = serde_json::from_slice(&bytes).ok()?;
+    claims.get("tid")?.as_str().map(str::to_owned)
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -787,10 +827,12 @@ where
     }
 
     fn call(&mut self, req: axum::http::Request<B>) -> Self::Future {
-        let router = self.router.clone();
-        let st = self.state.clone();
+        let st = tenant_for(&self.tenants, req.uri().path(), req.headers()).clone();
         let scheme = self.scheme;
         Box::pin(async move {
+            let Some(router) = lock(&st.router).clone() else {
+                return Ok(StatusCode::SERVICE_UNAVAILABLE.into_response());
+            };
             let mut req = req.map(Body::new);
             let authority = req
                 .headers()
@@ -849,6 +891,8 @@ pub(crate) struct Running {
     pub ca_pem: String,
     pub tenant_id: String,
     pub state: St,
+    /// Every tenant served, the first being `state`.
+    pub tenants: Arc<[St]>,
     handles: Vec<axum_server::Handle<std::net::SocketAddr>>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
@@ -870,7 +914,9 @@ impl Drop for Running {
         for h in &self.handles {
             h.shutdown();
         }
-        *lock(&self.state.router) = None;
+        for st in self.tenants.iter() {
+            *lock(&st.router) = None;
+        }
     }
 }
 
@@ -917,11 +963,11 @@ fn rustls_config(tls: &super::tls::TlsMaterial) -> Result<Arc<rustls::ServerConf
 }
 
 /// Start serving; see [`super::Sim::start`].
-pub(crate) async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
-    let tenant = load_tenant(&config.tenant)?;
-    let tls = super::tls::generate()?;
-    let tenant_id = tenant.tenant_id.clone();
+/// One tenant's state with its router installed: its own tokens, request log, throttling budget
+/// and faults.
+fn tenant_state(config: &SimConfig, tenant: Tenant) -> St {
     let state: St = Arc::new(AppState {
+        tenant_id: tenant.tenant_id.clone(),
         tenant: Mutex::new(tenant),
         tokens: Mutex::new(TokenStore::default()),
         requests: Mutex::new(Vec::new()),
@@ -933,11 +979,31 @@ pub(crate) async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         device_codes: Mutex::new(HashMap::new()),
         refresh_tokens: Mutex::new(HashMap::new()),
         router: Mutex::new(None),
-        tenant_id: tenant_id.clone(),
         link_generation: std::sync::atomic::AtomicU64::new(0),
     });
-    let router = build_router(&state);
-    *lock(&state.router) = Some(router.clone());
+    *lock(&state.router) = Some(build_router(&state));
+    state
+}
+
+pub(crate) async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
+    let mut tenants: Vec<St> = Vec::with_capacity(1 + config.extra_tenants.len());
+    for source in std::iter::once(&config.tenant).chain(&config.extra_tenants) {
+        let tenant = load_tenant(source)?;
+        if tenants
+            .iter()
+            .any(|st| st.tenant_id.eq_ignore_ascii_case(&tenant.tenant_id))
+        {
+            return Err(SimError::Tenant(format!(
+                "two tenants have the id {}; each tenant served needs its own tenantId",
+                tenant.tenant_id
+            )));
+        }
+        tenants.push(tenant_state(&config, tenant));
+    }
+    let tenants: Arc<[St]> = tenants.into();
+    let state = tenants[0].clone();
+    let tenant_id = state.tenant_id.clone();
+    let tls = super::tls::generate()?;
 
     let mut handles = Vec::new();
     let mut tasks = Vec::new();
@@ -952,8 +1018,7 @@ pub(crate) async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         .map(|tls| tls.acceptor(axum_server::accept::NoDelayAcceptor::new()))
         .handle(handle.clone());
     let front = Front {
-        router: router.clone(),
-        state: state.clone(),
+        tenants: tenants.clone(),
         scheme: "https",
     };
     tasks.push(tokio::spawn(async move {
@@ -973,8 +1038,7 @@ pub(crate) async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
             .acceptor(axum_server::accept::NoDelayAcceptor::new())
             .handle(handle.clone());
         let front = Front {
-            router: router.clone(),
-            state: state.clone(),
+            tenants: tenants.clone(),
             scheme: "http",
         };
         tasks.push(tokio::spawn(async move {
@@ -994,6 +1058,7 @@ pub(crate) async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
             ca_pem: tls.ca_pem,
             tenant_id,
             state,
+            tenants,
             handles,
             tasks: Mutex::new(tasks),
         }),

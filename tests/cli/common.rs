@@ -31,6 +31,8 @@ pub struct Env {
     token: String,
     now: String,
     tenant_dir: Option<tempfile::TempDir>,
+    /// More variables for the binary (e.g. `PROVCTL_CONFIG_DIR` of a multi-tenant setup).
+    extra_env: Vec<(String, String)>,
 }
 
 impl Env {
@@ -88,7 +90,47 @@ impl Env {
             token,
             now: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             tenant_dir: None,
+            extra_env: Vec::new(),
         }
+    }
+
+    /// The flags that point the binary at the emulator.
+    pub fn base_args(&self) -> Vec<String> {
+        vec![
+            "--graph-url".into(),
+            self.sim.base_url().to_string(),
+            "--ca-file".into(),
+            self.ca.display().to_string(),
+        ]
+    }
+
+    /// The whole environment the binary runs with: a token, pinned time and width, no colour, a
+    /// temporary HOME.
+    pub fn env_vars(&self) -> Vec<(String, String)> {
+        let home = self.dir.path();
+        let mut vars = vec![
+            ("PATH".to_owned(), std::env::var("PATH").unwrap_or_default()),
+            ("HOME".to_owned(), home.display().to_string()),
+            (
+                "XDG_CONFIG_HOME".to_owned(),
+                home.join("config").display().to_string(),
+            ),
+            (
+                "XDG_CACHE_HOME".to_owned(),
+                home.join("cache").display().to_string(),
+            ),
+            ("PROVCTL_ACCESS_TOKEN".to_owned(), self.token.clone()),
+            ("PROVCTL_NOW".to_owned(), self.now.clone()),
+            ("PROVCTL_TERM_WIDTH".to_owned(), "150".to_owned()),
+            ("NO_COLOR".to_owned(), "1".to_owned()),
+        ];
+        vars.extend(self.extra_env.iter().cloned());
+        vars
+    }
+
+    /// Adds a variable for every later run of the binary.
+    pub fn set_env(&mut self, name: &str, value: &str) {
+        self.extra_env.push((name.to_owned(), value.to_owned()));
     }
 
     /// Signs the commands in with an app token carrying only these application permissions.
@@ -100,21 +142,10 @@ impl Env {
     /// no colour, a temporary HOME, and stdin that is not a terminal.
     pub fn cmd(&self, args: &[&str]) -> assert_cmd::Command {
         let mut c = assert_cmd::Command::cargo_bin("provctl").unwrap_or_else(|e| panic!("{e}"));
-        let home = self.dir.path();
-        c.arg("--graph-url")
-            .arg(self.sim.base_url().as_str())
-            .arg("--ca-file")
-            .arg(&self.ca)
+        c.args(self.base_args())
             .args(args)
             .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", home)
-            .env("XDG_CONFIG_HOME", home.join("config"))
-            .env("XDG_CACHE_HOME", home.join("cache"))
-            .env("PROVCTL_ACCESS_TOKEN", &self.token)
-            .env("PROVCTL_NOW", &self.now)
-            .env("PROVCTL_TERM_WIDTH", "150")
-            .env("NO_COLOR", "1")
+            .envs(self.env_vars())
             .write_stdin("");
         c
     }
@@ -123,6 +154,23 @@ impl Env {
     pub fn with_roles(mut self, roles: &[&str]) -> Env {
         self.token = self.sim.issue_token(TokenSpec::app(demo::CLIENT_ID, roles));
         self
+    }
+
+    /// Like [`Env::cmd`], as a `std::process::Command` for a long-running binary (exporter,
+    /// watch) that a test spawns, reads while it runs, and kills.
+    pub fn spawn_cmd(&self, args: &[&str]) -> std::process::Command {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_provctl"));
+        c.args(self.base_args())
+            .args(args)
+            .env_clear()
+            .envs(self.env_vars())
+            .stdin(std::process::Stdio::null());
+        c
+    }
+
+    /// The temporary directory the binary runs in (HOME).
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
     }
 
     /// Runs the binary; returns (exit code, stdout, stderr).
@@ -206,6 +254,92 @@ impl Env {
     /// Runs a future on the emulator's runtime.
     pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
         self.rt.block_on(f)
+    }
+}
+
+/// One tenant of [`Env::tenants`]: its profile name and tenant id.
+#[derive(Debug, Clone)]
+pub struct TestTenant {
+    /// The profile that signs in to it.
+    pub profile: String,
+    /// Its tenant id.
+    pub tenant_id: String,
+}
+
+impl Env {
+    /// One emulator serving `names.len()` tenants made from `tests/fixtures/sim-tenant-minimal.json`
+    /// (one cloud sync job each), each with its own app registration signing in with its own
+    /// certificate, and a config file with one profile per tenant (`auth = "certificate"`).
+    /// `broken`, when given, is one more profile for the last tenant whose certificate that tenant
+    /// does not know, so its sign-in fails.
+    pub fn tenants(names: &[&str], broken: Option<&str>) -> (Env, Vec<TestTenant>) {
+        use provctl::graph::auth::certificate::testing::self_signed;
+        let now = Utc::now();
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let template: Value =
+            serde_json::from_str(include_str!("../fixtures/sim-tenant-minimal.json"))
+                .unwrap_or_else(|e| panic!("minimal tenant: {e}"));
+        let mut sources = Vec::new();
+        let mut tenants = Vec::new();
+        let mut config = String::new();
+        let cert_file = |name: &str, cn: &str| {
+            let (cert, key) = self_signed(cn).unwrap_or_else(|e| panic!("certificate: {e}"));
+            let path = dir.path().join(format!("{name}.pem"));
+            std::fs::write(&path, format!("{cert}{key}")).unwrap_or_else(|e| panic!("{e}"));
+            (cert, path)
+        };
+        for (i, name) in names.iter().enumerate() {
+            let tenant_id = format!("{:08x}-2222-4333-8444-555555555555", i + 1);
+            let client_id = format!("{:08x}-bbbb-4ccc-8ddd-eeeeeeeeeeee", i + 1);
+            let (cert, cert_path) = cert_file(name, &format!("provctl test {name}"));
+            let mut doc = template.clone();
+            doc["tenantId"] = Value::from(tenant_id.clone());
+            doc["domains"] = serde_json::json!([format!("{name}.onmicrosoft.com")]);
+            doc["apps"][0]["clientId"] = Value::from(client_id.clone());
+            doc["apps"][0]["certificates"] = serde_json::json!([cert]);
+            if let Some(o) = doc["apps"][0].as_object_mut() {
+                o.remove("clientSecret");
+            }
+            doc["servicePrincipals"][0]["displayName"] = Value::from(format!("{name}.local"));
+            let path = dir.path().join(format!("{name}.json"));
+            std::fs::write(&path, doc.to_string()).unwrap_or_else(|e| panic!("{e}"));
+            sources.push(TenantSource::File(path));
+            config.push_str(&format!(
+                "[profiles.{name}]\ntenant = \"{tenant_id}\"\nauth = \"certificate\"\nclient-id = \"{client_id}\"\ncertificate-path = '{}'\n\n",
+                cert_path.display()
+            ));
+            tenants.push(TestTenant {
+                profile: (*name).to_owned(),
+                tenant_id,
+            });
+        }
+        if let (Some(bad), Some(last)) = (broken, names.len().checked_sub(1)) {
+            let (_, cert_path) = cert_file(bad, "provctl unknown certificate");
+            config.push_str(&format!(
+                "[profiles.{bad}]\ntenant = \"{:08x}-2222-4333-8444-555555555555\"\nauth = \"certificate\"\nclient-id = \"{:08x}-bbbb-4ccc-8ddd-eeeeeeeeeeee\"\ncertificate-path = '{}'\n\n",
+                last + 1,
+                last + 1,
+                cert_path.display()
+            ));
+        }
+        let config_dir = dir.path().join("provctl-config");
+        std::fs::create_dir_all(&config_dir).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(config_dir.join("config.toml"), config).unwrap_or_else(|e| panic!("{e}"));
+        let mut sources = sources.into_iter();
+        let first = sources
+            .next()
+            .unwrap_or_else(|| panic!("at least one tenant"));
+        let cfg = SimConfig {
+            tenant: first,
+            extra_tenants: sources.collect(),
+            ..SimConfig::for_tests()
+        };
+        let mut env = Env::start(cfg, now);
+        env.set_env("PROVCTL_CONFIG_DIR", &config_dir.display().to_string());
+        let login = env.sim.base_url().to_string();
+        env.set_env("PROVCTL_LOGIN_URL", &login);
+        env.tenant_dir = Some(dir);
+        (env, tenants)
     }
 }
 

@@ -315,6 +315,45 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "jobs watch",
+        &[
+            (
+                "a live table: status changes highlighted, the running cycle's progress; q to quit",
+                "provctl jobs watch",
+            ),
+            (
+                "one line per change, for a script to tail",
+                "provctl jobs watch --follow --interval 1m",
+            ),
+        ],
+    ),
+    (
+        "metrics",
+        &[
+            (
+                "the Prometheus text of the current profile's tenant",
+                "provctl metrics",
+            ),
+            (
+                "every profile's tenant, for node_exporter's textfile collector",
+                "provctl metrics --all-profiles",
+            ),
+        ],
+    ),
+    (
+        "exporter",
+        &[
+            (
+                "serve /metrics and /healthz on 127.0.0.1:9899, refreshed every 5 minutes",
+                "provctl exporter",
+            ),
+            (
+                "every profile, on the network (unauthenticated: firewall it)",
+                "provctl exporter --listen 0.0.0.0:9899 --interval 10m --all-profiles",
+            ),
+        ],
+    ),
+    (
         "scope check",
         &[
             (

@@ -176,7 +176,9 @@ fn looks_like_a_command(line: &str) -> bool {
     else {
         return false;
     };
-    first.starts_with('-') || Cli::command().find_subcommand(first).is_some()
+    // A screen title such as `provctl jobs watch · 3 job(s) · …` is prose, not a command line.
+    !line.contains(" · ")
+        && (first.starts_with('-') || Cli::command().find_subcommand(first).is_some())
 }
 
 /// `provctl …` inside backticks.

@@ -5,9 +5,10 @@
 use clap::Args;
 use serde_json::{Value, json};
 
-use super::{discover, report_failures};
+use super::{discover_tenants, report_failures};
+use crate::cli::tenants::{TenantArgs, failed_tenants, with_tenant_column};
 use crate::cli::{CliError, Context, ErrorKind};
-use crate::graph::sync::{self, DiscoverOptions, Health, JobEntry};
+use crate::graph::sync::{self, Health, JobEntry};
 use crate::output::time::{now, relative};
 use crate::output::{Column, Field, OutputFormat, Table};
 use chrono::{DateTime, Utc};
@@ -26,36 +27,53 @@ pub struct CheckArgs {
     /// Count paused jobs as unhealthy too.
     #[arg(long)]
     pub paused_is_unhealthy: bool,
+
+    /// Which tenants.
+    #[command(flatten)]
+    pub tenants: TenantArgs,
 }
 
 /// Runs `provctl jobs check`.
 pub async fn run(ctx: &Context, args: CheckArgs) -> Result<(), CliError> {
-    let inv = discover(
-        ctx,
-        DiscoverOptions {
-            service_principal: args.sp.clone(),
-            cloud_sync_only: args.cloud_sync,
-            ..DiscoverOptions::default()
-        },
-    )
-    .await?;
-    report_failures(&inv);
+    let runs = discover_tenants(ctx, &args.tenants, args.sp.clone(), args.cloud_sync).await?;
+    let multi = args.tenants.is_multi();
     let t = now();
-    let bad: Vec<(&JobEntry, Health)> = inv
-        .jobs
+    let (mut total, mut sp_failures, mut answered) = (0, 0, 0);
+    let mut bad: Vec<(Option<&str>, &JobEntry, Health)> = Vec::new();
+    for run in &runs {
+        let Ok(inv) = &run.result else { continue };
+        answered += 1;
+        report_failures(inv, run.tenant.as_deref());
+        total += inv.jobs.len();
+        sp_failures += inv.failures.len();
+        bad.extend(
+            inv.jobs
+                .iter()
+                .map(|e| (run.tenant.as_deref(), e, sync::health(&e.job)))
+                .filter(|(_, _, h)| {
+                    matches!(h, Health::Quarantined | Health::Failed)
+                        || (args.paused_is_unhealthy && *h == Health::Paused)
+                }),
+        );
+    }
+    let findings: Vec<Finding> = bad
         .iter()
-        .map(|e| (e, sync::health(&e.job)))
-        .filter(|(_, h)| {
-            matches!(h, Health::Quarantined | Health::Failed)
-                || (args.paused_is_unhealthy && *h == Health::Paused)
-        })
+        .map(|(tenant, e, h)| Finding::of(*tenant, e, *h, t))
         .collect();
-    let findings: Vec<Finding> = bad.iter().map(|(e, h)| Finding::of(e, *h, t)).collect();
     let doc = Value::Array(findings.iter().map(Finding::to_json).collect());
     let text = if bad.is_empty() {
-        format!("OK: {} job(s), all healthy\n", inv.jobs.len())
+        if multi {
+            format!("OK: {total} job(s) in {answered} tenant(s), all healthy\n")
+        } else {
+            format!("OK: {total} job(s), all healthy\n")
+        }
     } else {
-        bad.iter().map(|(e, h)| line(e, *h, t) + "\n").collect()
+        bad.iter()
+            .map(|(tenant, e, h)| match tenant {
+                Some(name) => format!("{name}: {}\n", line(e, *h, t)),
+                None => line(e, *h, t) + "\n",
+            })
+            .collect()
     };
     if ctx.out.format == OutputFormat::Table && !ctx.out.has_query() {
         use std::io::Write;
@@ -65,15 +83,17 @@ pub async fn run(ctx: &Context, args: CheckArgs) -> Result<(), CliError> {
             .and_then(|_| out.flush())
             .map_err(crate::output::OutputError::from)?;
     } else {
-        ctx.out.emit(&doc, || table(&findings))?;
+        ctx.out.emit(&doc, || {
+            with_tenant_column(table(&findings), multi, &tenants(&findings))
+        })?;
     }
-    if !inv.failures.is_empty() {
+    if let Some(e) = failed_tenants(&runs, ctx.stderr_color()) {
+        return Err(e);
+    }
+    if sp_failures > 0 {
         return Err(CliError::new(
             ErrorKind::Partial,
-            format!(
-                "UNKNOWN: the jobs of {} application(s) could not be listed",
-                inv.failures.len()
-            ),
+            format!("UNKNOWN: the jobs of {sp_failures} application(s) could not be listed"),
         ));
     }
     if bad.is_empty() {
@@ -86,6 +106,7 @@ pub async fn run(ctx: &Context, args: CheckArgs) -> Result<(), CliError> {
 /// One unhealthy job as `-o json` carries it: the monitoring line, the fields it is made of under
 /// stable names (documented in `docs/json-output.md`), and the Graph job.
 struct Finding<'a> {
+    tenant: Option<&'a str>,
     entry: &'a JobEntry,
     health: Health,
     line: String,
@@ -96,7 +117,12 @@ struct Finding<'a> {
 }
 
 impl<'a> Finding<'a> {
-    fn of(entry: &'a JobEntry, health: Health, now: DateTime<Utc>) -> Self {
+    fn of(
+        tenant: Option<&'a str>,
+        entry: &'a JobEntry,
+        health: Health,
+        now: DateTime<Utc>,
+    ) -> Self {
         let j = &entry.job;
         let q = j.quarantine().filter(|_| health == Health::Quarantined);
         let since = q.and_then(|q| q.series_began.or(q.current_began));
@@ -108,6 +134,7 @@ impl<'a> Finding<'a> {
                 .and_then(|e| e.code.clone()),
         };
         Finding {
+            tenant,
             entry,
             health,
             line: line(entry, health, now),
@@ -126,7 +153,7 @@ impl<'a> Finding<'a> {
 
     fn to_json(&self) -> Value {
         let e = self.entry;
-        json!({
+        let doc = json!({
             "servicePrincipal": {"id": e.service_principal.id, "displayName": e.service_principal.display_name},
             "jobId": e.job.id,
             "health": self.health(),
@@ -136,8 +163,14 @@ impl<'a> Finding<'a> {
             "since": self.since.map(crate::output::time::machine),
             "daysLeft": self.days_left,
             "job": e.to_json(),
-        })
+        });
+        crate::cli::tenants::tag(doc, self.tenant)
     }
+}
+
+/// Each row's tenant, for the TENANT column of a several-tenant run.
+fn tenants<'a>(findings: &[Finding<'a>]) -> Vec<&'a str> {
+    findings.iter().map(|f| f.tenant.unwrap_or("")).collect()
 }
 
 /// `-o csv|tsv`: one row per unhealthy job.
@@ -170,7 +203,11 @@ fn table(findings: &[Finding]) -> Table {
 
 fn line(e: &JobEntry, h: Health, now: chrono::DateTime<chrono::Utc>) -> String {
     let j = &e.job;
-    let name = format!("{}/{}", e.service_principal.name(), j.id);
+    let name = format!(
+        "{}/{}",
+        crate::output::sanitize::line(e.service_principal.name()),
+        j.id
+    );
     match h {
         Health::Quarantined => {
             let q = j.quarantine();

@@ -5,10 +5,11 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 use serde_json::Value;
 
-use super::{discover, partial_result, report_failures, short_id, status_cell};
+use super::{discover_tenants, partial_result, report_failures, short_id, status_cell};
+use crate::cli::tenants::{TenantArgs, failed_tenants, tag, with_tenant_column};
 use crate::cli::{CliError, Context};
 use crate::graph::model::{SynchronizationJob, SynchronizationStatusCode};
-use crate::graph::sync::{DiscoverOptions, JobEntry};
+use crate::graph::sync::JobEntry;
 use crate::output::time::{now, relative};
 use crate::output::{Cell, Column, Field, Table};
 
@@ -31,6 +32,10 @@ pub struct ListArgs {
     /// 1a4721b3-e57f-4451-ae87-ef078703ec94).
     #[arg(long)]
     pub cloud_sync: bool,
+
+    /// Which tenants.
+    #[command(flatten)]
+    pub tenants: TenantArgs,
 }
 
 /// `--status` values (synchronizationStatusCode).
@@ -63,31 +68,46 @@ impl StatusFilter {
 
 /// Runs `provctl jobs list`.
 pub async fn run(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
-    let inv = discover(
-        ctx,
-        DiscoverOptions {
-            service_principal: args.sp.clone(),
-            cloud_sync_only: args.cloud_sync,
-            ..DiscoverOptions::default()
-        },
-    )
-    .await?;
-    report_failures(&inv);
-    let jobs: Vec<&JobEntry> = inv
-        .jobs
-        .iter()
-        .filter(|e| {
-            args.template.as_deref().is_none_or(|t| {
-                e.job
-                    .template()
-                    .is_some_and(|have| have.eq_ignore_ascii_case(t))
-            })
-        })
-        .filter(|e| args.status.is_none_or(|s| s.matches(&e.job)))
-        .collect();
-    let doc = Value::Array(jobs.iter().map(|e| e.to_json()).collect());
-    ctx.out.emit(&doc, || table(&jobs, now()))?;
-    partial_result(&inv)
+    let runs = discover_tenants(ctx, &args.tenants, args.sp.clone(), args.cloud_sync).await?;
+    let multi = args.tenants.is_multi();
+    let mut jobs: Vec<(&str, &JobEntry)> = Vec::new();
+    for run in &runs {
+        let Ok(inv) = &run.result else { continue };
+        report_failures(inv, run.tenant.as_deref());
+        let tenant = run.tenant.as_deref().unwrap_or("");
+        jobs.extend(
+            inv.jobs
+                .iter()
+                .filter(|e| {
+                    args.template.as_deref().is_none_or(|t| {
+                        e.job
+                            .template()
+                            .is_some_and(|have| have.eq_ignore_ascii_case(t))
+                    })
+                })
+                .filter(|e| args.status.is_none_or(|s| s.matches(&e.job)))
+                .map(|e| (tenant, e)),
+        );
+    }
+    let doc = Value::Array(
+        jobs.iter()
+            .map(|(t, e)| tag(e.to_json(), multi.then_some(*t)))
+            .collect(),
+    );
+    ctx.out.emit(&doc, || {
+        let entries: Vec<&JobEntry> = jobs.iter().map(|(_, e)| *e).collect();
+        let tenants: Vec<&str> = jobs.iter().map(|(t, _)| *t).collect();
+        with_tenant_column(table(&entries, now()), multi, &tenants)
+    })?;
+    if let Some(e) = failed_tenants(&runs, ctx.stderr_color()) {
+        return Err(e);
+    }
+    for run in &runs {
+        if let Ok(inv) = &run.result {
+            partial_result(inv)?;
+        }
+    }
+    Ok(())
 }
 
 /// The `jobs list` table: on a narrow terminal the steady-state time, the template and the

@@ -9,6 +9,7 @@ mod restart;
 mod show;
 mod start;
 pub(crate) mod wait;
+mod watch;
 
 use clap::Subcommand;
 
@@ -19,7 +20,7 @@ use crate::output::Cell;
 // Naming a job and listing jobs belong to `cli::resolve`; the verbs here (and older callers)
 // keep importing them from `jobs`.
 pub use crate::cli::resolve::JobArg;
-pub(crate) use crate::cli::resolve::{discover, partial_result, report_failures, resolve};
+pub(crate) use crate::cli::resolve::{discover_tenants, partial_result, report_failures, resolve};
 
 pub use check::CheckArgs;
 pub use list::ListArgs;
@@ -29,6 +30,7 @@ pub(crate) use restart::finish_with;
 pub(crate) use show::Page;
 pub use show::ShowArgs;
 pub use start::StartArgs;
+pub use watch::WatchArgs;
 
 /// `provctl jobs`.
 #[derive(Debug, Subcommand)]
@@ -49,6 +51,10 @@ pub enum JobsCommand {
     Pause(PauseArgs),
     /// For monitoring: one line per unhealthy job; exit 0 when all are healthy, 7 otherwise.
     Check(CheckArgs),
+    /// A live view of every job, refreshed in place: status changes highlighted, the running
+    /// cycle's progress, until q or Ctrl-C. When stdout is not a terminal, or with --follow, one
+    /// line per change instead (NDJSON with -o json), for a script to tail.
+    Watch(WatchArgs),
 }
 
 /// Runs `provctl jobs ...`.
@@ -60,6 +66,7 @@ pub async fn run(ctx: &Context, cmd: JobsCommand) -> Result<(), CliError> {
         JobsCommand::Start(a) => start::run(ctx, a).await,
         JobsCommand::Pause(a) => pause::run(ctx, a).await,
         JobsCommand::Check(a) => check::run(ctx, a).await,
+        JobsCommand::Watch(a) => watch::run(ctx, a).await,
     }
 }
 

@@ -262,6 +262,14 @@ impl EnvVars {
         )
     }
 
+    /// The same variables less `names` (a profile of a multi-tenant run must not pick up the
+    /// tenant, client or token meant for a single one).
+    pub fn without(&self, names: &[&str]) -> Self {
+        let mut vars = self.0.clone();
+        vars.retain(|k, _| !names.contains(&k.as_str()));
+        EnvVars(vars)
+    }
+
     /// A variable's value, `None` when unset or empty.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0

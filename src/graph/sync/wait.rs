@@ -142,24 +142,41 @@ impl RunMarker {
     }
 }
 
-fn observe(job: &SynchronizationJob, new_run: bool) -> Observation {
-    let status = job
-        .status_code()
-        .map(|c| c.as_str().to_owned())
-        .unwrap_or_else(|| "unknown".into());
-    let progress = job
-        .status
+/// The running cycle's progress (`20/40 Entries`), while a run is under way.
+pub fn cycle_progress(job: &SynchronizationJob) -> Option<String> {
+    job.status
         .as_ref()
         .and_then(|s| s.progress.first())
         .filter(|p| p.total_units > 0)
         .map(|p| {
             format!(
-                "running ({}/{} {})",
+                "{}/{} {}",
                 p.completed_units,
                 p.total_units,
                 p.units.as_deref().unwrap_or("units")
             )
-        });
+        })
+}
+
+impl Health {
+    /// The lower-case word for the state (`healthy`, `quarantined`, `failed`, `paused`, `notrun`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::Healthy => "healthy",
+            Health::Quarantined => "quarantined",
+            Health::Failed => "failed",
+            Health::Paused => "paused",
+            Health::NotRun => "notrun",
+        }
+    }
+}
+
+fn observe(job: &SynchronizationJob, new_run: bool) -> Observation {
+    let status = job
+        .status_code()
+        .map(|c| c.as_str().to_owned())
+        .unwrap_or_else(|| "unknown".into());
+    let progress = cycle_progress(job).map(|p| format!("running ({p})"));
     let last_run = if new_run {
         job.last_execution()
             .and_then(|e| e.state.as_ref())
