@@ -308,7 +308,7 @@ fn unknown_malformed_and_ambiguous_names_fail_the_same_way_in_every_command() {
         for (job, sp, exit, says) in [
             ("workday", None, 5, "'workday'"),
             ("AD2AADProvisioning", None, 2, "matches 2 jobs"),
-            ("../x", None, 2, "'..'"),
+            ("../x", None, 2, "'..'"), // allow-outside-path: an id, not a path
             ("..", Some(demo::SP_CORP), 2, "'..'"),
             ("x", Some(".."), 2, "'..'"),
         ] {

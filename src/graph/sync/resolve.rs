@@ -488,7 +488,7 @@ mod tests {
     #[test]
     fn dot_dot_empty_and_slashed_references_are_refused_naming_the_value() {
         for (job, sp, bad) in [
-            ("../x", None, "'..'"),
+            ("../x", None, "'..'"), // allow-outside-path: an id, not a path
             ("x", Some(".."), "'..'"),
             ("sp/..", None, "'..'"),
             (".", None, "'.'"),
