@@ -286,11 +286,7 @@ impl<'a> Context<'a> {
         let skipped = format!("{} was skipped{}{}", self.object, self.when, self.at_step());
 
         // 1. A skip reason named by a step or by the error code.
-        let skip_reason = self
-            .entry
-            .provisioning_steps
-            .iter()
-            .find_map(|s| s.details.get("SkipReason").filter(|v| !v.trim().is_empty()));
+        let skip_reason = self.entry.skip_reason();
         let code = error
             .and_then(|e| e.error_code.as_deref())
             .filter(|c| !c.trim().is_empty());

@@ -202,10 +202,7 @@ pub const CSV_HEADERS: [&str; 13] = [
 /// not in `errorInformation`: the reason column is filled for skips as for failures.
 fn skip_reason(r: &ProvisioningObjectSummary) -> String {
     let step = r.decisive_step();
-    let reason = step
-        .and_then(|s| s.details.get("SkipReason"))
-        .filter(|v| !v.trim().is_empty());
-    match (reason, step.and_then(|s| s.description.as_deref())) {
+    match (r.skip_reason(), step.and_then(|s| s.description.as_deref())) {
         (Some(reason), _) => reason.to_owned(),
         (None, Some(d)) if r.is_skipped() => d.to_owned(),
         _ => String::new(),

@@ -271,9 +271,7 @@ pub(crate) fn why(r: &ProvisioningObjectSummary) -> String {
         }
         Some(ProvisioningResult::Skipped) => {
             let step = r.decisive_step();
-            let reason = step
-                .and_then(|s| s.details.get("SkipReason"))
-                .map(str::to_owned);
+            let reason = r.skip_reason().map(str::to_owned);
             let source_only = r
                 .target_identity
                 .as_ref()

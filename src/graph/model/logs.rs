@@ -240,6 +240,14 @@ impl ProvisioningObjectSummary {
         self.status() == Some(&ProvisioningResult::Skipped)
     }
 
+    /// Why the event was skipped, as Graph records it: the first non-empty `SkipReason` in a
+    /// step's details (Graph puts it there, not in `errorInformation`).
+    pub fn skip_reason(&self) -> Option<&str> {
+        self.provisioning_steps
+            .iter()
+            .find_map(|s| s.details.get("SkipReason").filter(|v| !v.trim().is_empty()))
+    }
+
     /// The first step that failed, else the first one skipped: where to look first.
     pub fn decisive_step(&self) -> Option<&ProvisioningStep> {
         let with = |r: ProvisioningResult| {
