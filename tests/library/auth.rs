@@ -1,7 +1,7 @@
 //! Every sign-in method end to end against the emulator over TLS (its CA added as an extra root,
 //! exactly as `--ca-file` does): the token each method gets must open a Graph call.
 //! Managed identity reads the process environment, so it is tested through the binary in
-//! `tests/cli_auth.rs`.
+//! `tests/cli/auth.rs`.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

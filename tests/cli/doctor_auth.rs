@@ -2,79 +2,37 @@
 //! of different permission sets (read-only app, read-write app, delegated hybrid admin), the
 //! `--require` preflight, a broken token and a failed sign-in — and the token never shows up.
 
-use std::path::PathBuf;
 use std::process::Output;
 
 use assert_cmd::Command;
-use provctl::sim::{Sim, SimConfig, SimHandle, TokenSpec};
+use provctl::sim::TokenSpec;
 use serde_json::Value;
 
-struct Env {
-    sim: SimHandle,
-    ca: tempfile::NamedTempFile,
-    home: tempfile::TempDir,
+use crate::common::Env;
+
+/// The binary signed out, tables 250 wide.
+fn bare(e: &Env) -> Command {
+    let mut c = e.signed_out(&[]);
+    c.env("PROVCTL_TERM_WIDTH", "250");
+    c
 }
 
-async fn env() -> Env {
-    let sim = Sim::start(SimConfig::for_tests())
-        .await
-        .expect("emulator starts");
-    let ca = tempfile::NamedTempFile::new().expect("temp file");
-    std::fs::write(ca.path(), sim.ca_pem()).expect("write CA");
-    Env {
-        sim,
-        ca,
-        home: tempfile::tempdir().expect("temp dir"),
-    }
+/// `doctor auth` with `token` in PROVCTL_ACCESS_TOKEN; asserts the token never shows.
+fn doctor(e: &Env, token: &str, args: &[&str]) -> Output {
+    let out = bare(e)
+        .env("PROVCTL_ACCESS_TOKEN", token)
+        .args(["doctor", "auth"])
+        .args(args)
+        .output()
+        .expect("runs");
+    assert_token_not_shown(&out, token);
+    out
 }
 
-impl Env {
-    fn app(&self, roles: &[&str]) -> String {
-        self.sim
-            .issue_token(TokenSpec::app(&self.sim.demo_app().client_id, roles))
-    }
-
-    fn user(&self, scopes: &[&str]) -> String {
-        self.sim.issue_token(TokenSpec::delegated(
-            &self.sim.demo_app().client_id,
-            "admin@contoso.com",
-            scopes,
-        ))
-    }
-
-    /// The binary with a clean environment, pointed at the emulator.
-    fn bare(&self) -> Command {
-        let mut c = Command::cargo_bin("provctl").expect("binary");
-        c.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.home.path())
-            .env("PROVCTL_CONFIG_DIR", self.home.path())
-            .env("PROVCTL_CACHE_DIR", self.home.path())
-            .env("NO_COLOR", "1")
-            .env("PROVCTL_TERM_WIDTH", "250")
-            .args(["--graph-url", self.sim.base_url().as_str(), "--ca-file"])
-            .arg(PathBuf::from(self.ca.path()));
-        c
-    }
-
-    /// `doctor auth` with `token` in PROVCTL_ACCESS_TOKEN; asserts the token never shows.
-    fn doctor(&self, token: &str, args: &[&str]) -> Output {
-        let out = self
-            .bare()
-            .env("PROVCTL_ACCESS_TOKEN", token)
-            .args(["doctor", "auth"])
-            .args(args)
-            .output()
-            .expect("runs");
-        assert_token_not_shown(&out, token);
-        out
-    }
-
-    fn doctor_json(&self, token: &str) -> Value {
-        let out = self.doctor(token, &["-o", "json"]);
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        serde_json::from_slice(&out.stdout).expect("json")
-    }
+fn doctor_json(e: &Env, token: &str) -> Value {
+    let out = doctor(e, token, &["-o", "json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("json")
 }
 
 fn text(b: &[u8]) -> String {
@@ -99,11 +57,11 @@ fn command<'a>(doc: &'a Value, name: &str) -> &'a Value {
 
 const READ_ONLY: &[&str] = &["Synchronization.Read.All", "Application.Read.All"];
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_read_only_app_may_list_jobs_but_restart_names_the_permission_it_needs() {
-    let e = env().await;
-    let token = e.app(READ_ONLY);
-    let out = e.doctor(&token, &[]);
+#[test]
+fn a_read_only_app_may_list_jobs_but_restart_names_the_permission_it_needs() {
+    let e = Env::demo();
+    let token = e.app_token(READ_ONLY);
+    let out = doctor(&e, &token, &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     for needle in [
@@ -126,7 +84,7 @@ async fn a_read_only_app_may_list_jobs_but_restart_names_the_permission_it_needs
         "{list_line}"
     );
 
-    let doc = e.doctor_json(&token);
+    let doc = doctor_json(&e, &token);
     assert_eq!(doc["kind"], "app-only");
     assert_eq!(doc["tenant"], e.sim.tenant_id());
     let restart = command(&doc, "jobs restart");
@@ -138,18 +96,19 @@ async fn a_read_only_app_may_list_jobs_but_restart_names_the_permission_it_needs
     assert_eq!(command(&doc, "jobs list")["allowed"], true);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_read_write_app_may_restart_and_require_passes() {
-    let e = env().await;
-    let token = e.app(&["Synchronization.ReadWrite.All", "Application.Read.All"]);
-    let doc = e.doctor_json(&token);
+#[test]
+fn a_read_write_app_may_restart_and_require_passes() {
+    let e = Env::demo();
+    let token = e.app_token(&["Synchronization.ReadWrite.All", "Application.Read.All"]);
+    let doc = doctor_json(&e, &token);
     let restart = command(&doc, "jobs restart");
     assert_eq!(restart["allowed"], true);
     assert_eq!(
         restart["grantedBy"],
         "Application.Read.All, Synchronization.ReadWrite.All"
     );
-    let out = e.doctor(
+    let out = doctor(
+        &e,
         &token,
         &[
             "-o",
@@ -163,11 +122,11 @@ async fn a_read_write_app_may_restart_and_require_passes() {
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn require_exits_4_naming_what_is_missing() {
-    let e = env().await;
-    let token = e.app(READ_ONLY);
-    let out = e.doctor(&token, &["-o", "none", "--require", "jobs restart"]);
+#[test]
+fn require_exits_4_naming_what_is_missing() {
+    let e = Env::demo();
+    let token = e.app_token(READ_ONLY);
+    let out = doctor(&e, &token, &["-o", "none", "--require", "jobs restart"]);
     assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
     let stderr = text(&out.stderr);
     assert!(
@@ -176,16 +135,16 @@ async fn require_exits_4_naming_what_is_missing() {
         "{stderr}"
     );
     // A name provctl does not know is a usage error, before any sign-in.
-    let out = e.doctor(&token, &["--require", "jobs frobnicate"]);
+    let out = doctor(&e, &token, &["--require", "jobs frobnicate"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("choose from: jobs list"));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_delegated_hybrid_admin_may_list_agents() {
-    let e = env().await;
-    let token = e.user(&["Policy.Read.HybridAuthentication"]);
-    let doc = e.doctor_json(&token);
+#[test]
+fn a_delegated_hybrid_admin_may_list_agents() {
+    let e = Env::demo();
+    let token = e.delegated_token(&["Policy.Read.HybridAuthentication"]);
+    let doc = doctor_json(&e, &token);
     assert_eq!(doc["kind"], "delegated");
     assert_eq!(doc["identity"], "admin@contoso.com");
     for c in ["agents list", "agents check"] {
@@ -202,11 +161,11 @@ async fn a_delegated_hybrid_admin_may_list_agents() {
     assert_eq!(command(&doc, "jobs list")["allowed"], false);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn an_app_only_token_is_told_agents_need_a_user_sign_in() {
-    let e = env().await;
-    let token = e.app(&["Synchronization.ReadWrite.All", "Directory.ReadWrite.All"]);
-    let out = e.doctor(&token, &[]);
+#[test]
+fn an_app_only_token_is_told_agents_need_a_user_sign_in() {
+    let e = Env::demo();
+    let token = e.app_token(&["Synchronization.ReadWrite.All", "Directory.ReadWrite.All"]);
+    let out = doctor(&e, &token, &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     let agents = stdout
@@ -217,7 +176,7 @@ async fn an_app_only_token_is_told_agents_need_a_user_sign_in() {
         agents.contains("not allowed") && agents.contains("needs a user sign-in: `provctl login`"),
         "{stdout}"
     );
-    let doc = e.doctor_json(&token);
+    let doc = doctor_json(&e, &token);
     assert_eq!(command(&doc, "agents list")["allowed"], false);
     assert_eq!(
         command(&doc, "tenant deletion-prevention show")["allowed"],
@@ -225,10 +184,10 @@ async fn an_app_only_token_is_told_agents_need_a_user_sign_in() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_broken_or_expired_token_exits_3_without_showing_it() {
-    let e = env().await;
-    let out = e.doctor("not-a-jwt-hunter2", &[]);
+#[test]
+fn a_broken_or_expired_token_exits_3_without_showing_it() {
+    let e = Env::demo();
+    let out = doctor(&e, "not-a-jwt-hunter2", &[]);
     assert_eq!(out.status.code(), Some(3));
     assert!(out.stdout.is_empty());
     let stderr = text(&out.stderr);
@@ -239,7 +198,7 @@ async fn a_broken_or_expired_token_exits_3_without_showing_it() {
             .with_lifetime(std::time::Duration::ZERO),
     );
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    let out = e.doctor(&expired, &[]);
+    let out = doctor(&e, &expired, &[]);
     assert_eq!(out.status.code(), Some(3));
     assert!(
         text(&out.stderr).contains("expired"),
@@ -248,16 +207,15 @@ async fn a_broken_or_expired_token_exits_3_without_showing_it() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_failed_sign_in_exits_3_with_the_aadsts_code_and_fix() {
-    let e = env().await;
+#[test]
+fn a_failed_sign_in_exits_3_with_the_aadsts_code_and_fix() {
+    let e = Env::demo();
     let secret = "not-the-secret-hunter2";
-    let out = e
-        .bare()
+    let out = bare(&e)
         .env("AZURE_TENANT_ID", e.sim.tenant_id())
         .env("AZURE_CLIENT_ID", e.sim.demo_app().client_id)
         .env("AZURE_CLIENT_SECRET", secret)
-        .args(["--login-url", e.sim.base_url().as_str(), "doctor", "auth"])
+        .args(["doctor", "auth"])
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
@@ -269,16 +227,15 @@ async fn a_failed_sign_in_exits_3_with_the_aadsts_code_and_fix() {
     assert_token_not_shown(&out, secret);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_right_secret_signs_in_like_every_command() {
-    let e = env().await;
+#[test]
+fn the_right_secret_signs_in_like_every_command() {
+    let e = Env::demo();
     let app = e.sim.demo_app();
-    let out = e
-        .bare()
+    let out = bare(&e)
         .env("AZURE_TENANT_ID", e.sim.tenant_id())
         .env("AZURE_CLIENT_ID", &app.client_id)
         .env("AZURE_CLIENT_SECRET", &app.client_secret)
-        .args(["--login-url", e.sim.base_url().as_str(), "-o", "json"])
+        .args(["-o", "json"])
         .args(["doctor", "auth"])
         .output()
         .expect("runs");

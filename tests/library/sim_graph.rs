@@ -884,14 +884,14 @@ async fn secrets_get_masks_credentials_as_graph_does() {
         demo::SP_SERVICENOW
     );
     let put: Value = serde_json::from_str(include_str!(
-        "fixtures/real/put-synchronization-secrets.sdk-example.request.json"
+        "../fixtures/real/put-synchronization-secrets.sdk-example.request.json"
     ))
     .unwrap();
     let r = c.put(&url).bearer_auth(&t).json(&put).send().await.unwrap();
     assert_eq!(r.status(), 204);
     let (_, _, got) = get(&c, &url, &t).await;
     let expected: Value = serde_json::from_str(include_str!(
-        "fixtures/real/get-synchronization-secrets.masked.json"
+        "../fixtures/real/get-synchronization-secrets.masked.json"
     ))
     .unwrap();
     assert_eq!(got["value"], expected["value"]);
@@ -1166,7 +1166,7 @@ async fn client_assertion_signed_with_a_registered_certificate_gets_a_token() {
         rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
             .unwrap();
     let mut tenant: Value =
-        serde_json::from_str(include_str!("../src/sim/demo-tenant.json")).unwrap();
+        serde_json::from_str(include_str!("../../src/sim/demo-tenant.json")).unwrap();
     tenant["apps"][0]["certificates"] = json!([cert.pem()]);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tenant.json");
@@ -1947,7 +1947,8 @@ async fn the_monitor_keeps_the_last_good_snapshot_and_marks_it_stale_when_graph_
 async fn one_port_serves_several_tenants_each_with_its_own_credentials_and_data() {
     let doc = |tenant: &str, client: &str, secret: &str, sp: &str| {
         let mut d: Value =
-            serde_json::from_str(include_str!("fixtures/sim-tenant-minimal.json")).expect("json");
+            serde_json::from_str(include_str!("../fixtures/sim-tenant-minimal.json"))
+                .expect("json");
         d["tenantId"] = json!(tenant);
         d["domains"] = json!([format!("{sp}.onmicrosoft.com")]);
         d["apps"][0]["clientId"] = json!(client);

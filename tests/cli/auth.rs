@@ -3,54 +3,27 @@
 //! logout, managed identity, profiles, an auth failure's exit code — and that no secret or token
 //! ever shows up in stdout, stderr, `--verbose` traces or the cache file.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 use assert_cmd::Command;
-use provctl::sim::{Sim, SimConfig, SimHandle, TokenSpec};
+use provctl::sim::TokenSpec;
 
-struct Env {
-    sim: SimHandle,
-    dir: tempfile::TempDir,
-    ca: PathBuf,
-}
+use crate::common::Env;
 
-async fn setup() -> Env {
-    let sim = Sim::start(SimConfig::for_tests()).await.expect("emulator");
-    let dir = tempfile::tempdir().unwrap();
-    let ca = dir.path().join("ca.pem");
-    std::fs::write(&ca, sim.ca_pem()).unwrap();
-    Env { sim, dir, ca }
-}
-
-impl Env {
-    fn cache_dir(&self) -> PathBuf {
-        self.dir.path().join("cache")
+/// The binary signed out (it signs in by itself), with no other program on PATH; `extra` adds
+/// variables.
+fn cmd(e: &Env, args: &[&str], extra: &[(&str, &str)]) -> Command {
+    let mut c = e.signed_out(args);
+    c.env("PATH", "/nonexistent");
+    for (k, v) in extra {
+        c.env(k, v);
     }
-
-    /// `provctl` with a clean environment pointed at the emulator; `extra` adds variables.
-    fn cmd(&self, args: &[&str], extra: &[(&str, &str)]) -> Command {
-        let base = self.sim.base_url().as_str();
-        let mut c = Command::cargo_bin("provctl").unwrap();
-        c.env_clear()
-            .env("PATH", "/nonexistent")
-            .env("PROVCTL_CONFIG_DIR", self.dir.path().join("config"))
-            .env("PROVCTL_CACHE_DIR", self.cache_dir())
-            .env("NO_COLOR", "1")
-            .args(["--graph-url", base, "--login-url", base, "--ca-file"])
-            .arg(&self.ca)
-            .args(args);
-        for (k, v) in extra {
-            c.env(k, v);
-        }
-        c
-    }
+    c
 }
 
-async fn run(mut c: Command) -> Output {
-    tokio::task::spawn_blocking(move || c.output().unwrap())
-        .await
-        .unwrap()
+fn run(mut c: Command) -> Output {
+    c.output().unwrap()
 }
 
 fn text(o: &Output) -> (String, String) {
@@ -70,11 +43,11 @@ fn read_all(dir: &Path) -> String {
     s
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn login_whoami_logout_with_a_device_code() {
-    let e = setup().await;
+#[test]
+fn login_whoami_logout_with_a_device_code() {
+    let e = Env::demo();
     let tenant = e.sim.tenant_id().to_owned();
-    let o = run(e.cmd(&["--tenant", &tenant, "login"], &[])).await;
+    let o = run(cmd(&e, &["--tenant", &tenant, "login"], &[]));
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}\n{err}");
     assert!(
@@ -85,7 +58,7 @@ async fn login_whoami_logout_with_a_device_code() {
     assert!(out.contains("Signed in as admin@contoso.com"), "{out}");
 
     // The cached login is picked automatically, and whoami shows a delegated identity.
-    let o = run(e.cmd(&["--tenant", &tenant, "-o", "json", "whoami"], &[])).await;
+    let o = run(cmd(&e, &["--tenant", &tenant, "-o", "json", "whoami"], &[]));
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}\n{err}");
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -97,32 +70,32 @@ async fn login_whoami_logout_with_a_device_code() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let f = e.cache_dir().join("tokens.json");
+        let f = e.dir().join("cache").join("tokens.json");
         let mode = std::fs::metadata(&f).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
     }
 
-    let o = run(e.cmd(&["--tenant", &tenant, "logout"], &[])).await;
+    let o = run(cmd(&e, &["--tenant", &tenant, "logout"], &[]));
     let (out, _) = text(&o);
     assert!(out.contains("Removed 1 cached sign-in"), "{out}");
-    let o = run(e.cmd(&["--tenant", &tenant, "whoami"], &[])).await;
+    let o = run(cmd(&e, &["--tenant", &tenant, "whoami"], &[]));
     assert_eq!(o.status.code(), Some(3), "not signed in is an auth error");
     let (_, err) = text(&o);
     assert!(err.contains("provctl login"), "{err}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn managed_identity_through_the_app_service_endpoint() {
-    let e = setup().await;
+#[test]
+fn managed_identity_through_the_app_service_endpoint() {
+    let e = Env::demo();
     let endpoint = format!("{}msi/token", e.sim.base_url());
-    let o = run(e.cmd(
+    let o = run(cmd(
+        &e,
         &["--auth", "managed-identity", "-o", "json", "whoami"],
         &[
             ("IDENTITY_ENDPOINT", &endpoint),
             ("IDENTITY_HEADER", "provctl-sim-identity-header"),
         ],
-    ))
-    .await;
+    ));
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}\n{err}");
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -135,9 +108,9 @@ async fn managed_identity_through_the_app_service_endpoint() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_secret_or_token_appears_in_any_output_trace_or_cache_file() {
-    let e = setup().await;
+#[test]
+fn no_secret_or_token_appears_in_any_output_trace_or_cache_file() {
+    let e = Env::demo();
     let app = e.sim.demo_app();
     let tenant = e.sim.tenant_id().to_owned();
     let token = e
@@ -148,15 +121,20 @@ async fn no_secret_or_token_appears_in_any_output_trace_or_cache_file() {
         ("AZURE_CLIENT_ID", app.client_id.as_str()),
         ("AZURE_CLIENT_SECRET", app.client_secret.as_str()),
     ];
-    let mut outputs = vec![];
     // Sign in with the secret and show who we are, with traces on.
-    outputs.push(run(e.cmd(&["-vv", "whoami"], &env_secret)).await);
-    outputs.push(run(e.cmd(&["-vv", "-o", "json", "whoami"], &env_secret)).await);
+    let mut outputs = vec![
+        run(cmd(&e, &["-vv", "whoami"], &env_secret)),
+        run(cmd(&e, &["-vv", "-o", "json", "whoami"], &env_secret)),
+    ];
     // A ready token, traced.
-    outputs.push(run(e.cmd(&["-vv", "whoami"], &[("PROVCTL_ACCESS_TOKEN", &token)])).await);
+    outputs.push(run(cmd(
+        &e,
+        &["-vv", "whoami"],
+        &[("PROVCTL_ACCESS_TOKEN", &token)],
+    )));
     // A device-code login with traces, then a Graph command with its token, traced.
-    outputs.push(run(e.cmd(&["-vv", "--tenant", &tenant, "login"], &[])).await);
-    let agents = run(e.cmd(&["-v", "--tenant", &tenant, "agents", "list"], &[])).await;
+    outputs.push(run(cmd(&e, &["-vv", "--tenant", &tenant, "login"], &[])));
+    let agents = run(cmd(&e, &["-v", "--tenant", &tenant, "agents", "list"], &[]));
     let (_, err) = text(&agents);
     assert!(
         err.contains("Bearer (redacted)"),
@@ -164,15 +142,15 @@ async fn no_secret_or_token_appears_in_any_output_trace_or_cache_file() {
     );
     outputs.push(agents);
     // An auth failure: the wrong secret.
-    let wrong = run(e.cmd(
+    let wrong = run(cmd(
+        &e,
         &["-vv", "whoami"],
         &[
             ("AZURE_TENANT_ID", tenant.as_str()),
             ("AZURE_CLIENT_ID", app.client_id.as_str()),
             ("AZURE_CLIENT_SECRET", "wrong-secret-Zq9"),
         ],
-    ))
-    .await;
+    ));
     assert_eq!(wrong.status.code(), Some(3));
     let (_, err) = text(&wrong);
     assert!(err.contains("AADSTS7000215"), "{err}");
@@ -183,7 +161,7 @@ async fn no_secret_or_token_appears_in_any_output_trace_or_cache_file() {
         let (out, err) = text(o);
         assert!(o.status.success(), "{out}\n{err}");
     }
-    let cache = read_all(&e.cache_dir());
+    let cache = read_all(&e.dir().join("cache"));
     assert!(cache.contains("access_token"), "the login was cached");
     for o in &outputs {
         let (out, err) = text(o);
@@ -203,10 +181,11 @@ async fn no_secret_or_token_appears_in_any_output_trace_or_cache_file() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn profiles_are_set_listed_used_and_refuse_secrets() {
-    let e = setup().await;
-    let o = run(e.cmd(
+#[test]
+fn profiles_are_set_listed_used_and_refuse_secrets() {
+    let e = Env::demo();
+    let o = run(cmd(
+        &e,
         &[
             "--profile",
             "work",
@@ -216,24 +195,23 @@ async fn profiles_are_set_listed_used_and_refuse_secrets() {
             "contoso.com",
         ],
         &[],
-    ))
-    .await;
+    ));
     assert!(o.status.success(), "{:?}", text(&o));
-    let o = run(e.cmd(
+    let o = run(cmd(
+        &e,
         &["--profile", "work", "config", "set", "auth", "device-code"],
         &[],
-    ))
-    .await;
+    ));
     assert!(o.status.success(), "{:?}", text(&o));
-    let o = run(e.cmd(
+    let o = run(cmd(
+        &e,
         &["--profile", "lab", "config", "set", "cloud", "usgov"],
         &[],
-    ))
-    .await;
+    ));
     assert!(o.status.success(), "{:?}", text(&o));
-    let o = run(e.cmd(&["config", "use", "lab"], &[])).await;
+    let o = run(cmd(&e, &["config", "use", "lab"], &[]));
     assert!(o.status.success(), "{:?}", text(&o));
-    let o = run(e.cmd(&["-o", "json", "config", "list"], &[])).await;
+    let o = run(cmd(&e, &["-o", "json", "config", "list"], &[]));
     let (out, _) = text(&o);
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc.as_array().map(Vec::len), Some(2));
@@ -243,14 +221,18 @@ async fn profiles_are_set_listed_used_and_refuse_secrets() {
             .iter()
             .any(|p| p["name"] == "lab" && p["current"] == true)
     );
-    let o = run(e.cmd(&["--profile", "work", "config", "get", "auth"], &[])).await;
+    let o = run(cmd(
+        &e,
+        &["--profile", "work", "config", "get", "auth"],
+        &[],
+    ));
     assert_eq!(text(&o).0.trim(), "device-code");
 
-    let o = run(e.cmd(&["config", "set", "client-secret", "hunter2"], &[])).await;
+    let o = run(cmd(&e, &["config", "set", "client-secret", "hunter2"], &[]));
     assert_eq!(o.status.code(), Some(2));
     let (out, err) = text(&o);
     assert!(err.contains("never hold secrets"), "{err}");
     assert!(!out.contains("hunter2") && !err.contains("hunter2"));
-    let file = std::fs::read_to_string(e.dir.path().join("config/config.toml")).unwrap();
+    let file = std::fs::read_to_string(e.dir().join("config/config.toml")).unwrap();
     assert!(!file.contains("hunter2"));
 }

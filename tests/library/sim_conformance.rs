@@ -2,7 +2,7 @@
 //! documented payloads (`tests/fixtures/reference/examples`): each reference request is sent to the
 //! emulator over real HTTPS (its generated CA as an extra root), and every answer body — resources,
 //! collections, `$batch` items, the decoded provisionOnDemand strings and every error envelope — must
-//! validate against its schema. `tests/sim_graph.rs` covers the emulator's behaviour; this file covers
+//! validate against its schema. `sim_graph` covers the emulator's behaviour; this file covers
 //! the shapes it serves.
 
 use std::collections::HashMap;
@@ -14,10 +14,7 @@ use reqwest::Method;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
-#[path = "support/graph_schemas.rs"]
-mod graph_schemas;
-
-use graph_schemas::{LocalSchemas, SCHEMA_BASE, examples_dir, read_json};
+use crate::support::graph_schemas::{LocalSchemas, SCHEMA_BASE, examples_dir, read_json};
 
 const APP_ROLES: &[&str] = &[
     "Application.Read.All",

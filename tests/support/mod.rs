@@ -1,0 +1,4 @@
+//! Set-up shared by the library tests (`tests/library/`): validating JSON against the committed
+//! Graph schemas. The CLI tests have their own harness, `tests/cli/common.rs`.
+
+pub mod graph_schemas;
