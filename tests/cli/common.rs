@@ -227,6 +227,13 @@ impl Env {
         )
     }
 
+    /// Runs a job command with `--wait`, polling every 30 ms for at most 20 s.
+    pub fn run_waiting(&self, args: &[&str]) -> (i32, String, String) {
+        let mut all = args.to_vec();
+        all.extend(["--wait", "--timeout", "20s", "--poll-interval", "30ms"]);
+        self.run(&all)
+    }
+
     /// Runs the binary with the table fitted to `width` columns, signed in as the demo admin
     /// (delegated, every permission: the agent APIs refuse app-only tokens).
     pub fn run_at_width(&self, width: u16, args: &[&str]) -> (i32, String, String) {

@@ -632,27 +632,12 @@ fn range() -> (String, String) {
 #[test]
 fn export_writes_exactly_the_matching_records_in_every_format() {
     let env = demo_env();
-    let (since, until) = range();
+    let (since, _) = range();
     let all = env.sim_records(None);
     let failures = env.sim_records(Some("provisioningStatusInfo/status eq 'failure'"));
 
     let out = env.dir().join("all.ndjson");
-    let r = exec(
-        &env,
-        &[
-            "logs",
-            "export",
-            "--since",
-            &since,
-            "--until",
-            &until,
-            "--out",
-            out.to_str().unwrap_or_default(),
-            "--page-size",
-            "10",
-        ],
-    )
-    .ok();
+    let r = export(&env, &out, &["--page-size", "10"]).ok();
     assert!(
         r.stderr()
             .contains(&format!("exported {} records", all.len())),
@@ -670,21 +655,14 @@ fn export_writes_exactly_the_matching_records_in_every_format() {
 
     // JSON array, filtered.
     let out = env.dir().join("failures.json");
-    exec(
+    export(
         &env,
+        &out,
         &[
-            "logs",
-            "export",
-            "--since",
-            &since,
-            "--until",
-            &until,
             "--status",
             "failure",
             "--format",
             "json",
-            "--out",
-            out.to_str().unwrap_or_default(),
             "--page-size",
             "4",
         ],
@@ -696,24 +674,7 @@ fn export_writes_exactly_the_matching_records_in_every_format() {
 
     // CSV with the documented columns.
     let out = env.dir().join("failures.csv");
-    exec(
-        &env,
-        &[
-            "logs",
-            "export",
-            "--since",
-            &since,
-            "--until",
-            &until,
-            "--status",
-            "failure",
-            "--format",
-            "csv",
-            "--out",
-            out.to_str().unwrap_or_default(),
-        ],
-    )
-    .ok();
+    export(&env, &out, &["--status", "failure", "--format", "csv"]).ok();
     let text = std::fs::read_to_string(&out).unwrap_or_default();
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     let headers: Vec<String> = rdr
@@ -754,21 +715,14 @@ fn export_writes_exactly_the_matching_records_in_every_format() {
     assert!(r.stderr().contains("already exists"), "{}", r.stderr());
     // An empty range writes a valid empty file.
     let out = env.dir().join("none.json");
-    exec(
+    export(
         &env,
+        &out,
         &[
-            "logs",
-            "export",
-            "--since",
-            &since,
-            "--until",
-            &until,
             "--object-guid",
             "0d4f6a8e-2b1c-4e3a-9f5d-7c8b6a4e2d10",
             "--format",
             "json",
-            "--out",
-            out.to_str().unwrap_or_default(),
         ],
     )
     .ok();
@@ -790,35 +744,13 @@ fn an_export_killed_mid_way_resumes_with_every_record_exactly_once() {
     let env = generated_env(6000, ThrottleConfig::off());
     env.sim
         .set_faults("latency=25ms".parse::<FaultSpec>().unwrap_or_default());
-    let (since, until) = range();
     let want = env.sim_records(None);
     assert_eq!(want.len(), 6000);
     let out = env.dir().join("big.ndjson");
     let cp = env.dir().join("big.ndjson.checkpoint.json");
-    let args = [
-        "logs",
-        "export",
-        "--since",
-        &since,
-        "--until",
-        &until,
-        "--out",
-        out.to_str().unwrap_or_default(),
-        "--page-size",
-        "50",
-        "--no-pacing",
-    ];
-
-    let mut child = command(&env, &args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while checkpoint_count(&cp) < 1000 {
-        assert!(Instant::now() < deadline, "no progress");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let args = export_args(&out, "50");
+    let mut child = spawn(&env, &args, false);
+    wait_for_checkpoint(&out, 1000);
     child.kill().expect("SIGKILL");
     let _ = child.wait();
     let at_kill = checkpoint_count(&cp);
@@ -827,14 +759,12 @@ fn an_export_killed_mid_way_resumes_with_every_record_exactly_once() {
     assert!(env.dir().join("big.ndjson.partial").exists());
 
     // Without --resume the interrupted export is not silently discarded.
-    let r = exec(&env, &args);
+    let r = exec(&env, &refs(&args));
     assert_eq!(r.code(), 2);
     assert!(r.stderr().contains("--resume"), "{}", r.stderr());
 
     env.sim.set_faults(FaultSpec::default());
-    let mut resumed = args.to_vec();
-    resumed.push("--resume");
-    let r = exec(&env, &resumed).ok();
+    let r = exec(&env, &refs(&resumed(&args))).ok();
     assert!(r.stderr().contains("resuming"), "{}", r.stderr());
     assert_exactly_once(&read_ndjson(&out), &want);
     assert!(!cp.exists());
@@ -848,25 +778,8 @@ fn faults_do_not_lose_or_repeat_a_record() {
             .parse::<FaultSpec>()
             .unwrap_or_default(),
     );
-    let (since, until) = range();
     let out = env.dir().join("faults.ndjson");
-    exec(
-        &env,
-        &[
-            "logs",
-            "export",
-            "--since",
-            &since,
-            "--until",
-            &until,
-            "--out",
-            out.to_str().unwrap_or_default(),
-            "--page-size",
-            "100",
-            "--no-pacing",
-        ],
-    )
-    .ok();
+    export(&env, &out, &["--page-size", "100", "--no-pacing"]).ok();
     env.sim.set_faults(FaultSpec::default());
     let want = env.sim_records(None);
     assert_exactly_once(&read_ndjson(&out), &want);
@@ -915,22 +828,25 @@ fn spawn(env: &Env, args: &[String], keep_stderr: bool) -> std::process::Child {
 
 /// The args of an unpaced export of everything to `out` in pages of `page`.
 fn export_args(out: &Path, page: &str) -> Vec<String> {
+    export_line(out, &["--page-size", page, "--no-pacing"])
+}
+
+/// `logs export` of everything in [`range`] to `out`, with `more` flags.
+fn export_line(out: &Path, more: &[&str]) -> Vec<String> {
     let (since, until) = range();
+    let out = out.to_str().unwrap_or_default();
     [
-        "logs",
-        "export",
-        "--since",
-        &since,
-        "--until",
-        &until,
-        "--out",
-        out.to_str().unwrap_or_default(),
-        "--page-size",
-        page,
-        "--no-pacing",
+        "logs", "export", "--since", &since, "--until", &until, "--out", out,
     ]
-    .map(str::to_owned)
-    .to_vec()
+    .iter()
+    .chain(more)
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// Runs [`export_line`].
+fn export(env: &Env, out: &Path, more: &[&str]) -> Run {
+    exec(env, &refs(&export_line(out, more)))
 }
 
 fn refs(args: &[String]) -> Vec<&str> {
@@ -1315,28 +1231,11 @@ fn out_dash_streams_to_stdout_and_the_format_follows_the_extension() {
 #[test]
 fn throttled_export_honours_retry_after_and_paced_export_sees_no_429() {
     let env = generated_env(700, ThrottleConfig::default());
-    let (since, until) = range();
     let want = env.sim_records(None);
     // Unpaced: the emulator answers 429 with Retry-After; the export waits and still gets everything.
     env.sim.clear_requests();
     let out = env.dir().join("unpaced.ndjson");
-    exec(
-        &env,
-        &[
-            "logs",
-            "export",
-            "--since",
-            &since,
-            "--until",
-            &until,
-            "--out",
-            out.to_str().unwrap_or_default(),
-            "--page-size",
-            "100",
-            "--no-pacing",
-        ],
-    )
-    .ok();
+    export(&env, &out, &["--page-size", "100", "--no-pacing"]).ok();
     assert_exactly_once(&read_ndjson(&out), &want);
     assert!(
         env.sim.requests().iter().any(|r| r.status == 429),
@@ -1348,22 +1247,7 @@ fn throttled_export_honours_retry_after_and_paced_export_sees_no_429() {
     env.sim.clear_requests();
     let out = env.dir().join("paced.ndjson");
     let started = Instant::now();
-    exec(
-        &env,
-        &[
-            "logs",
-            "export",
-            "--since",
-            &since,
-            "--until",
-            &until,
-            "--out",
-            out.to_str().unwrap_or_default(),
-            "--page-size",
-            "100",
-        ],
-    )
-    .ok();
+    export(&env, &out, &["--page-size", "100"]).ok();
     let took = started.elapsed();
     assert_exactly_once(&read_ndjson(&out), &want);
     assert!(
@@ -1383,26 +1267,10 @@ fn examples() -> PathBuf {
 #[test]
 fn search_and_show_read_every_file_shape_with_the_same_filters() {
     let env = demo_env();
-    let (since, until) = range();
     // Our own exports.
     for (name, format) in [("e.ndjson", "ndjson"), ("e.json", "json"), ("e.csv", "csv")] {
         let out = env.dir().join(name);
-        exec(
-            &env,
-            &[
-                "logs",
-                "export",
-                "--since",
-                &since,
-                "--until",
-                &until,
-                "--format",
-                format,
-                "--out",
-                out.to_str().unwrap_or_default(),
-            ],
-        )
-        .ok();
+        export(&env, &out, &["--format", format]).ok();
     }
     // A Graph response dump of two pages, concatenated.
     let all = env.sim_records(None);

@@ -71,15 +71,10 @@ fn quarantine_show_tells_the_story_and_the_fix() {
 #[test]
 fn quarantine_clear_calls_start_and_wait_reports_healthy() {
     let env = Env::demo();
-    let (c, out, err) = env.run(&[
+    let (c, out, err) = env.run_waiting(&[
         "quarantine",
         "clear",
         &sp_job(SP_CORP, JOB_CORP_PROVISIONING),
-        "--wait",
-        "--timeout",
-        "20s",
-        "--poll-interval",
-        "30ms",
     ]);
     assert_eq!(c, 0, "{err}\n{out}");
     let posts = env.posts();
@@ -94,16 +89,7 @@ fn quarantine_clear_calls_start_and_wait_reports_healthy() {
 #[test]
 fn quarantine_clear_exits_7_when_the_job_is_quarantined_again() {
     let env = Env::demo();
-    let (c, _, err) = env.run(&[
-        "quarantine",
-        "clear",
-        "salesforce",
-        "--wait",
-        "--timeout",
-        "20s",
-        "--poll-interval",
-        "30ms",
-    ]);
+    let (c, _, err) = env.run_waiting(&["quarantine", "clear", "salesforce"]);
     assert_eq!(c, 7, "{err}");
 }
 

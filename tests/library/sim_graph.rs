@@ -58,6 +58,22 @@ async fn post_json(c: &reqwest::Client, url: &str, token: &str, body: Value) -> 
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// POSTs a job action (`start`, `pause`, `restart`, ...) to `{job_url}/{name}`, with `body` as
+/// JSON when given; the status.
+async fn action(
+    c: &reqwest::Client,
+    job_url: &str,
+    name: &str,
+    token: &str,
+    body: Option<Value>,
+) -> u16 {
+    let mut req = c.post(format!("{job_url}/{name}")).bearer_auth(token);
+    if let Some(b) = &body {
+        req = req.json(b);
+    }
+    req.send().await.expect("request").status().as_u16()
+}
+
 fn job_url(base: &str, sp: &str, job: &str) -> String {
     format!("{base}v1.0/servicePrincipals/{sp}/synchronization/jobs/{job}")
 }
@@ -427,11 +443,12 @@ async fn restart_with_escrows_and_quarantine_state_heals_the_escrow_quarantine()
     assert_eq!(s, 400);
     assert!(b["error"]["message"].as_str().unwrap().contains("'Bogus'"));
 
-    let (s, _) = post_json(
+    let s = action(
         &c,
-        &format!("{url}/restart"),
+        &url,
+        "restart",
         &t,
-        json!({"criteria": {"resetScope": "Escrows,QuarantineState"}}),
+        Some(json!({"criteria": {"resetScope": "Escrows,QuarantineState"}})),
     )
     .await;
     assert_eq!(s, 204);
@@ -457,11 +474,12 @@ async fn watermark_runs_a_full_cycle_and_empty_criteria_is_the_portal_restart() 
     let (sim, c, base) = demo_sim().await;
     let t = app_token(&sim);
     let url = job_url(&base, demo::SP_SERVICENOW, demo::JOB_SERVICENOW);
-    let (s, _) = post_json(
+    let s = action(
         &c,
-        &format!("{url}/restart"),
+        &url,
+        "restart",
         &t,
-        json!({"criteria": {"resetScope": "Watermark"}}),
+        Some(json!({"criteria": {"resetScope": "Watermark"}})),
     )
     .await;
     assert_eq!(s, 204);
@@ -472,13 +490,8 @@ async fn watermark_runs_a_full_cycle_and_empty_criteria_is_the_portal_restart() 
     assert_eq!(j["status"]["lastExecution"]["countImported"], 1200);
     // Salesforce: the portal restart (no criteria) lifts the quarantine, the next run re-quarantines it.
     let url = job_url(&base, demo::SP_SALESFORCE, demo::JOB_SALESFORCE);
-    let r = c
-        .post(format!("{url}/restart"))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    let status = action(&c, &url, "restart", &t, None).await;
+    assert_eq!(status, 204);
     let j = sim.job(demo::SP_SALESFORCE, demo::JOB_SALESFORCE).unwrap();
     assert!(j["status"]["quarantine"].is_null());
     tokio::time::sleep(Duration::from_millis(150)).await;
@@ -492,14 +505,15 @@ async fn watermark_runs_a_full_cycle_and_empty_criteria_is_the_portal_restart() 
         j["status"]["quarantine"]["seriesCount"], 4,
         "the series continues"
     );
-    let r = c
-        .post(format!("{url}/validateCredentials"))
-        .bearer_auth(&t)
-        .json(&json!({"useSavedCredentials": true}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 400);
+    let status = action(
+        &c,
+        &url,
+        "validateCredentials",
+        &t,
+        Some(json!({"useSavedCredentials": true})),
+    )
+    .await;
+    assert_eq!(status, 400);
 }
 
 #[tokio::test]
@@ -507,11 +521,12 @@ async fn too_many_deletes_needs_force_deletes() {
     let (sim, c, base) = demo_sim().await;
     let t = app_token(&sim);
     let url = job_url(&base, demo::SP_EMEA, demo::JOB_EMEA_PROVISIONING);
-    let (s, _) = post_json(
+    let s = action(
         &c,
-        &format!("{url}/restart"),
+        &url,
+        "restart",
         &t,
-        json!({"criteria": {"resetScope": "Full"}}),
+        Some(json!({"criteria": {"resetScope": "Full"}})),
     )
     .await;
     assert_eq!(s, 204);
@@ -525,11 +540,12 @@ async fn too_many_deletes_needs_force_deletes() {
         j["status"]["quarantine"]["reason"], "TooManyDeletes",
         "Full does not include ForceDeletes"
     );
-    let (s, _) = post_json(
+    let s = action(
         &c,
-        &format!("{url}/restart"),
+        &url,
+        "restart",
         &t,
-        json!({"criteria": {"resetScope": "ForceDeletes"}}),
+        Some(json!({"criteria": {"resetScope": "ForceDeletes"}})),
     )
     .await;
     assert_eq!(s, 204);
@@ -546,13 +562,8 @@ async fn pause_and_start_change_status() {
     let (sim, c, base) = demo_sim().await;
     let t = app_token(&sim);
     let box_url = job_url(&base, demo::SP_BOX, demo::JOB_BOX);
-    let r = c
-        .post(format!("{box_url}/start"))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    let status = action(&c, &box_url, "start", &t, None).await;
+    assert_eq!(status, 204);
     let j = sim.job(demo::SP_BOX, demo::JOB_BOX).unwrap();
     assert_eq!(
         (
@@ -562,13 +573,8 @@ async fn pause_and_start_change_status() {
         (Some("Active"), Some("Active"))
     );
     let url = job_url(&base, demo::SP_CORP, demo::JOB_CORP_PHS);
-    let r = c
-        .post(format!("{url}/pause"))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    let status = action(&c, &url, "pause", &t, None).await;
+    assert_eq!(status, 204);
     let j = sim.job(demo::SP_CORP, demo::JOB_CORP_PHS).unwrap();
     assert_eq!(
         (
@@ -579,11 +585,7 @@ async fn pause_and_start_change_status() {
     );
     // start on the quarantined Salesforce job clears the quarantine
     let sf = job_url(&base, demo::SP_SALESFORCE, demo::JOB_SALESFORCE);
-    c.post(format!("{sf}/start"))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap();
+    action(&c, &sf, "start", &t, None).await;
     let j = sim.job(demo::SP_SALESFORCE, demo::JOB_SALESFORCE).unwrap();
     assert!(j["status"]["quarantine"].is_null());
     // NotRun job runs its first cycle
@@ -592,11 +594,7 @@ async fn pause_and_start_change_status() {
         sim.job(demo::SP_DROPBOX, demo::JOB_DROPBOX).unwrap()["status"]["code"],
         "NotRun"
     );
-    c.post(format!("{dbx}/start"))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap();
+    action(&c, &dbx, "start", &t, None).await;
     tokio::time::sleep(Duration::from_millis(150)).await;
     assert_eq!(
         sim.job(demo::SP_DROPBOX, demo::JOB_DROPBOX).unwrap()["status"]["code"],
@@ -1245,11 +1243,12 @@ async fn a_completed_run_writes_its_provisioning_logs() {
     let (sim, c, base) = start(config).await;
     let t = app_token(&sim);
     let url = job_url(&base, demo::SP_SERVICENOW, demo::JOB_SERVICENOW);
-    let (s, _) = post_json(
+    let s = action(
         &c,
-        &format!("{url}/restart"),
+        &url,
+        "restart",
         &t,
-        json!({"criteria": {"resetScope": "Escrows"}}),
+        Some(json!({"criteria": {"resetScope": "Escrows"}})),
     )
     .await;
     assert_eq!(s, 204);
@@ -1317,21 +1316,19 @@ async fn a_tenant_file_is_served_and_its_script_plays_run_by_run() {
     let job =
         "AD2AADProvisioning.11111111222243338444555555555555.99999999-8888-4777-8666-555555555503";
     let url = job_url(&base, sp, job);
-    c.post(format!("{url}/start"))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap();
+    action(&c, &url, "start", &t, None).await;
     tokio::time::sleep(Duration::from_millis(150)).await;
     let (_, _, j) = get(&c, &url, &t).await;
     assert_eq!(j["status"]["lastExecution"]["state"], "EntryLevelErrors");
     assert_eq!(j["status"]["lastExecution"]["countEscrowed"], 2);
-    c.post(format!("{url}/restart"))
-        .bearer_auth(&t)
-        .json(&json!({"criteria": {"resetScope": "Escrows"}}))
-        .send()
-        .await
-        .unwrap();
+    action(
+        &c,
+        &url,
+        "restart",
+        &t,
+        Some(json!({"criteria": {"resetScope": "Escrows"}})),
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(150)).await;
     let (_, _, j) = get(&c, &url, &t).await;
     assert_eq!(j["status"]["code"], "Quarantine");

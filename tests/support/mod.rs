@@ -1,4 +1,6 @@
-//! Set-up shared by the library tests (`tests/library/`): validating JSON against the committed
-//! Graph schemas. The CLI tests have their own harness, `tests/cli/common.rs`.
+//! Set-up shared by the library tests (`tests/library/`): a wiremock Graph and a client for it,
+//! and validating JSON against the committed Graph schemas. The CLI tests have their own
+//! harness, `tests/cli/common.rs`.
 
+pub mod graph_mock;
 pub mod graph_schemas;
