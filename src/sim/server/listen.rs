@@ -207,6 +207,26 @@ fn rustls_config(
     Ok(Arc::new(cfg))
 }
 
+/// A non-blocking listener on `127.0.0.1:port` (0: any free port) and the port it got.
+fn loopback(port: u16) -> Result<(std::net::TcpListener, u16), SimError> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+    listener.set_nonblocking(true)?;
+    let port = listener.local_addr()?.port();
+    Ok((listener, port))
+}
+
+/// Runs a listener's serving loop as a task; a listener that stops on an error says so.
+fn serving(
+    what: &'static str,
+    serve: impl std::future::Future<Output = std::io::Result<()>> + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if let Err(e) = serve.await {
+            tracing::warn!("emulator {what} server stopped: {e}");
+        }
+    })
+}
+
 /// Start serving; see [`crate::sim::Sim::start`].
 pub(crate) async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
     let mut tenants: Vec<St> = Vec::with_capacity(1 + config.extra_tenants.len());
@@ -230,9 +250,7 @@ pub(crate) async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
 
     let mut handles = Vec::new();
     let mut tasks = Vec::new();
-    let listener = std::net::TcpListener::bind(("127.0.0.1", config.port))?;
-    listener.set_nonblocking(true)?;
-    let port = listener.local_addr()?.port();
+    let (listener, port) = loopback(config.port)?;
     let rustls = axum_server::tls_rustls::RustlsConfig::from_config(rustls_config(&tls)?);
     let handle = axum_server::Handle::new();
     // TCP_NODELAY, as HTTP servers commonly set: without it, small TLS/HTTP2 writes wait on the
@@ -244,18 +262,15 @@ pub(crate) async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         tenants: tenants.clone(),
         scheme: "https",
     };
-    tasks.push(tokio::spawn(async move {
-        if let Err(e) = server.serve(tower::make::Shared::new(front)).await {
-            tracing::warn!("emulator HTTPS server stopped: {e}");
-        }
-    }));
+    tasks.push(serving(
+        "HTTPS",
+        server.serve(tower::make::Shared::new(front)),
+    ));
     handles.push(handle);
 
     let mut http_base_url = None;
     if let Some(http_port) = config.http_port {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", http_port))?;
-        listener.set_nonblocking(true)?;
-        let port2 = listener.local_addr()?.port();
+        let (listener, port2) = loopback(http_port)?;
         let handle = axum_server::Handle::new();
         let server = axum_server::from_tcp(listener)?
             .acceptor(axum_server::accept::NoDelayAcceptor::new())
@@ -264,11 +279,10 @@ pub(crate) async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
             tenants: tenants.clone(),
             scheme: "http",
         };
-        tasks.push(tokio::spawn(async move {
-            if let Err(e) = server.serve(tower::make::Shared::new(front)).await {
-                tracing::warn!("emulator HTTP server stopped: {e}");
-            }
-        }));
+        tasks.push(serving(
+            "HTTP",
+            server.serve(tower::make::Shared::new(front)),
+        ));
         handles.push(handle);
         http_base_url = url::Url::parse(&format!("http://127.0.0.1:{port2}/")).ok();
     }

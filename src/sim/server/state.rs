@@ -84,56 +84,45 @@ impl AppState {
     }
 
     pub fn issue_token(&self, spec: &TokenSpec) -> String {
-        let mut store = lock(&self.tokens);
-        match spec {
+        let (client_id, roles, scopes, upn, lifetime) = match spec {
             TokenSpec::App {
                 client_id,
                 roles,
                 lifetime,
-            } => {
-                store
-                    .mint(
-                        &self.tenant_id,
-                        client_id,
-                        "provctl test app",
-                        client_id,
-                        Some(roles),
-                        None,
-                        None,
-                        *lifetime,
-                    )
-                    .0
-            }
+            } => (client_id, Some(roles), None, None, lifetime),
             TokenSpec::Delegated {
                 client_id,
                 scopes,
                 upn,
                 lifetime,
-            } => {
-                let oid = lock(&self.tenant)
-                    .users
-                    .iter()
-                    .find(|u| u.upn.eq_ignore_ascii_case(upn))
-                    .map(|u| u.id.clone())
-                    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-                store
-                    .mint(
-                        &self.tenant_id,
-                        client_id,
-                        "provctl test app",
-                        client_id,
-                        None,
-                        Some(scopes),
-                        Some(UserInfo {
-                            upn,
-                            name: upn,
-                            oid: &oid,
-                        }),
-                        *lifetime,
-                    )
-                    .0
-            }
-        }
+            } => (client_id, None, Some(scopes), Some(upn), lifetime),
+        };
+        // A delegated token names the tenant's user of that name (a made-up one otherwise).
+        let oid = upn.map(|upn| {
+            lock(&self.tenant)
+                .users
+                .iter()
+                .find(|u| u.upn.eq_ignore_ascii_case(upn))
+                .map(|u| u.id.clone())
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+        });
+        let user = upn.zip(oid.as_deref()).map(|(upn, oid)| UserInfo {
+            upn,
+            name: upn,
+            oid,
+        });
+        lock(&self.tokens)
+            .mint(
+                &self.tenant_id,
+                client_id,
+                "provctl test app",
+                client_id,
+                roles.map(Vec::as_slice),
+                scopes.map(Vec::as_slice),
+                user,
+                *lifetime,
+            )
+            .0
     }
 
     pub fn requests(&self) -> Vec<RequestRecord> {
