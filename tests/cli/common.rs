@@ -216,15 +216,14 @@ impl Env {
 
     /// Runs the binary; returns (exit code, stdout, stderr).
     pub fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let out = self
-            .cmd(args)
-            .output()
-            .unwrap_or_else(|e| panic!("running provctl: {e}"));
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        outcome(self.cmd(args))
+    }
+
+    /// [`Env::run`] signed in with `token`.
+    pub fn run_as(&self, token: &str, args: &[&str]) -> (i32, String, String) {
+        let mut c = self.cmd_as(token);
+        c.args(args);
+        outcome(c)
     }
 
     /// Runs a job command with `--wait`, polling every 30 ms for at most 20 s.
@@ -241,17 +240,9 @@ impl Env {
             .sim
             .user_token()
             .unwrap_or_else(|| panic!("the tenant has no user"));
-        let out = self
-            .cmd(args)
-            .env("PROVCTL_TERM_WIDTH", width.to_string())
-            .env("PROVCTL_ACCESS_TOKEN", token)
-            .output()
-            .unwrap_or_else(|e| panic!("running provctl: {e}"));
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        let mut c = self.cmd_as(&token);
+        c.args(args).env("PROVCTL_TERM_WIDTH", width.to_string());
+        outcome(c)
     }
 
     /// Runs the binary and parses stdout as JSON.
@@ -430,6 +421,18 @@ impl Env {
         env.tenant_dir = Some(dir);
         (env, tenants)
     }
+}
+
+/// Runs a command; returns (exit code, stdout, stderr).
+pub fn outcome(mut c: assert_cmd::Command) -> (i32, String, String) {
+    let out = c
+        .output()
+        .unwrap_or_else(|e| panic!("running provctl: {e}"));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// The binary alone, no emulator, in a clean environment without colour: for `--help` and flag

@@ -35,33 +35,19 @@ fn writes(e: &Env) -> usize {
 
 /// `tenant deletion-prevention show` as JSON.
 fn tenant_doc(e: &Env, token: &str) -> Value {
-    let out = e
-        .cmd_as(token)
-        .args(["-o", "json", "tenant", "deletion-prevention", "show"])
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (code, stdout, stderr) = e.run_as(
+        token,
+        &["-o", "json", "tenant", "deletion-prevention", "show"],
     );
-    serde_json::from_slice(&out.stdout).expect("json")
+    assert_eq!(code, 0, "{stderr}");
+    serde_json::from_str(&stdout).expect("json")
 }
 
 #[test]
 fn agents_list_shows_machines_and_domains_with_a_delegated_token() {
     let e = Env::demo();
-    let out = e
-        .cmd_as(&e.delegated_token(ADMIN_SCOPES))
-        .args(["agents", "list"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (code, stdout, stderr) = e.run_as(&e.delegated_token(ADMIN_SCOPES), &["agents", "list"]);
+    assert!(code == 0, "{}", stderr);
     assert!(
         stdout.contains("DC01.corp.contoso.com")
             && stdout.contains("inactive")
@@ -75,14 +61,11 @@ fn agents_list_shows_machines_and_domains_with_a_delegated_token() {
 #[test]
 fn agents_list_with_agent_read_only_lists_agents_and_leaves_domains_blank() {
     let e = Env::demo();
-    let out = e
-        .cmd_as(&e.delegated_token(&["Directory.ReadWrite.All"]))
-        .args(["agents", "list"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let (code, stdout, stderr) = e.run_as(
+        &e.delegated_token(&["Directory.ReadWrite.All"]),
+        &["agents", "list"],
+    );
+    assert!(code == 0, "{stderr}");
     let dc02 = stdout
         .lines()
         .find(|l| l.contains("DC02.corp.contoso.com"))
@@ -99,13 +82,8 @@ fn agents_list_with_agent_read_only_lists_agents_and_leaves_domains_blank() {
 #[test]
 fn agents_with_an_app_only_token_explain_that_a_user_must_sign_in() {
     let e = Env::demo();
-    let out = e
-        .cmd_as(&app_only(&e))
-        .args(["agents", "list"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(4));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (code, _, stderr) = e.run_as(&app_only(&e), &["agents", "list"]);
+    assert_eq!(Some(code), Some(4));
     assert!(
         stderr.contains("app-only tokens") && stderr.contains("provctl login"),
         "{stderr}"
@@ -115,17 +93,12 @@ fn agents_with_an_app_only_token_explain_that_a_user_must_sign_in() {
 #[test]
 fn agents_check_passes_when_every_domain_has_an_active_agent() {
     let e = Env::demo();
-    let out = e
-        .cmd_as(&e.delegated_token(ADMIN_SCOPES))
-        .args(["-o", "json", "agents", "check"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (code, stdout, stderr) = e.run_as(
+        &e.delegated_token(ADMIN_SCOPES),
+        &["-o", "json", "agents", "check"],
     );
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(code == 0, "{}", stderr);
+    let doc: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(doc.as_array().unwrap().len(), 2);
     assert!(
         doc.as_array()
@@ -143,14 +116,8 @@ fn agents_check_fails_for_a_domain_without_an_active_agent_and_names_the_job_err
         tenant: TenantSource::File(file),
         ..SimConfig::for_tests()
     });
-    let out = e
-        .cmd_as(&e.delegated_token(ADMIN_SCOPES))
-        .args(["agents", "check"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(7));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (code, stdout, stderr) = e.run_as(&e.delegated_token(ADMIN_SCOPES), &["agents", "check"]);
+    assert_eq!(Some(code), Some(7));
     assert!(
         stdout.contains("HybridIdentityServiceNoActiveAgents")
             && stdout.contains("HybridIdentityServiceNoAgentsAssigned"),
@@ -167,17 +134,8 @@ fn agents_check_fails_for_a_domain_without_an_active_agent_and_names_the_job_err
 fn deletion_prevention_show_reports_tenant_and_per_job_thresholds() {
     let e = Env::demo();
     let token = e.delegated_token(ADMIN_SCOPES);
-    let out = e
-        .cmd_as(&token)
-        .args(["tenant", "deletion-prevention", "show"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (code, stdout, stderr) = e.run_as(&token, &["tenant", "deletion-prevention", "show"]);
+    assert!(code == 0, "{}", stderr);
     assert!(
         stdout.contains("enabled: more than 500 deletes are blocked"),
         "{stdout}"
@@ -196,38 +154,31 @@ fn deletion_prevention_show_reports_tenant_and_per_job_thresholds() {
 #[test]
 fn deletion_prevention_with_an_app_only_token_says_a_user_must_sign_in() {
     let e = Env::demo();
-    let out = e
-        .cmd_as(&app_only(&e))
-        .args(["tenant", "deletion-prevention", "show"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(4));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("only to a signed-in user"));
+    let (code, _, stderr) = e.run_as(&app_only(&e), &["tenant", "deletion-prevention", "show"]);
+    assert_eq!(Some(code), Some(4));
+    assert!(stderr.contains("only to a signed-in user"));
 }
 
 #[test]
 fn disable_without_yes_off_a_terminal_refuses_and_sends_nothing() {
     let e = Env::demo();
-    let out = e
-        .cmd_as(&e.delegated_token(ADMIN_SCOPES))
-        .args(["tenant", "deletion-prevention", "disable"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--yes"));
+    let (code, _, stderr) = e.run_as(
+        &e.delegated_token(ADMIN_SCOPES),
+        &["tenant", "deletion-prevention", "disable"],
+    );
+    assert_eq!(Some(code), Some(2));
+    assert!(stderr.contains("--yes"));
     assert_eq!(writes(&e), 0);
 }
 
 #[test]
 fn disable_dry_run_prints_the_patch_and_sends_nothing() {
     let e = Env::demo();
-    let out = e
-        .cmd_as(&e.delegated_token(ADMIN_SCOPES))
-        .args(["tenant", "deletion-prevention", "disable", "--dry-run"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (code, stdout, _) = e.run_as(
+        &e.delegated_token(ADMIN_SCOPES),
+        &["tenant", "deletion-prevention", "disable", "--dry-run"],
+    );
+    assert!(code == 0);
     assert!(
         stdout.starts_with("PATCH ") && stdout.contains("directory/onPremisesSynchronization/"),
         "{stdout}"
@@ -264,59 +215,39 @@ fn disable_then_enable_by_count_and_percent_change_the_tenant() {
         r#"{"configuration":{"accidentalDeletionPrevention":{"synchronizationPreventionType":"disabled"}}}"#
     );
 
-    e.cmd_as(&token)
-        .args([
-            "tenant",
-            "deletion-prevention",
-            "enable",
-            "--count",
-            "750",
-            "--yes",
-        ])
-        .assert()
-        .success();
-    let a = adp(&tenant_doc(&e, &token));
-    assert_eq!(
+    // Enables by count or percent; what the tenant then says (type, threshold).
+    let enable = |flag: &str, value: &str| {
+        e.cmd_as(&token)
+            .args([
+                "tenant",
+                "deletion-prevention",
+                "enable",
+                flag,
+                value,
+                "--yes",
+            ])
+            .assert()
+            .success();
+        let a = adp(&tenant_doc(&e, &token));
         (
-            a["synchronizationPreventionType"].as_str(),
-            a["alertThreshold"].as_i64()
-        ),
-        (Some("enabledForCount"), Some(750))
+            a["synchronizationPreventionType"]
+                .as_str()
+                .map(str::to_owned),
+            a["alertThreshold"].as_i64(),
+        )
+    };
+    assert_eq!(
+        enable("--count", "750"),
+        (Some("enabledForCount".to_owned()), Some(750))
     );
-
-    e.cmd_as(&token)
-        .args([
-            "tenant",
-            "deletion-prevention",
-            "enable",
-            "--percent",
-            "10",
-            "--yes",
-        ])
-        .assert()
-        .success();
-    let a = adp(&tenant_doc(&e, &token));
     assert_eq!(
-        (
-            a["synchronizationPreventionType"].as_str(),
-            a["alertThreshold"].as_i64()
-        ),
-        (Some("enabledForPercentage"), Some(10))
+        enable("--percent", "10"),
+        (Some("enabledForPercentage".to_owned()), Some(10))
     );
 
     // Asking for the current state again sends no PATCH.
     let before = writes(&e);
-    e.cmd_as(&token)
-        .args([
-            "tenant",
-            "deletion-prevention",
-            "enable",
-            "--percent",
-            "10",
-            "--yes",
-        ])
-        .assert()
-        .success();
+    enable("--percent", "10");
     assert_eq!(writes(&e), before);
 }
 
@@ -324,25 +255,20 @@ fn disable_then_enable_by_count_and_percent_change_the_tenant() {
 fn enable_rejects_out_of_range_and_missing_thresholds() {
     let e = Env::demo();
     let token = e.delegated_token(ADMIN_SCOPES);
-    let out = e
-        .cmd_as(&token)
-        .args([
+    let (code, _, stderr) = e.run_as(
+        &token,
+        &[
             "tenant",
             "deletion-prevention",
             "enable",
             "--percent",
             "150",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("150"));
-    let out = e
-        .cmd_as(&token)
-        .args(["tenant", "deletion-prevention", "enable"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+        ],
+    );
+    assert_eq!(Some(code), Some(2));
+    assert!(stderr.contains("150"));
+    let (code, _, _) = e.run_as(&token, &["tenant", "deletion-prevention", "enable"]);
+    assert_eq!(Some(code), Some(2));
     assert_eq!(writes(&e), 0);
 }
 
@@ -351,9 +277,9 @@ fn job_threshold_set_writes_back_every_secret_with_one_value_changed() {
     let e = Env::demo();
     let token = e.delegated_token(ADMIN_SCOPES);
     let before = e.sim.requests().len();
-    let out = e
-        .cmd_as(&token)
-        .args([
+    let (code, stdout, stderr) = e.run_as(
+        &token,
+        &[
             "tenant",
             "job-threshold",
             "set",
@@ -362,15 +288,9 @@ fn job_threshold_set_writes_back_every_secret_with_one_value_changed() {
             "--count",
             "1200",
             "--dry-run",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(code == 0, "{}", stderr);
     assert!(
         stdout.contains("- DeleteThresholdEnabled: true  DeleteThresholdValue: 500")
             && stdout.contains("+ DeleteThresholdEnabled: true  DeleteThresholdValue: 1200"),
@@ -406,12 +326,8 @@ fn job_threshold_set_writes_back_every_secret_with_one_value_changed() {
         .map(|p| p["key"].as_str().unwrap())
         .collect();
     assert!(keys.len() > 1, "every secret is written back: {keys:?}");
-    let out = e
-        .cmd_as(&token)
-        .args(["-o", "json", "tenant", "job-threshold", "show"])
-        .output()
-        .unwrap();
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_, stdout, _) = e.run_as(&token, &["-o", "json", "tenant", "job-threshold", "show"]);
+    let doc: Value = serde_json::from_str(&stdout).unwrap();
     let corp = doc
         .as_array()
         .unwrap()
