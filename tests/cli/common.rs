@@ -193,7 +193,7 @@ impl Env {
 
     /// The same emulator, with the binary given a token carrying these application permissions.
     pub fn with_roles(mut self, roles: &[&str]) -> Env {
-        self.token = self.sim.issue_token(TokenSpec::app(demo::CLIENT_ID, roles));
+        self.use_roles(roles);
         self
     }
 
