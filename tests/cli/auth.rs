@@ -4,12 +4,11 @@
 //! ever shows up in stdout, stderr, `--verbose` traces or the cache file.
 
 use std::path::Path;
-use std::process::Output;
 
 use assert_cmd::Command;
 use provctl::sim::TokenSpec;
 
-use crate::common::Env;
+use crate::common::{Env, outcome};
 
 /// The binary signed out (it signs in by itself), with no other program on PATH; `extra` adds
 /// variables.
@@ -20,17 +19,6 @@ fn cmd(e: &Env, args: &[&str], extra: &[(&str, &str)]) -> Command {
         c.env(k, v);
     }
     c
-}
-
-fn run(mut c: Command) -> Output {
-    c.output().unwrap()
-}
-
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
 }
 
 fn read_all(dir: &Path) -> String {
@@ -47,9 +35,8 @@ fn read_all(dir: &Path) -> String {
 fn login_whoami_logout_with_a_device_code() {
     let e = Env::demo();
     let tenant = e.sim.tenant_id().to_owned();
-    let o = run(cmd(&e, &["--tenant", &tenant, "login"], &[]));
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
+    let (code, out, err) = outcome(cmd(&e, &["--tenant", &tenant, "login"], &[]));
+    assert_eq!(code, 0, "{out}\n{err}");
     assert!(
         err.contains("microsoft.com/devicelogin"),
         "prompt on stderr: {err}"
@@ -58,9 +45,8 @@ fn login_whoami_logout_with_a_device_code() {
     assert!(out.contains("Signed in as admin@contoso.com"), "{out}");
 
     // The cached login is picked automatically, and whoami shows a delegated identity.
-    let o = run(cmd(&e, &["--tenant", &tenant, "-o", "json", "whoami"], &[]));
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
+    let (code, out, err) = outcome(cmd(&e, &["--tenant", &tenant, "-o", "json", "whoami"], &[]));
+    assert_eq!(code, 0, "{out}\n{err}");
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc["method"], "device-code");
     assert_eq!(doc["kind"], "delegated");
@@ -75,12 +61,10 @@ fn login_whoami_logout_with_a_device_code() {
         assert_eq!(mode, 0o600);
     }
 
-    let o = run(cmd(&e, &["--tenant", &tenant, "logout"], &[]));
-    let (out, _) = text(&o);
+    let (_, out, _) = outcome(cmd(&e, &["--tenant", &tenant, "logout"], &[]));
     assert!(out.contains("Removed 1 cached sign-in"), "{out}");
-    let o = run(cmd(&e, &["--tenant", &tenant, "whoami"], &[]));
-    assert_eq!(o.status.code(), Some(3), "not signed in is an auth error");
-    let (_, err) = text(&o);
+    let (code, _, err) = outcome(cmd(&e, &["--tenant", &tenant, "whoami"], &[]));
+    assert_eq!(code, 3, "not signed in is an auth error");
     assert!(err.contains("provctl login"), "{err}");
 }
 
@@ -88,7 +72,7 @@ fn login_whoami_logout_with_a_device_code() {
 fn managed_identity_through_the_app_service_endpoint() {
     let e = Env::demo();
     let endpoint = format!("{}msi/token", e.sim.base_url());
-    let o = run(cmd(
+    let (code, out, err) = outcome(cmd(
         &e,
         &["--auth", "managed-identity", "-o", "json", "whoami"],
         &[
@@ -96,8 +80,7 @@ fn managed_identity_through_the_app_service_endpoint() {
             ("IDENTITY_HEADER", "provctl-sim-identity-header"),
         ],
     ));
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
+    assert_eq!(code, 0, "{out}\n{err}");
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc["method"], "managed-identity");
     assert_eq!(doc["kind"], "app-only");
@@ -123,26 +106,30 @@ fn no_secret_or_token_appears_in_any_output_trace_or_cache_file() {
     ];
     // Sign in with the secret and show who we are, with traces on.
     let mut outputs = vec![
-        run(cmd(&e, &["-vv", "whoami"], &env_secret)),
-        run(cmd(&e, &["-vv", "-o", "json", "whoami"], &env_secret)),
+        outcome(cmd(&e, &["-vv", "whoami"], &env_secret)),
+        outcome(cmd(&e, &["-vv", "-o", "json", "whoami"], &env_secret)),
     ];
     // A ready token, traced.
-    outputs.push(run(cmd(
+    outputs.push(outcome(cmd(
         &e,
         &["-vv", "whoami"],
         &[("PROVCTL_ACCESS_TOKEN", &token)],
     )));
     // A device-code login with traces, then a Graph command with its token, traced.
-    outputs.push(run(cmd(&e, &["-vv", "--tenant", &tenant, "login"], &[])));
-    let agents = run(cmd(&e, &["-v", "--tenant", &tenant, "agents", "list"], &[]));
-    let (_, err) = text(&agents);
+    outputs.push(outcome(cmd(
+        &e,
+        &["-vv", "--tenant", &tenant, "login"],
+        &[],
+    )));
+    let agents = outcome(cmd(&e, &["-v", "--tenant", &tenant, "agents", "list"], &[]));
+    let (_, _, err) = &agents;
     assert!(
         err.contains("Bearer (redacted)"),
         "the trace shows the header, redacted:\n{err}"
     );
     outputs.push(agents);
     // An auth failure: the wrong secret.
-    let wrong = run(cmd(
+    let wrong = outcome(cmd(
         &e,
         &["-vv", "whoami"],
         &[
@@ -151,20 +138,18 @@ fn no_secret_or_token_appears_in_any_output_trace_or_cache_file() {
             ("AZURE_CLIENT_SECRET", "wrong-secret-Zq9"),
         ],
     ));
-    assert_eq!(wrong.status.code(), Some(3));
-    let (_, err) = text(&wrong);
+    let (code, _, err) = &wrong;
+    assert_eq!(*code, 3);
     assert!(err.contains("AADSTS7000215"), "{err}");
     assert!(err.contains("hint:"), "{err}");
     outputs.push(wrong);
 
-    for o in &outputs[..5] {
-        let (out, err) = text(o);
-        assert!(o.status.success(), "{out}\n{err}");
+    for (code, out, err) in &outputs[..5] {
+        assert_eq!(*code, 0, "{out}\n{err}");
     }
     let cache = read_all(&e.dir().join("cache"));
     assert!(cache.contains("access_token"), "the login was cached");
-    for o in &outputs {
-        let (out, err) = text(o);
+    for (_, out, err) in &outputs {
         for (what, needle) in [
             ("client secret", app.client_secret.as_str()),
             ("wrong secret", "wrong-secret-Zq9"),
@@ -184,7 +169,7 @@ fn no_secret_or_token_appears_in_any_output_trace_or_cache_file() {
 #[test]
 fn profiles_are_set_listed_used_and_refuse_secrets() {
     let e = Env::demo();
-    let o = run(cmd(
+    let (code, out, err) = outcome(cmd(
         &e,
         &[
             "--profile",
@@ -196,23 +181,22 @@ fn profiles_are_set_listed_used_and_refuse_secrets() {
         ],
         &[],
     ));
-    assert!(o.status.success(), "{:?}", text(&o));
-    let o = run(cmd(
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = outcome(cmd(
         &e,
         &["--profile", "work", "config", "set", "auth", "device-code"],
         &[],
     ));
-    assert!(o.status.success(), "{:?}", text(&o));
-    let o = run(cmd(
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = outcome(cmd(
         &e,
         &["--profile", "lab", "config", "set", "cloud", "usgov"],
         &[],
     ));
-    assert!(o.status.success(), "{:?}", text(&o));
-    let o = run(cmd(&e, &["config", "use", "lab"], &[]));
-    assert!(o.status.success(), "{:?}", text(&o));
-    let o = run(cmd(&e, &["-o", "json", "config", "list"], &[]));
-    let (out, _) = text(&o);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = outcome(cmd(&e, &["config", "use", "lab"], &[]));
+    assert_eq!(code, 0, "{out}{err}");
+    let (_, out, _) = outcome(cmd(&e, &["-o", "json", "config", "list"], &[]));
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc.as_array().map(Vec::len), Some(2));
     assert!(
@@ -221,16 +205,15 @@ fn profiles_are_set_listed_used_and_refuse_secrets() {
             .iter()
             .any(|p| p["name"] == "lab" && p["current"] == true)
     );
-    let o = run(cmd(
+    let (_, out, _) = outcome(cmd(
         &e,
         &["--profile", "work", "config", "get", "auth"],
         &[],
     ));
-    assert_eq!(text(&o).0.trim(), "device-code");
+    assert_eq!(out.trim(), "device-code");
 
-    let o = run(cmd(&e, &["config", "set", "client-secret", "hunter2"], &[]));
-    assert_eq!(o.status.code(), Some(2));
-    let (out, err) = text(&o);
+    let (code, out, err) = outcome(cmd(&e, &["config", "set", "client-secret", "hunter2"], &[]));
+    assert_eq!(code, 2);
     assert!(err.contains("never hold secrets"), "{err}");
     assert!(!out.contains("hunter2") && !err.contains("hunter2"));
     let file = std::fs::read_to_string(e.dir().join("config/config.toml")).unwrap();

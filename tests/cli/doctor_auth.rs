@@ -2,13 +2,11 @@
 //! of different permission sets (read-only app, read-write app, delegated hybrid admin), the
 //! `--require` preflight, a broken token and a failed sign-in — and the token never shows up.
 
-use std::process::Output;
-
 use assert_cmd::Command;
 use provctl::sim::TokenSpec;
 use serde_json::Value;
 
-use crate::common::Env;
+use crate::common::{Env, outcome};
 
 /// The binary signed out, tables 250 wide.
 fn bare(e: &Env) -> Command {
@@ -17,33 +15,28 @@ fn bare(e: &Env) -> Command {
     c
 }
 
-/// `doctor auth` with `token` in PROVCTL_ACCESS_TOKEN; asserts the token never shows.
-fn doctor(e: &Env, token: &str, args: &[&str]) -> Output {
-    let out = bare(e)
-        .env("PROVCTL_ACCESS_TOKEN", token)
+/// `doctor auth` with `token` in PROVCTL_ACCESS_TOKEN: (exit code, stdout, stderr); asserts the
+/// token never shows.
+fn doctor(e: &Env, token: &str, args: &[&str]) -> (i32, String, String) {
+    let mut c = bare(e);
+    c.env("PROVCTL_ACCESS_TOKEN", token)
         .args(["doctor", "auth"])
-        .args(args)
-        .output()
-        .expect("runs");
+        .args(args);
+    let out = outcome(c);
     assert_token_not_shown(&out, token);
     out
 }
 
 fn doctor_json(e: &Env, token: &str) -> Value {
-    let out = doctor(e, token, &["-o", "json"]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("json")
+    let (code, stdout, stderr) = doctor(e, token, &["-o", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    serde_json::from_str(&stdout).expect("json")
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn assert_token_not_shown(out: &Output, token: &str) {
+fn assert_token_not_shown((_, stdout, stderr): &(i32, String, String), token: &str) {
     // The signature part alone would be enough to replay it.
     let sig = token.rsplit('.').next().unwrap_or(token);
-    for stream in [&out.stdout, &out.stderr] {
-        let s = text(stream);
+    for s in [stdout, stderr] {
         assert!(!s.contains(token) && !s.contains(sig), "token leaked:\n{s}");
     }
 }
@@ -62,8 +55,8 @@ fn a_read_only_app_may_list_jobs_but_restart_names_the_permission_it_needs() {
     let e = Env::demo();
     let token = e.app_token(READ_ONLY);
     let out = doctor(&e, &token, &[]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let stdout = text(&out.stdout);
+    assert_eq!(out.0, 0, "{}", out.2);
+    let stdout = &out.1;
     for needle in [
         "Kind:        app-only",
         "Method:      token",
@@ -119,7 +112,7 @@ fn a_read_write_app_may_restart_and_require_passes() {
             "quarantine clear",
         ],
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(out.0, 0, "{}", out.2);
 }
 
 #[test]
@@ -127,8 +120,8 @@ fn require_exits_4_naming_what_is_missing() {
     let e = Env::demo();
     let token = e.app_token(READ_ONLY);
     let out = doctor(&e, &token, &["-o", "none", "--require", "jobs restart"]);
-    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
-    let stderr = text(&out.stderr);
+    assert_eq!(out.0, 4, "{}", out.2);
+    let stderr = &out.2;
     assert!(
         stderr.contains("does not allow jobs restart")
             && stderr.contains("needs Synchronization.ReadWrite.All"),
@@ -136,8 +129,8 @@ fn require_exits_4_naming_what_is_missing() {
     );
     // A name provctl does not know is a usage error, before any sign-in.
     let out = doctor(&e, &token, &["--require", "jobs frobnicate"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("choose from: jobs list"));
+    assert_eq!(out.0, 2);
+    assert!(out.2.contains("choose from: jobs list"));
 }
 
 #[test]
@@ -166,8 +159,8 @@ fn an_app_only_token_is_told_agents_need_a_user_sign_in() {
     let e = Env::demo();
     let token = e.app_token(&["Synchronization.ReadWrite.All", "Directory.ReadWrite.All"]);
     let out = doctor(&e, &token, &[]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let stdout = text(&out.stdout);
+    assert_eq!(out.0, 0, "{}", out.2);
+    let stdout = &out.1;
     let agents = stdout
         .lines()
         .find(|l| l.contains("agents list"))
@@ -188,9 +181,9 @@ fn an_app_only_token_is_told_agents_need_a_user_sign_in() {
 fn a_broken_or_expired_token_exits_3_without_showing_it() {
     let e = Env::demo();
     let out = doctor(&e, "not-a-jwt-hunter2", &[]);
-    assert_eq!(out.status.code(), Some(3));
-    assert!(out.stdout.is_empty());
-    let stderr = text(&out.stderr);
+    assert_eq!(out.0, 3);
+    assert!(out.1.is_empty());
+    let stderr = &out.2;
     assert!(stderr.contains("not a JWT"), "{stderr}");
 
     let expired = e.sim.issue_token(
@@ -199,27 +192,22 @@ fn a_broken_or_expired_token_exits_3_without_showing_it() {
     );
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let out = doctor(&e, &expired, &[]);
-    assert_eq!(out.status.code(), Some(3));
-    assert!(
-        text(&out.stderr).contains("expired"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_eq!(out.0, 3);
+    assert!(out.2.contains("expired"), "{}", out.2);
 }
 
 #[test]
 fn a_failed_sign_in_exits_3_with_the_aadsts_code_and_fix() {
     let e = Env::demo();
     let secret = "not-the-secret-hunter2";
-    let out = bare(&e)
-        .env("AZURE_TENANT_ID", e.sim.tenant_id())
+    let mut c = bare(&e);
+    c.env("AZURE_TENANT_ID", e.sim.tenant_id())
         .env("AZURE_CLIENT_ID", e.sim.demo_app().client_id)
         .env("AZURE_CLIENT_SECRET", secret)
-        .args(["doctor", "auth"])
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
-    let stderr = text(&out.stderr);
+        .args(["doctor", "auth"]);
+    let out = outcome(c);
+    assert_eq!(out.0, 3, "{}", out.2);
+    let stderr = &out.2;
     assert!(
         stderr.contains("AADSTS7000215") && stderr.contains("AZURE_CLIENT_SECRET"),
         "{stderr}"
@@ -231,17 +219,16 @@ fn a_failed_sign_in_exits_3_with_the_aadsts_code_and_fix() {
 fn the_right_secret_signs_in_like_every_command() {
     let e = Env::demo();
     let app = e.sim.demo_app();
-    let out = bare(&e)
-        .env("AZURE_TENANT_ID", e.sim.tenant_id())
+    let mut c = bare(&e);
+    c.env("AZURE_TENANT_ID", e.sim.tenant_id())
         .env("AZURE_CLIENT_ID", &app.client_id)
         .env("AZURE_CLIENT_SECRET", &app.client_secret)
         .args(["-o", "json"])
-        .args(["doctor", "auth"])
-        .output()
-        .expect("runs");
-    assert!(out.status.success(), "{}", text(&out.stderr));
+        .args(["doctor", "auth"]);
+    let out = outcome(c);
+    assert_eq!(out.0, 0, "{}", out.2);
     assert_token_not_shown(&out, &app.client_secret);
-    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let doc: Value = serde_json::from_str(&out.1).expect("json");
     assert_eq!(doc["method"], "env");
     assert_eq!(doc["kind"], "app-only");
 }
