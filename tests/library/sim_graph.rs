@@ -9,6 +9,8 @@ use provctl::sim::{
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
+use crate::support::emulator::send;
+
 const ALL_ROLES: &[&str] = &[
     "Application.Read.All",
     "Synchronization.ReadWrite.All",
@@ -34,28 +36,21 @@ async fn get(
     url: &str,
     token: &str,
 ) -> (u16, reqwest::header::HeaderMap, Value) {
-    let r = c.get(url).bearer_auth(token).send().await.expect("request");
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    let text = r.text().await.expect("body");
-    (
-        status,
-        headers,
-        serde_json::from_str(&text).unwrap_or(Value::Null),
-    )
+    let r = send(c, reqwest::Method::GET, url, Some(token), None, None).await;
+    (r.status, r.headers, r.json)
 }
 
 async fn post_json(c: &reqwest::Client, url: &str, token: &str, body: Value) -> (u16, Value) {
-    let r = c
-        .post(url)
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .expect("request");
-    let status = r.status().as_u16();
-    let text = r.text().await.expect("body");
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    let r = send(
+        c,
+        reqwest::Method::POST,
+        url,
+        Some(token),
+        Some(&body),
+        None,
+    )
+    .await;
+    (r.status, r.json)
 }
 
 /// POSTs a job action (`start`, `pause`, `restart`, ...) to `{job_url}/{name}`, with `body` as
