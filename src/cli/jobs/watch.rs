@@ -85,7 +85,7 @@ async fn look(graph: &GraphClient, opts: &DiscoverOptions) -> Result<Vec<Watched
 fn change_line(c: &Change) -> String {
     format!(
         "{} {}/{} {}: {} -> {}\n",
-        c.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        crate::output::time::machine(c.at),
         strip_controls(&c.application),
         c.job_id,
         c.field,
@@ -277,7 +277,7 @@ impl View {
         let width = terminal::size().ok().map(|(w, _)| w).or(ctx.out.width);
         let refreshed = match (self.refreshing, self.refreshed) {
             (true, _) => "refreshing…".to_owned(),
-            (false, Some(t)) => format!("refreshed {}", t.format("%H:%M:%S UTC")),
+            (false, Some(t)) => format!("refreshed {}", crate::output::time::short(t)),
             (false, None) => "not refreshed yet".to_owned(),
         };
         let mut text = format!(
