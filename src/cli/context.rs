@@ -28,6 +28,7 @@ pub struct Context {
     connection: OnceCell<(Endpoints, reqwest::Client)>,
     tokens: OnceCell<Arc<dyn TokenProvider>>,
     stdin_token: OnceCell<Secret>,
+    family: Option<&'static str>,
 }
 
 impl Context {
@@ -44,7 +45,25 @@ impl Context {
             connection: OnceCell::new(),
             tokens: OnceCell::new(),
             stdin_token: OnceCell::new(),
+            family: None,
         })
+    }
+
+    /// The same context for a command of `family` (`jobs`, `logs`, ...): a user sign-in asks for
+    /// the delegated permissions that family needs ([`crate::graph::permissions::family_scopes`]).
+    pub fn for_family(mut self, family: Option<&'static str>) -> Context {
+        self.family = family;
+        self
+    }
+
+    /// The delegated permissions a user sign-in of this command asks for (none: `.default`).
+    fn family_scopes(&self) -> Vec<String> {
+        self.family
+            .map(crate::graph::permissions::family_scopes)
+            .unwrap_or_default()
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
     }
 
     /// Whether stderr may carry colour (messages and progress): the one decision of
@@ -193,6 +212,7 @@ impl Context {
                     no_cache: g.no_cache,
                     profile: Some(profile),
                     env: env.clone(),
+                    scopes: self.family_scopes(),
                     ..AuthOptions::default()
                 };
                 let tokens = provider_for(&opts, &http, &endpoints).await?;
@@ -241,6 +261,7 @@ impl Context {
             profile: self.profile()?,
             env: EnvVars::from_process(),
             ui: None,
+            scopes: self.family_scopes(),
         })
     }
 

@@ -32,6 +32,8 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub(crate) struct DeviceGrant {
     pub client_id: String,
     pub scopes: Vec<String>,
+    /// Authentication contexts a claims request asked for.
+    pub acrs: Vec<String>,
     pub offline: bool,
     pub polls: u32,
     pub expires: chrono::DateTime<chrono::Utc>,
@@ -42,6 +44,8 @@ pub(crate) struct DeviceGrant {
 pub(crate) struct RefreshGrant {
     pub client_id: String,
     pub scopes: Vec<String>,
+    /// Authentication contexts the sign-in satisfied; a claims request adds to them.
+    pub acrs: Vec<String>,
     pub user_index: usize,
     pub expires: chrono::DateTime<chrono::Utc>,
 }
@@ -135,6 +139,7 @@ impl AppState {
                             upn,
                             name: upn,
                             oid: &oid,
+                            acrs: &[],
                         }),
                         *lifetime,
                     )
@@ -419,7 +424,28 @@ async fn require_token(State(st): State<St>, mut req: Request, next: Next) -> Re
         })
         .unwrap_or_default();
     let result = lock(&st.tokens).validate(&token);
+    let wanted = lock(&st.faults).spec.claims_challenge.clone();
     match result {
+        Ok(claims) if wanted.as_ref().is_some_and(|c| !claims.acrs.contains(c)) => {
+            // Conditional Access with an authentication context: Graph refuses the token with a
+            // claims challenge naming the context (Microsoft's documented header shape).
+            use base64::Engine as _;
+            let context = wanted.unwrap_or_default();
+            let challenge = serde_json::json!({"access_token": {"acrs": {"essential": true, "value": context}}});
+            let encoded = base64::engine::general_purpose::STANDARD.encode(challenge.to_string());
+            let mut e = ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "InvalidAuthenticationToken",
+                "Continuous access evaluation resulted in challenge with result: InteractionRequired and code: InsufficientClaims",
+            );
+            e.headers.push((
+                "www-authenticate",
+                format!(
+                    r#"Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", error="insufficient_claims", claims="{encoded}""#
+                ),
+            ));
+            e.into_response()
+        }
         Ok(claims) => {
             req.extensions_mut().insert(claims);
             next.run(req).await
@@ -743,6 +769,7 @@ fn build_router(st: &St) -> Router {
             get(super::auth::imds_token),
         )
         .route("/msi/token", get(super::auth::app_service_token))
+        .route("/oauth2/token", post(super::auth::cloud_shell_token))
         .fallback(|req: Request| async move {
             ApiError::new(
                 StatusCode::NOT_FOUND,

@@ -18,6 +18,19 @@ pub const ROLES: &[&str] = &[
     "AuditLog.Read.All",
 ];
 
+/// Runs a prepared command (e.g. [`Env::cmd`] with variables changed); returns (exit code, stdout,
+/// stderr).
+pub fn outcome(mut cmd: assert_cmd::Command) -> (i32, String, String) {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("running provctl: {e}"));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// The instant fixed-time tenants are built around (and `PROVCTL_NOW` for them).
 pub const FIXED_NOW: &str = "2026-11-25T12:00:00Z";
 
@@ -175,15 +188,7 @@ impl Env {
 
     /// Runs the binary; returns (exit code, stdout, stderr).
     pub fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let out = self
-            .cmd(args)
-            .output()
-            .unwrap_or_else(|e| panic!("running provctl: {e}"));
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        outcome(self.cmd(args))
     }
 
     /// Runs the binary with the table fitted to `width` columns, signed in as the demo admin
