@@ -343,6 +343,7 @@ async fn device_code_asks_for_the_familys_permissions_and_a_missing_consent_is_a
         method: Some(AuthMethod::DeviceCode),
         tenant: Some(s.sim.tenant_id().to_owned()),
         ui: Some(ui.clone()),
+        required_scopes: scopes.clone(),
         scopes,
         ..AuthOptions::default()
     };

@@ -34,6 +34,7 @@ pub async fn login(ctx: &Context, args: &LoginArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::usage(format!("--scopes: {e}")))?;
     let mut opts = ctx.auth_options().await?;
     opts.scopes = scopes.into_iter().map(str::to_owned).collect();
+    opts.required_scopes = opts.scopes.clone();
     if opts.method.is_some_and(|m| m != AuthMethod::DeviceCode) {
         return Err(CliError::usage(
             "`provctl login` signs in a user with a device code; other methods (--auth) need no login",

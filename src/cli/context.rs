@@ -56,14 +56,15 @@ impl Context {
         self
     }
 
-    /// The delegated permissions a user sign-in of this command asks for (none: `.default`).
-    fn family_scopes(&self) -> Vec<String> {
-        self.family
-            .map(crate::graph::permissions::family_scopes)
-            .unwrap_or_default()
-            .into_iter()
-            .map(str::to_owned)
-            .collect()
+    /// The delegated permissions a user sign-in of this command asks for (none: `.default`),
+    /// and those it cannot run without.
+    fn family_scopes(&self) -> (Vec<String>, Vec<String>) {
+        use crate::graph::permissions::{family_required_scopes, family_scopes};
+        let owned = |v: Vec<&str>| v.into_iter().map(str::to_owned).collect();
+        match self.family {
+            Some(f) => (owned(family_scopes(f)), owned(family_required_scopes(f))),
+            None => (Vec::new(), Vec::new()),
+        }
     }
 
     /// Whether stderr may carry colour (messages and progress): the one decision of
@@ -208,11 +209,13 @@ impl Context {
                 let profile =
                     profile.ok_or_else(|| CliError::usage(format!("no profile '{name}'")))?;
                 let endpoints = self.endpoints_for(profile.cloud)?;
+                let (scopes, required_scopes) = self.family_scopes();
                 let opts = AuthOptions {
                     no_cache: g.no_cache,
                     profile: Some(profile),
                     env: env.clone(),
-                    scopes: self.family_scopes(),
+                    scopes,
+                    required_scopes,
                     ..AuthOptions::default()
                 };
                 let tokens = provider_for(&opts, &http, &endpoints).await?;
@@ -249,6 +252,7 @@ impl Context {
         } else {
             None
         };
+        let (scopes, required_scopes) = self.family_scopes();
         Ok(AuthOptions {
             method,
             tenant: g.tenant.clone(),
@@ -261,7 +265,8 @@ impl Context {
             profile: self.profile()?,
             env: EnvVars::from_process(),
             ui: None,
-            scopes: self.family_scopes(),
+            scopes,
+            required_scopes,
         })
     }
 

@@ -613,6 +613,12 @@ pub fn family_scopes(name: &str) -> Vec<&'static str> {
     delegated_scopes(family(name).flat_map(|c| c.required.iter().chain(c.optional).copied()))
 }
 
+/// The delegated scopes without which some command of the family cannot run: as
+/// [`family_scopes`], for the required calls only (optional ones only enrich a result).
+pub fn family_required_scopes(name: &str) -> Vec<&'static str> {
+    delegated_scopes(family(name).flat_map(|c| c.required.iter().copied()))
+}
+
 /// The command families of [`COMMANDS`] (`jobs`, `logs`, `agents`, ...), in table order.
 pub fn families() -> Vec<&'static str> {
     let mut out: Vec<&'static str> = Vec::new();
@@ -1183,6 +1189,19 @@ mod tests {
             ["Application.Read.All", "Synchronization.Read.All"]
         );
         assert_eq!(family_scopes("logs"), ["ProvisioningLog.Read.All"]);
+        assert_eq!(
+            family_scopes("metrics"),
+            [
+                "Application.Read.All",
+                "Synchronization.Read.All",
+                "Policy.Read.HybridAuthentication"
+            ]
+        );
+        assert_eq!(
+            family_required_scopes("metrics"),
+            ["Application.Read.All", "Synchronization.Read.All"],
+            "the agent metrics are optional"
+        );
         assert_eq!(
             family_scopes("agents"),
             ["Policy.Read.HybridAuthentication"]

@@ -122,6 +122,10 @@ fn login_asks_for_the_named_families_and_a_permission_nobody_consented_is_explai
     let (code, out, err) = user_cmd(&env, &["jobs", "list"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("Salesforce"), "{out}");
+    // The quarantine commands only enrich their answer with provisioning logs: the missing
+    // consent does not stop them.
+    let (code, _, err) = user_cmd(&env, &["quarantine", "list"]);
+    assert_eq!(code, 0, "{err}");
 
     // The logs family needs one more permission: the cached token is not reused for it; renewing
     // for it is refused, and said so.
@@ -237,4 +241,21 @@ fn azure_cli_asks_for_the_clouds_graph_and_refuses_when_az_is_on_another_cloud()
         !calls.contains("get-access-token"),
         "no token asked: {calls}"
     );
+}
+
+#[test]
+fn a_claims_challenge_to_an_app_only_sign_in_is_explained() {
+    let env = Env::fixed();
+    // Conditional Access wants authentication context c1, which only a user can satisfy.
+    env.sim.set_faults(provctl::sim::FaultSpec {
+        claims_challenge: Some("c1".into()),
+        ..provctl::sim::FaultSpec::default()
+    });
+    let (code, _, err) = env.run(&["jobs", "list"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("Conditional Access claims challenge") && err.contains("provctl login"),
+        "{err}"
+    );
+    assert!(err.contains("workload identity"), "{err}");
 }

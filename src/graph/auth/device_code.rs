@@ -7,8 +7,10 @@
 //! `https://<graph host>/<permission>` plus `offline_access`), not `.default`: in a tenant where
 //! nobody consented the client to the synchronization permissions, `.default` signs in fine and
 //! every command then gets 403. The cached login remembers the permissions its token was granted;
-//! a command that needs one more renews the token for it (Entra answers AADSTS65001 when it was
-//! never consented) instead of using a token that Graph would refuse.
+//! a command that cannot run without one more ([`AuthOptions::required_scopes`]) renews the token
+//! for it (Entra answers AADSTS65001 when it was never consented) instead of using a token that
+//! Graph would refuse. Permissions that only enrich a command are asked for at sign-in, never
+//! forced at renewal, so a missing optional consent does not stop the command.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -82,8 +84,10 @@ pub struct DeviceCodeProvider {
     client_id: String,
     /// The Graph resource (`https://graph.microsoft.com`), from the cloud's `.default` scope.
     resource: String,
-    /// The delegated permissions this run needs (empty: `.default`).
+    /// The delegated permissions a sign-in asks for (empty: `.default`).
     needed: Vec<String>,
+    /// Those without which this run cannot work: a cached login lacking one is renewed for it.
+    required: Vec<String>,
     store: Arc<dyn TokenStore>,
     ui: Arc<dyn AuthUi>,
     interactive: bool,
@@ -172,6 +176,7 @@ impl DeviceCodeProvider {
                 .trim_end_matches('/')
                 .to_owned(),
             needed: opts.scopes.clone(),
+            required: opts.required_scopes.clone(),
             store,
             ui: opts.ui(),
             interactive,
@@ -313,8 +318,8 @@ impl DeviceCodeProvider {
         let hc = http_client(&self.http);
         let rt = RefreshToken::new(rt.expose().to_owned());
         let mut wanted = login.scopes.clone();
-        if !self.needed.is_empty() {
-            for n in &self.needed {
+        if !self.required.is_empty() {
+            for n in &self.required {
                 if !wanted.iter().any(|w| w.eq_ignore_ascii_case(n)) {
                     wanted.push(n.clone());
                 }
@@ -349,7 +354,7 @@ impl DeviceCodeProvider {
         }
         let now = Utc::now();
         match state.clone() {
-            Some(l) if !force_refresh && !expiring(&l, now) && l.covers(&self.needed) => Ok(l),
+            Some(l) if !force_refresh && !expiring(&l, now) && l.covers(&self.required) => Ok(l),
             Some(l) => match self.redeem(&l, None).await {
                 Ok(fresh) => {
                     *state = Some(fresh.clone());

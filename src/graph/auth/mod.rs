@@ -408,6 +408,9 @@ pub struct AuthOptions {
     /// requested as the cloud's Graph resource + the name, with `offline_access`; empty asks for
     /// `.default` (whatever the tenant consented for the client).
     pub scopes: Vec<String>,
+    /// The delegated permissions the command cannot run without (a subset of `scopes`): a cached
+    /// user sign-in whose token lacks one is renewed for it rather than used. Empty: any.
+    pub required_scopes: Vec<String>,
 }
 
 impl AuthOptions {
