@@ -4,7 +4,7 @@
 //! (AADSTS65001); a Conditional Access claims challenge is answered by a user sign-in and
 //! explained for an app; Cloud Shell's `MSI_ENDPOINT` is answered as Cloud Shell does, and left
 //! to az. Managed identity reads the process environment, so it is tested through the binary in
-//! `tests/cli_auth.rs`.
+//! `tests/cli/auth.rs`.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -18,34 +18,12 @@ use provctl::graph::auth::{
 };
 use provctl::graph::path::GraphPath;
 use provctl::graph::permissions::family_scopes;
-use provctl::graph::{
-    ApiVersion, Cloud, Endpoints, GraphClient, GraphError, GraphRequest, HttpOptions, http_client,
-};
-use provctl::sim::{FaultSpec, Sim, SimConfig, SimHandle, TenantSource, TokenSpec};
+use provctl::graph::{ApiVersion, GraphClient, GraphError, GraphRequest};
+use provctl::sim::{FaultSpec, SimConfig, TenantSource, TokenSpec};
 
-struct Setup {
-    sim: SimHandle,
-    http: reqwest::Client,
-    endpoints: Endpoints,
-}
+use crate::support::emulator::{Emulator, start};
 
-async fn start(config: SimConfig) -> Setup {
-    let sim = Sim::start(config).await.expect("emulator starts");
-    let http = http_client(&HttpOptions {
-        extra_roots_pem: vec![sim.ca_pem().as_bytes().to_vec()],
-        ..Default::default()
-    })
-    .unwrap();
-    let base = sim.base_url().as_str().to_owned();
-    let endpoints = Endpoints::custom(&base, Some(&base), Cloud::Global).unwrap();
-    Setup {
-        sim,
-        http,
-        endpoints,
-    }
-}
-
-impl Setup {
+impl Emulator {
     /// Gets a token from `p` and proves Graph accepts it.
     async fn graph_call_succeeds(&self, p: &dyn TokenProvider) {
         let t = p
@@ -396,7 +374,7 @@ async fn device_code_asks_for_the_familys_permissions_and_a_missing_consent_is_a
     );
     let (msg, hints) = provctl::diagnose::explain_auth_error(&err);
     assert!(
-        msg.contains("consented") && msg.contains("AADSTS65001"),
+        msg.contains("consent") && msg.contains("AADSTS65001"),
         "{msg}"
     );
     assert!(hints[0].contains("admin consent"), "{hints:?}");
@@ -425,7 +403,7 @@ async fn device_code_asks_for_the_familys_permissions_and_a_missing_consent_is_a
     );
 }
 
-fn graph_client(s: &Setup, tokens: Arc<dyn TokenProvider>) -> GraphClient {
+fn graph_client(s: &Emulator, tokens: Arc<dyn TokenProvider>) -> GraphClient {
     GraphClient::builder()
         .endpoints(s.endpoints.clone())
         .http_client(s.http.clone())
