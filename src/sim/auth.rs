@@ -113,10 +113,15 @@ fn unknown_client(ids: &ReqIds, client_id: &str, tenant: &str) -> Response {
 }
 
 /// Delegated scopes named in a `scope` parameter (resource prefix stripped, OIDC scopes dropped).
+/// Any cloud's Graph resource is accepted (`https://graph.microsoft.us/…`), as the client asks
+/// for the selected cloud's.
 fn graph_scopes(scope: &str, default: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     for s in scope.split_whitespace() {
-        let s = s.strip_prefix("https://graph.microsoft.com/").unwrap_or(s);
+        let s = match s.strip_prefix("https://") {
+            Some(rest) => rest.rsplit_once('/').map_or(s, |(_, p)| p),
+            None => s,
+        };
         match s {
             "openid" | "profile" | "offline_access" | "email" => {}
             ".default" => out.extend(default.iter().cloned()),
