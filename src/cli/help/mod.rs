@@ -837,6 +837,7 @@ What -o json prints:
   logs export                  a file (--format ndjson|json|csv): the records exactly as Graph sent them
   agents list                  the agents and the domains they serve
   tenant job-threshold show    an array of {servicePrincipalId, displayName, deleteThreshold, error}
+  login                        {account, tenant, profile, clientId, scopes (granted), expiresOn, cache}
   whoami                       {tenant, identity, kind, method, expiresOn, scopes, roles, appId, objectId}
   doctor auth                  whoami's object plus commands: [{command, allowed, grantedBy,
                                missing, note, userSignInRequired}]";
