@@ -3,6 +3,7 @@
 //! naming a job). Shared setup (emulator, CA file, token, pinned time and width)
 //! lives in `common`.
 
+mod bulk;
 mod common;
 mod files;
 mod help;
