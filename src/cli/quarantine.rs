@@ -368,8 +368,8 @@ async fn clear(ctx: &Context, args: QuarantineClearArgs) -> Result<(), CliError>
     let key = entry.key();
     let name = format!("{}/{}", entry.service_principal.name(), entry.job.id);
     let reason = entry.job.quarantine().and_then(|q| q.reason.clone());
-    match sync::plan_clear(&entry.job, args.force) {
-        ActionPlan::Send(_) => {}
+    let action = match sync::plan_clear(&entry.job, args.force) {
+        ActionPlan::Send(action) => action,
         ActionPlan::Unchanged(why) => return jobs::nothing_to_change(ctx, &entry, &why),
         ActionPlan::NeedsForce(why) => {
             return Err(CliError::usage(format!("{name} {why}"))
@@ -378,9 +378,9 @@ async fn clear(ctx: &Context, args: QuarantineClearArgs) -> Result<(), CliError>
                 ))
                 .hint("add --force to send start anyway"));
         }
-    }
+    };
     let graph = ctx.graph().await?;
-    let req = sync::start_request(&key);
+    let req = action.request(&key);
     if args.dry_run {
         return jobs::print_dry_run(ctx, graph, &req);
     }
