@@ -185,8 +185,13 @@ impl<'a> Bulk<'a> {
                 r.outcome = Outcome::DryRun;
             }
             let doc = self.doc(graph, &rows);
-            ctx.out
-                .emit_text(&doc, |_| self.dry_run_text(graph, &rows))?;
+            if human(ctx) {
+                ctx.out
+                    .emit_text(&doc, |_| self.dry_run_text(graph, &rows))?;
+            } else {
+                // CSV/TSV get the table's rows, the other formats the document.
+                ctx.out.emit(&doc, || table(&rows))?;
+            }
             return partial_result(&inv);
         }
         let to_send = rows.iter().filter(|r| r.action().is_some()).count();
@@ -205,10 +210,7 @@ impl<'a> Bulk<'a> {
         }
         let doc = self.doc(graph, &rows);
         ctx.out.emit(&doc, || table(&rows))?;
-        finish(
-            &rows,
-            ctx.out.format == OutputFormat::Table && !ctx.out.has_query(),
-        )?;
+        finish(&rows, human(ctx))?;
         partial_result(&inv)
     }
 
@@ -439,6 +441,11 @@ impl<'a> Bulk<'a> {
     }
 }
 
+/// Whether the output is for people (a table or text, no `--query`).
+fn human(ctx: &Context) -> bool {
+    ctx.out.format == OutputFormat::Table && !ctx.out.has_query()
+}
+
 /// `resetScope "Escrows, QuarantineState"`, or the portal's empty scope in words.
 fn scope_words(scope: ResetScope) -> String {
     if scope.is_empty() {
@@ -493,7 +500,7 @@ fn table(rows: &[Row]) -> Table {
             Field::id(r.entry.job.id.clone(), short_id(&r.entry.job.id)),
             Field::new(r.entry.service_principal.name()),
             Field::new(r.entry.service_principal.id.clone()),
-            Field::new(action),
+            Field::new(action).machine(r.action().map(JobAction::name).unwrap_or("none")),
             Field::new(shown).machine(r.outcome.as_str()).style(style),
             Field::new(match (&r.cell, r.detail.as_str()) {
                 (Some(cell), _) => cell.as_str(),

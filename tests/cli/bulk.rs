@@ -71,6 +71,15 @@ fn quarantine_clear_all_dry_run_lists_the_exact_requests_and_sends_nothing() {
         )
     );
     assert_eq!(corp["request"]["body"]["criteria"]["resetScope"], "Escrows");
+    let (c, csv, err) = env.run(&["quarantine", "clear", "--all", "--dry-run", "-o", "csv"]);
+    assert_eq!(c, 0, "{err}");
+    assert!(
+        csv.starts_with("jobId,application,servicePrincipalId,action,outcome,detail\n")
+            && csv.contains(&format!(
+                "{JOB_SALESFORCE},Salesforce,{SP_SALESFORCE},start,dryRun,"
+            )),
+        "{csv}"
+    );
     assert!(env.posts().is_empty(), "{:?}", posted(&env));
 }
 
