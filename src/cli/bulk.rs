@@ -313,6 +313,8 @@ impl<'a> Bulk<'a> {
             humantime::format_duration(self.wait.timeout)
         );
         let opts = &opts;
+        // Bounded like the requests. The runs themselves go on side by side in the service, so a
+        // job waited for later usually has its run finished already: its first poll ends it.
         let ended: Vec<(usize, String, Result<WaitOutcome, GraphError>)> = stream::iter(waiting)
             .map(|(i, key, name)| async move {
                 let outcome = sync::wait_for_run(graph, &key, &before[i], opts, |seen| {

@@ -80,7 +80,8 @@ pub struct QuarantineClearArgs {
     #[arg(long)]
     pub force: bool,
 
-    /// With --all: confirm without being asked (needed when stdin is not a terminal).
+    /// Confirm --all without being asked (needed when stdin is not a terminal); one job is
+    /// cleared without a question.
     #[arg(long, short = 'y')]
     pub yes: bool,
 

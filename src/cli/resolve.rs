@@ -121,10 +121,13 @@ pub struct JobsArg {
     #[command(flatten)]
     pub select: JobSelectArgs,
 
-    /// With --all: how many requests are in flight at once (1-16).
-    #[arg(long, value_name = "N", default_value_t = 4, requires = "all", value_parser = clap::value_parser!(u16).range(1..=16))]
-    pub concurrency: u16,
+    /// With --all: how many requests are in flight at once (1-16; default 4).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub concurrency: Option<u16>,
 }
+
+/// Requests in flight at once for `--all` when `--concurrency` is not given.
+pub const DEFAULT_CONCURRENCY: u16 = 4;
 
 /// What a [`JobsArg`] names.
 #[derive(Debug, Clone)]
@@ -152,13 +155,16 @@ impl JobsArg {
     pub fn target(&self) -> Result<JobTarget, CliError> {
         match (&self.job, self.all) {
             (Some(job), false) => {
-                let given = self.select.given();
+                let mut given = self.select.given();
+                if self.concurrency.is_some() {
+                    given.push("--concurrency");
+                }
                 if !given.is_empty() {
                     return Err(CliError::usage(format!(
-                        "{} select jobs for --all, and JOB '{job}' already names one",
+                        "{} can only be used with --all, and JOB '{job}' names one job",
                         given.join(", ")
                     ))
-                    .hint("drop JOB and add --all to act on every job they select"));
+                    .hint("drop JOB and add --all to act on every job the selection flags pick"));
                 }
                 Ok(JobTarget::One(JobArg {
                     job: job.clone(),
@@ -168,7 +174,7 @@ impl JobsArg {
             (None, true) => Ok(JobTarget::All(AllJobs {
                 service_principal: self.sp.clone(),
                 select: self.select.clone(),
-                concurrency: usize::from(self.concurrency),
+                concurrency: usize::from(self.concurrency.unwrap_or(DEFAULT_CONCURRENCY)),
             })),
             // clap refuses both and neither; say it again rather than guess.
             _ => Err(CliError::usage(

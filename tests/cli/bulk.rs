@@ -266,6 +266,20 @@ fn all_and_a_job_conflict_and_selection_flags_need_all() {
     assert_eq!(c, 2, "{err}");
     assert!(err.contains("--status") && err.contains("--all"), "{err}");
     let (c, _, err) = env.run(&[
+        "jobs",
+        "restart",
+        "salesforce",
+        "--reset",
+        "escrows",
+        "--concurrency",
+        "2",
+    ]);
+    assert_eq!(c, 2, "{err}");
+    assert!(
+        err.contains("--concurrency can only be used with --all"),
+        "{err}"
+    );
+    let (c, _, err) = env.run(&[
         "quarantine",
         "clear",
         "--all",
