@@ -171,13 +171,17 @@ impl<'a> Bulk<'a> {
             .collect();
         if rows.is_empty() {
             let doc = self.doc(graph, &rows);
-            ctx.out.emit_text(&doc, |_| {
-                format!(
-                    "No job matched ({} job(s) in {} application(s) looked at); nothing was sent.",
-                    inv.jobs.len(),
-                    inv.service_principals
-                )
-            })?;
+            if human(ctx) {
+                ctx.out.emit_text(&doc, |_| {
+                    format!(
+                        "No job matched ({} job(s) in {} application(s) looked at); nothing was sent.",
+                        inv.jobs.len(),
+                        inv.service_principals
+                    )
+                })?;
+            } else {
+                ctx.out.emit(&doc, || table(&rows))?;
+            }
             return partial_result(&inv);
         }
         if self.dry_run {
