@@ -329,3 +329,54 @@ fn snapshot_quarantine_clear_all_table() {
         insta::assert_snapshot!(format!("quarantine_clear_all_{width}"), out);
     }
 }
+
+#[test]
+fn list_commands_and_all_pick_the_same_jobs_with_the_same_flags() {
+    let env = Env::demo();
+    let ids = |doc: &Value, key: &str| -> Vec<String> {
+        let mut v: Vec<String> = doc
+            .as_array()
+            .or_else(|| doc["jobs"].as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|j| j[key].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    for select in [
+        vec!["--status", "quarantine", "--cloud-sync"],
+        vec!["--reason", "EncounteredQuarantineException"],
+        vec!["--template", "AD2AADProvisioning"],
+    ] {
+        let listed = env.json(&[&["jobs", "list", "-o", "json"][..], &select].concat());
+        let quarantined = env.json(&[&["quarantine", "list", "-o", "json"][..], &select].concat());
+        let bulk = env.json(
+            &[
+                &[
+                    "jobs",
+                    "restart",
+                    "--all",
+                    "--reset",
+                    "escrows",
+                    "--dry-run",
+                    "-o",
+                    "json",
+                ][..],
+                &select,
+            ]
+            .concat(),
+        );
+        assert_eq!(ids(&listed, "id"), ids(&bulk, "jobId"), "{select:?}");
+        assert!(!ids(&listed, "id").is_empty(), "{select:?}");
+        // quarantine list shows the quarantined ones among them.
+        let q = ids(&quarantined, "id");
+        assert!(
+            q.iter().all(|id| ids(&listed, "id").contains(id)),
+            "{select:?}"
+        );
+    }
+    assert!(env.posts().is_empty());
+}
