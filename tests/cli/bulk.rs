@@ -8,6 +8,18 @@ use serde_json::Value;
 
 use crate::common::Env;
 
+/// `jobs restart --all --reset escrows --dry-run -o json`, for selection flags to be added to.
+const RESTART_ALL_DRY_RUN: &[&str] = &[
+    "jobs",
+    "restart",
+    "--all",
+    "--reset",
+    "escrows",
+    "--dry-run",
+    "-o",
+    "json",
+];
+
 /// The job paths (`…/jobs/{id}/{action}`) of the POSTs the emulator received.
 fn posted(env: &Env) -> Vec<String> {
     let mut p: Vec<String> = env.posts().into_iter().map(|r| r.path).collect();
@@ -50,16 +62,7 @@ fn quarantine_clear_all_dry_run_lists_the_exact_requests_and_sends_nothing() {
     );
     assert!(out.contains("nothing to change"), "{out}");
     assert!(out.contains("nothing was sent"), "{out}");
-    let doc = env.json(&[
-        "jobs",
-        "restart",
-        "--all",
-        "--reset",
-        "escrows",
-        "--dry-run",
-        "-o",
-        "json",
-    ]);
+    let doc = env.json(RESTART_ALL_DRY_RUN);
     let corp = row(&doc, JOB_CORP_PROVISIONING);
     assert_eq!(corp["outcome"], "dryRun");
     assert_eq!(corp["request"]["method"], "POST");
@@ -353,22 +356,7 @@ fn list_commands_and_all_pick_the_same_jobs_with_the_same_flags() {
     ] {
         let listed = env.json(&[&["jobs", "list", "-o", "json"][..], &select].concat());
         let quarantined = env.json(&[&["quarantine", "list", "-o", "json"][..], &select].concat());
-        let bulk = env.json(
-            &[
-                &[
-                    "jobs",
-                    "restart",
-                    "--all",
-                    "--reset",
-                    "escrows",
-                    "--dry-run",
-                    "-o",
-                    "json",
-                ][..],
-                &select,
-            ]
-            .concat(),
-        );
+        let bulk = env.json(&[RESTART_ALL_DRY_RUN, &select].concat());
         assert_eq!(ids(&listed, "id"), ids(&bulk, "jobId"), "{select:?}");
         assert!(!ids(&listed, "id").is_empty(), "{select:?}");
         // quarantine list shows the quarantined ones among them.
