@@ -376,3 +376,25 @@ fn a_crafted_file_cannot_retitle_or_clear_the_terminal_in_any_offline_command() 
         );
     }
 }
+
+/// Nothing found in a file names the file: Graph's retention and sync timing say nothing about it.
+#[test]
+fn nothing_found_in_a_file_names_the_file_not_the_retained_logs() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let empty = write(dir.path(), "empty.ndjson", "");
+    let empty = empty.to_string_lossy();
+    for extra in [
+        &[][..],
+        &["--object-guid", "a7f3c2d1-0001-4e5f-8a9b-0c1d2e3f4a09"][..],
+    ] {
+        let mut args = vec!["logs", "search", "--file", &*empty];
+        args.extend(extra);
+        let (code, _, err) = crate::common::outcome(crate::common::offline(&args));
+        assert_eq!(code, 0, "{args:?}: {err}");
+        assert!(err.contains(&format!("in {empty}")), "{args:?}: {err}");
+        assert!(
+            !err.contains("retained") && !err.contains("retention"),
+            "{args:?}: {err}"
+        );
+    }
+}
