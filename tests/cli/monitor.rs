@@ -317,12 +317,49 @@ fn jobs_watch_follow_prints_every_job_then_one_line_per_change() {
 
 #[test]
 fn jobs_watch_redraws_in_place_on_a_terminal_and_quits_on_q() {
+    let all = watch_in_a_terminal(240);
+    assert!(all.contains("status Paused→Active"), "{all}");
+}
+
+#[test]
+fn jobs_watch_at_160_columns_keeps_the_change_ids_and_times_whole() {
+    let all = watch_in_a_terminal(160);
+    // The long quarantine reason shortens; what changed, the ids and the run times do not.
+    let changed: Vec<&str> = all
+        .split("\r\n")
+        .filter(|l| l.contains("status Paused→Active"))
+        .collect();
+    assert!(!changed.is_empty(), "{all}");
+    for l in changed {
+        assert!(!l.trim_end().ends_with('…'), "the change was cut: {l}");
+    }
+    assert!(
+        all.contains("…4d5e01") && all.contains("Quarantine ("),
+        "{all}"
+    );
+    // Every last run's time is whole (`Succeeded 3m ago`, `just now`), never cut.
+    let runs: Vec<&str> = all
+        .split("\r\n")
+        .filter(|l| l.contains("Succeeded ") || l.contains("Failed "))
+        .collect();
+    assert!(!runs.is_empty(), "{all}");
+    for l in runs {
+        assert!(
+            l.contains(" ago ") || l.contains(" just now "),
+            "a run time was cut: {l}"
+        );
+    }
+}
+
+/// Runs `jobs watch` in a pseudo-terminal `cols` wide, starts the paused Box job so the next
+/// refresh marks its row, quits with q, and returns everything the terminal was sent.
+fn watch_in_a_terminal(cols: u16) -> String {
     use portable_pty::{CommandBuilder, PtySize, native_pty_system};
     let env = Env::demo();
     let pair = native_pty_system()
         .openpty(PtySize {
             rows: 40,
-            cols: 240,
+            cols,
             pixel_width: 0,
             pixel_height: 0,
         })
@@ -408,4 +445,5 @@ fn jobs_watch_redraws_in_place_on_a_terminal_and_quits_on_q() {
         all.contains("\u{1b}[?1049l") && all.contains("\u{1b}[?25h"),
         "{all}"
     );
+    all
 }

@@ -20,7 +20,7 @@ use crate::graph::{GraphClient, GraphError};
 use crate::monitor::watch::{Change, WatchKey, WatchedJob, changes};
 use crate::output::sanitize::line as strip_controls;
 use crate::output::time::now;
-use crate::output::{Cell, OutputError, OutputFormat, Table};
+use crate::output::{Cell, Column, OutputError, OutputFormat, Table};
 
 /// The shortest `--interval`: every refresh lists the tenant's service principals and jobs.
 const MIN_INTERVAL: Duration = Duration::from_secs(2);
@@ -193,6 +193,53 @@ fn quit_keys(stop: Arc<AtomicBool>) -> tokio::sync::oneshot::Receiver<()> {
     rx
 }
 
+/// A last run (`Succeeded 2026-12-05T13:28:21Z`) as `jobs list` shows it (`Succeeded 9m ago`):
+/// a relative time is shorter, and it never splits.
+fn last_run_text(last_run: &str, now: chrono::DateTime<chrono::Utc>) -> String {
+    let when = last_run.rsplit_once(' ').and_then(|(state, t)| {
+        let t = chrono::DateTime::parse_from_rfc3339(t).ok()?;
+        Some(format!(
+            "{state} {}",
+            crate::output::time::relative(t.to_utc(), now)
+        ))
+    });
+    strip_controls(&when.unwrap_or_else(|| last_run.to_owned())).into_owned()
+}
+
+/// The CHANGED cell of each job that changed, short enough to read whole beside the row (which
+/// already shows the new values): `status Paused→Active, new run: Succeeded`. Progress has its own
+/// highlighted column and moves on every refresh of a run, and health follows from a status
+/// change, so neither is repeated; a new run reads by its state, not two timestamps.
+fn changed_cells(all: &[Change]) -> BTreeMap<WatchKey, String> {
+    let mut changed: BTreeMap<WatchKey, String> = BTreeMap::new();
+    for c in all {
+        let status_changed = all
+            .iter()
+            .any(|o| o.field == "status" && o.key() == c.key());
+        let what = match c.field {
+            "progress" => continue,
+            "health" if status_changed => continue,
+            "lastRun" => format!(
+                "new run: {}",
+                c.to.as_deref()
+                    .and_then(|r| r.split(' ').next())
+                    .unwrap_or("-")
+            ),
+            field => format!(
+                "{field} {}→{}",
+                c.from.as_deref().unwrap_or("-"),
+                c.to.as_deref().unwrap_or("-")
+            ),
+        };
+        let entry = changed.entry(c.key()).or_default();
+        if !entry.is_empty() {
+            entry.push_str(", ");
+        }
+        entry.push_str(&strip_controls(&what));
+    }
+    changed
+}
+
 /// What the live view shows.
 struct View {
     jobs: Vec<WatchedJob>,
@@ -206,15 +253,18 @@ struct View {
 
 impl View {
     fn table(&self) -> Table {
+        // What changed is why the view is open: it gets room before the status's quarantine
+        // reason. Ids, times and counts never split; on a narrow terminal the progress, last run
+        // and escrow counts drop first.
         let mut t = Table::new([
-            "APPLICATION",
-            "JOB",
-            "STATUS",
-            "HEALTH",
-            "PROGRESS",
-            "LAST RUN",
-            "ESCROWED",
-            "CHANGED",
+            Column::new("APPLICATION", "application").min_width(16),
+            Column::new("JOB", "jobId").keep(),
+            Column::new("STATUS", "status").min_width(10).priority(1),
+            Column::new("HEALTH", "health").keep(),
+            Column::new("PROGRESS", "progress").keep().priority(1),
+            Column::new("LAST RUN", "lastRun").keep().priority(2),
+            Column::new("ESCROWED", "escrowed").keep().priority(2),
+            Column::new("CHANGED", "changed").min_width(24),
         ]);
         for j in &self.jobs {
             let health_style = match j.health.as_str() {
@@ -249,7 +299,10 @@ impl View {
                     },
                 ),
                 (
-                    j.last_run.clone().unwrap_or_else(|| "never".into()),
+                    j.last_run
+                        .as_deref()
+                        .map(|r| last_run_text(r, self.refreshed.unwrap_or_else(now)))
+                        .unwrap_or_else(|| "never".into()),
                     Cell::Plain,
                 ),
                 (
@@ -351,20 +404,7 @@ async fn live_view(
             match looked {
                 Ok(jobs) => {
                     let at = now();
-                    let mut changed: BTreeMap<WatchKey, String> = BTreeMap::new();
-                    for c in changes(&view.jobs, &jobs, at) {
-                        let what = format!(
-                            "{} {}→{}",
-                            c.field,
-                            c.from.as_deref().unwrap_or("-"),
-                            c.to.as_deref().unwrap_or("-")
-                        );
-                        let entry = changed.entry(c.key()).or_default();
-                        if !entry.is_empty() {
-                            entry.push_str(", ");
-                        }
-                        entry.push_str(&strip_controls(&what));
-                    }
+                    let changed = changed_cells(&changes(&view.jobs, &jobs, at));
                     view.changed = changed;
                     view.jobs = jobs;
                     view.refreshed = Some(at);
