@@ -351,7 +351,7 @@ pub fn render_show(
 async fn clear(ctx: &Context, args: QuarantineClearArgs) -> Result<(), CliError> {
     let entry = jobs::resolve(ctx, &args.job).await?;
     let key = entry.key();
-    let name = format!("{}/{}", entry.service_principal.name(), entry.job.id);
+    let name = super::jobs::job_label(&entry);
     if !entry.job.is_quarantined() {
         let status = entry
             .job

@@ -214,6 +214,71 @@ fn a_crafted_display_name_cannot_retitle_or_clear_the_terminal() {
     );
 }
 
+/// Every stream of every kind of output, with Graph's or a file's text crafted to retitle the
+/// terminal (OSC), clear it (CSI, also as the one-character C1 CSI U+009B): tables, CSV/TSV, an
+/// explanation, the "nothing to change" answer, progress and wait lines of `--wait`, prompts'
+/// refusals and error messages.
+#[test]
+fn crafted_graph_and_file_text_reaches_no_stream_of_any_command_raw() {
+    use provctl::sim::demo::{JOB_CORP_PHS, JOB_CORP_PROVISIONING, SP_CORP};
+    let crafted = "corp\u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}H";
+    let env = Env::fixed_with(|doc| {
+        if let Some(sp) = doc["servicePrincipals"]
+            .as_array_mut()
+            .and_then(|sps| sps.iter_mut().find(|sp| sp["id"] == SP_CORP))
+        {
+            sp["displayName"] = Value::from(crafted);
+        }
+    });
+    let answer = env.dir().join("graph-error.json");
+    std::fs::write(
+        &answer,
+        serde_json::json!({"error": {"code": "Authorization_RequestDenied", "message": crafted}})
+            .to_string(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let answer = answer.display().to_string();
+    let runs: &[&[&str]] = &[
+        &["jobs", "list", "-o", "csv"],
+        &["jobs", "list", "-o", "tsv"],
+        &["quarantine", "list"],
+        &["explain", "job", JOB_CORP_PROVISIONING],
+        &["explain", "--file", &answer],
+        &["jobs", "show", JOB_CORP_PROVISIONING, "-o", "csv"],
+        &["jobs", "start", JOB_CORP_PHS],
+        &[
+            "jobs",
+            "restart",
+            JOB_CORP_PROVISIONING,
+            "--reset",
+            "escrows",
+        ],
+        &[
+            "jobs",
+            "start",
+            JOB_CORP_PROVISIONING,
+            "--wait",
+            "--timeout",
+            "20s",
+            "--poll-interval",
+            "1s",
+        ],
+    ];
+    for args in runs {
+        let (_, out, err) = env.run(args);
+        for (stream, text) in [("stdout", &out), ("stderr", &err)] {
+            assert!(
+                !text.contains(['\u{1b}', '\u{7}', '\u{9b}']),
+                "{args:?} {stream}: a raw control character in {text:?}"
+            );
+        }
+        assert!(
+            out.contains("corp") || err.contains("corp"),
+            "{args:?}: the crafted text is still shown, escaped: {out}{err}"
+        );
+    }
+}
+
 #[test]
 fn no_color_covers_every_stream_and_an_empty_no_color_is_unset() {
     let env = Env::fixed();

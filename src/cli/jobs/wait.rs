@@ -52,7 +52,11 @@ pub async fn wait(
         humantime::format_duration(args.timeout)
     );
     let outcome = sync::wait_for_run(graph, key, before, &opts, |seen| {
-        eprintln!("  [+{}s] {seen}", started.elapsed().as_secs());
+        eprintln!(
+            "  [+{}s] {}",
+            started.elapsed().as_secs(),
+            crate::output::sanitize::line(&seen.to_string())
+        );
     })
     .await?;
     match outcome {

@@ -127,8 +127,9 @@ async fn follow(
             }
             Err(e) if before.is_none() => return Err(e.into()),
             Err(e) => eprintln!(
-                "provctl: warning: refresh failed, trying again in {}: {e}",
-                humantime::format_duration(interval)
+                "provctl: warning: refresh failed, trying again in {}: {}",
+                humantime::format_duration(interval),
+                strip_controls(&e.to_string())
             ),
         }
         tokio::select! {
