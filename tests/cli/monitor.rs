@@ -354,33 +354,9 @@ fn jobs_watch_at_160_columns_keeps_the_change_ids_and_times_whole() {
 /// Runs `jobs watch` in a pseudo-terminal `cols` wide, starts the paused Box job so the next
 /// refresh marks its row, quits with q, and returns everything the terminal was sent.
 fn watch_in_a_terminal(cols: u16) -> String {
-    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
     let env = Env::demo();
-    let pair = native_pty_system()
-        .openpty(PtySize {
-            rows: 40,
-            cols,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap_or_else(|e| panic!("no pseudo-terminal: {e}"));
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_provctl"));
-    cmd.args(env.base_args());
-    cmd.args(["jobs", "watch", "--interval", "2s"]);
-    cmd.env_clear();
-    for (k, v) in env.env_vars() {
-        cmd.env(k, v);
-    }
-    let mut child = pair
-        .slave
-        .spawn_command(cmd)
-        .unwrap_or_else(|e| panic!("{e}"));
-    drop(pair.slave);
-    let mut reader = pair
-        .master
-        .try_clone_reader()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut writer = pair.master.take_writer().unwrap_or_else(|e| panic!("{e}"));
+    let (mut child, mut reader, mut writer) =
+        env.in_terminal(cols, &["jobs", "watch", "--interval", "2s"]);
     let screen = Arc::new(Mutex::new(Vec::<u8>::new()));
     {
         let screen = screen.clone();

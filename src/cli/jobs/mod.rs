@@ -49,7 +49,8 @@ pub enum JobsCommand {
     Start(StartArgs),
     /// Pause a job, keeping its state (POST .../pause).
     Pause(PauseArgs),
-    /// For monitoring: one line per unhealthy job; exit 0 when all are healthy, 7 otherwise.
+    /// For monitoring: one line per unhealthy job (a table on a terminal); exit 0 when all are
+    /// healthy, 7 otherwise.
     Check(CheckArgs),
     /// A live view of every job, refreshed in place: status changes highlighted, the running
     /// cycle's progress, until q or Ctrl-C. When stdout is not a terminal, or with --follow, one
