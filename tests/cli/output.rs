@@ -336,6 +336,20 @@ fn closed_values_are_case_insensitive_and_idempotent_requests_change_nothing() {
     assert_eq!(jobs.as_array().map(Vec::len), Some(3));
     let (code, _, err) = env.run(&["quarantine", "list", "--reason", "TOOMANYDELETES"]);
     assert_eq!(code, 0, "{err}");
+    // Every other closed value set, in capitals or mixed case.
+    for line in [
+        "-o JSON jobs list",
+        "--output Csv jobs list",
+        "--cloud GLOBAL jobs list",
+        "--auth TOKEN jobs list",
+        "logs search --action CREATE --status FAILURE --limit 1",
+        "logs export --out - --format NDJSON --since 1h",
+        "jobs restart corp.contoso.com/AD2AADProvisioning --reset ESCROWS,quarantinestate --dry-run",
+    ] {
+        let args: Vec<&str> = line.split(' ').collect();
+        let (code, _, err) = env.run(&args);
+        assert_eq!(code, 0, "{line}: {err}");
+    }
     env.clear();
     let (code, out, err) = env.run(&["quarantine", "clear", "corp.contoso.com/AD2AADPasswordHash"]);
     assert_eq!(code, 0, "{err}");
