@@ -369,3 +369,22 @@ fn a_time_range_error_echoes_the_users_words() {
         "{err}"
     );
 }
+
+/// Issue 16: `explain object` of a UPN that no log mentions suggests commands that then work
+/// (none is refused as bad usage).
+#[test]
+fn explain_object_by_upn_suggests_commands_that_work() {
+    let env = Env::fixed();
+    let (code, out, err) = env.run(&["explain", "object", "alex@contoso.com"]);
+    assert_eq!(code, 0, "{err}");
+    let suggested: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("$ provctl "))
+        .collect();
+    assert!(!suggested.is_empty(), "{out}");
+    for line in suggested {
+        let args: Vec<&str> = line.split_whitespace().collect();
+        let (code, _, err) = env.run(&args);
+        assert_eq!(code, 0, "`provctl {line}` is refused: {err}");
+    }
+}
