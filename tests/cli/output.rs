@@ -388,3 +388,18 @@ fn explain_object_by_upn_suggests_commands_that_work() {
         assert_eq!(code, 0, "`provctl {line}` is refused: {err}");
     }
 }
+
+/// Issue 16: `config list -o csv` has the camelCase keys of every other CSV and the profile's
+/// bare name, not the table's headers and its ` *` mark.
+#[test]
+fn config_list_csv_has_column_keys_and_the_bare_profile_name() {
+    let env = Env::fixed();
+    let (code, _, err) = env.run(&["config", "set", "tenant", "contoso.onmicrosoft.com"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = env.run(&["config", "list", "-o", "csv"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "profile,tenant,cloud,auth,clientId,certificatePath,current\ndefault,contoso.onmicrosoft.com,,,,,true\n"
+    );
+}
