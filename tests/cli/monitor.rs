@@ -324,7 +324,7 @@ fn jobs_watch_redraws_in_place_on_a_terminal_and_quits_on_q() {
 #[test]
 fn jobs_watch_at_160_columns_keeps_the_change_ids_and_times_whole() {
     let all = watch_in_a_terminal(160);
-    // The long quarantine reason shortens; what changed, the ids and the run times do not.
+    // The long quarantine reason shortens; what changed, ids, codes and run times do not.
     let changed: Vec<&str> = all
         .split("\r\n")
         .filter(|l| l.contains("status Paused→Active"))
@@ -334,8 +334,8 @@ fn jobs_watch_at_160_columns_keeps_the_change_ids_and_times_whole() {
         assert!(!l.trim_end().ends_with('…'), "the change was cut: {l}");
     }
     assert!(
-        all.contains("…4d5e01") && all.contains("Quarantine ("),
-        "{all}"
+        all.contains("…4d5e01") && all.contains("  Quarantine  "),
+        "the id and the status code are whole: {all}"
     );
     // Every last run's time is whole (`Succeeded 3m ago`, `just now`), never cut.
     let runs: Vec<&str> = all

@@ -254,13 +254,14 @@ struct View {
 
 impl View {
     fn table(&self) -> Table {
-        // What changed is why the view is open: it gets room before the status's quarantine
-        // reason. Ids, times and counts never split; on a narrow terminal the progress, last run
-        // and escrow counts drop first.
+        // What changed is why the view is open: it stays. Ids, codes, times and counts never
+        // split; on a narrow terminal the quarantine reason (as in `jobs list`), the escrow
+        // count, the last run and the progress drop first.
         let mut t = Table::new([
             Column::new("APPLICATION", "application").min_width(16),
             Column::new("JOB", "jobId").keep(),
-            Column::new("STATUS", "status").min_width(10).priority(1),
+            Column::new("STATUS", "status").keep(),
+            Column::new("QUARANTINE", "quarantineReason").priority(3),
             Column::new("HEALTH", "health").keep(),
             Column::new("PROGRESS", "progress").keep().priority(1),
             Column::new("LAST RUN", "lastRun").keep().priority(2),
@@ -283,12 +284,13 @@ impl View {
             t.styled_row(vec![
                 (strip_controls(&j.application).into_owned(), name_style),
                 (super::short_id(&j.job_id), Cell::Dim),
+                (strip_controls(&j.status).into_owned(), health_style),
                 (
-                    match &j.quarantine {
-                        Some(reason) => format!("{} ({})", j.status, strip_controls(reason)),
-                        None => j.status.clone(),
-                    },
-                    health_style,
+                    j.quarantine
+                        .as_deref()
+                        .map(|r| strip_controls(r).into_owned())
+                        .unwrap_or_else(|| "-".into()),
+                    Cell::Plain,
                 ),
                 (j.health.clone(), health_style),
                 (
@@ -333,7 +335,7 @@ impl View {
             (false, None) => "not refreshed yet".to_owned(),
         };
         let mut text = format!(
-            "provctl jobs watch · {} job(s) · {refreshed} · every {} · q or Ctrl-C to quit\n\n",
+            "provctl jobs watch · {} job(s) · {refreshed} · every {} · q quits\n\n",
             self.jobs.len(),
             humantime::format_duration(self.interval)
         );
