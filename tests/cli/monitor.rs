@@ -337,6 +337,10 @@ fn jobs_watch_at_160_columns_keeps_the_change_ids_and_times_whole() {
         all.contains("…4d5e01") && all.contains("  Quarantine  "),
         "the id and the status code are whole: {all}"
     );
+    // NO_COLOR (the harness sets it) covers the live view too: no colour or bold, only the
+    // cursor and screen controls.
+    let sgr = regex::Regex::new("\x1b\\[[0-9;]*m").unwrap_or_else(|e| panic!("{e}"));
+    assert!(!sgr.is_match(&all), "colour under NO_COLOR: {all:?}");
     // Every last run's time is whole (`Succeeded 3m ago`, `just now`), never cut.
     let runs: Vec<&str> = all
         .split("\r\n")
