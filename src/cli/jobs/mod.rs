@@ -44,6 +44,11 @@ pub enum JobsCommand {
     /// Everything about one job: schedule, status, quarantine, progress, counts, runs, settings.
     Show(ShowArgs),
     /// Restart a job, clearing what --reset names (POST .../restart).
+    ///
+    /// With --all instead of JOB: every job the selection flags pick, listed first and confirmed
+    /// once (--yes in scripts), sent --concurrency at a time; one row per job. Jobs quarantined
+    /// for TooManyDeletes are skipped without --force. Exit 8 when some failed, 7 when --wait
+    /// sees a job quarantined again.
     Restart(RestartArgs),
     /// Start a paused or quarantined job (POST .../start).
     Start(StartArgs),
