@@ -117,11 +117,7 @@ struct Row<'a> {
 
 impl Row<'_> {
     fn name(&self) -> String {
-        format!(
-            "{}/{}",
-            self.entry.service_principal.name(),
-            self.entry.job.id
-        )
+        super::jobs::job_label(self.entry)
     }
 
     fn action(&self) -> Option<JobAction> {
@@ -323,9 +319,10 @@ impl<'a> Bulk<'a> {
             .map(|(i, key, name)| async move {
                 let outcome = sync::wait_for_run(graph, &key, &before[i], opts, |seen| {
                     eprintln!(
-                        "  [+{}s] {}: {seen}",
+                        "  [+{}s] {}: {}",
                         started.elapsed().as_secs(),
-                        line(&name)
+                        line(&name),
+                        line(&seen.to_string())
                     );
                 })
                 .await;

@@ -342,7 +342,9 @@ impl<'o, W: Write> Explained<'o, W> {
             ));
         }
         s.push_str(&diagnose::render_text(x, self.width));
-        out.write_all(paint(&crate::output::sanitize::page(&s), self.ctx.out.color).as_bytes())
+        // The evidence quotes the file: its control characters are escaped before colouring.
+        let s = crate::output::sanitize::page(&s);
+        out.write_all(paint(&s, self.ctx.out.color).as_bytes())
             .map_err(write_error)?;
         Ok(())
     }

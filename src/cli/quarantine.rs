@@ -367,7 +367,7 @@ async fn clear(ctx: &Context, args: QuarantineClearArgs) -> Result<(), CliError>
     };
     let entry = jobs::resolve(ctx, &one).await?;
     let key = entry.key();
-    let name = format!("{}/{}", entry.service_principal.name(), entry.job.id);
+    let name = super::jobs::job_label(&entry);
     let reason = entry.job.quarantine().and_then(|q| q.reason.clone());
     let action = match sync::plan_clear(&entry.job, args.force) {
         ActionPlan::Send(action) => action,

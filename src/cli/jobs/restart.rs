@@ -225,7 +225,7 @@ pub async fn run(ctx: &Context, args: RestartArgs) -> Result<(), CliError> {
     if args.dry_run {
         return print_dry_run(ctx, graph, &req);
     }
-    let name = format!("{}/{}", entry.service_principal.name(), entry.job.id);
+    let name = super::job_label(&entry);
     if risky && !args.yes {
         let what = if scope.contains(ResetScope::FORCE_DELETES) {
             match pending_deletes(&entry.job) {

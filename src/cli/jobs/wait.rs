@@ -58,7 +58,11 @@ pub async fn wait(
         humantime::format_duration(args.timeout)
     );
     let outcome = sync::wait_for_run(graph, key, before, &args.options(), |seen| {
-        eprintln!("  [+{}s] {seen}", started.elapsed().as_secs());
+        eprintln!(
+            "  [+{}s] {}",
+            started.elapsed().as_secs(),
+            crate::output::sanitize::line(&seen.to_string())
+        );
     })
     .await?;
     judge(key, name, outcome, args)
