@@ -4,6 +4,7 @@
 //! The knowledge lives in `knowledge.toml`, embedded at build time. No I/O here; "now" is a parameter.
 
 mod agents;
+pub mod deletes;
 mod finding;
 mod graph_error;
 mod job;

@@ -462,7 +462,8 @@ pub const COMMANDS: &[CommandNeeds] = &[
     CommandNeeds {
         command: "jobs restart",
         required: &[Op::ListServicePrincipals, Op::ListJobs, Op::RestartJob],
-        optional: &[],
+        // The force-deletes prompt counts the delete events of the job's current cycle.
+        optional: &[Op::ReadProvisioningLogs],
     },
     CommandNeeds {
         command: "jobs check",
@@ -494,8 +495,16 @@ pub const COMMANDS: &[CommandNeeds] = &[
     CommandNeeds {
         command: "quarantine show",
         required: &[Op::ListServicePrincipals, Op::ListJobs, Op::GetJob],
-        // The dominant error of an escrow quarantine, read from the job's recent failures.
+        // The dominant error of an escrow quarantine, read from the job's recent failures; the
+        // delete events of a TooManyDeletes job's current cycle.
         optional: &[Op::ReadProvisioningLogs],
+    },
+    CommandNeeds {
+        command: "quarantine deletes",
+        required: &[Op::ListServicePrincipals, Op::ListJobs, Op::GetJob],
+        // The delete events of the current cycle (refused: the command says there is no list);
+        // a cloud sync configuration's own threshold, from its secrets.
+        optional: &[Op::ReadProvisioningLogs, Op::GetSecrets],
     },
     // Clearing a quarantine is POST .../start, as Microsoft documents it.
     CommandNeeds {
@@ -532,7 +541,8 @@ pub const COMMANDS: &[CommandNeeds] = &[
     CommandNeeds {
         command: "explain job",
         required: &[Op::ListServicePrincipals, Op::ListJobs, Op::GetJob],
-        // The dominant error of an escrow quarantine, read from the job's recent failures.
+        // The dominant error of an escrow quarantine, read from the job's recent failures; the
+        // delete events of a TooManyDeletes job's current cycle.
         optional: &[Op::ReadProvisioningLogs],
     },
     CommandNeeds {
@@ -1117,9 +1127,14 @@ mod tests {
 
     #[test]
     fn a_family_asks_for_the_fewest_delegated_scopes_that_cover_it() {
+        // `jobs restart`'s force-deletes prompt also counts the cycle's delete events (optional).
         assert_eq!(
             family_scopes("jobs"),
-            ["Application.Read.All", "Synchronization.ReadWrite.All"]
+            [
+                "Application.Read.All",
+                "Synchronization.ReadWrite.All",
+                "ProvisioningLog.Read.All"
+            ]
         );
         assert_eq!(
             command_needs("jobs list").unwrap().delegated_scopes(),

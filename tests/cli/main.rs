@@ -5,6 +5,7 @@
 
 mod common;
 mod files;
+mod held_back;
 mod help;
 mod job_refs;
 mod jobs;

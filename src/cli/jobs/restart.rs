@@ -99,23 +99,33 @@ pub fn parse_reset(value: &str) -> Result<ResetScope, CliError> {
     Ok(scope)
 }
 
-/// What the job says about the deletes it holds back: the message of its TooManyDeletes error
-/// (quarantine or last run), which carries the count ("the number of deletions in this cycle
-/// (812) exceeded …"), quoted as Graph wrote it.
+/// What the job says about the deletes it holds back: the message of its TooManyDeletes error,
+/// quoted as Graph wrote it.
 fn pending_deletes(job: &crate::graph::model::SynchronizationJob) -> Option<&str> {
-    let too_many = |e: &&crate::graph::model::SynchronizationError| {
-        e.code.as_deref() == Some("TooManyDeletes")
-    };
-    job.quarantine()
-        .and_then(|q| q.error.as_ref())
-        .filter(too_many)
-        .or_else(|| {
-            job.last_execution()
-                .and_then(|x| x.error.as_ref())
-                .filter(too_many)
-        })
+    job.too_many_deletes_error()
         .and_then(|e| e.message.as_deref())
         .filter(|m| !m.is_empty())
+}
+
+/// What the provisioning logs hold for the prompt: the delete events of the job's current cycle
+/// (one page at most, a floor beyond it), or why there is no list, and where the full list is.
+async fn logged_deletes(
+    graph: &crate::graph::GraphClient,
+    job: &crate::graph::model::SynchronizationJob,
+    key: &sync::JobKey,
+) -> String {
+    let budget = sync::deletes::Budget {
+        shown: 0,
+        pages: Some(1),
+    };
+    let line = match sync::deletes::delete_events(graph, &job.id, budget).await {
+        Ok(events) => crate::diagnose::deletes::delete_events_line(&events),
+        Err(e) => format!("the provisioning logs could not be read: {e}"),
+    };
+    format!(
+        "Provisioning logs: {} (the list: `provctl quarantine deletes {key}`)",
+        crate::output::sanitize::line(&line)
+    )
 }
 
 /// `--reset` typed at the edge: [`parse_reset`] decides; the friendly names are listed for
@@ -213,13 +223,17 @@ pub async fn run(ctx: &Context, args: RestartArgs) -> Result<(), CliError> {
     let name = format!("{}/{}", entry.service_principal.name(), entry.job.id);
     if risky && !args.yes {
         let what = if scope.contains(ResetScope::FORCE_DELETES) {
-            match pending_deletes(&entry.job) {
+            let reported = match pending_deletes(&entry.job) {
                 Some(said) => format!(
                     "This lets every delete held back by the accidental-deletion threshold through; the job reports: \"{}\"",
                     crate::output::sanitize::line(said)
                 ),
                 None => "This lets every delete held back by the accidental-deletion threshold through (the job reports no TooManyDeletes error, so no count is known)".to_owned(),
-            }
+            };
+            format!(
+                "{reported}\n{}",
+                logged_deletes(graph, &entry.job, &key).await
+            )
         } else if scope.is_none_member() {
             "Microsoft says not to use None (use `provctl jobs start` instead).".to_owned()
         } else if scope.is_discouraged() {

@@ -2,7 +2,8 @@
 //! - [`discovery`]: which service principals hold jobs, and every job listed with `$batch`;
 //! - [`resolve`]: what a user typed to name a job or a service principal, turned into one job;
 //! - [`actions`]: the requests on one job (start, pause, restart, provisionOnDemand, secrets);
-//! - [`wait`]: how a job stands, and polling it until a new run ends.
+//! - [`wait`]: how a job stands, and polling it until a new run ends;
+//! - [`deletes`]: what a TooManyDeletes job holds back, from the job and its current cycle's log.
 //!
 //! Everything is re-exported here, so `crate::graph::sync::discover_jobs`, `sync::JobRef`,
 //! `sync::JobKey` and the rest keep their paths.
@@ -12,6 +13,7 @@ use std::fmt;
 use crate::graph::GraphPath;
 
 pub mod actions;
+pub mod deletes;
 pub mod discovery;
 pub mod resolve;
 pub mod wait;
