@@ -15,5 +15,6 @@ mod provision;
 mod quarantine;
 mod scope;
 mod signin;
+mod summary;
 mod tenant;
 mod tenants;
