@@ -408,7 +408,7 @@ async fn clear(ctx: &Context, args: QuarantineClearArgs) -> Result<(), CliError>
             "{name} is quarantined for TooManyDeletes: start would lift the quarantine, but the deletes held back by the accidental-deletion threshold would quarantine it again"
         ))
         .hint(format!(
-            "check the pending deletes first; if they are intended, run `provctl jobs restart {key} --reset force-deletes`"
+            "check the pending deletes first (`provctl quarantine deletes {key}`); if they are intended, run `provctl jobs restart {key} --reset force-deletes`"
         ))
         .hint("add --force to send start anyway"));
     }
