@@ -466,11 +466,6 @@ pub const COMMANDS: &[CommandNeeds] = &[
         optional: &[Op::ReadProvisioningLogs],
     },
     CommandNeeds {
-        command: "jobs check",
-        required: &[Op::ListServicePrincipals, Op::ListJobs],
-        optional: &[],
-    },
-    CommandNeeds {
         command: "jobs watch",
         required: &[Op::ListServicePrincipals, Op::ListJobs],
         optional: &[],
@@ -993,7 +988,9 @@ mod tests {
 
     #[test]
     fn every_operation_has_one_row_and_every_command_is_findable() {
+        let mut seen = std::collections::HashSet::new();
         for c in COMMANDS {
+            assert!(seen.insert(c.command), "two rows for `{}`", c.command);
             for op in c.required.iter().chain(c.optional) {
                 assert_eq!(grant(*op).operation, *op);
             }

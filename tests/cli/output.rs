@@ -21,6 +21,10 @@ const LISTS: &[(&str, &[&str])] = &[
             "--all",
         ],
     ),
+    (
+        "logs_summary_file",
+        &["logs", "summary", "--file", "examples/portal-download.json"],
+    ),
     ("agents_list", &["agents", "list"]),
     ("agents_check", &["agents", "check"]),
     ("tenant_job_threshold", &["tenant", "job-threshold", "show"]),

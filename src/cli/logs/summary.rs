@@ -14,7 +14,7 @@ use crate::diagnose::summary::{self, Coverage, LogSummary, ReasonKind, StatusCou
 use crate::graph::logs::{self, LogQuery, StatusFilter};
 use crate::graph::model::SynchronizationJob;
 use crate::output::units::{count as thousands, duration};
-use crate::output::{Cell, Table};
+use crate::output::{Cell, Column, Table};
 
 /// `provctl logs summary` (its examples are in `cli::help::EXAMPLES`).
 #[derive(Debug, Args)]
@@ -195,7 +195,16 @@ fn render(s: &LogSummary, top: usize, cycles: usize, width: Option<u16>, color: 
         .collect();
     out.push_str(&format!("Actions: {}\n", actions.join(" · ")));
 
-    let mut jobs = Table::new(["JOB", "EVENTS", "FAILED", "SKIPPED", "FIRST", "LAST"]);
+    // Counts and times never shorten; on a narrow terminal the first-seen time drops before the
+    // last, and the job's name shortens down to 16 characters.
+    let mut jobs = Table::new([
+        Column::new("JOB", "job").min_width(16),
+        Column::new("EVENTS", "events").keep(),
+        Column::new("FAILED", "failed").keep(),
+        Column::new("SKIPPED", "skipped").keep(),
+        Column::new("FIRST", "first").keep().priority(2),
+        Column::new("LAST", "last").keep().priority(1),
+    ]);
     for j in &s.jobs {
         jobs.styled_row(vec![
             (job_name(j.name.as_deref(), &j.job_id), Cell::Plain),
@@ -210,8 +219,15 @@ fn render(s: &LogSummary, top: usize, cycles: usize, width: Option<u16>, color: 
     out.push_str(&jobs.render(width, color));
 
     if !s.cycles.is_empty() {
+        // The cycle id stays whole: it is what `logs search --cycle` takes.
         let mut t = Table::new([
-            "CYCLE", "FIRST", "LAST", "DURATION", "EVENTS", "FAILED", "SKIPPED",
+            Column::new("CYCLE", "cycleId").keep(),
+            Column::new("FIRST", "first").keep().priority(2),
+            Column::new("LAST", "last").keep().priority(3),
+            Column::new("DURATION", "duration").keep().priority(1),
+            Column::new("EVENTS", "events").keep(),
+            Column::new("FAILED", "failed").keep(),
+            Column::new("SKIPPED", "skipped").keep(),
         ]);
         for c in s.cycles.iter().take(cycles) {
             t.styled_row(vec![
@@ -231,14 +247,16 @@ fn render(s: &LogSummary, top: usize, cycles: usize, width: Option<u16>, color: 
     }
 
     if !s.reasons.is_empty() {
+        // Codes stay whole (they are what the docs and `explain` are searched by); the samples
+        // shorten, and the first-seen time drops first.
         let mut t = Table::new([
-            "KIND",
-            "CODE",
-            "COUNT",
-            "SHARE",
-            "FIRST SEEN",
-            "LAST SEEN",
-            "SAMPLES",
+            Column::new("KIND", "kind").keep(),
+            Column::new("CODE", "code").keep(),
+            Column::new("COUNT", "count").keep(),
+            Column::new("SHARE", "share").keep(),
+            Column::new("FIRST SEEN", "firstSeen").keep().priority(3),
+            Column::new("LAST SEEN", "lastSeen").keep().priority(2),
+            Column::new("SAMPLES", "samples").priority(1),
         ]);
         for r in s.reasons.iter().take(top) {
             let samples: Vec<String> = r
@@ -273,7 +291,7 @@ fn render(s: &LogSummary, top: usize, cycles: usize, width: Option<u16>, color: 
         out.push_str(&t.render(width, color));
         if let Some(first) = s.reasons.first().and_then(|r| r.samples.first()) {
             out.push_str(&format!(
-                "\nhint: `provctl explain log {}` explains a sample event\n",
+                "\nhint: to explain a sample event:\n  provctl explain log {}\n",
                 first.log_id
             ));
         }
