@@ -702,6 +702,27 @@ mod tests {
     }
 
     #[test]
+    fn several_actions_match_any_of_them_on_graph_and_offline() {
+        let q = LogQuery {
+            cycle_id: Some("c".into()),
+            actions: vec![ActionFilter::Delete, ActionFilter::Disable],
+            ..Default::default()
+        };
+        assert_eq!(
+            q.filter().unwrap().unwrap().as_str(),
+            "(cycleId eq 'c') and ((provisioningAction eq 'delete') or (provisioningAction eq 'disable'))"
+        );
+        let record = |action: &str| -> ProvisioningObjectSummary {
+            serde_json::from_str(&format!(
+                r#"{{"id":"x","cycleId":"c","provisioningAction":"{action}"}}"#
+            ))
+            .unwrap()
+        };
+        assert!(q.matches(&record("delete")) && q.matches(&record("disable")));
+        assert!(!q.matches(&record("update")));
+    }
+
+    #[test]
     fn times_parse_relative_and_absolute_and_name_bad_values() {
         assert_eq!(
             parse_time("2h", now(), "--since").unwrap(),
