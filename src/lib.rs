@@ -7,12 +7,16 @@
 //!
 //! | module | what it does |
 //! |---|---|
-//! | [`graph`] | the Graph client: clouds, auth seam, retries, pacing, paging, `$batch`, OData filters, models; job discovery and the one resolver of job and service principal names ([`graph::sync::resolve`]); the permission table (which Graph permission each call and command needs) |
+//! | [`graph`] | the Graph client: clouds, auth seam, retries, pacing, paging, `$batch`, OData filters, models; job discovery and the one resolver of job and service principal names ([`graph::sync::resolve`]); the permission table (which Graph permission each call and command needs: `doctor auth`, 403 hints, the knowledge and the emulator read it); sign-in (`graph::auth`, given its settings as values) |
 //! | [`logfile`] | the one offline file reader: every log, job, agent, error and answer file shape, streamed in bounded memory |
 //! | [`export`] | the log export engine: a time range of provisioning logs to a file, resumable with every record exactly once (checkpoint, crawl, formats); its [`export::crawl`] is the streaming page API for any long pass over the logs |
 //! | [`diagnose`] | pure functions from models to findings: why a job is quarantined, why an object was skipped, why a sign-in failed (codes and fixes in `knowledge.toml`) |
 //! | [`output`] | rendering results: tables fitted to the terminal, JSON, NDJSON, YAML, CSV/TSV, `--query`; the one colour decision, time format and control-character sanitizer |
 //! | [`cli`] | the `provctl` command line: argument parsing, one module per command group, help topics, examples, man pages and completions |
+//! | [`monitor`] | watching health over time and across tenants: job and agent snapshots, Prometheus metrics and the exporter, `jobs watch` changes, running one piece of work for several tenants |
+//! | [`doctor`] | checks of the machine provctl runs on: the cloud sync agent's network prerequisites (DNS chains, ports, TLS without inspection, proxies) |
+//! | [`config`] | profiles: named sign-in settings in `config.toml` (never a secret), and which one is in use |
+//! | [`secret`] | a string that prints as `(redacted)`, for secrets and tokens |
 //! | [`sim`] | the Graph emulator used by tests, benchmarks and `--sim` demos |
 //!
 //! Everything the command line does is a library call. The failures of the last day, page by page,

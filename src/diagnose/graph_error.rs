@@ -37,7 +37,7 @@ pub fn explain_error(error: &ServiceError, operation: Option<Operation>) -> Expl
         .chain(std::iter::once(&error.code));
     let by_code = codes
         .filter_map(|c| k.lookup(c, &[Scope::GraphError]))
-        .find(|e| e.scope == Scope::GraphError);
+        .find(|e| e.in_scope(Scope::GraphError));
     // A sign-in answer names its cause by the AADSTS code in the message; the OAuth `error`
     // (`invalid_grant`) only says the request failed.
     let by_sign_in_code = error

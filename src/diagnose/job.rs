@@ -137,7 +137,7 @@ fn headline_entry<'k>(
     let reason_entry = reason.and_then(|r| k.lookup(r.as_str(), &[Scope::QuarantineReason]));
     let code_entry = code
         .and_then(|c| k.lookup(c, &[Scope::JobError, Scope::ObjectError]))
-        .filter(|e| e.scope != Scope::QuarantineReason);
+        .filter(|e| !e.in_scope(Scope::QuarantineReason));
     let reason_leads = matches!(
         reason,
         Some(
@@ -278,7 +278,7 @@ impl Reader<'_> {
         let mut headline = match headline_entry(k, reason, code) {
             Some(e) => {
                 let mut f = k.finding(e, summary, ev, &self.vars);
-                if e.scope != Scope::QuarantineReason {
+                if !e.in_scope(Scope::QuarantineReason) {
                     f.code = code.map(str::to_owned);
                 }
                 f

@@ -49,8 +49,10 @@ pub struct Entry {
     /// Also matches app-prefixed codes ending with the key (`ContosoEntryConflict`).
     #[serde(default)]
     pub suffix: bool,
-    /// Where the code is met.
-    pub scope: Scope,
+    /// Where the code is met: one scope, or several when one meaning is met in several places
+    /// (`scope = ["sign-in", "graph-error"]`).
+    #[serde(rename = "scope", deserialize_with = "one_or_more_scopes")]
+    pub scopes: Vec<Scope>,
     /// A short label.
     pub title: String,
     /// The kind of problem.
@@ -73,6 +75,30 @@ pub struct Entry {
     pub patterns: Vec<String>,
     /// Source document ids.
     pub sources: Vec<String>,
+}
+
+impl Entry {
+    /// Whether the code is met in `scope`.
+    pub fn in_scope(&self, scope: Scope) -> bool {
+        self.scopes.contains(&scope)
+    }
+}
+
+/// `scope = "graph-error"` or `scope = ["sign-in", "graph-error"]`; never none.
+fn one_or_more_scopes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Scope>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMore {
+        One(Scope),
+        More(Vec<Scope>),
+    }
+    match OneOrMore::deserialize(d)? {
+        OneOrMore::One(s) => Ok(vec![s]),
+        OneOrMore::More(v) if !v.is_empty() => Ok(v),
+        OneOrMore::More(_) => Err(serde::de::Error::custom(
+            "an entry needs at least one scope",
+        )),
+    }
 }
 
 /// A next step as written in the knowledge file, with placeholders in its command.
@@ -219,18 +245,20 @@ impl Knowledge {
                 }
             }
             for name in std::iter::once(&e.key).chain(&e.aliases) {
-                let dup = k.exact.insert((e.scope, name.clone()), i).is_some()
-                    | k.folded
-                        .insert((e.scope, name.to_ascii_lowercase()), i)
-                        .is_some();
-                if dup {
-                    return Err(KnowledgeError::Duplicate {
-                        key: name.clone(),
-                        scope: e.scope,
-                    });
-                }
-                if e.suffix {
-                    k.suffixes.push((e.scope, name.to_ascii_lowercase(), i));
+                for &scope in &e.scopes {
+                    let dup = k.exact.insert((scope, name.clone()), i).is_some()
+                        | k.folded
+                            .insert((scope, name.to_ascii_lowercase()), i)
+                            .is_some();
+                    if dup {
+                        return Err(KnowledgeError::Duplicate {
+                            key: name.clone(),
+                            scope,
+                        });
+                    }
+                    if e.suffix {
+                        k.suffixes.push((scope, name.to_ascii_lowercase(), i));
+                    }
                 }
             }
             for p in &e.patterns {
@@ -291,7 +319,8 @@ impl Knowledge {
         let lower = message.to_lowercase();
         self.patterns.iter().find_map(|(p, i)| {
             let e = self.entries.get(*i)?;
-            (scopes.contains(&e.scope) && lower.contains(p.as_str())).then_some((e, p.as_str()))
+            (scopes.iter().any(|s| e.in_scope(*s)) && lower.contains(p.as_str()))
+                .then_some((e, p.as_str()))
         })
     }
 
@@ -486,6 +515,47 @@ mod tests {
             k.lookup("timeout", &[Scope::JobError]).unwrap().key,
             "TimeOut"
         );
+    }
+
+    /// A sign-in code means the same wherever it is met, so it is written once: one entry with
+    /// several scopes, never a second entry (nor a pattern of another entry) beside it.
+    #[test]
+    fn every_sign_in_code_and_every_pattern_is_one_entry() {
+        let k = Knowledge::global();
+        let mut owner: HashMap<String, &str> = HashMap::new();
+        for e in k.entries() {
+            let codes = std::iter::once(&e.key)
+                .chain(&e.aliases)
+                .filter(|n| n.to_ascii_uppercase().starts_with("AADSTS"))
+                .map(|n| n.to_ascii_uppercase());
+            let patterns = e.patterns.iter().map(|p| format!("pattern {p}"));
+            for name in codes.chain(patterns) {
+                if let Some(first) = owner.insert(name.clone(), &e.key) {
+                    panic!("{name} is in two entries: {first} and {}", e.key);
+                }
+            }
+        }
+        // Each of the codes once met twice is now one entry that serves both uses.
+        for code in ["AADSTS65001", "AADSTS700016", "AADSTS90002"] {
+            let sign_in = k.lookup(code, &[Scope::SignIn]).unwrap();
+            let graph = k.lookup(code, &[Scope::GraphError]).unwrap();
+            assert!(std::ptr::eq(sign_in, graph), "{code}");
+        }
+    }
+
+    #[test]
+    fn an_entry_may_have_several_scopes_but_not_none() {
+        let file = |scope: &str| {
+            format!(
+                "[sources.S]\ntitle = \"t\"\ndocument = \"d\"\n\n[[entry]]\nkey = \"X1\"\nscope = {scope}\ntitle = \"t\"\ncategory = \"service\"\nseverity = \"error\"\nmeaning = \"m\"\nsources = [\"S\"]\n"
+            )
+        };
+        let k = Knowledge::parse(&file(r#"["sign-in", "graph-error"]"#)).unwrap();
+        assert!(k.lookup("X1", &[Scope::SignIn]).is_some());
+        assert!(k.lookup("x1", &[Scope::GraphError]).is_some());
+        assert!(k.lookup("X1", &[Scope::ObjectError]).is_none());
+        assert!(Knowledge::parse(&file(r#""case""#)).is_ok());
+        assert!(Knowledge::parse(&file("[]")).is_err());
     }
 
     #[test]

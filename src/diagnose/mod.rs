@@ -1,7 +1,11 @@
-//! The explain engine: pure functions from Graph models to findings an admin can act on — why a job is
-//! quarantined, why an object was skipped or failed, what a Graph error means — each with the evidence,
-//! the likely causes, the next steps (provctl commands where they exist) and the documents behind them.
-//! The knowledge lives in `knowledge.toml`, embedded at build time. No I/O here; "now" is a parameter.
+//! The explain engine: pure functions from Graph models to findings an admin can act on — why a job
+//! is quarantined, why an object was skipped or failed (a log record, a provisionOnDemand answer,
+//! every record of one object), what a Graph error or a refused sign-in (AADSTS code) means, which
+//! agents are inactive and which domains have none active left, whether an object is in a job's
+//! scope — each with the evidence, the likely causes, the next steps (provctl commands where they
+//! exist) and the documents behind them; and log summaries ([`summary`]: counts by status, job,
+//! cycle and reason in one streaming pass). The knowledge lives in `knowledge.toml`, embedded at
+//! build time ([`knowledge`]). No I/O here; "now" is a parameter.
 
 mod agents;
 pub mod deletes;

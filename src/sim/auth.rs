@@ -564,13 +564,7 @@ pub(crate) async fn device_code(
 }
 
 fn mi_query(raw: &Option<String>) -> HashMap<String, String> {
-    raw.as_deref()
-        .map(|q| {
-            url::form_urlencoded::parse(q.as_bytes())
-                .into_owned()
-                .collect()
-        })
-        .unwrap_or_default()
+    super::server::query_pairs(raw).into_iter().collect()
 }
 
 fn graph_resource(r: &str) -> bool {

@@ -110,6 +110,25 @@
 //!
 //! # The demo tenant
 //! See [`demo`] for its ids, the known AD ObjectGuids and what each demonstrates.
+//!
+//! # Modules
+//! | module | what it holds |
+//! |---|---|
+//! | `server` | the HTTP side: `state` (what handlers share, one state per tenant), `frame` (the middleware every request passes, Graph's error envelope, JSON answers), `authz` (token check, permissions, throttling budget), `routes` (the router, `$batch` dispatch), `listen` (HTTPS/HTTP listeners, tenant choice, fault injection, start/stop) |
+//! | `auth` | login: token and device-code endpoints, managed identity (IMDS, App Service) |
+//! | `jobs` | `synchronization/jobs` routes and secrets, and the lazily computed job simulation |
+//! | `logs` | `auditLogs/provisioning`: filters, ordering, keyset paging |
+//! | `directory` | `servicePrincipals`, beta agents/agent groups/published resources, `onPremisesSynchronization` |
+//! | `objects` | users, groups, `appRoleAssignedTo`, `checkMemberGroups` (for scoping checks) |
+//! | `batch` | JSON `$batch`, each item through the router; the body mangling of faults |
+//! | `odata` | the `$filter` subset |
+//! | `tenant` | the tenant's documents and job state; loading a tenant file |
+//! | [`demo`] | the built-in demo tenant |
+//! | `generate` | large generated tenants |
+//! | `tokens` | JWT-shaped tokens and their validation |
+//! | `throttle` | sliding-window budgets per endpoint family |
+//! | `faults` | seeded fault injection |
+//! | `tls` | the CA and server certificate generated at start |
 
 #![warn(missing_docs)]
 

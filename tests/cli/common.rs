@@ -94,6 +94,27 @@ impl Env {
         }
     }
 
+    /// An emulator with this configuration, `PROVCTL_NOW` = when it started.
+    pub fn with(cfg: SimConfig) -> Env {
+        Env::start(cfg, Utc::now())
+    }
+
+    /// An app-only token of the tenant's app registration carrying these application
+    /// permissions.
+    pub fn app_token(&self, roles: &[&str]) -> String {
+        self.sim
+            .issue_token(TokenSpec::app(&self.sim.demo_app().client_id, roles))
+    }
+
+    /// A delegated token of the admin `admin@contoso.com` carrying these scopes.
+    pub fn delegated_token(&self, scopes: &[&str]) -> String {
+        self.sim.issue_token(TokenSpec::delegated(
+            &self.sim.demo_app().client_id,
+            "admin@contoso.com",
+            scopes,
+        ))
+    }
+
     /// The flags that point the binary at the emulator.
     pub fn base_args(&self) -> Vec<String> {
         vec![
@@ -150,9 +171,29 @@ impl Env {
         c
     }
 
+    /// [`Env::cmd`] signed in with `token` instead; the caller adds the arguments.
+    pub fn cmd_as(&self, token: &str) -> assert_cmd::Command {
+        let mut c = self.cmd(&[]);
+        c.env("PROVCTL_ACCESS_TOKEN", token);
+        c
+    }
+
+    /// [`Env::cmd`] with no token: the binary signs in by itself at the emulator's login
+    /// endpoints (`--login-url`), keeping its settings in `config/` and its sign-ins in
+    /// `cache/` of HOME ([`Env::dir`]). Token lifetimes are real: "now" is not pinned.
+    pub fn signed_out(&self, args: &[&str]) -> assert_cmd::Command {
+        let mut c = self.cmd(&["--login-url", self.sim.base_url().as_str()]);
+        c.args(args)
+            .env_remove("PROVCTL_ACCESS_TOKEN")
+            .env_remove("PROVCTL_NOW")
+            .env("PROVCTL_CONFIG_DIR", self.dir().join("config"))
+            .env("PROVCTL_CACHE_DIR", self.dir().join("cache"));
+        c
+    }
+
     /// The same emulator, with the binary given a token carrying these application permissions.
     pub fn with_roles(mut self, roles: &[&str]) -> Env {
-        self.token = self.sim.issue_token(TokenSpec::app(demo::CLIENT_ID, roles));
+        self.use_roles(roles);
         self
     }
 
@@ -175,15 +216,21 @@ impl Env {
 
     /// Runs the binary; returns (exit code, stdout, stderr).
     pub fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let out = self
-            .cmd(args)
-            .output()
-            .unwrap_or_else(|e| panic!("running provctl: {e}"));
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        outcome(self.cmd(args))
+    }
+
+    /// [`Env::run`] signed in with `token`.
+    pub fn run_as(&self, token: &str, args: &[&str]) -> (i32, String, String) {
+        let mut c = self.cmd_as(token);
+        c.args(args);
+        outcome(c)
+    }
+
+    /// Runs a job command with `--wait`, polling every 30 ms for at most 20 s.
+    pub fn run_waiting(&self, args: &[&str]) -> (i32, String, String) {
+        let mut all = args.to_vec();
+        all.extend(["--wait", "--timeout", "20s", "--poll-interval", "30ms"]);
+        self.run(&all)
     }
 
     /// Runs the binary with the table fitted to `width` columns, signed in as the demo admin
@@ -193,17 +240,9 @@ impl Env {
             .sim
             .user_token()
             .unwrap_or_else(|| panic!("the tenant has no user"));
-        let out = self
-            .cmd(args)
-            .env("PROVCTL_TERM_WIDTH", width.to_string())
-            .env("PROVCTL_ACCESS_TOKEN", token)
-            .output()
-            .unwrap_or_else(|e| panic!("running provctl: {e}"));
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        let mut c = self.cmd_as(&token);
+        c.args(args).env("PROVCTL_TERM_WIDTH", width.to_string());
+        outcome(c)
     }
 
     /// Runs the binary and parses stdout as JSON.
@@ -244,6 +283,47 @@ impl Env {
             .into_iter()
             .filter(|r| r.method == "POST" && !r.path.ends_with("$batch"))
             .collect()
+    }
+
+    /// Every provisioning record the emulator holds that matches `filter`, read straight from
+    /// its plain-HTTP API (every page), to compare the binary's answers with.
+    pub fn sim_records(&self, filter: Option<&str>) -> Vec<Value> {
+        let base = self
+            .sim
+            .http_base_url()
+            .unwrap_or_else(|| panic!("the emulator serves plain HTTP"))
+            .clone();
+        let mut url = base
+            .join("v1.0/auditLogs/provisioning")
+            .unwrap_or_else(|e| panic!("{e}"));
+        {
+            let mut q = url.query_pairs_mut();
+            if let Some(f) = filter {
+                q.append_pair("$filter", f);
+            }
+            q.append_pair("$top", "1000");
+        }
+        self.block_on(async {
+            let http = reqwest::Client::new();
+            let mut out = Vec::new();
+            let mut next = Some(url.to_string());
+            while let Some(u) = next {
+                // The emulator's nextLinks point at the https origin; ask the plain-http one.
+                let u = u.replace(self.sim.base_url().as_str(), base.as_str());
+                let page: Value = http
+                    .get(&u)
+                    .bearer_auth(&self.token)
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("{u}: {e}"))
+                    .json()
+                    .await
+                    .unwrap_or_else(|e| panic!("{u}: {e}"));
+                out.extend(page["value"].as_array().cloned().unwrap_or_default());
+                next = page["@odata.nextLink"].as_str().map(str::to_owned);
+            }
+            out
+        })
     }
 
     /// Forgets the recorded requests.
@@ -341,6 +421,30 @@ impl Env {
         env.tenant_dir = Some(dir);
         (env, tenants)
     }
+}
+
+/// Runs a command; returns (exit code, stdout, stderr).
+pub fn outcome(mut c: assert_cmd::Command) -> (i32, String, String) {
+    let out = c
+        .output()
+        .unwrap_or_else(|e| panic!("running provctl: {e}"));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The binary alone, no emulator, in a clean environment without colour: for `--help` and flag
+/// checks that fail before any network use.
+pub fn offline(args: &[&str]) -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("provctl").unwrap_or_else(|e| panic!("{e}"));
+    c.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("NO_COLOR", "1")
+        .write_stdin("");
+    c
 }
 
 /// `sp/job` for the CLI.

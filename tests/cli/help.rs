@@ -1,22 +1,13 @@
 //! `--help` and `provctl help`: each command's own options and examples (snapshots), the global
 //! options shown once, help topics, and a topic or command that does not exist.
 
+use crate::common::{offline, outcome};
+
 /// The binary with a fixed help width and no colour: help wraps to the terminal.
 fn provctl(args: &[&str]) -> (i32, String, String) {
-    let out = assert_cmd::Command::cargo_bin("provctl")
-        .unwrap_or_else(|e| panic!("{e}"))
-        .args(args)
-        .env("COLUMNS", "100")
-        .env("NO_COLOR", "1")
-        .env_remove("PROVCTL_OUTPUT")
-        .env_remove("PROVCTL_TENANT")
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let mut c = offline(args);
+    c.env("COLUMNS", "100");
+    outcome(c)
 }
 
 #[test]

@@ -465,50 +465,25 @@ fn pause_pauses_and_reports_the_previous_status() {
 #[test]
 fn wait_returns_0_after_the_next_cycle_succeeds() {
     let env = Env::demo();
-    let (c, out, err) = env.run(&[
+    let (c, out, err) = env.run_waiting(&[
         "jobs",
         "restart",
         &sp_job(SP_CORP, JOB_CORP_PROVISIONING),
         "--reset",
         "escrows,quarantine",
-        "--wait",
-        "--timeout",
-        "20s",
-        "--poll-interval",
-        "30ms",
     ]);
     assert_eq!(c, 0, "{err}\n{out}");
     assert!(err.contains("waiting for the next run"), "{err}");
     assert!(err.contains("last run Succeeded"), "{err}");
     assert!(out.contains("healthy"), "{out}");
-    let (c, _, err) = env.run(&[
-        "jobs",
-        "start",
-        "BoxOutDelta",
-        "--wait",
-        "--timeout",
-        "20s",
-        "--poll-interval",
-        "30ms",
-    ]);
+    let (c, _, err) = env.run_waiting(&["jobs", "start", "BoxOutDelta"]);
     assert_eq!(c, 0, "{err}");
 }
 
 #[test]
 fn wait_returns_7_when_the_job_is_quarantined_again_and_9_on_timeout() {
     let env = Env::demo();
-    let (c, _, err) = env.run(&[
-        "jobs",
-        "restart",
-        "salesforce",
-        "--reset",
-        "quarantine",
-        "--wait",
-        "--timeout",
-        "20s",
-        "--poll-interval",
-        "30ms",
-    ]);
+    let (c, _, err) = env.run_waiting(&["jobs", "restart", "salesforce", "--reset", "quarantine"]);
     assert_eq!(c, 7, "{err}");
     assert!(
         err.contains("quarantined again (EncounteredQuarantineException)"),

@@ -3,7 +3,7 @@
 
 use provctl::sim::demo::*;
 
-use crate::common::{Env, sp_job};
+use crate::common::{Env, offline, outcome, sp_job};
 
 #[test]
 fn quarantine_list_shows_only_quarantined_jobs_with_reason_days_left_and_cause() {
@@ -71,15 +71,10 @@ fn quarantine_show_tells_the_story_and_the_fix() {
 #[test]
 fn quarantine_clear_calls_start_and_wait_reports_healthy() {
     let env = Env::demo();
-    let (c, out, err) = env.run(&[
+    let (c, out, err) = env.run_waiting(&[
         "quarantine",
         "clear",
         &sp_job(SP_CORP, JOB_CORP_PROVISIONING),
-        "--wait",
-        "--timeout",
-        "20s",
-        "--poll-interval",
-        "30ms",
     ]);
     assert_eq!(c, 0, "{err}\n{out}");
     let posts = env.posts();
@@ -94,16 +89,7 @@ fn quarantine_clear_calls_start_and_wait_reports_healthy() {
 #[test]
 fn quarantine_clear_exits_7_when_the_job_is_quarantined_again() {
     let env = Env::demo();
-    let (c, _, err) = env.run(&[
-        "quarantine",
-        "clear",
-        "salesforce",
-        "--wait",
-        "--timeout",
-        "20s",
-        "--poll-interval",
-        "30ms",
-    ]);
+    let (c, _, err) = env.run_waiting(&["quarantine", "clear", "salesforce"]);
     assert_eq!(c, 7, "{err}");
 }
 
@@ -132,23 +118,10 @@ fn quarantine_clear_refuses_too_many_deletes_and_has_nothing_to_change_on_health
 #[test]
 fn sim_flag_runs_quarantine_list_on_a_fresh_machine() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let out = assert_cmd::Command::cargo_bin("provctl")
-        .unwrap_or_else(|e| panic!("{e}"))
-        .args(["--sim", "quarantine", "list"])
-        .env_clear()
-        .env("HOME", dir.path())
-        .env("NO_COLOR", "1")
-        .env("PROVCTL_TERM_WIDTH", "150")
-        .write_stdin("")
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut c = offline(&["--sim", "quarantine", "list"]);
+    c.env("HOME", dir.path()).env("PROVCTL_TERM_WIDTH", "150");
+    let (code, stdout, stderr) = outcome(c);
+    assert_eq!(code, 0, "{stderr}");
     assert!(
         stdout.contains("corp.contoso.com") && stdout.contains("TooManyDeletes"),
         "{stdout}"

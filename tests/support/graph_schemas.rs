@@ -1,6 +1,6 @@
 //! Validating JSON against the committed Graph schemas (`graph-schemas/`) without touching the
-//! network, for any integration test: `#[path = "support/graph_schemas.rs"] mod graph_schemas;`
-//! then `graph_schemas::assert_valid("synchronizationJob.list.schema.json", "GET jobs", &body)`.
+//! network, for any library test: `crate::support::graph_schemas::assert_valid(
+//! "synchronizationJob.list.schema.json", "GET jobs", &body)`.
 //! The emulator's answers can be checked this way against the same contract as the fixtures.
 
 #![allow(dead_code)]

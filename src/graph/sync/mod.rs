@@ -1,12 +1,14 @@
 //! Synchronization jobs across a tenant, split along its seams:
 //! - [`discovery`]: which service principals hold jobs, and every job listed with `$batch`;
 //! - [`resolve`]: what a user typed to name a job or a service principal, turned into one job;
-//! - [`actions`]: the requests on one job (start, pause, restart, provisionOnDemand, secrets);
+//! - [`actions`]: the requests on one job (get, start, pause, restart, provisionOnDemand,
+//!   validateCredentials, schema) and on its service principal's secrets;
 //! - [`wait`]: how a job stands, and polling it until a new run ends;
 //! - [`deletes`]: what a TooManyDeletes job holds back, from the job and its current cycle's log.
 //!
-//! Everything is re-exported here, so `crate::graph::sync::discover_jobs`, `sync::JobRef`,
-//! `sync::JobKey` and the rest keep their paths.
+//! [`JobKey`] (which job) and [`jobs_path`], which discovery, resolve, actions and wait use, live here. Everything is
+//! re-exported here, so `crate::graph::sync::discover_jobs`, `sync::JobRef`, `sync::JobKey` and the
+//! rest keep their paths.
 
 use std::fmt;
 

@@ -8,13 +8,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use provctl::graph::auth::StaticToken;
+use provctl::graph::RetryPolicy;
 use provctl::graph::model::ResetScope;
 use provctl::graph::sync::{self, DiscoverOptions, JobKey, RunMarker, WaitOptions, WaitOutcome};
-use provctl::graph::{Cloud, Endpoints, GraphClient, RetryPolicy};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, body_string, method, path, query_param};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, Request, Respond, ResponseTemplate};
+
+use crate::support::graph_mock::{client, server};
 
 const SP: &str = "sp-1";
 const JOB: &str =
@@ -27,27 +28,6 @@ fn fixture(name: &str) -> Value {
     );
     let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{p}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{p}: {e}"))
-}
-
-async fn server() -> MockServer {
-    let s = MockServer::start().await;
-    Mock::given(wiremock::matchers::any())
-        .respond_with(ResponseTemplate::new(500).set_body_string("unmatched request in test"))
-        .with_priority(u8::MAX)
-        .mount(&s)
-        .await;
-    s
-}
-
-fn client(s: &MockServer) -> GraphClient {
-    GraphClient::builder()
-        .endpoints(
-            Endpoints::custom(&s.uri(), None, Cloud::Global).unwrap_or_else(|e| panic!("{e}")),
-        )
-        .token_provider(StaticToken::new("test-token"))
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn job_path(action: &str) -> String {
@@ -80,9 +60,13 @@ async fn restart_bodies_are_exactly_what_the_docs_send() {
             .await;
         let scope = ResetScope::parse(&scope.replace("quarantine", "QuarantineState"))
             .unwrap_or_else(|e| panic!("{e}"));
-        sync::restart(&client(&s), &JobKey::new(SP, JOB), scope)
-            .await
-            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        sync::restart(
+            &client(&s, RetryPolicy::none()),
+            &JobKey::new(SP, JOB),
+            scope,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{file}: {e}"));
         s.verify().await;
     }
 }
@@ -99,7 +83,7 @@ async fn start_and_pause_post_no_body_to_the_dotted_job_id_as_one_segment() {
             .mount(&s)
             .await;
     }
-    let c = client(&s);
+    let c = client(&s, RetryPolicy::none());
     let key = JobKey::new(SP, JOB);
     sync::start(&c, &key)
         .await
@@ -132,7 +116,7 @@ async fn get_job_parses_a_quarantined_job_and_a_missing_job_is_404() {
         )
         .mount(&s)
         .await;
-    let (job, raw) = sync::get_job(&client(&s), &JobKey::new(SP, JOB))
+    let (job, raw) = sync::get_job(&client(&s, RetryPolicy::none()), &JobKey::new(SP, JOB))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(job.is_quarantined());
@@ -149,10 +133,13 @@ async fn get_job_parses_a_quarantined_job_and_a_missing_job_is_404() {
         )
         .mount(&s)
         .await;
-    let err = sync::get_job(&client(&s), &JobKey::new(SP, "other.job"))
-        .await
-        .err()
-        .map(|e| (e.status(), e.code().map(str::to_owned)));
+    let err = sync::get_job(
+        &client(&s, RetryPolicy::none()),
+        &JobKey::new(SP, "other.job"),
+    )
+    .await
+    .err()
+    .map(|e| (e.status(), e.code().map(str::to_owned)));
     assert_eq!(err, Some((Some(404), Some("ResourceNotFound".to_owned()))));
 }
 
@@ -232,7 +219,7 @@ async fn discovery_pages_service_principals_and_batches_job_lists_by_twenty() {
         })),
         ..DiscoverOptions::default()
     };
-    let inv = sync::discover_jobs(&client(&s), &opts)
+    let inv = sync::discover_jobs(&client(&s, RetryPolicy::none()), &opts)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(inv.service_principals, 25);
@@ -270,7 +257,7 @@ async fn cloud_sync_discovery_filters_by_the_application_template() {
         .mount(&s)
         .await;
     let inv = sync::discover_jobs(
-        &client(&s),
+        &client(&s, RetryPolicy::none()),
         &DiscoverOptions {
             cloud_sync_only: true,
             ..DiscoverOptions::default()
@@ -340,9 +327,12 @@ async fn documented_batch(items: Vec<(&'static str, &'static str)>) -> sync::Job
         .respond_with(DocumentedItems(items))
         .mount(&s)
         .await;
-    sync::discover_jobs(&client(&s), &DiscoverOptions::default())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
+    sync::discover_jobs(
+        &client(&s, RetryPolicy::none()),
+        &DiscoverOptions::default(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[tokio::test]
@@ -404,9 +394,12 @@ async fn a_dot_dot_job_id_in_a_graph_reply_is_refused_and_never_sent() {
         })
         .mount(&s)
         .await;
-    let inv = sync::discover_jobs(&client(&s), &DiscoverOptions::default())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let inv = sync::discover_jobs(
+        &client(&s, RetryPolicy::none()),
+        &DiscoverOptions::default(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
     assert!(inv.jobs.is_empty());
     assert_eq!(inv.failures.len(), 2);
     assert!(
@@ -415,7 +408,7 @@ async fn a_dot_dot_job_id_in_a_graph_reply_is_refused_and_never_sent() {
         inv.failures
     );
     // And a path built from one is refused before sending (the catch-all would answer 500).
-    let e = sync::get_job(&client(&s), &JobKey::new("sp-1", ".."))
+    let e = sync::get_job(&client(&s, RetryPolicy::none()), &JobKey::new("sp-1", ".."))
         .await
         .err()
         .unwrap_or_else(|| panic!("a '..' job id was sent"));
@@ -458,7 +451,7 @@ async fn wait_polls_until_a_new_run_has_finished() {
             .unwrap_or_else(|e| panic!("{e}"));
     let mut seen = Vec::new();
     let outcome = sync::wait_for_run(
-        &client(&s),
+        &client(&s, RetryPolicy::none()),
         &JobKey::new(SP, JOB),
         &RunMarker::of(&before),
         &WaitOptions {

@@ -8,46 +8,31 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use provctl::sim::{
-    FaultSpec, GenerateSpec, Sim, SimConfig, SimHandle, TenantSource, ThrottleConfig, TokenSpec,
-    demo,
-};
+use provctl::sim::{FaultSpec, GenerateSpec, SimConfig, TenantSource, ThrottleConfig, demo};
 use serde_json::Value;
 
+use crate::common::Env;
+
+/// Reading logs needs only these.
 const ROLES: &[&str] = &["ProvisioningLog.Read.All", "Application.Read.All"];
 
-/// A running emulator plus what the binary needs to reach it.
-struct Env {
-    sim: SimHandle,
-    dir: tempfile::TempDir,
-    ca: PathBuf,
-    token: String,
-}
-
-async fn env_with(config: SimConfig) -> Env {
-    let sim = Sim::start(config).await.expect("emulator starts");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let ca = dir.path().join("ca.pem");
-    std::fs::write(&ca, sim.ca_pem()).expect("write CA");
-    let token = sim.issue_token(TokenSpec::app(demo::CLIENT_ID, ROLES));
-    Env {
-        sim,
-        dir,
-        ca,
-        token,
-    }
+/// The harness's emulator with this configuration, signed in with [`ROLES`], tables 250 wide.
+fn env_with(config: SimConfig) -> Env {
+    let mut env = Env::with(config);
+    env.use_roles(ROLES);
+    env.set_env("PROVCTL_TERM_WIDTH", "250");
+    env
 }
 
 /// The demo tenant, unthrottled (each test process paces itself anyway).
-async fn demo_env() -> Env {
+fn demo_env() -> Env {
     env_with(SimConfig {
         throttle: ThrottleConfig::off(),
         ..SimConfig::for_tests()
     })
-    .await
 }
 
-async fn generated_env(logs: u64, throttle: ThrottleConfig) -> Env {
+fn generated_env(logs: u64, throttle: ThrottleConfig) -> Env {
     env_with(SimConfig {
         tenant: TenantSource::Generate(GenerateSpec {
             sps: 20,
@@ -58,69 +43,19 @@ async fn generated_env(logs: u64, throttle: ThrottleConfig) -> Env {
         throttle,
         ..SimConfig::for_tests()
     })
-    .await
 }
 
-impl Env {
-    fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_provctl"));
-        c.arg("--graph-url")
-            .arg(self.sim.base_url().as_str())
-            .arg("--ca-file")
-            .arg(&self.ca)
-            .args(args)
-            .env("PROVCTL_ACCESS_TOKEN", &self.token)
-            .env("PROVCTL_TERM_WIDTH", "250")
-            .env("NO_COLOR", "1")
-            .env_remove("PROVCTL_OUTPUT")
-            .current_dir(self.dir.path());
-        c
-    }
+/// The binary in the test's directory (relative `--out` names land there), on the real clock:
+/// these tests take their time ranges from it.
+fn command(env: &Env, args: &[&str]) -> Command {
+    let mut c = env.spawn_cmd(args);
+    c.current_dir(env.dir()).env_remove("PROVCTL_NOW");
+    c
+}
 
-    /// Runs the binary to completion (off the async runtime, so the emulator keeps serving).
-    async fn run(&self, args: &[&str]) -> Run {
-        let mut c = self.command(args);
-        let out = tokio::task::spawn_blocking(move || c.output().expect("binary runs"))
-            .await
-            .expect("join");
-        Run(out)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// Every record the emulator holds that matches `filter` (straight from its HTTP API).
-    async fn sim_records(&self, filter: Option<&str>) -> Vec<Value> {
-        let base = self.sim.http_base_url().expect("plain http").clone();
-        let http = reqwest::Client::new();
-        let mut url = base.join("v1.0/auditLogs/provisioning").expect("url");
-        {
-            let mut q = url.query_pairs_mut();
-            if let Some(f) = filter {
-                q.append_pair("$filter", f);
-            }
-            q.append_pair("$top", "1000");
-        }
-        let mut out = Vec::new();
-        let mut next = Some(url.to_string());
-        while let Some(u) = next {
-            // The emulator's nextLinks point at the https origin; ask the plain-http one.
-            let u = u.replace(self.sim.base_url().as_str(), base.as_str());
-            let page: Value = http
-                .get(&u)
-                .bearer_auth(&self.token)
-                .send()
-                .await
-                .expect("request")
-                .json()
-                .await
-                .expect("json");
-            out.extend(page["value"].as_array().cloned().unwrap_or_default());
-            next = page["@odata.nextLink"].as_str().map(str::to_owned);
-        }
-        out
-    }
+/// Runs the binary to completion (the emulator serves from its own runtime meanwhile).
+fn exec(env: &Env, args: &[&str]) -> Run {
+    Run(command(env, args).output().expect("binary runs"))
 }
 
 struct Run(Output);
@@ -186,15 +121,16 @@ fn expected(all: &[Value], pred: impl Fn(&Value) -> bool) -> BTreeSet<String> {
 // ---------------------------------------------------------------------------------------------
 // search
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn object_guid_search_finds_every_event_newest_first_and_points_to_explain() {
-    let env = demo_env().await;
+#[test]
+fn object_guid_search_finds_every_event_newest_first_and_points_to_explain() {
+    let env = demo_env();
     // Braces and upper case are accepted; Graph is sent the canonical lowercase form.
     let upper = format!("{{{}}}", demo::OG_INVALID_DOMAIN.to_uppercase());
-    let r = env
-        .run(&["logs", "search", "--object-guid", &upper, "-o", "json"])
-        .await
-        .ok();
+    let r = exec(
+        &env,
+        &["logs", "search", "--object-guid", &upper, "-o", "json"],
+    )
+    .ok();
     let found = r.json();
     assert_eq!(found.len(), 3, "three InvalidDomain cycles");
     assert!(
@@ -234,10 +170,11 @@ async fn object_guid_search_finds_every_event_newest_first_and_points_to_explain
     );
 
     // The table: time, action, status, source → target, job, why.
-    let table = env
-        .run(&["logs", "search", "--object-guid", demo::OG_CRITICAL])
-        .await
-        .ok();
+    let table = exec(
+        &env,
+        &["logs", "search", "--object-guid", demo::OG_CRITICAL],
+    )
+    .ok();
     let out = table.stdout();
     assert!(
         out.contains("TIME") && out.contains("SOURCE → TARGET") && out.contains("WHY"),
@@ -254,20 +191,21 @@ async fn object_guid_search_finds_every_event_newest_first_and_points_to_explain
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_guid_with_no_events_is_said_plainly_with_the_likely_reasons() {
-    let env = demo_env().await;
-    let r = env
-        .run(&[
+#[test]
+fn a_guid_with_no_events_is_said_plainly_with_the_likely_reasons() {
+    let env = demo_env();
+    let r = exec(
+        &env,
+        &[
             "logs",
             "search",
             "--object-guid",
             "0d4f6a8e-2b1c-4e3a-9f5d-7c8b6a4e2d10",
             "-o",
             "json",
-        ])
-        .await
-        .ok();
+        ],
+    )
+    .ok();
     assert_eq!(r.json().len(), 0);
     let err = r.stderr();
     assert!(
@@ -281,17 +219,18 @@ async fn a_guid_with_no_events_is_said_plainly_with_the_likely_reasons() {
     );
 
     // The source-only skip: the agent filtered the object.
-    let r = env
-        .run(&["logs", "search", "--object-guid", demo::OG_SOURCE_ONLY])
-        .await
-        .ok();
+    let r = exec(
+        &env,
+        &["logs", "search", "--object-guid", demo::OG_SOURCE_ONLY],
+    )
+    .ok();
     assert!(r.stdout().contains("OutOfScope"), "{}", r.stdout());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_filter_and_combinations_match_what_the_emulator_holds() {
-    let env = demo_env().await;
-    let all = env.sim_records(None).await;
+#[test]
+fn every_filter_and_combinations_match_what_the_emulator_holds() {
+    let env = demo_env();
+    let all = env.sim_records(None);
     assert!(all.len() > 30);
     let s = |r: &Value, p: &str| {
         r.pointer(p)
@@ -300,62 +239,53 @@ async fn every_filter_and_combinations_match_what_the_emulator_holds() {
             .to_owned()
     };
     let check = |args: Vec<String>, want: BTreeSet<String>| {
-        let env = &env;
-        async move {
-            let mut full = vec![
-                "logs".to_string(),
-                "search".into(),
-                "--all".into(),
-                "-o".into(),
-                "json".into(),
-            ];
-            full.extend(args.clone());
-            let refs: Vec<&str> = full.iter().map(String::as_str).collect();
-            let got = ids(&env.run(&refs).await.ok().json());
-            assert!(
-                !want.is_empty(),
-                "{args:?}: pick a filter that matches something"
-            );
-            assert_eq!(got, want, "{args:?}");
-        }
+        let mut full = vec![
+            "logs".to_string(),
+            "search".into(),
+            "--all".into(),
+            "-o".into(),
+            "json".into(),
+        ];
+        full.extend(args.clone());
+        let refs: Vec<&str> = full.iter().map(String::as_str).collect();
+        let got = ids(&exec(&env, &refs).ok().json());
+        assert!(
+            !want.is_empty(),
+            "{args:?}: pick a filter that matches something"
+        );
+        assert_eq!(got, want, "{args:?}");
     };
     let a = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
 
     check(
         a(&["--job", demo::JOB_SERVICENOW]),
         expected(&all, |r| s(r, "/jobId") == demo::JOB_SERVICENOW),
-    )
-    .await;
+    );
     check(
         a(&["--sp", &demo::SP_CORP.to_uppercase()]),
         expected(&all, |r| s(r, "/servicePrincipal/id") == demo::SP_CORP),
-    )
-    .await;
+    );
     let cycle = s(&all[0], "/cycleId");
     check(
         a(&["--cycle", &cycle]),
         expected(&all, |r| s(r, "/cycleId") == cycle),
-    )
-    .await;
+    );
     let change = s(&all[3], "/changeId");
     check(
         a(&["--change", &change]),
         expected(&all, |r| s(r, "/changeId") == change),
-    )
-    .await;
+    );
     for status in ["success", "failure", "skipped"] {
         check(
             a(&["--status", status]),
             expected(&all, |r| s(r, "/provisioningStatusInfo/status") == status),
-        )
-        .await;
+        );
     }
     for action in ["create", "update", "other"] {
         check(
             a(&["--action", action]),
             expected(&all, |r| s(r, "/provisioningAction") == action),
-        )
-        .await;
+        );
     }
     check(
         a(&["--display-name", "Wilber"]),
@@ -363,16 +293,14 @@ async fn every_filter_and_combinations_match_what_the_emulator_holds() {
             s(r, "/sourceIdentity/displayName").contains("Wilber")
                 || s(r, "/targetIdentity/displayName").contains("Wilber")
         }),
-    )
-    .await;
+    );
     check(
         a(&["--object-id", demo::USER_SN_CONFLICT]),
         expected(&all, |r| {
             s(r, "/sourceIdentity/id") == demo::USER_SN_CONFLICT
                 || s(r, "/targetIdentity/id") == demo::USER_SN_CONFLICT
         }),
-    )
-    .await;
+    );
     // Time range: the 24 hours from 3 days ago to 2 days ago.
     let now = chrono::Utc::now();
     let since =
@@ -385,8 +313,7 @@ async fn every_filter_and_combinations_match_what_the_emulator_holds() {
             let t = s(r, "/activityDateTime");
             t > since && t < until
         }),
-    )
-    .await;
+    );
     // Combinations.
     check(
         a(&[
@@ -404,8 +331,7 @@ async fn every_filter_and_combinations_match_what_the_emulator_holds() {
                 && s(r, "/provisioningStatusInfo/status") == "failure"
                 && s(r, "/provisioningAction") == "create"
         }),
-    )
-    .await;
+    );
     check(
         a(&[
             "--job",
@@ -420,19 +346,19 @@ async fn every_filter_and_combinations_match_what_the_emulator_holds() {
                 && s(r, "/provisioningStatusInfo/status") == "skipped"
                 && s(r, "/sourceIdentity/displayName").contains("Nestor")
         }),
-    )
-    .await;
+    );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn paging_limits_and_ordering() {
-    let env = demo_env().await;
-    let all = env.sim_records(None).await;
+#[test]
+fn paging_limits_and_ordering() {
+    let env = demo_env();
+    let all = env.sim_records(None);
     // Five pages of nine: every record once.
-    let r = env
-        .run(&["logs", "search", "--all", "--page-size", "9", "-o", "json"])
-        .await
-        .ok();
+    let r = exec(
+        &env,
+        &["logs", "search", "--all", "--page-size", "9", "-o", "json"],
+    )
+    .ok();
     let got = r.json();
     assert_eq!(got.len(), all.len());
     assert_eq!(ids(&got), ids(&all));
@@ -440,8 +366,9 @@ async fn paging_limits_and_ordering() {
     assert!(t.windows(2).all(|w| w[0] >= w[1]), "newest first");
 
     // Oldest first.
-    let r = env
-        .run(&[
+    let r = exec(
+        &env,
+        &[
             "logs",
             "search",
             "--all",
@@ -450,16 +377,17 @@ async fn paging_limits_and_ordering() {
             "20",
             "-o",
             "json",
-        ])
-        .await
-        .ok();
+        ],
+    )
+    .ok();
     let t = times(&r.json());
     assert!(t.windows(2).all(|w| w[0] <= w[1]), "oldest first: {t:?}");
 
     // A limit stops paging early: 7 records with pages of 3 is three requests, not fifteen.
     env.sim.clear_requests();
-    let r = env
-        .run(&[
+    let r = exec(
+        &env,
+        &[
             "logs",
             "search",
             "--limit",
@@ -468,9 +396,9 @@ async fn paging_limits_and_ordering() {
             "3",
             "-o",
             "ndjson",
-        ])
-        .await
-        .ok();
+        ],
+    )
+    .ok();
     assert_eq!(r.stdout().lines().count(), 7);
     let pages = env
         .sim
@@ -492,20 +420,15 @@ async fn paging_limits_and_ordering() {
 
     // A small limit is one small page.
     env.sim.clear_requests();
-    env.run(&["logs", "search", "--limit", "2", "-o", "json"])
-        .await
-        .ok();
+    exec(&env, &["logs", "search", "--limit", "2", "-o", "json"]).ok();
     let q = env.sim.requests()[0].query.clone().unwrap_or_default();
     assert!(q.contains("%24top=2") || q.contains("$top=2"), "{q}");
 
     // The default limit says so on stderr.
-    let r = env.run(&["logs", "search", "--page-size", "50"]).await.ok();
+    let r = exec(&env, &["logs", "search", "--page-size", "50"]).ok();
     assert!(r.stdout().lines().count() > 10);
     // CSV has the documented columns.
-    let r = env
-        .run(&["logs", "search", "--limit", "3", "-o", "csv"])
-        .await
-        .ok();
+    let r = exec(&env, &["logs", "search", "--limit", "3", "-o", "csv"]).ok();
     assert_eq!(
         r.stdout().lines().next().unwrap_or(""),
         "id,activityDateTime,action,status,errorCode,reason,sourceId,sourceName,targetId,targetName,jobId,cycleId,changeId"
@@ -525,23 +448,19 @@ fn ids_in_lines(text: &str, known: &HashSet<String>) -> Vec<(String, usize)> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn search_all_over_many_pages_streams_the_same_records_in_every_format() {
-    let env = generated_env(2500, ThrottleConfig::off()).await;
-    let all = env.sim_records(None).await;
+#[test]
+fn search_all_over_many_pages_streams_the_same_records_in_every_format() {
+    let env = generated_env(2500, ThrottleConfig::off());
+    let all = env.sim_records(None);
     // Five pages per run (the client paces itself to Graph's 5 requests per 10 s).
     let base = ["logs", "search", "--all", "--page-size", "500", "-o"];
     let run = |format: &'static str| {
-        let env = &env;
-        async move {
-            let mut args = base.to_vec();
-            args.push(format);
-            env.run(&args).await.ok()
-        }
+        let mut args = base.to_vec();
+        args.push(format);
+        exec(&env, &args).ok()
     };
     // NDJSON streamed before this change too: it is the reference.
     let ndjson: Vec<Value> = run("ndjson")
-        .await
         .stdout()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
@@ -553,12 +472,12 @@ async fn search_all_over_many_pages_streams_the_same_records_in_every_format() {
     let order = id_list(&ndjson);
 
     // JSON: the same bytes as the whole array pretty-printed at once.
-    let json = run("json").await.stdout();
+    let json = run("json").stdout();
     let whole = serde_json::to_string_pretty(&Value::Array(ndjson.clone())).unwrap_or_default();
     assert!(json == whole + "\n", "-o json differs from the whole array");
 
     // CSV: a header row, then one row per record in the same order.
-    let csv = run("csv").await.stdout();
+    let csv = run("csv").stdout();
     let mut rdr = csv::Reader::from_reader(csv.as_bytes());
     assert_eq!(
         rdr.headers().map(|h| h.len()).unwrap_or_default(),
@@ -572,7 +491,7 @@ async fn search_all_over_many_pages_streams_the_same_records_in_every_format() {
     assert_eq!(rows, order);
 
     // The table: three blocks of rows, still one table with one header and aligned columns.
-    let table = run("table").await.stdout();
+    let table = run("table").stdout();
     let known: HashSet<String> = order.iter().cloned().collect();
     let found = ids_in_lines(&table, &known);
     assert_eq!(
@@ -586,9 +505,9 @@ async fn search_all_over_many_pages_streams_the_same_records_in_every_format() {
     assert_eq!(table.lines().filter(|l| l.contains("SOURCE")).count(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_input_is_a_usage_error_naming_the_value() {
-    let env = demo_env().await;
+#[test]
+fn bad_input_is_a_usage_error_naming_the_value() {
+    let env = demo_env();
     let cases: &[(&[&str], &str)] = &[
         (
             &["--object-guid", "a3f1c9d2-5b6e-4f70-8a91"],
@@ -621,7 +540,7 @@ async fn bad_input_is_a_usage_error_naming_the_value() {
     for (args, msg) in cases {
         let mut full = vec!["logs", "search"];
         full.extend_from_slice(args);
-        let r = env.run(&full).await;
+        let r = exec(&env, &full);
         assert_eq!(r.code(), 2, "{args:?}: {}", r.stderr());
         assert!(r.stderr().contains(msg), "{args:?}: {}", r.stderr());
         assert!(r.stdout().is_empty());
@@ -633,7 +552,7 @@ async fn bad_input_is_a_usage_error_naming_the_value() {
             .iter()
             .all(|r| !r.path.contains("auditLogs"))
     );
-    let r = env.run(&["logs", "export", "--out", "x.ndjson"]).await;
+    let r = exec(&env, &["logs", "export", "--out", "x.ndjson"]);
     assert_eq!(r.code(), 2);
     assert!(r.stderr().contains("--since is required"), "{}", r.stderr());
 }
@@ -641,17 +560,15 @@ async fn bad_input_is_a_usage_error_naming_the_value() {
 // ---------------------------------------------------------------------------------------------
 // show
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn show_prints_identities_steps_and_modified_properties() {
-    let env = demo_env().await;
-    let all = env
-        .sim_records(Some(&format!(
-            "sourceIdentity/id eq '{}'",
-            demo::OG_DUPLICATE
-        )))
-        .await;
+#[test]
+fn show_prints_identities_steps_and_modified_properties() {
+    let env = demo_env();
+    let all = env.sim_records(Some(&format!(
+        "sourceIdentity/id eq '{}'",
+        demo::OG_DUPLICATE
+    )));
     let id = all[0]["id"].as_str().unwrap_or_default().to_owned();
-    let r = env.run(&["logs", "show", &id]).await.ok();
+    let r = exec(&env, &["logs", "show", &id]).ok();
     let out = r.stdout();
     for want in [
         &format!("Event {id}"),
@@ -668,11 +585,11 @@ async fn show_prints_identities_steps_and_modified_properties() {
     ] {
         assert!(out.contains(want), "missing {want:?} in:\n{out}");
     }
-    let r = env.run(&["logs", "show", &id, "-o", "json"]).await.ok();
+    let r = exec(&env, &["logs", "show", &id, "-o", "json"]).ok();
     let v: Value = serde_json::from_str(&r.stdout()).unwrap_or(Value::Null);
     assert_eq!(v["id"], id.as_str());
 
-    let r = env.run(&["logs", "show", "no-such-event"]).await;
+    let r = exec(&env, &["logs", "show", "no-such-event"]);
     assert_eq!(r.code(), 5, "{}", r.stderr());
     assert!(
         r.stderr()
@@ -712,31 +629,15 @@ fn range() -> (String, String) {
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn export_writes_exactly_the_matching_records_in_every_format() {
-    let env = demo_env().await;
-    let (since, until) = range();
-    let all = env.sim_records(None).await;
-    let failures = env
-        .sim_records(Some("provisioningStatusInfo/status eq 'failure'"))
-        .await;
+#[test]
+fn export_writes_exactly_the_matching_records_in_every_format() {
+    let env = demo_env();
+    let (since, _) = range();
+    let all = env.sim_records(None);
+    let failures = env.sim_records(Some("provisioningStatusInfo/status eq 'failure'"));
 
-    let out = env.path("all.ndjson");
-    let r = env
-        .run(&[
-            "logs",
-            "export",
-            "--since",
-            &since,
-            "--until",
-            &until,
-            "--out",
-            out.to_str().unwrap_or_default(),
-            "--page-size",
-            "10",
-        ])
-        .await
-        .ok();
+    let out = env.dir().join("all.ndjson");
+    let r = export(&env, &out, &["--page-size", "10"]).ok();
     assert!(
         r.stderr()
             .contains(&format!("exported {} records", all.len())),
@@ -748,52 +649,32 @@ async fn export_writes_exactly_the_matching_records_in_every_format() {
     let t = times(&got);
     assert!(t.windows(2).all(|w| w[0] <= w[1]), "oldest first");
     assert!(
-        !env.path("all.ndjson.partial").exists()
-            && !env.path("all.ndjson.checkpoint.json").exists()
+        !env.dir().join("all.ndjson.partial").exists()
+            && !env.dir().join("all.ndjson.checkpoint.json").exists()
     );
 
     // JSON array, filtered.
-    let out = env.path("failures.json");
-    env.run(&[
-        "logs",
-        "export",
-        "--since",
-        &since,
-        "--until",
-        &until,
-        "--status",
-        "failure",
-        "--format",
-        "json",
-        "--out",
-        out.to_str().unwrap_or_default(),
-        "--page-size",
-        "4",
-    ])
-    .await
+    let out = env.dir().join("failures.json");
+    export(
+        &env,
+        &out,
+        &[
+            "--status",
+            "failure",
+            "--format",
+            "json",
+            "--page-size",
+            "4",
+        ],
+    )
     .ok();
     let v: Value =
         serde_json::from_slice(&std::fs::read(&out).unwrap_or_default()).unwrap_or(Value::Null);
     assert_exactly_once(v.as_array().map(Vec::as_slice).unwrap_or(&[]), &failures);
 
     // CSV with the documented columns.
-    let out = env.path("failures.csv");
-    env.run(&[
-        "logs",
-        "export",
-        "--since",
-        &since,
-        "--until",
-        &until,
-        "--status",
-        "failure",
-        "--format",
-        "csv",
-        "--out",
-        out.to_str().unwrap_or_default(),
-    ])
-    .await
-    .ok();
+    let out = env.dir().join("failures.csv");
+    export(&env, &out, &["--status", "failure", "--format", "csv"]).ok();
     let text = std::fs::read_to_string(&out).unwrap_or_default();
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     let headers: Vec<String> = rdr
@@ -819,35 +700,31 @@ async fn export_writes_exactly_the_matching_records_in_every_format() {
     assert_eq!(csv_ids, ids(&failures));
 
     // An existing file is not replaced without --force.
-    let r = env
-        .run(&[
+    let r = exec(
+        &env,
+        &[
             "logs",
             "export",
             "--since",
             &since,
             "--out",
             out.to_str().unwrap_or_default(),
-        ])
-        .await;
+        ],
+    );
     assert_eq!(r.code(), 2);
     assert!(r.stderr().contains("already exists"), "{}", r.stderr());
     // An empty range writes a valid empty file.
-    let out = env.path("none.json");
-    env.run(&[
-        "logs",
-        "export",
-        "--since",
-        &since,
-        "--until",
-        &until,
-        "--object-guid",
-        "0d4f6a8e-2b1c-4e3a-9f5d-7c8b6a4e2d10",
-        "--format",
-        "json",
-        "--out",
-        out.to_str().unwrap_or_default(),
-    ])
-    .await
+    let out = env.dir().join("none.json");
+    export(
+        &env,
+        &out,
+        &[
+            "--object-guid",
+            "0d4f6a8e-2b1c-4e3a-9f5d-7c8b6a4e2d10",
+            "--format",
+            "json",
+        ],
+    )
     .ok();
     let v: Value =
         serde_json::from_slice(&std::fs::read(&out).unwrap_or_default()).unwrap_or(Value::Null);
@@ -862,89 +739,49 @@ fn checkpoint_count(path: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_export_killed_mid_way_resumes_with_every_record_exactly_once() {
-    let env = generated_env(6000, ThrottleConfig::off()).await;
+#[test]
+fn an_export_killed_mid_way_resumes_with_every_record_exactly_once() {
+    let env = generated_env(6000, ThrottleConfig::off());
     env.sim
         .set_faults("latency=25ms".parse::<FaultSpec>().unwrap_or_default());
-    let (since, until) = range();
-    let want = env.sim_records(None).await;
+    let want = env.sim_records(None);
     assert_eq!(want.len(), 6000);
-    let out = env.path("big.ndjson");
-    let cp = env.path("big.ndjson.checkpoint.json");
-    let args = [
-        "logs",
-        "export",
-        "--since",
-        &since,
-        "--until",
-        &until,
-        "--out",
-        out.to_str().unwrap_or_default(),
-        "--page-size",
-        "50",
-        "--no-pacing",
-    ];
-
-    let mut child = env
-        .command(&args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while checkpoint_count(&cp) < 1000 {
-        assert!(Instant::now() < deadline, "no progress");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let out = env.dir().join("big.ndjson");
+    let cp = env.dir().join("big.ndjson.checkpoint.json");
+    let args = export_args(&out, "50");
+    let mut child = spawn(&env, &args, false);
+    wait_for_checkpoint(&out, 1000);
     child.kill().expect("SIGKILL");
     let _ = child.wait();
     let at_kill = checkpoint_count(&cp);
     assert!((1000..6000).contains(&at_kill), "{at_kill}");
     assert!(!out.exists(), "nothing in place before completion");
-    assert!(env.path("big.ndjson.partial").exists());
+    assert!(env.dir().join("big.ndjson.partial").exists());
 
     // Without --resume the interrupted export is not silently discarded.
-    let r = env.run(&args).await;
+    let r = exec(&env, &refs(&args));
     assert_eq!(r.code(), 2);
     assert!(r.stderr().contains("--resume"), "{}", r.stderr());
 
     env.sim.set_faults(FaultSpec::default());
-    let mut resumed = args.to_vec();
-    resumed.push("--resume");
-    let r = env.run(&resumed).await.ok();
+    let r = exec(&env, &refs(&resumed(&args))).ok();
     assert!(r.stderr().contains("resuming"), "{}", r.stderr());
     assert_exactly_once(&read_ndjson(&out), &want);
     assert!(!cp.exists());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn faults_do_not_lose_or_repeat_a_record() {
-    let env = generated_env(2000, ThrottleConfig::off()).await;
+#[test]
+fn faults_do_not_lose_or_repeat_a_record() {
+    let env = generated_env(2000, ThrottleConfig::off());
     env.sim.set_faults(
         "error-rate=0.15,drop-rate=0.1,truncate-rate=0.1,seed=5"
             .parse::<FaultSpec>()
             .unwrap_or_default(),
     );
-    let (since, until) = range();
-    let out = env.path("faults.ndjson");
-    env.run(&[
-        "logs",
-        "export",
-        "--since",
-        &since,
-        "--until",
-        &until,
-        "--out",
-        out.to_str().unwrap_or_default(),
-        "--page-size",
-        "100",
-        "--no-pacing",
-    ])
-    .await
-    .ok();
+    let out = env.dir().join("faults.ndjson");
+    export(&env, &out, &["--page-size", "100", "--no-pacing"]).ok();
     env.sim.set_faults(FaultSpec::default());
-    let want = env.sim_records(None).await;
+    let want = env.sim_records(None);
     assert_exactly_once(&read_ndjson(&out), &want);
     let failed = env
         .sim
@@ -965,9 +802,9 @@ fn says(r: &Run, text: &str) {
 }
 
 /// A generated tenant of `logs` records answering each request after `latency`, and the records.
-async fn slow_env(logs: u64, latency: &str) -> (Env, Vec<Value>) {
-    let env = generated_env(logs, ThrottleConfig::off()).await;
-    let want = env.sim_records(None).await;
+fn slow_env(logs: u64, latency: &str) -> (Env, Vec<Value>) {
+    let env = generated_env(logs, ThrottleConfig::off());
+    let want = env.sim_records(None);
     env.sim.set_faults(
         format!("latency={latency}")
             .parse::<FaultSpec>()
@@ -976,39 +813,40 @@ async fn slow_env(logs: u64, latency: &str) -> (Env, Vec<Value>) {
     (env, want)
 }
 
-impl Env {
-    /// Starts the binary without waiting, its output discarded (or stderr kept).
-    fn spawn(&self, args: &[String], keep_stderr: bool) -> std::process::Child {
-        self.command(&refs(args))
-            .stdout(Stdio::null())
-            .stderr(if keep_stderr {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .spawn()
-            .expect("spawn")
-    }
+/// Starts the binary without waiting, its output discarded (or stderr kept).
+fn spawn(env: &Env, args: &[String], keep_stderr: bool) -> std::process::Child {
+    command(env, &refs(args))
+        .stdout(Stdio::null())
+        .stderr(if keep_stderr {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .spawn()
+        .expect("spawn")
 }
 
 /// The args of an unpaced export of everything to `out` in pages of `page`.
 fn export_args(out: &Path, page: &str) -> Vec<String> {
+    export_line(out, &["--page-size", page, "--no-pacing"])
+}
+
+/// `logs export` of everything in [`range`] to `out`, with `more` flags.
+fn export_line(out: &Path, more: &[&str]) -> Vec<String> {
     let (since, until) = range();
+    let out = out.to_str().unwrap_or_default();
     [
-        "logs",
-        "export",
-        "--since",
-        &since,
-        "--until",
-        &until,
-        "--out",
-        out.to_str().unwrap_or_default(),
-        "--page-size",
-        page,
-        "--no-pacing",
+        "logs", "export", "--since", &since, "--until", &until, "--out", out,
     ]
-    .map(str::to_owned)
-    .to_vec()
+    .iter()
+    .chain(more)
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// Runs [`export_line`].
+fn export(env: &Env, out: &Path, more: &[&str]) -> Run {
+    exec(env, &refs(&export_line(out, more)))
 }
 
 fn refs(args: &[String]) -> Vec<&str> {
@@ -1084,26 +922,26 @@ fn send_signal(child: &std::process::Child, signal: i32) {
 }
 
 /// Waits (off the runtime) until the checkpoint of `out` counts at least `n` records.
-async fn wait_for_checkpoint(out: &Path, n: u64) {
+fn wait_for_checkpoint(out: &Path, n: u64) {
     let cp = provctl::export::checkpoint_path(out);
     let deadline = Instant::now() + Duration::from_secs(60);
     while checkpoint_count(&cp) < n {
         assert!(Instant::now() < deadline, "no progress");
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
 #[cfg(target_os = "linux")]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_file_size_limit_mid_page_then_an_expired_link_loses_nothing_and_says_the_truth() {
+#[test]
+fn a_file_size_limit_mid_page_then_an_expired_link_loses_nothing_and_says_the_truth() {
     use std::os::unix::process::CommandExt;
-    let env = generated_env(3000, ThrottleConfig::off()).await;
-    let want = env.sim_records(None).await;
-    let out = env.path("limited.ndjson");
+    let env = generated_env(3000, ThrottleConfig::off());
+    let want = env.sim_records(None);
+    let out = env.dir().join("limited.ndjson");
     let args = export_args(&out, "100");
     // The file size limit (RLIMIT_FSIZE) makes a write fail part-way through a page with EFBIG,
     // like a full disk; SIGXFSZ is ignored so the write returns the error instead of killing.
-    let mut c = env.command(&refs(&args));
+    let mut c = command(&env, &refs(&args));
     // SAFETY: only async-signal-safe calls between fork and exec.
     unsafe {
         c.pre_exec(|| {
@@ -1119,11 +957,7 @@ async fn a_file_size_limit_mid_page_then_an_expired_link_loses_nothing_and_says_
             Ok(())
         });
     }
-    let r = Run(
-        tokio::task::spawn_blocking(move || c.output().expect("binary runs"))
-            .await
-            .expect("join"),
-    );
+    let r = Run(c.output().expect("binary runs"));
     assert_eq!(r.code(), 1, "{}", r.stderr());
     says(&r, "cannot write");
     let safe = assert_checkpoint_exact(&out);
@@ -1135,17 +969,17 @@ async fn a_file_size_limit_mid_page_then_an_expired_link_loses_nothing_and_says_
     assert!(safe > 0 && safe < 3000, "{safe}");
     // Graph refuses the saved nextLink (its skiptoken expired) when the export resumes.
     env.sim.expire_page_links();
-    let r = env.run(&refs(&resumed(&args))).await.ok();
+    let r = exec(&env, &refs(&resumed(&args))).ok();
     says(&r, "refused the saved page link");
     says(&r, "exported 3000 records");
     assert_done_and_clean(&out, &want);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigkill_at_random_points_several_times_then_resume_gives_every_record_once() {
+#[test]
+fn sigkill_at_random_points_several_times_then_resume_gives_every_record_once() {
     use rand::{Rng, SeedableRng};
-    let (env, want) = slow_env(4000, "8ms").await;
-    let out = env.path("killed.ndjson");
+    let (env, want) = slow_env(4000, "8ms");
+    let out = env.dir().join("killed.ndjson");
     let args = export_args(&out, "50");
     let mut rng = rand::rngs::StdRng::seed_from_u64(20261205);
     let mut counts = Vec::new();
@@ -1155,8 +989,8 @@ async fn sigkill_at_random_points_several_times_then_resume_gives_every_record_o
         } else {
             resumed(&args)
         };
-        let mut child = env.spawn(&a, false);
-        tokio::time::sleep(Duration::from_millis(rng.random_range(60..400))).await;
+        let mut child = spawn(&env, &a, false);
+        std::thread::sleep(Duration::from_millis(rng.random_range(60..400)));
         child.kill().expect("SIGKILL");
         let _ = child.wait();
         assert!(!out.exists(), "killed after the export completed");
@@ -1171,47 +1005,44 @@ async fn sigkill_at_random_points_several_times_then_resume_gives_every_record_o
         "no kill landed mid-export: {counts:?}"
     );
     env.sim.set_faults(FaultSpec::default());
-    let r = env.run(&refs(&resumed(&args))).await.ok();
+    let r = exec(&env, &refs(&resumed(&args))).ok();
     says(&r, "exported 4000 records");
     assert_done_and_clean(&out, &want);
 }
 
 #[cfg(target_os = "linux")]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigint_and_sigterm_write_the_checkpoint_and_exit_130_and_143() {
-    let (env, want) = slow_env(4000, "20ms").await;
+#[test]
+fn sigint_and_sigterm_write_the_checkpoint_and_exit_130_and_143() {
+    let (env, want) = slow_env(4000, "20ms");
     for (signal, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
-        let out = env.path(&format!("signal{code}.ndjson"));
+        let out = env.dir().join(format!("signal{code}.ndjson"));
         let args = export_args(&out, "50");
-        let child = env.spawn(&args, true);
-        wait_for_checkpoint(&out, 100).await;
+        let child = spawn(&env, &args, true);
+        wait_for_checkpoint(&out, 100);
         send_signal(&child, signal);
-        let o = tokio::task::spawn_blocking(move || child.wait_with_output())
-            .await
-            .expect("join")
-            .expect("wait");
+        let o = child.wait_with_output().expect("wait");
         let r = Run(o);
         assert_eq!(r.code(), code, "{}", r.stderr());
         let safe = assert_checkpoint_exact(&out);
         assert_eq!(safe_count(&r.stderr()), safe, "{}", r.stderr());
         assert!((100..4000).contains(&safe), "{safe}");
         env.sim.expire_page_links();
-        env.run(&refs(&resumed(&args))).await.ok();
+        exec(&env, &refs(&resumed(&args))).ok();
         assert_done_and_clean(&out, &want);
     }
 }
 
 #[cfg(target_os = "linux")]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_checkpoint_with_any_field_corrupted_is_refused_or_detected_never_trusted() {
+#[test]
+fn a_checkpoint_with_any_field_corrupted_is_refused_or_detected_never_trusted() {
     use provctl::export::checkpoint::Checkpoint;
-    let (env, want) = slow_env(3000, "20ms").await;
-    let out = env.path("corrupt.ndjson");
+    let (env, want) = slow_env(3000, "20ms");
+    let out = env.dir().join("corrupt.ndjson");
     let args = export_args(&out, "50");
-    let child = env.spawn(&args, false);
-    wait_for_checkpoint(&out, 200).await;
+    let child = spawn(&env, &args, false);
+    wait_for_checkpoint(&out, 200);
     send_signal(&child, libc::SIGINT);
-    let _ = tokio::task::spawn_blocking(move || child.wait_with_output()).await;
+    let _ = child.wait_with_output();
     env.sim.set_faults(FaultSpec::default());
     let cp_path = provctl::export::checkpoint_path(&out);
     let partial = provctl::export::partial_path(&out);
@@ -1219,21 +1050,16 @@ async fn a_checkpoint_with_any_field_corrupted_is_refused_or_detected_never_trus
     let partial_len = std::fs::metadata(&partial).map(|m| m.len()).unwrap_or(0);
     let resume = resumed(&args);
     let refused = |what: String| {
-        let env = &env;
-        let resume = &resume;
-        let partial = &partial;
-        async move {
-            let r = env.run(&refs(resume)).await;
-            assert_eq!(r.code(), 1, "{what} was trusted: {}", r.stderr());
-            assert!(
-                r.stderr().contains("--resume refused"),
-                "{what}: {}",
-                r.stderr()
-            );
-            assert!(r.stderr().contains("--force"), "{what}: {}", r.stderr());
-            let len = std::fs::metadata(partial).map(|m| m.len()).unwrap_or(0);
-            assert_eq!(len, partial_len, "{what}: the partial file was touched");
-        }
+        let r = exec(&env, &refs(&resume));
+        assert_eq!(r.code(), 1, "{what} was trusted: {}", r.stderr());
+        assert!(
+            r.stderr().contains("--resume refused"),
+            "{what}: {}",
+            r.stderr()
+        );
+        assert!(r.stderr().contains("--force"), "{what}: {}", r.stderr());
+        let len = std::fs::metadata(&partial).map(|m| m.len()).unwrap_or(0);
+        assert_eq!(len, partial_len, "{what}: the partial file was touched");
     };
 
     // Every field edited by hand: the checksum refuses it.
@@ -1258,10 +1084,10 @@ async fn a_checkpoint_with_any_field_corrupted_is_refused_or_detected_never_trus
             Value::String(s) => format!("{s}x").into(),
         };
         std::fs::write(&cp_path, serde_json::to_vec(&edited).unwrap_or_default()).expect("write");
-        refused(format!("an edited {field}")).await;
+        refused(format!("an edited {field}"));
     }
     std::fs::write(&cp_path, b"{\"version\": 2, \"offset\": ").expect("write");
-    refused("half a checkpoint".into()).await;
+    refused("half a checkpoint".into());
 
     // Edited with a valid checksum (through the library): the file refuses it.
     std::fs::write(&cp_path, &original).expect("write");
@@ -1273,33 +1099,33 @@ async fn a_checkpoint_with_any_field_corrupted_is_refused_or_detected_never_trus
             .expect("save");
     };
     resealed(&|c| c.offset -= 7);
-    refused("an offset inside a record".into()).await;
+    refused("an offset inside a record".into());
     resealed(&|c| c.count += 1);
-    refused("a wrong count".into()).await;
+    refused("a wrong count".into());
     resealed(&|c| c.position.tail_ids = vec!["someone-else".into()]);
-    refused("other tail ids".into()).await;
+    refused("other tail ids".into());
     resealed(&|c| c.position.last_time = Some("2020-01-01T00:00:00Z".into()));
-    refused("another last time".into()).await;
+    refused("another last time".into());
     resealed(&|c| c.position.last_time = Some("yesterday".into()));
-    refused("an unparseable last time".into()).await;
+    refused("an unparseable last time".into());
 
     // An early `complete: true` is detected: the resume crawls on from the last record's time.
     resealed(&|c| {
         c.complete = true;
         c.position.next_link = None;
     });
-    let r = env.run(&refs(&resume)).await.ok();
+    let r = exec(&env, &refs(&resume)).ok();
     says(&r, "exported 3000 records");
     assert_done_and_clean(&out, &want);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn resume_refuses_other_filters_range_or_page_size_naming_them() {
-    let (env, want) = slow_env(1500, "20ms").await;
-    let out = env.path("changed.ndjson");
+#[test]
+fn resume_refuses_other_filters_range_or_page_size_naming_them() {
+    let (env, want) = slow_env(1500, "20ms");
+    let out = env.dir().join("changed.ndjson");
     let args = export_args(&out, "50");
-    let mut child = env.spawn(&args, false);
-    wait_for_checkpoint(&out, 100).await;
+    let mut child = spawn(&env, &args, false);
+    wait_for_checkpoint(&out, 100);
     child.kill().expect("SIGKILL");
     let _ = child.wait();
     let cp = provctl::export::checkpoint_path(&out);
@@ -1319,7 +1145,7 @@ async fn resume_refuses_other_filters_range_or_page_size_naming_them() {
         (with("--status", "failure"), vec!["the filters", "failure"]),
         (with("--format", "json"), vec!["--format"]),
     ] {
-        let r = env.run(&refs(&a)).await;
+        let r = exec(&env, &refs(&a));
         assert_eq!(r.code(), 2, "{a:?}: {}", r.stderr());
         for n in names {
             assert!(
@@ -1346,24 +1172,21 @@ async fn resume_refuses_other_filters_range_or_page_size_naming_them() {
     ]
     .map(str::to_owned)
     .to_vec();
-    env.run(&refs(&bare)).await.ok();
+    exec(&env, &refs(&bare)).ok();
     assert_done_and_clean(&out, &want);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn out_dash_streams_to_stdout_and_the_format_follows_the_extension() {
-    let env = demo_env().await;
-    let all = env.sim_records(None).await;
+#[test]
+fn out_dash_streams_to_stdout_and_the_format_follows_the_extension() {
+    let env = demo_env();
+    let all = env.sim_records(None);
     let (since, until) = range();
     let base = ["logs", "export", "--since", &since, "--until", &until];
     let with = |more: &[&'static str]| -> Vec<String> {
         base.iter().chain(more).map(|s| s.to_string()).collect()
     };
-    let run = |a: Vec<String>| {
-        let env = &env;
-        async move { env.run(&refs(&a)).await }
-    };
-    let r = run(with(&["--out", "-"])).await.ok();
+    let run = |a: Vec<String>| exec(&env, &refs(&a));
+    let r = run(with(&["--out", "-"])).ok();
     let got: Vec<Value> = r
         .stdout()
         .lines()
@@ -1371,64 +1194,48 @@ async fn out_dash_streams_to_stdout_and_the_format_follows_the_extension() {
         .collect();
     assert_exactly_once(&got, &all);
     says(&r, "no checkpoint");
-    assert!(!env.path("-").exists() && !env.path("-.partial").exists());
-    let r = run(with(&["--out", "-", "--resume"])).await;
+    assert!(!env.dir().join("-").exists() && !env.dir().join("-.partial").exists());
+    let r = run(with(&["--out", "-", "--resume"]));
     assert_eq!(r.code(), 2, "{}", r.stderr());
 
     // The extension picks the format.
-    run(with(&["--out", "e.csv"])).await.ok();
-    let text = std::fs::read_to_string(env.path("e.csv")).unwrap_or_default();
+    run(with(&["--out", "e.csv"])).ok();
+    let text = std::fs::read_to_string(env.dir().join("e.csv")).unwrap_or_default();
     assert!(text.starts_with("id,activityDateTime,"), "{text}");
-    run(with(&["--out", "e.JSON"])).await.ok();
-    let v: Value = serde_json::from_slice(&std::fs::read(env.path("e.JSON")).unwrap_or_default())
-        .unwrap_or(Value::Null);
+    run(with(&["--out", "e.JSON"])).ok();
+    let v: Value =
+        serde_json::from_slice(&std::fs::read(env.dir().join("e.JSON")).unwrap_or_default())
+            .unwrap_or(Value::Null);
     assert_exactly_once(v.as_array().map(Vec::as_slice).unwrap_or(&[]), &all);
     // A disagreeing --format, or a name that says nothing, is refused naming both.
-    let r = run(with(&["--out", "f.csv", "--format", "json"])).await;
+    let r = run(with(&["--out", "f.csv", "--format", "json"]));
     assert_eq!(r.code(), 2);
     assert!(
         r.stderr().contains("--format json") && r.stderr().contains("f.csv"),
         "{}",
         r.stderr()
     );
-    let r = run(with(&["--out", "f.txt"])).await;
+    let r = run(with(&["--out", "f.txt"]));
     assert_eq!(r.code(), 2);
     assert!(
         r.stderr().contains("f.txt") && r.stderr().contains("--format"),
         "{}",
         r.stderr()
     );
-    assert!(!env.path("f.csv").exists() && !env.path("f.txt.partial").exists());
+    assert!(!env.dir().join("f.csv").exists() && !env.dir().join("f.txt.partial").exists());
     // An explicit format for a name without a known extension is fine.
-    run(with(&["--out", "g.log", "--format", "ndjson"]))
-        .await
-        .ok();
-    assert_exactly_once(&read_ndjson(&env.path("g.log")), &all);
+    run(with(&["--out", "g.log", "--format", "ndjson"])).ok();
+    assert_exactly_once(&read_ndjson(&env.dir().join("g.log")), &all);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn throttled_export_honours_retry_after_and_paced_export_sees_no_429() {
-    let env = generated_env(700, ThrottleConfig::default()).await;
-    let (since, until) = range();
-    let want = env.sim_records(None).await;
+#[test]
+fn throttled_export_honours_retry_after_and_paced_export_sees_no_429() {
+    let env = generated_env(700, ThrottleConfig::default());
+    let want = env.sim_records(None);
     // Unpaced: the emulator answers 429 with Retry-After; the export waits and still gets everything.
     env.sim.clear_requests();
-    let out = env.path("unpaced.ndjson");
-    env.run(&[
-        "logs",
-        "export",
-        "--since",
-        &since,
-        "--until",
-        &until,
-        "--out",
-        out.to_str().unwrap_or_default(),
-        "--page-size",
-        "100",
-        "--no-pacing",
-    ])
-    .await
-    .ok();
+    let out = env.dir().join("unpaced.ndjson");
+    export(&env, &out, &["--page-size", "100", "--no-pacing"]).ok();
     assert_exactly_once(&read_ndjson(&out), &want);
     assert!(
         env.sim.requests().iter().any(|r| r.status == 429),
@@ -1436,24 +1243,11 @@ async fn throttled_export_honours_retry_after_and_paced_export_sees_no_429() {
     );
 
     // Paced: 8 pages at 5 per 10 s, and never a 429.
-    tokio::time::sleep(Duration::from_secs(10)).await;
+    std::thread::sleep(Duration::from_secs(10));
     env.sim.clear_requests();
-    let out = env.path("paced.ndjson");
+    let out = env.dir().join("paced.ndjson");
     let started = Instant::now();
-    env.run(&[
-        "logs",
-        "export",
-        "--since",
-        &since,
-        "--until",
-        &until,
-        "--out",
-        out.to_str().unwrap_or_default(),
-        "--page-size",
-        "100",
-    ])
-    .await
-    .ok();
+    export(&env, &out, &["--page-size", "100"]).ok();
     let took = started.elapsed();
     assert_exactly_once(&read_ndjson(&out), &want);
     assert!(
@@ -1470,46 +1264,33 @@ fn examples() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn search_and_show_read_every_file_shape_with_the_same_filters() {
-    let env = demo_env().await;
-    let (since, until) = range();
+#[test]
+fn search_and_show_read_every_file_shape_with_the_same_filters() {
+    let env = demo_env();
     // Our own exports.
     for (name, format) in [("e.ndjson", "ndjson"), ("e.json", "json"), ("e.csv", "csv")] {
-        let out = env.path(name);
-        env.run(&[
-            "logs",
-            "export",
-            "--since",
-            &since,
-            "--until",
-            &until,
-            "--format",
-            format,
-            "--out",
-            out.to_str().unwrap_or_default(),
-        ])
-        .await
-        .ok();
+        let out = env.dir().join(name);
+        export(&env, &out, &["--format", format]).ok();
     }
     // A Graph response dump of two pages, concatenated.
-    let all = env.sim_records(None).await;
+    let all = env.sim_records(None);
     let (a, b) = all.split_at(all.len() / 2);
     let dump = format!(
         "{}\n{}\n",
         serde_json::to_string_pretty(&serde_json::json!({"@odata.context": "x", "value": a, "@odata.nextLink": "https://graph.microsoft.com/v1.0/auditLogs/provisioning?$skiptoken=x"})).unwrap_or_default(),
         serde_json::to_string_pretty(&serde_json::json!({"@odata.context": "x", "value": b})).unwrap_or_default()
     );
-    std::fs::write(env.path("dump.json"), dump).expect("write dump");
+    std::fs::write(env.dir().join("dump.json"), dump).expect("write dump");
 
     let failures_dup = expected(&all, |r| {
         r["provisioningStatusInfo"]["status"] == "failure"
             && r["sourceIdentity"]["id"] == demo::OG_INVALID_DOMAIN
     });
     for name in ["e.ndjson", "e.json", "e.csv", "dump.json"] {
-        let p = env.path(name);
-        let r = env
-            .run(&[
+        let p = env.dir().join(name);
+        let r = exec(
+            &env,
+            &[
                 "logs",
                 "search",
                 "--file",
@@ -1520,14 +1301,15 @@ async fn search_and_show_read_every_file_shape_with_the_same_filters() {
                 "failure",
                 "-o",
                 "json",
-            ])
-            .await
-            .ok();
+            ],
+        )
+        .ok();
         assert_eq!(ids(&r.json()), failures_dup, "{name}");
         let t = times(&r.json());
         assert!(t.windows(2).all(|w| w[0] >= w[1]), "{name}: newest first");
-        let r = env
-            .run(&[
+        let r = exec(
+            &env,
+            &[
                 "logs",
                 "search",
                 "--file",
@@ -1535,31 +1317,33 @@ async fn search_and_show_read_every_file_shape_with_the_same_filters() {
                 "--all",
                 "-o",
                 "json",
-            ])
-            .await
-            .ok();
+            ],
+        )
+        .ok();
         assert_eq!(r.json().len(), all.len(), "{name}");
     }
     // Offline reads never call Graph.
     env.sim.clear_requests();
     let id = all[0]["id"].as_str().unwrap_or_default();
-    let r = env
-        .run(&[
+    let r = exec(
+        &env,
+        &[
             "logs",
             "show",
             id,
             "--file",
-            env.path("dump.json").to_str().unwrap_or_default(),
-        ])
-        .await
-        .ok();
+            env.dir().join("dump.json").to_str().unwrap_or_default(),
+        ],
+    )
+    .ok();
     assert!(r.stdout().contains(&format!("Event {id}")));
     assert!(env.sim.requests().is_empty());
 
     // The admin's samples.
     let portal = examples().join("portal-download.json");
-    let r = env
-        .run(&[
+    let r = exec(
+        &env,
+        &[
             "logs",
             "search",
             "--file",
@@ -1568,13 +1352,14 @@ async fn search_and_show_read_every_file_shape_with_the_same_filters() {
             "failure",
             "-o",
             "json",
-        ])
-        .await
-        .ok();
+        ],
+    )
+    .ok();
     assert!(!r.json().is_empty());
     let monitor = examples().join("azure-monitor-provisioninglogs.json");
-    let r = env
-        .run(&[
+    let r = exec(
+        &env,
+        &[
             "logs",
             "search",
             "--file",
@@ -1582,17 +1367,18 @@ async fn search_and_show_read_every_file_shape_with_the_same_filters() {
             "--all",
             "-o",
             "json",
-        ])
-        .await
-        .ok();
+        ],
+    )
+    .ok();
     let recs = r.json();
     assert!(recs.len() >= 3);
     assert!(
         recs.iter()
             .all(|r| r["provisioningStatusInfo"]["status"].is_string())
     );
-    let r = env
-        .run(&[
+    let r = exec(
+        &env,
+        &[
             "logs",
             "search",
             "--file",
@@ -1603,15 +1389,15 @@ async fn search_and_show_read_every_file_shape_with_the_same_filters() {
             "other",
             "-o",
             "json",
-        ])
-        .await
-        .ok();
+        ],
+    )
+    .ok();
     assert_eq!(r.json().len(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn malformed_and_truncated_files_are_clear_errors_with_a_position() {
-    let env = demo_env().await;
+#[test]
+fn malformed_and_truncated_files_are_clear_errors_with_a_position() {
+    let env = demo_env();
     let cases: &[(&str, &str, &str)] = &[
         (
             "trunc.json",
@@ -1644,17 +1430,18 @@ async fn malformed_and_truncated_files_are_clear_errors_with_a_position() {
         ("short.csv", "id,status\n1,success\n2\n", "fields"),
     ];
     for (name, content, msg) in cases {
-        let p = env.path(name);
+        let p = env.dir().join(name);
         std::fs::write(&p, content).expect("write");
-        let r = env
-            .run(&[
+        let r = exec(
+            &env,
+            &[
                 "logs",
                 "search",
                 "--file",
                 p.to_str().unwrap_or_default(),
                 "--all",
-            ])
-            .await;
+            ],
+        );
         assert_eq!(r.code(), 1, "{name}: {}", r.stderr());
         let err = r.stderr();
         assert!(err.contains(msg), "{name}: {err}");
@@ -1662,34 +1449,37 @@ async fn malformed_and_truncated_files_are_clear_errors_with_a_position() {
         assert!(!err.contains("panicked"), "{name}: {err}");
     }
     // Line numbers point at the record.
-    let r = env
-        .run(&[
+    let r = exec(
+        &env,
+        &[
             "logs",
             "search",
             "--file",
-            env.path("bad.ndjson").to_str().unwrap_or_default(),
+            env.dir().join("bad.ndjson").to_str().unwrap_or_default(),
             "--all",
-        ])
-        .await;
+        ],
+    );
     says(&r, "bad.ndjson:2");
-    let r = env
-        .run(&["logs", "search", "--file", "/nonexistent/file.json"])
-        .await;
+    let r = exec(
+        &env,
+        &["logs", "search", "--file", "/nonexistent/file.json"],
+    );
     assert_eq!(r.code(), 5);
     // Unknown CSV columns are reported, not fatal.
-    let p = env.path("extra.csv");
+    let p = env.dir().join("extra.csv");
     std::fs::write(&p, "id,status,Favourite Colour\n1,failure,blue\n").expect("write");
-    let r = env
-        .run(&[
+    let r = exec(
+        &env,
+        &[
             "logs",
             "search",
             "--file",
             p.to_str().unwrap_or_default(),
             "-o",
             "json",
-        ])
-        .await
-        .ok();
+        ],
+    )
+    .ok();
     assert_eq!(r.json().len(), 1);
     says(&r, "'Favourite Colour' is not known");
 }
@@ -1728,16 +1518,16 @@ fn ndjson_ids(text: &str) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_large_file_is_searched_in_time_order_without_holding_it() {
-    let env = demo_env().await;
+#[test]
+fn a_large_file_is_searched_in_time_order_without_holding_it() {
+    let env = demo_env();
     // 12,000 records (more than are sorted in memory), two per second: ties keep file order.
     let n = 12_000;
     let ascending: Vec<Value> = (0..n).map(|i| synthetic(i, i as i64 / 2)).collect();
     let descending: Vec<Value> = ascending.iter().rev().cloned().collect();
     let shuffled: Vec<Value> = (0..n).map(|i| ascending[(i * 7919) % n].clone()).collect();
     let write = |name: &str, records: &[Value]| {
-        let path = env.path(name);
+        let path = env.dir().join(name);
         let text: String = records.iter().map(|r| format!("{r}\n")).collect();
         std::fs::write(&path, text).expect("write");
         path.to_str().unwrap_or_default().to_owned()
@@ -1746,7 +1536,7 @@ async fn a_large_file_is_searched_in_time_order_without_holding_it() {
     let desc = write("desc.ndjson", &descending);
     let shuf = write("shuffled.ndjson", &shuffled);
     // An export is CSV or JSON too; the reverse reading works on CSV rows as well.
-    let asc_csv = env.path("asc.csv");
+    let asc_csv = env.dir().join("asc.csv");
     {
         let mut w = csv::Writer::from_path(&asc_csv).expect("csv");
         w.write_record(["id", "activityDateTime", "status"])
@@ -1770,11 +1560,8 @@ async fn a_large_file_is_searched_in_time_order_without_holding_it() {
             .map(|s| s.to_string())
             .collect();
         args.extend(extra.iter().map(|s| s.to_string()));
-        let env = &env;
-        async move {
-            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-            env.run(&refs).await.ok()
-        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        exec(&env, &refs).ok()
     };
     let newest = by_time(&ascending, false);
     let oldest = by_time(&ascending, true);
@@ -1792,23 +1579,24 @@ async fn a_large_file_is_searched_in_time_order_without_holding_it() {
         ),
         (&asc_csv, &["--all"][..], &newest),
     ] {
-        let r = search(file, extra).await;
+        let r = search(file, extra);
         assert!(ndjson_ids(&r.stdout()) == *want, "{file} {extra:?}");
         assert!(!r.stderr().contains("file order"), "{}", r.stderr());
     }
     // JSON too, from the reversed file.
-    let r = env
-        .run(&["logs", "search", "--file", &asc, "--all", "-o", "json"])
-        .await
-        .ok();
+    let r = exec(
+        &env,
+        &["logs", "search", "--file", &asc, "--all", "-o", "json"],
+    )
+    .ok();
     assert!(id_list(&r.json()) == newest);
 
     // Not sorted: the first N by time with --limit, and with --all file order, said on stderr.
-    let r = search(&shuf, &["--limit", "50"]).await;
+    let r = search(&shuf, &["--limit", "50"]);
     assert_eq!(ndjson_ids(&r.stdout()), by_time(&shuffled, false)[..50]);
-    let r = search(&shuf, &["--limit", "50", "--oldest-first"]).await;
+    let r = search(&shuf, &["--limit", "50", "--oldest-first"]);
     assert_eq!(ndjson_ids(&r.stdout()), by_time(&shuffled, true)[..50]);
-    let r = search(&shuf, &["--all"]).await;
+    let r = search(&shuf, &["--all"]);
     assert!(ndjson_ids(&r.stdout()) == id_list(&shuffled), "file order");
     assert!(
         r.stderr()
@@ -1818,7 +1606,7 @@ async fn a_large_file_is_searched_in_time_order_without_holding_it() {
     );
     says(&r, "--limit N");
     // Filters apply before the order: the failures of the shuffled file, newest first.
-    let r = search(&shuf, &["--status", "failure", "--limit", "1200"]).await;
+    let r = search(&shuf, &["--status", "failure", "--limit", "1200"]);
     let failures: Vec<Value> = shuffled
         .iter()
         .filter(|r| r["provisioningStatusInfo"]["status"] == "failure")
@@ -1829,7 +1617,7 @@ async fn a_large_file_is_searched_in_time_order_without_holding_it() {
     // Up to 4,000 matches are sorted in memory, whatever the file's order.
     let part: Vec<Value> = shuffled[..3000].to_vec();
     let part_file = write("part.ndjson", &part);
-    let r = search(&part_file, &["--all"]).await;
+    let r = search(&part_file, &["--all"]);
     assert!(ndjson_ids(&r.stdout()) == by_time(&part, false));
     assert!(!r.stderr().contains("file order"), "{}", r.stderr());
 }
@@ -1873,24 +1661,26 @@ fn status_total(x: &Value) -> u64 {
         .sum()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn summary_numbers_equal_counting_the_records_that_search_lists() {
-    let env = generated_env(2_500, ThrottleConfig::off()).await;
+#[test]
+fn summary_numbers_equal_counting_the_records_that_search_lists() {
+    let env = generated_env(2_500, ThrottleConfig::off());
     let (since, until) = range();
-    let listed = env
-        .run(&[
+    let listed = exec(
+        &env,
+        &[
             "-o", "json", "logs", "search", "--all", "--since", &since, "--until", &until,
-        ])
-        .await
-        .ok()
-        .json();
+        ],
+    )
+    .ok()
+    .json();
     assert!(listed.len() > 1_000, "only {} records", listed.len());
-    let run = env
-        .run(&[
+    let run = exec(
+        &env,
+        &[
             "-o", "json", "logs", "summary", "--since", &since, "--until", &until,
-        ])
-        .await
-        .ok();
+        ],
+    )
+    .ok();
     let s: Value = serde_json::from_str(&run.stdout()).expect("summary JSON");
 
     assert_eq!(s["total"].as_u64(), Some(listed.len() as u64));
@@ -1952,19 +1742,20 @@ async fn summary_numbers_equal_counting_the_records_that_search_lists() {
     }
 
     // The same records from a file give the same summary.
-    let file = env.path("listed.json");
+    let file = env.dir().join("listed.json");
     std::fs::write(&file, serde_json::to_vec(&listed).expect("json")).expect("write");
-    let from_file = env
-        .run(&[
+    let from_file = exec(
+        &env,
+        &[
             "-o",
             "json",
             "logs",
             "summary",
             "--file",
             file.to_str().expect("utf-8"),
-        ])
-        .await
-        .ok();
+        ],
+    )
+    .ok();
     let f: Value = serde_json::from_str(&from_file.stdout()).expect("summary JSON");
     assert_eq!(f["total"], s["total"]);
     assert_eq!(f["status"], s["status"]);
@@ -1972,13 +1763,14 @@ async fn summary_numbers_equal_counting_the_records_that_search_lists() {
     assert_eq!(f["cycles"], s["cycles"]);
 
     // People get the headline and the tables; a filter narrows every number.
-    let table = env
-        .run(&[
+    let table = exec(
+        &env,
+        &[
             "logs", "summary", "--since", &since, "--until", &until, "--status", "failure",
-        ])
-        .await
-        .ok()
-        .stdout();
+        ],
+    )
+    .ok()
+    .stdout();
     let failed_n = failed.len() as u64;
     assert!(
         table.contains(&format!("{} events", failed_n.to_string().as_str())) || failed_n >= 1_000,

@@ -3,61 +3,22 @@
 //! logout, managed identity, profiles, an auth failure's exit code — and that no secret or token
 //! ever shows up in stdout, stderr, `--verbose` traces or the cache file.
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 
 use assert_cmd::Command;
-use provctl::sim::{Sim, SimConfig, SimHandle, TokenSpec};
+use provctl::sim::TokenSpec;
 
-struct Env {
-    sim: SimHandle,
-    dir: tempfile::TempDir,
-    ca: PathBuf,
-}
+use crate::common::{Env, outcome};
 
-async fn setup() -> Env {
-    let sim = Sim::start(SimConfig::for_tests()).await.expect("emulator");
-    let dir = tempfile::tempdir().unwrap();
-    let ca = dir.path().join("ca.pem");
-    std::fs::write(&ca, sim.ca_pem()).unwrap();
-    Env { sim, dir, ca }
-}
-
-impl Env {
-    fn cache_dir(&self) -> PathBuf {
-        self.dir.path().join("cache")
+/// The binary signed out (it signs in by itself), with no other program on PATH; `extra` adds
+/// variables.
+fn cmd(e: &Env, args: &[&str], extra: &[(&str, &str)]) -> Command {
+    let mut c = e.signed_out(args);
+    c.env("PATH", "/nonexistent");
+    for (k, v) in extra {
+        c.env(k, v);
     }
-
-    /// `provctl` with a clean environment pointed at the emulator; `extra` adds variables.
-    fn cmd(&self, args: &[&str], extra: &[(&str, &str)]) -> Command {
-        let base = self.sim.base_url().as_str();
-        let mut c = Command::cargo_bin("provctl").unwrap();
-        c.env_clear()
-            .env("PATH", "/nonexistent")
-            .env("PROVCTL_CONFIG_DIR", self.dir.path().join("config"))
-            .env("PROVCTL_CACHE_DIR", self.cache_dir())
-            .env("NO_COLOR", "1")
-            .args(["--graph-url", base, "--login-url", base, "--ca-file"])
-            .arg(&self.ca)
-            .args(args);
-        for (k, v) in extra {
-            c.env(k, v);
-        }
-        c
-    }
-}
-
-async fn run(mut c: Command) -> Output {
-    tokio::task::spawn_blocking(move || c.output().unwrap())
-        .await
-        .unwrap()
-}
-
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
+    c
 }
 
 fn read_all(dir: &Path) -> String {
@@ -70,13 +31,12 @@ fn read_all(dir: &Path) -> String {
     s
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn login_whoami_logout_with_a_device_code() {
-    let e = setup().await;
+#[test]
+fn login_whoami_logout_with_a_device_code() {
+    let e = Env::demo();
     let tenant = e.sim.tenant_id().to_owned();
-    let o = run(e.cmd(&["--tenant", &tenant, "login"], &[])).await;
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
+    let (code, out, err) = outcome(cmd(&e, &["--tenant", &tenant, "login"], &[]));
+    assert_eq!(code, 0, "{out}\n{err}");
     assert!(
         err.contains("microsoft.com/devicelogin"),
         "prompt on stderr: {err}"
@@ -85,9 +45,8 @@ async fn login_whoami_logout_with_a_device_code() {
     assert!(out.contains("Signed in as admin@contoso.com"), "{out}");
 
     // The cached login is picked automatically, and whoami shows a delegated identity.
-    let o = run(e.cmd(&["--tenant", &tenant, "-o", "json", "whoami"], &[])).await;
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
+    let (code, out, err) = outcome(cmd(&e, &["--tenant", &tenant, "-o", "json", "whoami"], &[]));
+    assert_eq!(code, 0, "{out}\n{err}");
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc["method"], "device-code");
     assert_eq!(doc["kind"], "delegated");
@@ -97,34 +56,31 @@ async fn login_whoami_logout_with_a_device_code() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let f = e.cache_dir().join("tokens.json");
+        let f = e.dir().join("cache").join("tokens.json");
         let mode = std::fs::metadata(&f).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
     }
 
-    let o = run(e.cmd(&["--tenant", &tenant, "logout"], &[])).await;
-    let (out, _) = text(&o);
+    let (_, out, _) = outcome(cmd(&e, &["--tenant", &tenant, "logout"], &[]));
     assert!(out.contains("Removed 1 cached sign-in"), "{out}");
-    let o = run(e.cmd(&["--tenant", &tenant, "whoami"], &[])).await;
-    assert_eq!(o.status.code(), Some(3), "not signed in is an auth error");
-    let (_, err) = text(&o);
+    let (code, _, err) = outcome(cmd(&e, &["--tenant", &tenant, "whoami"], &[]));
+    assert_eq!(code, 3, "not signed in is an auth error");
     assert!(err.contains("provctl login"), "{err}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn managed_identity_through_the_app_service_endpoint() {
-    let e = setup().await;
+#[test]
+fn managed_identity_through_the_app_service_endpoint() {
+    let e = Env::demo();
     let endpoint = format!("{}msi/token", e.sim.base_url());
-    let o = run(e.cmd(
+    let (code, out, err) = outcome(cmd(
+        &e,
         &["--auth", "managed-identity", "-o", "json", "whoami"],
         &[
             ("IDENTITY_ENDPOINT", &endpoint),
             ("IDENTITY_HEADER", "provctl-sim-identity-header"),
         ],
-    ))
-    .await;
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
+    ));
+    assert_eq!(code, 0, "{out}\n{err}");
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc["method"], "managed-identity");
     assert_eq!(doc["kind"], "app-only");
@@ -135,9 +91,9 @@ async fn managed_identity_through_the_app_service_endpoint() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_secret_or_token_appears_in_any_output_trace_or_cache_file() {
-    let e = setup().await;
+#[test]
+fn no_secret_or_token_appears_in_any_output_trace_or_cache_file() {
+    let e = Env::demo();
     let app = e.sim.demo_app();
     let tenant = e.sim.tenant_id().to_owned();
     let token = e
@@ -148,45 +104,52 @@ async fn no_secret_or_token_appears_in_any_output_trace_or_cache_file() {
         ("AZURE_CLIENT_ID", app.client_id.as_str()),
         ("AZURE_CLIENT_SECRET", app.client_secret.as_str()),
     ];
-    let mut outputs = vec![];
     // Sign in with the secret and show who we are, with traces on.
-    outputs.push(run(e.cmd(&["-vv", "whoami"], &env_secret)).await);
-    outputs.push(run(e.cmd(&["-vv", "-o", "json", "whoami"], &env_secret)).await);
+    let mut outputs = vec![
+        outcome(cmd(&e, &["-vv", "whoami"], &env_secret)),
+        outcome(cmd(&e, &["-vv", "-o", "json", "whoami"], &env_secret)),
+    ];
     // A ready token, traced.
-    outputs.push(run(e.cmd(&["-vv", "whoami"], &[("PROVCTL_ACCESS_TOKEN", &token)])).await);
+    outputs.push(outcome(cmd(
+        &e,
+        &["-vv", "whoami"],
+        &[("PROVCTL_ACCESS_TOKEN", &token)],
+    )));
     // A device-code login with traces, then a Graph command with its token, traced.
-    outputs.push(run(e.cmd(&["-vv", "--tenant", &tenant, "login"], &[])).await);
-    let agents = run(e.cmd(&["-v", "--tenant", &tenant, "agents", "list"], &[])).await;
-    let (_, err) = text(&agents);
+    outputs.push(outcome(cmd(
+        &e,
+        &["-vv", "--tenant", &tenant, "login"],
+        &[],
+    )));
+    let agents = outcome(cmd(&e, &["-v", "--tenant", &tenant, "agents", "list"], &[]));
+    let (_, _, err) = &agents;
     assert!(
         err.contains("Bearer (redacted)"),
         "the trace shows the header, redacted:\n{err}"
     );
     outputs.push(agents);
     // An auth failure: the wrong secret.
-    let wrong = run(e.cmd(
+    let wrong = outcome(cmd(
+        &e,
         &["-vv", "whoami"],
         &[
             ("AZURE_TENANT_ID", tenant.as_str()),
             ("AZURE_CLIENT_ID", app.client_id.as_str()),
             ("AZURE_CLIENT_SECRET", "wrong-secret-Zq9"),
         ],
-    ))
-    .await;
-    assert_eq!(wrong.status.code(), Some(3));
-    let (_, err) = text(&wrong);
+    ));
+    let (code, _, err) = &wrong;
+    assert_eq!(*code, 3);
     assert!(err.contains("AADSTS7000215"), "{err}");
     assert!(err.contains("hint:"), "{err}");
     outputs.push(wrong);
 
-    for o in &outputs[..5] {
-        let (out, err) = text(o);
-        assert!(o.status.success(), "{out}\n{err}");
+    for (code, out, err) in &outputs[..5] {
+        assert_eq!(*code, 0, "{out}\n{err}");
     }
-    let cache = read_all(&e.cache_dir());
+    let cache = read_all(&e.dir().join("cache"));
     assert!(cache.contains("access_token"), "the login was cached");
-    for o in &outputs {
-        let (out, err) = text(o);
+    for (_, out, err) in &outputs {
         for (what, needle) in [
             ("client secret", app.client_secret.as_str()),
             ("wrong secret", "wrong-secret-Zq9"),
@@ -203,10 +166,11 @@ async fn no_secret_or_token_appears_in_any_output_trace_or_cache_file() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn profiles_are_set_listed_used_and_refuse_secrets() {
-    let e = setup().await;
-    let o = run(e.cmd(
+#[test]
+fn profiles_are_set_listed_used_and_refuse_secrets() {
+    let e = Env::demo();
+    let (code, out, err) = outcome(cmd(
+        &e,
         &[
             "--profile",
             "work",
@@ -216,25 +180,23 @@ async fn profiles_are_set_listed_used_and_refuse_secrets() {
             "contoso.com",
         ],
         &[],
-    ))
-    .await;
-    assert!(o.status.success(), "{:?}", text(&o));
-    let o = run(e.cmd(
+    ));
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = outcome(cmd(
+        &e,
         &["--profile", "work", "config", "set", "auth", "device-code"],
         &[],
-    ))
-    .await;
-    assert!(o.status.success(), "{:?}", text(&o));
-    let o = run(e.cmd(
+    ));
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = outcome(cmd(
+        &e,
         &["--profile", "lab", "config", "set", "cloud", "usgov"],
         &[],
-    ))
-    .await;
-    assert!(o.status.success(), "{:?}", text(&o));
-    let o = run(e.cmd(&["config", "use", "lab"], &[])).await;
-    assert!(o.status.success(), "{:?}", text(&o));
-    let o = run(e.cmd(&["-o", "json", "config", "list"], &[])).await;
-    let (out, _) = text(&o);
+    ));
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = outcome(cmd(&e, &["config", "use", "lab"], &[]));
+    assert_eq!(code, 0, "{out}{err}");
+    let (_, out, _) = outcome(cmd(&e, &["-o", "json", "config", "list"], &[]));
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc.as_array().map(Vec::len), Some(2));
     assert!(
@@ -243,14 +205,17 @@ async fn profiles_are_set_listed_used_and_refuse_secrets() {
             .iter()
             .any(|p| p["name"] == "lab" && p["current"] == true)
     );
-    let o = run(e.cmd(&["--profile", "work", "config", "get", "auth"], &[])).await;
-    assert_eq!(text(&o).0.trim(), "device-code");
+    let (_, out, _) = outcome(cmd(
+        &e,
+        &["--profile", "work", "config", "get", "auth"],
+        &[],
+    ));
+    assert_eq!(out.trim(), "device-code");
 
-    let o = run(e.cmd(&["config", "set", "client-secret", "hunter2"], &[])).await;
-    assert_eq!(o.status.code(), Some(2));
-    let (out, err) = text(&o);
+    let (code, out, err) = outcome(cmd(&e, &["config", "set", "client-secret", "hunter2"], &[]));
+    assert_eq!(code, 2);
     assert!(err.contains("never hold secrets"), "{err}");
     assert!(!out.contains("hunter2") && !err.contains("hunter2"));
-    let file = std::fs::read_to_string(e.dir.path().join("config/config.toml")).unwrap();
+    let file = std::fs::read_to_string(e.dir().join("config/config.toml")).unwrap();
     assert!(!file.contains("hunter2"));
 }

@@ -14,10 +14,7 @@ use serde_json::Value;
 
 use provctl::graph::model::*;
 
-#[path = "support/graph_schemas.rs"]
-mod graph_schemas;
-
-use graph_schemas::{
+use crate::support::graph_schemas::{
     SCHEMA_BASE, assert_valid, examples_dir, read_json, repo, schemas_dir, validator,
 };
 

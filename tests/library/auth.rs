@@ -1,7 +1,7 @@
 //! Every sign-in method end to end against the emulator over TLS (its CA added as an extra root,
 //! exactly as `--ca-file` does): the token each method gets must open a Graph call.
 //! Managed identity reads the process environment, so it is tested through the binary in
-//! `tests/cli_auth.rs`.
+//! `tests/cli/auth.rs`.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,32 +13,11 @@ use provctl::graph::auth::{
     AuthError, AuthMethod, AuthOptions, AuthUi, DeviceCodePrompt, EnvVars, IdentityKind,
     TokenProvider, azure_cli, claims, provider_for,
 };
-use provctl::graph::{Cloud, Endpoints, HttpOptions, http_client};
-use provctl::sim::{Sim, SimConfig, SimHandle, TenantSource, TokenSpec};
+use provctl::sim::{SimConfig, TenantSource, TokenSpec};
 
-struct Setup {
-    sim: SimHandle,
-    http: reqwest::Client,
-    endpoints: Endpoints,
-}
+use crate::support::emulator::{Emulator, start};
 
-async fn start(config: SimConfig) -> Setup {
-    let sim = Sim::start(config).await.expect("emulator starts");
-    let http = http_client(&HttpOptions {
-        extra_roots_pem: vec![sim.ca_pem().as_bytes().to_vec()],
-        ..Default::default()
-    })
-    .unwrap();
-    let base = sim.base_url().as_str().to_owned();
-    let endpoints = Endpoints::custom(&base, Some(&base), Cloud::Global).unwrap();
-    Setup {
-        sim,
-        http,
-        endpoints,
-    }
-}
-
-impl Setup {
+impl Emulator {
     /// Gets a token from `p` and proves Graph accepts it.
     async fn graph_call_succeeds(&self, p: &dyn TokenProvider) {
         let t = p

@@ -8,34 +8,16 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use futures::TryStreamExt;
-use provctl::graph::auth::{AccessToken, AuthError, StaticToken, TokenProvider};
+use provctl::graph::auth::{AccessToken, AuthError, TokenProvider};
 use provctl::graph::batch::BatchItem;
 use provctl::graph::{
     ApiVersion, Cloud, Endpoints, GraphClient, GraphError, GraphPath, GraphRequest, RetryPolicy,
 };
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, header_exists, method, path, query_param};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, Request, Respond, ResponseTemplate};
 
-async fn server() -> MockServer {
-    let s = MockServer::start().await;
-    // Catch-all, mounted with the lowest priority: anything unexpected fails loudly.
-    Mock::given(wiremock::matchers::any())
-        .respond_with(ResponseTemplate::new(500).set_body_string("unmatched request in test"))
-        .with_priority(u8::MAX)
-        .mount(&s)
-        .await;
-    s
-}
-
-fn client(s: &MockServer, retry: RetryPolicy) -> GraphClient {
-    GraphClient::builder()
-        .endpoints(Endpoints::custom(&s.uri(), None, Cloud::Global).unwrap())
-        .token_provider(StaticToken::new("test-token"))
-        .retry_policy(retry)
-        .build()
-        .unwrap()
-}
+use crate::support::graph_mock::{client, server};
 
 fn fast_retries(attempts: u32) -> RetryPolicy {
     RetryPolicy {

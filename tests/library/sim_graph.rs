@@ -9,6 +9,8 @@ use provctl::sim::{
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
+use crate::support::emulator::send;
+
 const ALL_ROLES: &[&str] = &[
     "Application.Read.All",
     "Synchronization.ReadWrite.All",
@@ -34,28 +36,37 @@ async fn get(
     url: &str,
     token: &str,
 ) -> (u16, reqwest::header::HeaderMap, Value) {
-    let r = c.get(url).bearer_auth(token).send().await.expect("request");
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    let text = r.text().await.expect("body");
-    (
-        status,
-        headers,
-        serde_json::from_str(&text).unwrap_or(Value::Null),
-    )
+    let r = send(c, reqwest::Method::GET, url, Some(token), None, None).await;
+    (r.status, r.headers, r.json)
 }
 
 async fn post_json(c: &reqwest::Client, url: &str, token: &str, body: Value) -> (u16, Value) {
-    let r = c
-        .post(url)
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .expect("request");
-    let status = r.status().as_u16();
-    let text = r.text().await.expect("body");
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    let r = send(
+        c,
+        reqwest::Method::POST,
+        url,
+        Some(token),
+        Some(&body),
+        None,
+    )
+    .await;
+    (r.status, r.json)
+}
+
+/// POSTs a job action (`start`, `pause`, `restart`, ...) to `{job_url}/{name}`, with `body` as
+/// JSON when given; the status.
+async fn action(
+    c: &reqwest::Client,
+    job_url: &str,
+    name: &str,
+    token: &str,
+    body: Option<Value>,
+) -> u16 {
+    let mut req = c.post(format!("{job_url}/{name}")).bearer_auth(token);
+    if let Some(b) = &body {
+        req = req.json(b);
+    }
+    req.send().await.expect("request").status().as_u16()
 }
 
 fn job_url(base: &str, sp: &str, job: &str) -> String {
@@ -427,11 +438,12 @@ async fn restart_with_escrows_and_quarantine_state_heals_the_escrow_quarantine()
     assert_eq!(s, 400);
     assert!(b["error"]["message"].as_str().unwrap().contains("'Bogus'"));
 
-    let (s, _) = post_json(
+    let s = action(
         &c,
-        &format!("{url}/restart"),
+        &url,
+        "restart",
         &t,
-        json!({"criteria": {"resetScope": "Escrows,QuarantineState"}}),
+        Some(json!({"criteria": {"resetScope": "Escrows,QuarantineState"}})),
     )
     .await;
     assert_eq!(s, 204);
@@ -457,11 +469,12 @@ async fn watermark_runs_a_full_cycle_and_empty_criteria_is_the_portal_restart() 
     let (sim, c, base) = demo_sim().await;
     let t = app_token(&sim);
     let url = job_url(&base, demo::SP_SERVICENOW, demo::JOB_SERVICENOW);
-    let (s, _) = post_json(
+    let s = action(
         &c,
-        &format!("{url}/restart"),
+        &url,
+        "restart",
         &t,
-        json!({"criteria": {"resetScope": "Watermark"}}),
+        Some(json!({"criteria": {"resetScope": "Watermark"}})),
     )
     .await;
     assert_eq!(s, 204);
@@ -472,13 +485,8 @@ async fn watermark_runs_a_full_cycle_and_empty_criteria_is_the_portal_restart() 
     assert_eq!(j["status"]["lastExecution"]["countImported"], 1200);
     // Salesforce: the portal restart (no criteria) lifts the quarantine, the next run re-quarantines it.
     let url = job_url(&base, demo::SP_SALESFORCE, demo::JOB_SALESFORCE);
-    let r = c
-        .post(format!("{url}/restart"))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    let status = action(&c, &url, "restart", &t, None).await;
+    assert_eq!(status, 204);
     let j = sim.job(demo::SP_SALESFORCE, demo::JOB_SALESFORCE).unwrap();
     assert!(j["status"]["quarantine"].is_null());
     tokio::time::sleep(Duration::from_millis(150)).await;
@@ -492,14 +500,15 @@ async fn watermark_runs_a_full_cycle_and_empty_criteria_is_the_portal_restart() 
         j["status"]["quarantine"]["seriesCount"], 4,
         "the series continues"
     );
-    let r = c
-        .post(format!("{url}/validateCredentials"))
-        .bearer_auth(&t)
-        .json(&json!({"useSavedCredentials": true}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 400);
+    let status = action(
+        &c,
+        &url,
+        "validateCredentials",
+        &t,
+        Some(json!({"useSavedCredentials": true})),
+    )
+    .await;
+    assert_eq!(status, 400);
 }
 
 #[tokio::test]
@@ -507,11 +516,12 @@ async fn too_many_deletes_needs_force_deletes() {
     let (sim, c, base) = demo_sim().await;
     let t = app_token(&sim);
     let url = job_url(&base, demo::SP_EMEA, demo::JOB_EMEA_PROVISIONING);
-    let (s, _) = post_json(
+    let s = action(
         &c,
-        &format!("{url}/restart"),
+        &url,
+        "restart",
         &t,
-        json!({"criteria": {"resetScope": "Full"}}),
+        Some(json!({"criteria": {"resetScope": "Full"}})),
     )
     .await;
     assert_eq!(s, 204);
@@ -525,11 +535,12 @@ async fn too_many_deletes_needs_force_deletes() {
         j["status"]["quarantine"]["reason"], "TooManyDeletes",
         "Full does not include ForceDeletes"
     );
-    let (s, _) = post_json(
+    let s = action(
         &c,
-        &format!("{url}/restart"),
+        &url,
+        "restart",
         &t,
-        json!({"criteria": {"resetScope": "ForceDeletes"}}),
+        Some(json!({"criteria": {"resetScope": "ForceDeletes"}})),
     )
     .await;
     assert_eq!(s, 204);
@@ -546,13 +557,8 @@ async fn pause_and_start_change_status() {
     let (sim, c, base) = demo_sim().await;
     let t = app_token(&sim);
     let box_url = job_url(&base, demo::SP_BOX, demo::JOB_BOX);
-    let r = c
-        .post(format!("{box_url}/start"))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    let status = action(&c, &box_url, "start", &t, None).await;
+    assert_eq!(status, 204);
     let j = sim.job(demo::SP_BOX, demo::JOB_BOX).unwrap();
     assert_eq!(
         (
@@ -562,13 +568,8 @@ async fn pause_and_start_change_status() {
         (Some("Active"), Some("Active"))
     );
     let url = job_url(&base, demo::SP_CORP, demo::JOB_CORP_PHS);
-    let r = c
-        .post(format!("{url}/pause"))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    let status = action(&c, &url, "pause", &t, None).await;
+    assert_eq!(status, 204);
     let j = sim.job(demo::SP_CORP, demo::JOB_CORP_PHS).unwrap();
     assert_eq!(
         (
@@ -579,11 +580,7 @@ async fn pause_and_start_change_status() {
     );
     // start on the quarantined Salesforce job clears the quarantine
     let sf = job_url(&base, demo::SP_SALESFORCE, demo::JOB_SALESFORCE);
-    c.post(format!("{sf}/start"))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap();
+    action(&c, &sf, "start", &t, None).await;
     let j = sim.job(demo::SP_SALESFORCE, demo::JOB_SALESFORCE).unwrap();
     assert!(j["status"]["quarantine"].is_null());
     // NotRun job runs its first cycle
@@ -592,11 +589,7 @@ async fn pause_and_start_change_status() {
         sim.job(demo::SP_DROPBOX, demo::JOB_DROPBOX).unwrap()["status"]["code"],
         "NotRun"
     );
-    c.post(format!("{dbx}/start"))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap();
+    action(&c, &dbx, "start", &t, None).await;
     tokio::time::sleep(Duration::from_millis(150)).await;
     assert_eq!(
         sim.job(demo::SP_DROPBOX, demo::JOB_DROPBOX).unwrap()["status"]["code"],
@@ -884,14 +877,14 @@ async fn secrets_get_masks_credentials_as_graph_does() {
         demo::SP_SERVICENOW
     );
     let put: Value = serde_json::from_str(include_str!(
-        "fixtures/real/put-synchronization-secrets.sdk-example.request.json"
+        "../fixtures/real/put-synchronization-secrets.sdk-example.request.json"
     ))
     .unwrap();
     let r = c.put(&url).bearer_auth(&t).json(&put).send().await.unwrap();
     assert_eq!(r.status(), 204);
     let (_, _, got) = get(&c, &url, &t).await;
     let expected: Value = serde_json::from_str(include_str!(
-        "fixtures/real/get-synchronization-secrets.masked.json"
+        "../fixtures/real/get-synchronization-secrets.masked.json"
     ))
     .unwrap();
     assert_eq!(got["value"], expected["value"]);
@@ -1166,7 +1159,7 @@ async fn client_assertion_signed_with_a_registered_certificate_gets_a_token() {
         rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
             .unwrap();
     let mut tenant: Value =
-        serde_json::from_str(include_str!("../src/sim/demo-tenant.json")).unwrap();
+        serde_json::from_str(include_str!("../../src/sim/demo-tenant.json")).unwrap();
     tenant["apps"][0]["certificates"] = json!([cert.pem()]);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tenant.json");
@@ -1245,11 +1238,12 @@ async fn a_completed_run_writes_its_provisioning_logs() {
     let (sim, c, base) = start(config).await;
     let t = app_token(&sim);
     let url = job_url(&base, demo::SP_SERVICENOW, demo::JOB_SERVICENOW);
-    let (s, _) = post_json(
+    let s = action(
         &c,
-        &format!("{url}/restart"),
+        &url,
+        "restart",
         &t,
-        json!({"criteria": {"resetScope": "Escrows"}}),
+        Some(json!({"criteria": {"resetScope": "Escrows"}})),
     )
     .await;
     assert_eq!(s, 204);
@@ -1317,21 +1311,19 @@ async fn a_tenant_file_is_served_and_its_script_plays_run_by_run() {
     let job =
         "AD2AADProvisioning.11111111222243338444555555555555.99999999-8888-4777-8666-555555555503";
     let url = job_url(&base, sp, job);
-    c.post(format!("{url}/start"))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap();
+    action(&c, &url, "start", &t, None).await;
     tokio::time::sleep(Duration::from_millis(150)).await;
     let (_, _, j) = get(&c, &url, &t).await;
     assert_eq!(j["status"]["lastExecution"]["state"], "EntryLevelErrors");
     assert_eq!(j["status"]["lastExecution"]["countEscrowed"], 2);
-    c.post(format!("{url}/restart"))
-        .bearer_auth(&t)
-        .json(&json!({"criteria": {"resetScope": "Escrows"}}))
-        .send()
-        .await
-        .unwrap();
+    action(
+        &c,
+        &url,
+        "restart",
+        &t,
+        Some(json!({"criteria": {"resetScope": "Escrows"}})),
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(150)).await;
     let (_, _, j) = get(&c, &url, &t).await;
     assert_eq!(j["status"]["code"], "Quarantine");
@@ -1947,7 +1939,8 @@ async fn the_monitor_keeps_the_last_good_snapshot_and_marks_it_stale_when_graph_
 async fn one_port_serves_several_tenants_each_with_its_own_credentials_and_data() {
     let doc = |tenant: &str, client: &str, secret: &str, sp: &str| {
         let mut d: Value =
-            serde_json::from_str(include_str!("fixtures/sim-tenant-minimal.json")).expect("json");
+            serde_json::from_str(include_str!("../fixtures/sim-tenant-minimal.json"))
+                .expect("json");
         d["tenantId"] = json!(tenant);
         d["domains"] = json!([format!("{sp}.onmicrosoft.com")]);
         d["apps"][0]["clientId"] = json!(client);

@@ -2,7 +2,7 @@
 //! documented payloads (`tests/fixtures/reference/examples`): each reference request is sent to the
 //! emulator over real HTTPS (its generated CA as an extra root), and every answer body — resources,
 //! collections, `$batch` items, the decoded provisionOnDemand strings and every error envelope — must
-//! validate against its schema. `tests/sim_graph.rs` covers the emulator's behaviour; this file covers
+//! validate against its schema. `sim_graph` covers the emulator's behaviour; this file covers
 //! the shapes it serves.
 
 use std::collections::HashMap;
@@ -11,13 +11,10 @@ use std::time::Duration;
 
 use provctl::sim::{Sim, SimConfig, SimHandle, TenantSource, ThrottleConfig, TokenSpec, demo};
 use reqwest::Method;
-use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
-#[path = "support/graph_schemas.rs"]
-mod graph_schemas;
-
-use graph_schemas::{LocalSchemas, SCHEMA_BASE, examples_dir, read_json};
+use crate::support::emulator::{Reply, send};
+use crate::support::graph_schemas::{LocalSchemas, SCHEMA_BASE, examples_dir, read_json};
 
 const APP_ROLES: &[&str] = &[
     "Application.Read.All",
@@ -38,14 +35,6 @@ struct Graph {
     sim: SimHandle,
     client: reqwest::Client,
     base: String,
-}
-
-/// One answer, body kept both as text and as JSON (`Null` when empty or not JSON).
-struct Reply {
-    status: u16,
-    headers: HeaderMap,
-    text: String,
-    json: Value,
 }
 
 impl Graph {
@@ -94,30 +83,7 @@ impl Graph {
         } else {
             format!("{}{path}", self.base)
         };
-        let mut req = self.client.request(method.clone(), &url);
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        if let Some(id) = client_request_id {
-            req = req.header("client-request-id", id);
-        }
-        let r = req
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
-        let status = r.status().as_u16();
-        let headers = r.headers().clone();
-        let text = r.text().await.expect("body");
-        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply {
-            status,
-            headers,
-            text,
-            json,
-        }
+        send(&self.client, method, &url, token, body, client_request_id).await
     }
 
     async fn get(&self, path: &str, token: &str) -> Reply {

@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
 use provctl::graph::auth::StaticToken;
-use provctl::graph::{
-    ApiVersion, Cloud, Endpoints, GraphClient, GraphPath, GraphRequest, HttpOptions, RetryPolicy,
-};
-use provctl::sim::{Budget, GenerateSpec, Sim, SimConfig, TenantSource, ThrottleConfig, TokenSpec};
+use provctl::graph::{ApiVersion, GraphClient, GraphPath, GraphRequest, RetryPolicy};
+use provctl::sim::{Budget, GenerateSpec, SimConfig, TenantSource, ThrottleConfig, TokenSpec};
+
+use crate::support::emulator::{Emulator, start};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thirty_page_log_crawl_paced_to_the_budget_gets_no_429() {
@@ -18,7 +18,11 @@ async fn a_thirty_page_log_crawl_paced_to_the_budget_gets_no_429() {
     let spec: GenerateSpec = "sps=3,jobs=2,logs=300,seed=7"
         .parse()
         .expect("generate spec");
-    let sim = Sim::start(SimConfig {
+    let Emulator {
+        sim,
+        http,
+        endpoints,
+    } = start(SimConfig {
         tenant: TenantSource::Generate(spec),
         throttle: ThrottleConfig {
             logs: Some(Budget::new(5, window)),
@@ -27,20 +31,13 @@ async fn a_thirty_page_log_crawl_paced_to_the_budget_gets_no_429() {
         },
         ..SimConfig::for_tests()
     })
-    .await
-    .expect("emulator starts");
-    let base = sim.base_url().as_str().to_owned();
-    let http = provctl::graph::http_client(&HttpOptions {
-        extra_roots_pem: vec![sim.ca_pem().as_bytes().to_vec()],
-        ..Default::default()
-    })
-    .expect("http client");
+    .await;
     let token = sim.issue_token(TokenSpec::app(
         &sim.demo_app().client_id,
         &["ProvisioningLog.Read.All"],
     ));
     let client = GraphClient::builder()
-        .endpoints(Endpoints::custom(&base, Some(&base), Cloud::Global).expect("endpoints"))
+        .endpoints(endpoints)
         .http_client(http)
         .token_provider(StaticToken::new(token))
         // No retries: a single 429 would fail the crawl.

@@ -8,7 +8,6 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use assert_cmd::Command;
 use hickory_resolver::proto::op::{Message, ResponseCode};
 use hickory_resolver::proto::rr::rdata::{A, CNAME};
 use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
@@ -20,6 +19,8 @@ use rustls::RootCertStore;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
+
+use crate::common::offline;
 
 // ---------- a loopback DNS server ----------
 
@@ -547,9 +548,7 @@ async fn through_a_proxy_names_are_resolved_there_and_the_path_is_reported() {
 
 #[test]
 fn doctor_network_help_lists_its_flags() {
-    Command::cargo_bin("provctl")
-        .unwrap()
-        .args(["doctor", "network", "--help"])
+    offline(&["doctor", "network", "--help"])
         .assert()
         .success()
         .stdout(predicate::str::contains("--timeout"))
@@ -558,9 +557,7 @@ fn doctor_network_help_lists_its_flags() {
 
 #[test]
 fn a_bad_timeout_is_a_usage_error_naming_the_value() {
-    Command::cargo_bin("provctl")
-        .unwrap()
-        .args(["doctor", "network", "--timeout", "abc"])
+    offline(&["doctor", "network", "--timeout", "abc"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("'abc'"));
@@ -568,11 +565,7 @@ fn a_bad_timeout_is_a_usage_error_naming_the_value() {
 
 #[test]
 fn only_refuses_hosts_outside_the_documented_list() {
-    Command::cargo_bin("provctl")
-        .unwrap()
-        .args(["doctor", "network", "--only", "example.com"])
-        .env_remove("HTTPS_PROXY")
-        .env_remove("https_proxy")
+    offline(&["doctor", "network", "--only", "example.com"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
