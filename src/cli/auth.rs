@@ -11,7 +11,13 @@ use crate::graph::auth::{AccessToken, AuthMethod, IdentityKind, TokenClaims, cla
 /// Arguments of `provctl login` (tenant and client id come from the global `--tenant` and
 /// `--client-id`, or the profile).
 #[derive(Debug, clap::Args)]
-pub struct LoginArgs {}
+pub struct LoginArgs {
+    /// The delegated permissions to ask for: `all` (every command), command families (`jobs`,
+    /// `logs`, `agents`, `tenant`, ...; comma-separated), or `default` (only what the tenant
+    /// already consented for the client: `.default`).
+    #[arg(long, value_delimiter = ',', value_name = "all|default|FAMILY,…")]
+    pub scopes: Vec<String>,
+}
 
 /// Arguments of `provctl logout`.
 #[derive(Debug, clap::Args)]
@@ -23,8 +29,12 @@ pub struct WhoamiArgs {}
 
 /// `provctl login`: device-code sign-in as a user; the login is cached for the profile (unless
 /// `--no-cache`) and renewed silently by later commands.
-pub async fn login(ctx: &Context, _args: &LoginArgs) -> Result<(), CliError> {
+pub async fn login(ctx: &Context, args: &LoginArgs) -> Result<(), CliError> {
+    let scopes = crate::graph::permissions::scopes_for(&args.scopes)
+        .map_err(|e| CliError::usage(format!("--scopes: {e}")))?;
     let mut opts = ctx.auth_options().await?;
+    opts.scopes = scopes.into_iter().map(str::to_owned).collect();
+    opts.required_scopes = opts.scopes.clone();
     if opts.method.is_some_and(|m| m != AuthMethod::DeviceCode) {
         return Err(CliError::usage(
             "`provctl login` signs in a user with a device code; other methods (--auth) need no login",
@@ -40,15 +50,17 @@ pub async fn login(ctx: &Context, _args: &LoginArgs) -> Result<(), CliError> {
         "tenant": claims.as_ref().and_then(|c| c.tenant_id.clone()).unwrap_or(login.tenant.clone()),
         "profile": login.profile,
         "clientId": login.client_id,
+        "scopes": login.scopes,
         "expiresOn": login.expires_on.to_rfc3339(),
         "cache": if opts.no_cache { "none (--no-cache)".to_owned() } else { provider.store_description() },
     });
     ctx.out.emit_text(&doc, |_| {
         format!(
-            "Signed in as {} (tenant {}, profile {}).",
+            "Signed in as {} (tenant {}, profile {}).\nGranted:     {}",
             str_of(&doc["account"], "an unknown account"),
             str_of(&doc["tenant"], "?"),
             str_of(&doc["profile"], "default"),
+            list_of(&doc["scopes"]),
         )
     })?;
     Ok(())
@@ -162,6 +174,23 @@ pub(super) fn whoami_text(doc: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn permission_families_are_commands_and_commands_name_their_family() {
+        let cmd = crate::cli::help::command();
+        for f in crate::graph::permissions::families() {
+            assert!(cmd.find_subcommand(f).is_some(), "{f} is not a command");
+        }
+        let family = |line: &str| {
+            <crate::cli::Cli as clap::Parser>::try_parse_from(line.split(' '))
+                .unwrap_or_else(|e| panic!("{line}: {e}"))
+                .command
+                .family()
+        };
+        assert_eq!(family("provctl jobs list"), Some("jobs"));
+        assert_eq!(family("provctl logs search --all"), Some("logs"));
+        assert_eq!(family("provctl whoami"), None);
+    }
 
     #[test]
     fn whoami_text_lists_scopes_and_flags_app_only_tokens() {

@@ -28,6 +28,7 @@ pub struct Context {
     connection: OnceCell<(Endpoints, reqwest::Client)>,
     tokens: OnceCell<Arc<dyn TokenProvider>>,
     stdin_token: OnceCell<Secret>,
+    family: Option<&'static str>,
 }
 
 impl Context {
@@ -44,7 +45,26 @@ impl Context {
             connection: OnceCell::new(),
             tokens: OnceCell::new(),
             stdin_token: OnceCell::new(),
+            family: None,
         })
+    }
+
+    /// The same context for a command of `family` (`jobs`, `logs`, ...): a user sign-in asks for
+    /// the delegated permissions that family needs ([`crate::graph::permissions::family_scopes`]).
+    pub fn for_family(mut self, family: Option<&'static str>) -> Context {
+        self.family = family;
+        self
+    }
+
+    /// The delegated permissions a user sign-in of this command asks for (none: `.default`),
+    /// and those it cannot run without.
+    fn family_scopes(&self) -> (Vec<String>, Vec<String>) {
+        use crate::graph::permissions::{family_required_scopes, family_scopes};
+        let owned = |v: Vec<&str>| v.into_iter().map(str::to_owned).collect();
+        match self.family {
+            Some(f) => (owned(family_scopes(f)), owned(family_required_scopes(f))),
+            None => (Vec::new(), Vec::new()),
+        }
     }
 
     /// Whether stderr may carry colour (messages and progress): the one decision of
@@ -189,10 +209,13 @@ impl Context {
                 let profile =
                     profile.ok_or_else(|| CliError::usage(format!("no profile '{name}'")))?;
                 let endpoints = self.endpoints_for(profile.cloud)?;
+                let (scopes, required_scopes) = self.family_scopes();
                 let opts = AuthOptions {
                     no_cache: g.no_cache,
                     profile: Some(profile),
                     env: env.clone(),
+                    scopes,
+                    required_scopes,
                     ..AuthOptions::default()
                 };
                 let tokens = provider_for(&opts, &http, &endpoints).await?;
@@ -229,6 +252,7 @@ impl Context {
         } else {
             None
         };
+        let (scopes, required_scopes) = self.family_scopes();
         Ok(AuthOptions {
             method,
             tenant: g.tenant.clone(),
@@ -241,6 +265,8 @@ impl Context {
             profile: self.profile()?,
             env: EnvVars::from_process(),
             ui: None,
+            scopes,
+            required_scopes,
         })
     }
 

@@ -202,6 +202,27 @@ pub enum Command {
     Help(help::HelpArgs),
 }
 
+impl Command {
+    /// The command family as the permission table names it (`graph::permissions::COMMANDS`), for
+    /// the delegated permissions a user sign-in asks for; `None` for commands that need no
+    /// particular permission (`whoami`, `doctor`, `config`, ...).
+    pub fn family(&self) -> Option<&'static str> {
+        Some(match self {
+            Command::Agents(_) => "agents",
+            Command::Metrics(_) => "metrics",
+            Command::Exporter(_) => "exporter",
+            Command::Provision(_) => "provision",
+            Command::Scope(_) => "scope",
+            Command::Tenant(_) => "tenant",
+            Command::Explain(_) => "explain",
+            Command::Jobs(_) => "jobs",
+            Command::Quarantine(_) => "quarantine",
+            Command::Logs(_) => "logs",
+            _ => return None,
+        })
+    }
+}
+
 /// Parses a `--interval` value (humantime: `30s`, `5m`) no shorter than `min`; `why` says what
 /// the minimum protects.
 pub(crate) fn parse_interval(
@@ -244,7 +265,7 @@ pub fn init_tracing(verbose: u8, no_color: bool) {
 /// Runs a parsed command line. An `Err` carries the exit code; one with an empty message (a check
 /// that found an unhealthy job, after printing its result) prints nothing more.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
-    let ctx = Context::new(cli.global)?;
+    let ctx = Context::new(cli.global)?.for_family(cli.command.family());
     match cli.command {
         Command::Agents(a) => agents::run(&ctx, a).await,
         Command::Metrics(a) => metrics::run(&ctx, a).await,

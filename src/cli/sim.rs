@@ -46,7 +46,8 @@ pub struct ServeArgs {
     /// Inject faults on Graph routes. SPEC: comma-separated latency=DUR, jitter=DUR,
     /// error-rate=0..1 (500/502/503/504), drop-rate=0..1 (connection closed, no response),
     /// truncate-rate=0..1 (body cut halfway), slow-body=DUR (pause between body chunks), seed=N,
-    /// token-endpoint=true (also fault the login routes); e.g.
+    /// token-endpoint=true (also fault the login routes), claims-challenge=CONTEXT (Conditional
+    /// Access: Graph answers 401 with a claims challenge until a user token carries CONTEXT); e.g.
     /// `latency=50ms,jitter=10ms,error-rate=0.1,drop-rate=0.05,seed=7`.
     #[arg(long, value_name = "SPEC", value_parser = parse_faults)]
     pub faults: Option<FaultSpec>,

@@ -71,6 +71,13 @@ pub fn explain_auth_error(err: &AuthError) -> (String, Vec<String>) {
                     .to_owned(),
             ],
         ),
+        AuthError::ClaimsChallenge { .. } => (
+            format!("{err}."),
+            Knowledge::global()
+                .lookup("insufficient_claims", &[Scope::SignIn])
+                .map(|e| e.steps.iter().map(step_hint).collect())
+                .unwrap_or_default(),
+        ),
         AuthError::Cache { .. } => (err.to_string(), vec![]),
     }
 }
@@ -125,6 +132,20 @@ mod tests {
         );
         let (_, h) = explain_auth_error(&rejected("AADSTS1234567"));
         assert!(h[0].contains("error?code=1234567"));
+    }
+
+    #[test]
+    fn an_app_facing_a_claims_challenge_is_told_what_to_do() {
+        let (m, h) = explain_auth_error(&AuthError::ClaimsChallenge {
+            method: "env".into(),
+        });
+        assert!(m.contains("claims challenge") && m.contains("env"), "{m}");
+        assert!(h[0].contains("provctl login"), "{h:?}");
+        assert!(h[1].contains("workload identity"), "{h:?}");
+        let (_, h) = explain_auth_error(&rejected("AADSTS65004"));
+        assert!(h[0].contains("provctl login"), "{h:?}");
+        let (_, h) = explain_auth_error(&rejected("AADSTS65001"));
+        assert!(h.iter().any(|x| x.contains("--scopes")), "{h:?}");
     }
 
     #[test]

@@ -639,6 +639,7 @@ impl GraphClient {
         };
         let mut token = self.bearer(None).await?;
         let mut refreshed = false;
+        let mut challenged = false;
         let mut attempt: u32 = 0;
         let mut waited = Duration::ZERO;
         loop {
@@ -750,8 +751,28 @@ impl GraphClient {
                             location_host,
                         });
                     }
+                    // A Conditional Access claims challenge: a user sign-in asks for a token that
+                    // carries the claims and the request is retried once; other sign-ins cannot,
+                    // and say so.
+                    if status == 401
+                        && !challenged
+                        && token.is_some()
+                        && let Some(p) = &self.inner.tokens
+                        && let Some(claims) = header_str(&headers, "www-authenticate")
+                            .and_then(crate::graph::auth::claims::challenge)
+                    {
+                        challenged = true;
+                        let scope = self.inner.endpoints.scope.as_str();
+                        if let Some(new) = p.claims_challenge(&[scope], &claims).await? {
+                            token = Some(new);
+                            tracing::info!(target: "provctl::retry", "Graph answered 401 with a claims challenge; retrying {method} {shown_url} once with a token that carries the claims");
+                            attempt -= 1;
+                            continue;
+                        }
+                    }
                     if status == 401
                         && !refreshed
+                        && !challenged
                         && let Some(old) = token.as_ref()
                         && let Some(new) = self.bearer(Some(old)).await?
                     {

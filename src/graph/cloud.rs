@@ -46,6 +46,16 @@ impl Cloud {
         }
     }
 
+    /// The name the Azure CLI gives this cloud (`az cloud show`); both US Government clouds are
+    /// `AzureUSGovernment` there.
+    pub fn az_name(self) -> &'static str {
+        match self {
+            Cloud::Global => "AzureCloud",
+            Cloud::UsGov | Cloud::UsGovDod => "AzureUSGovernment",
+            Cloud::China => "AzureChinaCloud",
+        }
+    }
+
     /// The name accepted by `--cloud`.
     pub fn name(self) -> &'static str {
         match self {
@@ -105,6 +115,14 @@ impl Endpoints {
             graph,
             login,
         }
+    }
+
+    /// The national cloud these endpoints sign in for, known by its Graph scope (custom endpoints
+    /// keep their cloud's scope).
+    pub fn cloud(&self) -> Option<Cloud> {
+        Cloud::ALL
+            .into_iter()
+            .find(|c| self.scope == format!("https://{}/.default", c.graph_host()))
     }
 
     /// Custom endpoints (tests, the emulator, proxies). The scope stays that of `cloud`, because a real
@@ -202,6 +220,14 @@ mod tests {
         assert_eq!(e.graph.as_str(), "https://dod-graph.microsoft.us/");
         assert_eq!(e.login.as_str(), "https://login.microsoftonline.us/");
         assert_eq!(e.scope, "https://dod-graph.microsoft.us/.default");
+        assert_eq!(e.cloud(), Some(Cloud::UsGovDod));
+        assert_eq!(Cloud::UsGovDod.az_name(), "AzureUSGovernment");
+        assert_eq!(
+            Endpoints::custom("https://127.0.0.1:1/", None, Cloud::China)
+                .unwrap()
+                .cloud(),
+            Some(Cloud::China)
+        );
         assert_eq!(
             Endpoints::for_cloud(Cloud::China).login.as_str(),
             "https://login.chinacloudapi.cn/"

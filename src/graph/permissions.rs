@@ -618,6 +618,69 @@ pub fn family_scopes(name: &str) -> Vec<&'static str> {
     delegated_scopes(family(name).flat_map(|c| c.required.iter().chain(c.optional).copied()))
 }
 
+/// The delegated scopes without which some command of the family cannot run: as
+/// [`family_scopes`], for the required calls only (optional ones only enrich a result).
+pub fn family_required_scopes(name: &str) -> Vec<&'static str> {
+    delegated_scopes(family(name).flat_map(|c| c.required.iter().copied()))
+}
+
+/// The command families of [`COMMANDS`] (`jobs`, `logs`, `agents`, ...), in table order.
+pub fn families() -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for c in COMMANDS {
+        if !out.contains(&c.family()) {
+            out.push(c.family());
+        }
+    }
+    out
+}
+
+/// The delegated scopes a user sign-in asks for so that every command can run: the fewest that
+/// cover every call of every family.
+pub fn all_scopes() -> Vec<&'static str> {
+    delegated_scopes(
+        COMMANDS
+            .iter()
+            .flat_map(|c| c.required.iter().chain(c.optional).copied()),
+    )
+}
+
+/// The delegated permissions a user sign-in asks for, from `provctl login --scopes` words:
+/// `all` (every family, [`all_scopes`]), `default` (none named: `.default`, whatever the tenant
+/// consented for the client), or command families (`jobs`, `logs`, ...). An unknown word is an
+/// error naming it and what is accepted.
+pub fn scopes_for(words: &[String]) -> Result<Vec<&'static str>, String> {
+    let words: Vec<String> = words
+        .iter()
+        .map(|w| w.trim().to_ascii_lowercase())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let accepted = || format!("all, default, {}", families().join(", "));
+    if words.is_empty() || words.iter().any(|w| w == "all") {
+        return Ok(all_scopes());
+    }
+    if words.iter().any(|w| w == "default") {
+        if words.len() > 1 {
+            return Err(format!(
+                "'default' asks for whatever the tenant consented (.default) and cannot be combined with families; accepted: {}",
+                accepted()
+            ));
+        }
+        return Ok(Vec::new());
+    }
+    let mut ops: Vec<Operation> = Vec::new();
+    for w in &words {
+        if !families().contains(&w.as_str()) {
+            return Err(format!(
+                "unknown command family '{w}': accepted: {}",
+                accepted()
+            ));
+        }
+        ops.extend(family(w).flat_map(|c| c.required.iter().chain(c.optional).copied()));
+    }
+    Ok(delegated_scopes(ops))
+}
+
 /// The fewest delegated scopes that grant every call of `ops`, each call's first (preferred)
 /// scope: a scope that another chosen one already covers is left out (`Synchronization.Read.All`
 /// when `Synchronization.ReadWrite.All` is asked for too). In the order first needed.
@@ -1139,6 +1202,19 @@ mod tests {
         );
         assert_eq!(family_scopes("logs"), ["ProvisioningLog.Read.All"]);
         assert_eq!(
+            family_scopes("metrics"),
+            [
+                "Application.Read.All",
+                "Synchronization.Read.All",
+                "Policy.Read.HybridAuthentication"
+            ]
+        );
+        assert_eq!(
+            family_required_scopes("metrics"),
+            ["Application.Read.All", "Synchronization.Read.All"],
+            "the agent metrics are optional"
+        );
+        assert_eq!(
             family_scopes("agents"),
             ["Policy.Read.HybridAuthentication"]
         );
@@ -1151,6 +1227,35 @@ mod tests {
             ]
         );
         assert!(family_scopes("nosuch").is_empty());
+        let all = all_scopes();
+        for c in COMMANDS {
+            for op in c.required.iter().chain(c.optional) {
+                assert!(
+                    grant(*op).delegated.iter().any(|s| all.contains(s)),
+                    "{}: {op:?} not covered by {all:?}",
+                    c.command
+                );
+            }
+        }
+        assert!(families().contains(&"jobs") && families().contains(&"agents"));
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(scopes_for(&words(&[])), Ok(all_scopes()));
+        assert_eq!(scopes_for(&words(&["ALL"])), Ok(all_scopes()));
+        assert_eq!(scopes_for(&words(&["default"])), Ok(vec![]));
+        assert_eq!(
+            scopes_for(&words(&["logs", "jobs"])),
+            Ok(vec![
+                "ProvisioningLog.Read.All",
+                "Application.Read.All",
+                "Synchronization.ReadWrite.All"
+            ])
+        );
+        let err = scopes_for(&words(&["jobz"])).unwrap_err();
+        assert!(
+            err.contains("'jobz'") && err.contains("all, default, jobs"),
+            "{err}"
+        );
+        assert!(scopes_for(&words(&["default", "jobs"])).is_err());
         assert!(
             command_needs("agents list")
                 .unwrap()

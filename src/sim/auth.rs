@@ -1,7 +1,9 @@
 //! The login side of the emulator: `POST /{tenant}/oauth2/v2.0/token` (client credentials with a
 //! secret or a certificate assertion, refresh token, device code), `POST .../devicecode`, and the
-//! managed identity endpoints (IMDS and App Service). Errors use Entra's OAuth error shape with
-//! AADSTS codes, not Graph's envelope.
+//! managed identity endpoints (IMDS, App Service, and Azure Cloud Shell's `MSI_ENDPOINT`). Errors
+//! use Entra's OAuth error shape with AADSTS codes, not Graph's envelope. A user sign-in that asks
+//! for a permission the user never consented to (the tenant file's `users[].scopes`) is refused
+//! with AADSTS65001, as Entra refuses it.
 
 use super::server::{DeviceGrant, RefreshGrant, ReqIds, St, lock};
 use super::tenant::App;
@@ -41,24 +43,25 @@ pub(crate) fn oauth_error(
     code: u32,
     message: &str,
 ) -> Response {
+    oauth_json(status, &oauth_error_body(ids, error, code, message))
+}
+
+fn oauth_error_body(ids: &ReqIds, error: &str, code: u32, message: &str) -> Value {
     let now = chrono::Utc::now();
     let ts = now.format("%Y-%m-%d %H:%M:%SZ").to_string();
     let description = format!(
         "AADSTS{code}: {message} Trace ID: {} Correlation ID: {} Timestamp: {ts}",
         ids.request_id, ids.client_request_id
     );
-    oauth_json(
-        status,
-        &json!({
-            "error": error,
-            "error_description": description,
-            "error_codes": [code],
-            "timestamp": ts,
-            "trace_id": ids.request_id,
-            "correlation_id": ids.client_request_id,
-            "error_uri": format!("https://login.microsoftonline.com/error?code={code}"),
-        }),
-    )
+    json!({
+        "error": error,
+        "error_description": description,
+        "error_codes": [code],
+        "timestamp": ts,
+        "trace_id": ids.request_id,
+        "correlation_id": ids.client_request_id,
+        "error_uri": format!("https://login.microsoftonline.com/error?code={code}"),
+    })
 }
 
 fn form(headers: &HeaderMap, body: &Bytes) -> Option<HashMap<String, String>> {
@@ -110,10 +113,15 @@ fn unknown_client(ids: &ReqIds, client_id: &str, tenant: &str) -> Response {
 }
 
 /// Delegated scopes named in a `scope` parameter (resource prefix stripped, OIDC scopes dropped).
+/// Any cloud's Graph resource is accepted (`https://graph.microsoft.us/…`), as the client asks
+/// for the selected cloud's.
 fn graph_scopes(scope: &str, default: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     for s in scope.split_whitespace() {
-        let s = s.strip_prefix("https://graph.microsoft.com/").unwrap_or(s);
+        let s = match s.strip_prefix("https://") {
+            Some(rest) => rest.rsplit_once('/').map_or(s, |(_, p)| p),
+            None => s,
+        };
         match s {
             "openid" | "profile" | "offline_access" | "email" => {}
             ".default" => out.extend(default.iter().cloned()),
@@ -361,6 +369,7 @@ fn user_tokens(
     scopes: &[String],
     user_index: usize,
     offline: bool,
+    acrs: &[String],
 ) -> Option<Value> {
     let user = lock(&st.tenant).users.get(user_index).cloned()?;
     let lifetime = st.token_lifetime;
@@ -375,6 +384,7 @@ fn user_tokens(
             upn: &user.upn,
             name: &user.display_name,
             oid: &user.id,
+            acrs,
         }),
         lifetime,
     );
@@ -385,6 +395,7 @@ fn user_tokens(
             RefreshGrant {
                 client_id: client_id.to_string(),
                 scopes: scopes.to_vec(),
+                acrs: acrs.to_vec(),
                 user_index,
                 expires: chrono::Utc::now() + chrono::Duration::days(90),
             },
@@ -405,10 +416,86 @@ fn user_tokens(
     ))
 }
 
+/// The authentication contexts a `claims` request parameter asks for
+/// (`{"access_token":{"acrs":{"essential":true,"value":"c1"}}}`, or `"values":[...]`).
+fn claims_acrs(f: &HashMap<String, String>) -> Vec<String> {
+    let Some(v) = f
+        .get("claims")
+        .and_then(|c| serde_json::from_str::<Value>(c).ok())
+    else {
+        return Vec::new();
+    };
+    let acrs = &v["access_token"]["acrs"];
+    let mut out: Vec<String> = acrs["value"]
+        .as_str()
+        .map(str::to_owned)
+        .into_iter()
+        .collect();
+    if let Some(list) = acrs["values"].as_array() {
+        out.extend(list.iter().filter_map(Value::as_str).map(str::to_owned));
+    }
+    out
+}
+
+/// The delegated permissions user `user_index` has consented to for the client: the tenant file's
+/// `users[].scopes` (the demo admin: all of them).
+fn consented(st: &St, user_index: usize) -> Vec<String> {
+    lock(&st.tenant)
+        .users
+        .get(user_index)
+        .map(|u| u.scopes.clone())
+        .unwrap_or_default()
+}
+
+/// Entra's answer when a user sign-in asks for a permission nobody consented to (the token
+/// endpoint's `invalid_grant` with AADSTS65001 and `suberror` `consent_required`), or `None`
+/// when every one of `asked` was consented.
+fn consent_missing(
+    st: &St,
+    ids: &ReqIds,
+    client_id: &str,
+    asked: &[String],
+    user_index: usize,
+) -> Option<Response> {
+    let granted = consented(st, user_index);
+    if asked
+        .iter()
+        .all(|a| granted.iter().any(|g| g.eq_ignore_ascii_case(a)))
+    {
+        return None;
+    }
+    let name = find_app(st, client_id)
+        .map(|a| a.display_name)
+        .unwrap_or_default();
+    let mut body = oauth_error_body(
+        ids,
+        "invalid_grant",
+        65001,
+        &format!(
+            "The user or administrator has not consented to use the application with ID '{client_id}' named '{name}'. Send an interactive authorization request for this user and resource."
+        ),
+    );
+    body["suberror"] = json!("consent_required");
+    Some(oauth_json(StatusCode::BAD_REQUEST, &body))
+}
+
 fn refresh(st: &St, ids: &ReqIds, f: &HashMap<String, String>) -> Response {
     let Some(rt) = f.get("refresh_token") else {
         return missing(ids, "refresh_token");
     };
+    // A refresh token may ask for other consented permissions of the same resource (incremental
+    // consent); one never consented is refused with AADSTS65001 and the token stays usable.
+    let known = lock(&st.refresh_tokens).get(rt).cloned();
+    if let (Some(g), Some(scope)) = (&known, f.get("scope")) {
+        let granted = consented(st, g.user_index);
+        let asked = graph_scopes(scope, &granted);
+        if let Some(refused) = consent_missing(st, ids, &g.client_id, &asked, g.user_index) {
+            return refused;
+        }
+        if let Some(g) = lock(&st.refresh_tokens).get_mut(rt) {
+            g.scopes = asked;
+        }
+    }
     let grant = lock(&st.refresh_tokens).remove(rt);
     let expired = || {
         oauth_error(
@@ -430,6 +517,8 @@ fn refresh(st: &St, ids: &ReqIds, f: &HashMap<String, String>) -> Response {
     let name = find_app(st, &grant.client_id)
         .map(|a| a.display_name)
         .unwrap_or_default();
+    let mut acrs = grant.acrs.clone();
+    acrs.extend(claims_acrs(f));
     match user_tokens(
         st,
         &grant.client_id,
@@ -437,6 +526,7 @@ fn refresh(st: &St, ids: &ReqIds, f: &HashMap<String, String>) -> Response {
         &grant.scopes,
         grant.user_index,
         true,
+        &acrs,
     ) {
         Some(body) => oauth_json(StatusCode::OK, &body),
         None => expired(),
@@ -481,10 +571,23 @@ fn device_token(st: &St, ids: &ReqIds, f: &HashMap<String, String>) -> Response 
         return missing(ids, "device_code");
     };
     drop(codes);
+    // The user approved in the browser; a permission nobody consented is refused there, and the
+    // poll gets the refusal.
+    if let Some(refused) = consent_missing(st, ids, &grant.client_id, &grant.scopes, 0) {
+        return refused;
+    }
     let name = find_app(st, &grant.client_id)
         .map(|a| a.display_name)
         .unwrap_or_default();
-    match user_tokens(st, &grant.client_id, &name, &grant.scopes, 0, grant.offline) {
+    match user_tokens(
+        st,
+        &grant.client_id,
+        &name,
+        &grant.scopes,
+        0,
+        grant.offline,
+        &grant.acrs,
+    ) {
         Some(body) => oauth_json(StatusCode::OK, &body),
         None => oauth_error(
             ids,
@@ -545,6 +648,7 @@ pub(crate) async fn device_code(
         DeviceGrant {
             client_id: app.client_id.clone(),
             scopes,
+            acrs: claims_acrs(&f),
             offline,
             polls: 0,
             expires: chrono::Utc::now() + chrono::Duration::seconds(900),
@@ -595,18 +699,38 @@ fn plain_error(status: StatusCode, error: &str, description: &str) -> Response {
     )
 }
 
+/// IMDS and Cloud Shell refuse a request without `Metadata: true` (a guard against SSRF).
+fn metadata_missing(headers: &HeaderMap) -> Option<Response> {
+    (headers.get("metadata").and_then(|v| v.to_str().ok()) != Some("true")).then(|| {
+        plain_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Required metadata header not specified",
+        )
+    })
+}
+
+/// The managed-identity answer to a `resource` that is not Graph.
+fn not_graph(resource: &str) -> Option<Response> {
+    (!graph_resource(resource)).then(|| {
+        plain_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_resource",
+            &format!(
+                "AADSTS500011: The resource principal named {resource} was not found in the tenant."
+            ),
+        )
+    })
+}
+
 /// IMDS: `GET /metadata/identity/oauth2/token?api-version=2018-02-01&resource=...` with `Metadata: true`.
 pub(crate) async fn imds_token(
     State(st): State<St>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    if headers.get("metadata").and_then(|v| v.to_str().ok()) != Some("true") {
-        return plain_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "Required metadata header not specified",
-        );
+    if let Some(refused) = metadata_missing(&headers) {
+        return refused;
     }
     let q = mi_query(&raw);
     if !q.contains_key("api-version") {
@@ -617,14 +741,8 @@ pub(crate) async fn imds_token(
         );
     }
     let resource = q.get("resource").cloned().unwrap_or_default();
-    if !graph_resource(&resource) {
-        return plain_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_resource",
-            &format!(
-                "AADSTS500011: The resource principal named {resource} was not found in the tenant."
-            ),
-        );
+    if let Some(refused) = not_graph(&resource) {
+        return refused;
     }
     let Some((access, exp, client_id)) = mi_token(&st) else {
         return plain_error(
@@ -643,6 +761,53 @@ pub(crate) async fn imds_token(
             "expires_in": life,
             "expires_on": exp.to_string(),
             "ext_expires_in": life,
+            "not_before": now.to_string(),
+            "resource": resource,
+            "token_type": "Bearer",
+        }),
+    )
+}
+
+/// Azure Cloud Shell: `POST {MSI_ENDPOINT}` (`http://localhost:50342/oauth2/token` there) with the
+/// form body `resource=...` and `Metadata: true`. Cloud Shell sets `MSI_ENDPOINT` without
+/// `MSI_SECRET` and answers for the user signed in to the portal: a delegated token of the
+/// tenant's first user, in the managed-identity answer shape (`expires_on` as a string of
+/// seconds, `resource` echoed).
+pub(crate) async fn cloud_shell_token(
+    State(st): State<St>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(refused) = metadata_missing(&headers) {
+        return refused;
+    }
+    let f: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let resource = f.get("resource").cloned().unwrap_or_default();
+    if let Some(refused) = not_graph(&resource) {
+        return refused;
+    }
+    let client_id = lock(&st.tenant)
+        .apps
+        .first()
+        .map(|a| a.client_id.clone())
+        .unwrap_or_default();
+    let scopes = consented(&st, 0);
+    let Some(body) = user_tokens(&st, &client_id, "Azure Cloud Shell", &scopes, 0, false, &[])
+    else {
+        return plain_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "No user is signed in to Cloud Shell",
+        );
+    };
+    let now = chrono::Utc::now().timestamp();
+    let life = body["expires_in"].as_i64().unwrap_or(0);
+    oauth_json(
+        StatusCode::OK,
+        &json!({
+            "access_token": body["access_token"],
+            "expires_in": life.to_string(),
+            "expires_on": (now + life).to_string(),
             "not_before": now.to_string(),
             "resource": resource,
             "token_type": "Bearer",

@@ -8,7 +8,10 @@
 //! `drop-rate=0.05` (fraction whose connection closes with no response),
 //! `truncate-rate=0.05` (fraction whose body stops halfway and the connection closes),
 //! `slow-body=200ms` (bodies sent in chunks with this pause between them),
-//! `seed=7`, `token-endpoint=true` (also apply to the login routes).
+//! `seed=7`, `token-endpoint=true` (also apply to the login routes),
+//! `claims-challenge=c1` (Conditional Access with authentication context `c1`: every Graph call
+//! whose token does not carry `acrs` `c1` is answered 401 with a claims challenge; a user token
+//! request with the `claims` parameter asking for `c1` gets one that does).
 
 use super::SimError;
 use rand::rngs::StdRng;
@@ -34,6 +37,9 @@ pub struct FaultSpec {
     pub seed: u64,
     /// Also apply faults to the token/device code/managed identity endpoints.
     pub token_endpoint: bool,
+    /// An authentication context every Graph call's token must carry (`acrs`), else 401 with a
+    /// Conditional Access claims challenge.
+    pub claims_challenge: Option<String>,
 }
 
 impl FaultSpec {
@@ -45,6 +51,7 @@ impl FaultSpec {
             && self.drop_rate <= 0.0
             && self.truncate_rate <= 0.0
             && self.slow_body.is_zero()
+            && self.claims_challenge.is_none()
     }
 }
 
@@ -52,7 +59,7 @@ impl std::str::FromStr for FaultSpec {
     type Err = SimError;
     fn from_str(s: &str) -> Result<Self, SimError> {
         let mut spec = FaultSpec::default();
-        const ACCEPTED: &str = "latency=DUR, jitter=DUR, error-rate=0..1, drop-rate=0..1, truncate-rate=0..1, slow-body=DUR, seed=N, token-endpoint=true|false";
+        const ACCEPTED: &str = "latency=DUR, jitter=DUR, error-rate=0..1, drop-rate=0..1, truncate-rate=0..1, slow-body=DUR, seed=N, token-endpoint=true|false, claims-challenge=CONTEXT";
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let Some((name, value)) = part.split_once('=') else {
                 return Err(SimError::Spec(format!(
@@ -85,6 +92,15 @@ impl std::str::FromStr for FaultSpec {
                             "--faults: token-endpoint=`{value}` is not true or false"
                         ))
                     })?
+                }
+                "claims-challenge" => {
+                    let v = value.trim();
+                    if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric()) {
+                        return Err(SimError::Spec(format!(
+                            "--faults: claims-challenge=`{value}` is not an authentication context id (letters and digits, e.g. c1)"
+                        )));
+                    }
+                    spec.claims_challenge = Some(v.to_owned());
                 }
                 other => {
                     return Err(SimError::Spec(format!(
@@ -152,6 +168,10 @@ mod tests {
         assert_eq!(s.slow_body, Duration::from_millis(200));
         let err = "error-rate=2".parse::<FaultSpec>().unwrap_err().to_string();
         assert!(err.contains("error-rate=`2`"), "{err}");
+        let s: FaultSpec = "claims-challenge=c1".parse().unwrap();
+        assert_eq!(s.claims_challenge.as_deref(), Some("c1"));
+        assert!(!s.is_none());
+        assert!("claims-challenge=".parse::<FaultSpec>().is_err());
         let err = "boom=1".parse::<FaultSpec>().unwrap_err().to_string();
         assert!(err.contains("`boom`") && err.contains("accepted"), "{err}");
     }

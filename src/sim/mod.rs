@@ -22,8 +22,11 @@
 //! `auditLogs/provisioning` (`$filter`, `$orderby`, `$top`, `$skiptoken`),
 //! `directory/onPremisesSynchronization`, beta `onPremisesPublishingProfiles/provisioning/...`,
 //! and `$batch`. Login: `POST {base}{tenant}/oauth2/v2.0/token` and `.../devicecode`. Managed
-//! identity: `GET {base}metadata/identity/oauth2/token` (IMDS, header `Metadata: true`) and
-//! `GET {base}msi/token` (App Service, header `X-IDENTITY-HEADER`, api-version 2019-08-01).
+//! identity: `GET {base}metadata/identity/oauth2/token` (IMDS, header `Metadata: true`),
+//! `GET {base}msi/token` (App Service, header `X-IDENTITY-HEADER`, api-version 2019-08-01) and
+//! `POST {base}oauth2/token` (Azure Cloud Shell's `MSI_ENDPOINT`, form `resource=…`, header
+//! `Metadata: true`: a delegated token of the first user, as Cloud Shell answers for the user
+//! signed in to the portal).
 //!
 //! # Tenant file format
 //! A JSON object; every string of the form `$now`, `$now-3d`, `$now+2h`, `$now-90m`, `$now-15s`
@@ -94,14 +97,25 @@
 //!   `ClientSecret`, OAuth tokens, ...), and PUT stores whatever it is given, `"*"` included.
 //! - A job that never ran carries Graph's placeholder `lastExecution` (state `Failed`, `0001-01-01`
 //!   times, error code `None`): the demo's Dropbox job.
+//! - A user sign-in (device code, refresh token) asking for a delegated permission outside the
+//!   user's `scopes` (what was consented for them) is refused with `invalid_grant` AADSTS65001 and
+//!   `suberror` `consent_required`; the token answer's `scope` lists what was granted.
+//! - `--faults claims-challenge=c1`: Graph answers 401 with `WWW-Authenticate: Bearer realm="",
+//!   authorization_uri="…", error="insufficient_claims", claims="<base64>"` (Microsoft's documented
+//!   shape) to every token without `acrs` `c1`; a device-code or refresh-token request with the
+//!   `claims` parameter asking for `c1` gets a token that carries it. Client credentials never do.
 //!
 //! # Where it still differs from Graph
 //! - Which secrets Graph masks is inferred (credentials masked, settings not); Graph's exact list is
 //!   not documented.
-//! - Cloud Shell's managed-identity endpoint (`MSI_ENDPOINT` without `MSI_SECRET`, answered for the
-//!   signed-in user) is not served; only App Service (`IDENTITY_ENDPOINT`) and IMDS are.
-//! - Conditional Access claims challenges and redirects are not produced. (`$batch` items run
-//!   through the router one by one, so a token without the read permission gets per-item 403s.)
+//! - Consent is per user (`users[].scopes`), not per client application, and nobody is prompted:
+//!   a permission outside the list is refused as if the user could not consent to it.
+//! - Claims challenges come only from the `claims-challenge` fault, never from a policy, and the
+//!   401's message text is the emulator's; the challenge is satisfied by the `claims` request
+//!   alone (no MFA happens). Redirects are not produced. (`$batch` items run through the router
+//!   one by one, so a token without the read permission gets per-item 403s.)
+//! - Cloud Shell's endpoint is served on the emulator's port and path `oauth2/token`, not on
+//!   `localhost:50342`, and answers only for the tenant's first user.
 //! - Permissions: published resources are readable with `Policy.Read.HybridAuthentication` here, as
 //!   `graph::permissions` lists; the real service may ask for more.
 //! - Error envelopes always carry a message; Graph sometimes sends an empty one.

@@ -252,7 +252,7 @@ fn relative_time(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, SimError>
     Ok(if sign < 0 { now - d } else { now + d })
 }
 
-fn strings(v: Option<&Value>) -> Vec<String> {
+pub(crate) fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
         .map(|a| {
             a.iter()

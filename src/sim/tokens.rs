@@ -68,6 +68,9 @@ pub(crate) struct Claims {
     pub app_only: bool,
     pub roles: Vec<String>,
     pub scopes: Vec<String>,
+    /// `acrs`: the Conditional Access authentication contexts the sign-in satisfied (a claims
+    /// request asked for them).
+    pub acrs: Vec<String>,
 }
 
 /// Why a bearer token was refused.
@@ -99,6 +102,8 @@ pub(crate) struct UserInfo<'a> {
     pub upn: &'a str,
     pub name: &'a str,
     pub oid: &'a str,
+    /// Authentication contexts a claims request asked for (`acrs`); empty for none.
+    pub acrs: &'a [String],
 }
 
 impl TokenStore {
@@ -144,6 +149,9 @@ impl TokenStore {
                     obj.insert("unique_name".into(), json!(u.upn));
                     obj.insert("name".into(), json!(u.name));
                     obj.insert("scp".into(), json!(scopes.unwrap_or_default().join(" ")));
+                    if !u.acrs.is_empty() {
+                        obj.insert("acrs".into(), json!(u.acrs));
+                    }
                 }
                 None => {
                     obj.insert("idtyp".into(), json!("app"));
@@ -185,23 +193,17 @@ impl TokenStore {
             return Err(TokenProblem::Expired);
         }
         let app_only = payload["idtyp"].as_str() == Some("app");
-        let roles = payload["roles"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let roles = super::tenant::strings(payload.get("roles"));
         let scopes = payload["scp"]
             .as_str()
             .map(|s| s.split(' ').map(str::to_string).collect())
             .unwrap_or_default();
+        let acrs = super::tenant::strings(payload.get("acrs"));
         Ok(Claims {
             app_only,
             roles,
             scopes,
+            acrs,
         })
     }
 }

@@ -1,6 +1,9 @@
 //! Every sign-in method end to end against the emulator over TLS (its CA added as an extra root,
-//! exactly as `--ca-file` does): the token each method gets must open a Graph call.
-//! Managed identity reads the process environment, so it is tested through the binary in
+//! exactly as `--ca-file` does): the token each method gets must open a Graph call. Also: a user
+//! sign-in asks for explicit permissions and a missing consent is refused as Entra refuses it
+//! (AADSTS65001); a Conditional Access claims challenge is answered by a user sign-in and
+//! explained for an app; Cloud Shell's `MSI_ENDPOINT` is answered as Cloud Shell does, and left
+//! to az. Managed identity reads the process environment, so it is tested through the binary in
 //! `tests/cli/auth.rs`.
 
 use std::sync::{Arc, Mutex};
@@ -13,7 +16,10 @@ use provctl::graph::auth::{
     AuthError, AuthMethod, AuthOptions, AuthUi, DeviceCodePrompt, EnvVars, IdentityKind,
     TokenProvider, azure_cli, claims, provider_for,
 };
-use provctl::sim::{SimConfig, TenantSource, TokenSpec};
+use provctl::graph::path::GraphPath;
+use provctl::graph::permissions::family_scopes;
+use provctl::graph::{ApiVersion, GraphClient, GraphError, GraphRequest};
+use provctl::sim::{FaultSpec, SimConfig, TenantSource, TokenSpec};
 
 use crate::support::emulator::{Emulator, start};
 
@@ -102,16 +108,9 @@ async fn a_ready_token_from_the_environment_is_used_as_is() {
 /// The demo tenant with `cert_pem` registered on the demo app (the emulator checks the assertion's
 /// x5t thumbprint and signature against it, as Entra does).
 fn tenant_file_with_certificate(dir: &std::path::Path, cert_pem: &str) -> std::path::PathBuf {
-    let demo = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/src/sim/demo-tenant.json"
-    ))
-    .unwrap();
-    let mut t: serde_json::Value = serde_json::from_str(&demo).unwrap();
-    t["apps"][0]["certificates"] = serde_json::json!([cert_pem]);
-    let path = dir.join("tenant.json");
-    std::fs::write(&path, t.to_string()).unwrap();
-    path
+    demo_tenant_file(dir, |t| {
+        t["apps"][0]["certificates"] = serde_json::json!([cert_pem])
+    })
 }
 
 #[tokio::test]
@@ -277,4 +276,304 @@ async fn azure_cli_token_from_a_fake_az_opens_graph() {
     )
     .unwrap();
     s.graph_call_succeeds(p.as_ref()).await;
+}
+
+/// The demo tenant with `edit` applied to its document first.
+fn demo_tenant_file(
+    dir: &std::path::Path,
+    edit: impl FnOnce(&mut serde_json::Value),
+) -> std::path::PathBuf {
+    let demo = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/sim/demo-tenant.json"
+    ))
+    .unwrap();
+    let mut t: serde_json::Value = serde_json::from_str(&demo).unwrap();
+    edit(&mut t);
+    let path = dir.join("tenant.json");
+    std::fs::write(&path, t.to_string()).unwrap();
+    path
+}
+
+fn scopes_of(family: &str) -> Vec<String> {
+    family_scopes(family)
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn device_code_asks_for_the_familys_permissions_and_a_missing_consent_is_aadsts65001() {
+    // Nobody consented the provisioning-log permission in this tenant.
+    let dir = tempfile::tempdir().unwrap();
+    let tenant_file = demo_tenant_file(dir.path(), |t| {
+        let scopes = t["users"][0]["scopes"].as_array_mut().unwrap();
+        scopes.retain(|s| s != "ProvisioningLog.Read.All");
+    });
+    let s = start(SimConfig {
+        tenant: TenantSource::File(tenant_file),
+        ..SimConfig::for_tests()
+    })
+    .await;
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::default());
+    let ui = Arc::new(RecordingUi::default());
+    let opts = |scopes: Vec<String>| AuthOptions {
+        method: Some(AuthMethod::DeviceCode),
+        tenant: Some(s.sim.tenant_id().to_owned()),
+        ui: Some(ui.clone()),
+        required_scopes: scopes.clone(),
+        scopes,
+        ..AuthOptions::default()
+    };
+
+    // The jobs family: explicit permissions on the Graph resource, plus offline_access.
+    let jobs = DeviceCodeProvider::with_store(
+        &opts(scopes_of("jobs")),
+        &s.http,
+        &s.endpoints,
+        true,
+        store.clone(),
+    )
+    .unwrap();
+    let login = jobs.login().await.unwrap();
+    let asked = s
+        .sim
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/oauth2/v2.0/devicecode"))
+        .unwrap()
+        .body;
+    let asked = url::form_urlencoded::parse(asked.as_bytes())
+        .find(|(k, _)| k == "scope")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    assert_eq!(
+        asked,
+        "https://graph.microsoft.com/Application.Read.All https://graph.microsoft.com/Synchronization.ReadWrite.All offline_access"
+    );
+    assert_eq!(login.scopes, scopes_of("jobs"));
+    s.graph_call_succeeds(&jobs).await;
+
+    // The logs family with the same cached login: the token lacks ProvisioningLog.Read.All, so
+    // it is renewed for it (not reused), and Entra refuses the permission nobody consented.
+    let logs = DeviceCodeProvider::with_store(
+        &AuthOptions {
+            method: None,
+            ..opts(scopes_of("logs"))
+        },
+        &s.http,
+        &s.endpoints,
+        false,
+        store.clone(),
+    )
+    .unwrap();
+    let err = logs.token(&[&s.endpoints.scope]).await.unwrap_err();
+    assert!(
+        matches!(&err, AuthError::Rejected { aadsts: Some(c), .. } if c == "AADSTS65001"),
+        "{err:?}"
+    );
+    let (msg, hints) = provctl::diagnose::explain_auth_error(&err);
+    assert!(
+        msg.contains("consent") && msg.contains("AADSTS65001"),
+        "{msg}"
+    );
+    assert!(hints[0].contains("admin consent"), "{hints:?}");
+    assert!(
+        hints.iter().any(|h| h.contains("provctl login --scopes")),
+        "{hints:?}"
+    );
+    assert!(
+        hints.iter().any(|h| h.contains("ProvisioningLog.Read.All")),
+        "the permission asked for is named: {hints:?}"
+    );
+
+    // A fresh sign-in asking for it is refused at the end of the device flow, the same way.
+    let fresh = DeviceCodeProvider::with_store(
+        &opts(scopes_of("logs")),
+        &s.http,
+        &s.endpoints,
+        true,
+        Arc::new(MemoryStore::default()),
+    )
+    .unwrap();
+    let err = fresh.login().await.unwrap_err();
+    assert!(
+        matches!(&err, AuthError::Rejected { aadsts: Some(c), .. } if c == "AADSTS65001"),
+        "{err:?}"
+    );
+}
+
+fn graph_client(s: &Emulator, tokens: Arc<dyn TokenProvider>) -> GraphClient {
+    GraphClient::builder()
+        .endpoints(s.endpoints.clone())
+        .http_client(s.http.clone())
+        .shared_token_provider(tokens)
+        .build()
+        .unwrap()
+}
+
+fn list_service_principals() -> GraphRequest {
+    GraphRequest::get(ApiVersion::V1, GraphPath::new().lit("servicePrincipals"))
+}
+
+#[tokio::test]
+async fn a_claims_challenge_is_answered_by_a_user_sign_in_and_explained_for_an_app() {
+    let s = start(SimConfig::for_tests()).await;
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::default());
+    let user = DeviceCodeProvider::with_store(
+        &AuthOptions {
+            method: Some(AuthMethod::DeviceCode),
+            tenant: Some(s.sim.tenant_id().to_owned()),
+            ui: Some(Arc::new(RecordingUi::default())),
+            scopes: scopes_of("jobs"),
+            ..AuthOptions::default()
+        },
+        &s.http,
+        &s.endpoints,
+        true,
+        store,
+    )
+    .unwrap();
+    user.login().await.unwrap();
+    // From now on Conditional Access wants authentication context c1 for Graph.
+    s.sim.set_faults(FaultSpec {
+        claims_challenge: Some("c1".into()),
+        ..FaultSpec::default()
+    });
+    s.sim.clear_requests();
+    let client = graph_client(&s, Arc::new(user));
+    let resp = client.send(&list_service_principals()).await.unwrap();
+    assert_eq!(resp.status, 200);
+    let requests = s.sim.requests();
+    let statuses: Vec<(String, u16)> = requests
+        .iter()
+        .map(|r| (r.path.clone(), r.status))
+        .collect();
+    assert_eq!(
+        statuses[0],
+        ("/v1.0/servicePrincipals".into(), 401),
+        "{statuses:?}"
+    );
+    let renewal = requests
+        .iter()
+        .find(|r| r.body.contains("grant_type=refresh_token"))
+        .unwrap_or_else(|| panic!("no renewal: {statuses:?}"));
+    let claims = url::form_urlencoded::parse(renewal.body.as_bytes())
+        .find(|(k, _)| k == "claims")
+        .map(|(_, v)| v.into_owned())
+        .expect("the claims went back to the token request");
+    let claims: serde_json::Value = serde_json::from_str(&claims).unwrap();
+    assert_eq!(claims["access_token"]["acrs"]["value"], "c1");
+    assert_eq!(requests.last().map(|r| r.status), Some(200));
+
+    // An application cannot satisfy it: no retry loop, an explanation.
+    let app = s.sim.demo_app();
+    let o = s.opts(&[
+        ("AZURE_TENANT_ID", s.sim.tenant_id()),
+        ("AZURE_CLIENT_ID", &app.client_id),
+        ("AZURE_CLIENT_SECRET", &app.client_secret),
+    ]);
+    let p = provider_for(&o, &s.http, &s.endpoints).await.unwrap();
+    s.sim.clear_requests();
+    let err = graph_client(&s, p)
+        .send(&list_service_principals())
+        .await
+        .unwrap_err();
+    let GraphError::Auth(auth) = &err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        matches!(auth, AuthError::ClaimsChallenge { .. }),
+        "{auth:?}"
+    );
+    let (msg, hints) = provctl::diagnose::explain_auth_error(auth);
+    assert!(
+        msg.contains("claims challenge") && msg.contains("env"),
+        "{msg}"
+    );
+    assert!(
+        hints.iter().any(|h| h.contains("workload identity")),
+        "{hints:?}"
+    );
+    let graph_calls = s
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/v1.0/"))
+        .count();
+    assert_eq!(graph_calls, 1, "asked once, not retried");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn cloud_shells_msi_endpoint_answers_like_cloud_shell_but_az_is_chosen() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = start(SimConfig::for_tests()).await;
+    let msi_endpoint = format!("{}oauth2/token", s.sim.base_url());
+
+    // Cloud Shell's endpoint: POST resource=..., Metadata: true, a delegated token of the user.
+    let refused = s
+        .http
+        .post(&msi_endpoint)
+        .form(&[("resource", "https://graph.microsoft.com/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400, "no Metadata header");
+    let answer: serde_json::Value = s
+        .http
+        .post(&msi_endpoint)
+        .header("Metadata", "true")
+        .form(&[("resource", "https://graph.microsoft.com/")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["resource"], "https://graph.microsoft.com/");
+    assert!(answer["expires_on"].is_string(), "{answer}");
+    let token = answer["access_token"].as_str().unwrap().to_owned();
+    let c = claims::decode(&provctl::secret::Secret::new(token.clone())).unwrap();
+    assert_eq!(c.kind, IdentityKind::Delegated);
+    let resp = s
+        .http
+        .get(format!("{}v1.0/servicePrincipals", s.sim.base_url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+
+    // Automatic selection: MSI_ENDPOINT without MSI_SECRET is not a managed identity
+    // azure_identity can use, so az (signed in to the same user in Cloud Shell) is chosen.
+    let dir = tempfile::tempdir().unwrap();
+    let az = dir.path().join("az");
+    let az_token = s.sim.user_token().unwrap();
+    std::fs::write(
+        &az,
+        format!(
+            "#!/bin/sh\ncase \"$*\" in *'cloud show'*) echo AzureCloud ;; *) echo '{{\"accessToken\":\"{az_token}\",\"expires_on\":4102444800,\"tokenType\":\"Bearer\"}}' ;; esac\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&az, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let o = s.opts(&[
+        ("MSI_ENDPOINT", msi_endpoint.as_str()),
+        ("ACC_CLOUD", "PROD"),
+        ("PATH", dir.path().to_str().unwrap()),
+    ]);
+    assert_eq!(o.resolve_method(&s.endpoints), Ok(AuthMethod::AzureCli));
+    s.sim.clear_requests();
+    let p = azure_cli::provider_with_executor(
+        &o,
+        &s.endpoints,
+        Some(Arc::new(azure_cli::PathExecutor::new(dir.path()))),
+    )
+    .unwrap();
+    s.graph_call_succeeds(p.as_ref()).await;
+    assert!(
+        !s.sim.requests().iter().any(|r| r.path == "/oauth2/token"),
+        "the Cloud Shell endpoint was not asked"
+    );
 }

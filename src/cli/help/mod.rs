@@ -787,7 +787,8 @@ provctl signs in to Microsoft Graph in one of these ways (--auth METHOD, or `aut
   workload-identity  AZURE_FEDERATED_TOKEN_FILE with AZURE_TENANT_ID and AZURE_CLIENT_ID (AKS, GitHub OIDC)
   managed-identity   on Azure: IDENTITY_ENDPOINT/IDENTITY_HEADER (App Service), or IMDS;
                      --client-id picks a user-assigned identity
-  azure-cli          the account of `az login`
+  azure-cli          the account of `az login`, asked for the selected cloud's Graph; refused when
+                     `az cloud show` names another cloud than --cloud
   device-code        a user: `provctl login` once, then cached and refreshed silently
 
 When neither --auth nor the profile names a method, the first that applies wins:
@@ -796,13 +797,22 @@ When neither --auth nor the profile names a method, the first that applies wins:
   2. env                when AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH is set
   3. workload-identity  when AZURE_FEDERATED_TOKEN_FILE is set
   4. device-code        when `provctl login` has cached a sign-in for the profile
-  5. managed-identity   when IDENTITY_ENDPOINT or MSI_ENDPOINT is set (IMDS only with --auth)
-  6. azure-cli          when `az` is on PATH
+  5. managed-identity   when IDENTITY_ENDPOINT and IDENTITY_HEADER are set (IMDS only with --auth);
+                        Cloud Shell's MSI_ENDPOINT without MSI_SECRET does not count
+  6. azure-cli          when `az` is on PATH (in Cloud Shell: you)
 
 An application (env, certificate, workload-identity, managed-identity) gets an app-only token with
 application permissions; a user (device-code, azure-cli) gets a delegated token, and also needs a
 directory role. Agents and tenant settings accept only a user. `provctl whoami` shows the token,
 `provctl doctor auth` what it allows, `provctl help permissions` what each command needs.
+
+A user sign-in asks for those permissions by name (https://graph.microsoft.com/<permission> and
+offline_access), not .default: `provctl login` asks for every command family's, or only some:
+  provctl login --scopes jobs,logs
+(`--scopes default` asks for .default). A command needing a permission the cached token lacks
+renews it; a permission nobody consented (AADSTS65001) needs an administrator's consent. A
+Conditional Access claims challenge is passed back to Entra for a user sign-in and retried once;
+an application cannot satisfy one.
 
 Settings: --tenant (PROVCTL_TENANT), --client-id, --cloud (PROVCTL_CLOUD), --profile
 (PROVCTL_PROFILE); `provctl config set tenant contoso.onmicrosoft.com` keeps them in the profile.
@@ -846,6 +856,7 @@ What -o json prints:
   logs export                  a file (--format ndjson|json|csv): the records exactly as Graph sent them
   agents list                  the agents and the domains they serve
   tenant job-threshold show    an array of {servicePrincipalId, displayName, deleteThreshold, error}
+  login                        {account, tenant, profile, clientId, scopes (granted), expiresOn, cache}
   whoami                       {tenant, identity, kind, method, expiresOn, scopes, roles, appId, objectId}
   doctor auth                  whoami's object plus commands: [{command, allowed, grantedBy,
                                missing, note, userSignInRequired}]";

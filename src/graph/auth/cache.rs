@@ -42,9 +42,20 @@ pub struct CachedLogin {
     pub refresh_token: Option<Secret>,
     /// The signed-in account's name, for `whoami` and `logout` messages.
     pub account: Option<String>,
+    /// The delegated Graph permissions the access token was granted (`Synchronization.Read.All`),
+    /// from the token answer's `scope`: a command that needs more renews the token for them rather
+    /// than using this one. Empty for logins cached before provctl kept them.
+    pub scopes: Vec<String>,
 }
 
 impl CachedLogin {
+    /// True when the login's token was granted every one of `needed` (case-insensitive).
+    pub fn covers(&self, needed: &[String]) -> bool {
+        needed
+            .iter()
+            .all(|n| self.scopes.iter().any(|s| s.eq_ignore_ascii_case(n)))
+    }
+
     /// The key this login is stored under.
     pub fn key(&self) -> CacheKey {
         CacheKey::new(
@@ -145,6 +156,8 @@ struct StoredLogin {
     refresh_token: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     account: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    scopes: Vec<String>,
 }
 
 impl From<&CachedLogin> for StoredLogin {
@@ -158,6 +171,7 @@ impl From<&CachedLogin> for StoredLogin {
             expires_on: l.expires_on,
             refresh_token: l.refresh_token.as_ref().map(|s| s.expose().to_owned()),
             account: l.account.clone(),
+            scopes: l.scopes.clone(),
         }
     }
 }
@@ -173,6 +187,7 @@ impl From<StoredLogin> for CachedLogin {
             expires_on: s.expires_on,
             refresh_token: s.refresh_token.map(Secret::new),
             account: s.account,
+            scopes: s.scopes,
         }
     }
 }
@@ -494,7 +509,19 @@ mod tests {
             expires_on: DateTime::from_timestamp(4_000_000_000, 0).unwrap(),
             refresh_token: Some(Secret::new("rt-hunter3")),
             account: Some("adele@contoso.com".into()),
+            scopes: vec!["Synchronization.ReadWrite.All".into()],
         }
+    }
+
+    #[test]
+    fn a_login_covers_only_the_permissions_it_was_granted() {
+        let l = login("default", "contoso.com");
+        assert!(l.covers(&[]));
+        assert!(l.covers(&["synchronization.readwrite.all".into()]));
+        assert!(!l.covers(&[
+            "Synchronization.ReadWrite.All".into(),
+            "ProvisioningLog.Read.All".into()
+        ]));
     }
 
     #[test]

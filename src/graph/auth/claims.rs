@@ -1,6 +1,9 @@
 //! Reading an access token's claims (tenant, identity, `scp`, `roles`, expiry) for `whoami` and to
-//! tell app-only tokens from delegated ones. Decoding only: the signature is Graph's business, and
-//! the token itself is never printed.
+//! tell app-only tokens from delegated ones, and the claims a Conditional Access claims challenge
+//! asks for ([`challenge`]). Decoding only: the signature is Graph's business, and the token
+//! itself is never printed.
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -141,6 +144,51 @@ pub fn decode(token: &Secret) -> Result<TokenClaims, AuthError> {
     })
 }
 
+/// The claims a Conditional Access claims challenge asks for: from a 401's `WWW-Authenticate`
+/// value `Bearer realm="", authorization_uri="…", error="insufficient_claims", claims="<base64>"`,
+/// the decoded JSON (`{"access_token":{"acrs":{"essential":true,"value":"c1"}}}`) that goes back
+/// to the token request as its `claims` parameter. `None` for any other 401 (an expired token) or
+/// a `claims` value that is not base64 of a JSON object.
+pub fn challenge(www_authenticate: &str) -> Option<String> {
+    let param = |name: &str| -> Option<&str> {
+        let lower = www_authenticate.to_ascii_lowercase();
+        let mut from = 0;
+        while let Some(i) = lower[from..].find(name) {
+            let at = from + i;
+            let before = lower[..at].trim_end();
+            let rest = www_authenticate[at + name.len()..].trim_start();
+            // A whole parameter name (after a comma or the scheme), followed by `=`.
+            if (before.ends_with(',') || before.ends_with("bearer") || before.is_empty())
+                && let Some(value) = rest.strip_prefix('=')
+            {
+                let value = value.trim_start();
+                return Some(match value.strip_prefix('"') {
+                    Some(quoted) => quoted.split('"').next().unwrap_or(""),
+                    None => value.split([',', ' ']).next().unwrap_or(""),
+                });
+            }
+            from = at + name.len();
+        }
+        None
+    };
+    if !param("error")?.eq_ignore_ascii_case("insufficient_claims") {
+        return None;
+    }
+    let encoded = param("claims")?.trim();
+    // Entra pads standard base64; tolerate the URL-safe alphabet and missing padding too.
+    let padded = format!(
+        "{}{}",
+        encoded.trim_end_matches('='),
+        "=".repeat((4 - encoded.trim_end_matches('=').len() % 4) % 4)
+    );
+    let bytes = STANDARD
+        .decode(&padded)
+        .or_else(|_| URL_SAFE.decode(&padded))
+        .ok()?;
+    let json: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    json.is_object().then(|| json.to_string())
+}
+
 /// Builds an unsigned JWT with `claims` as payload (tests and the emulator fakes).
 pub fn unsigned_jwt(claims: &serde_json::Value) -> Secret {
     let header = URL_SAFE_NO_PAD.encode(br#"{"typ":"JWT","alg":"none"}"#);
@@ -178,6 +226,29 @@ mod tests {
         assert_eq!(c.kind, IdentityKind::Delegated);
         assert_eq!(c.identity(), "adele@contoso.com");
         assert_eq!(c.scopes, ["AuditLog.Read.All", "Synchronization.Read.All"]);
+    }
+
+    #[test]
+    fn a_claims_challenge_is_decoded_from_the_documented_header() {
+        // The example of Microsoft's "Claims challenges, claims requests and client capabilities".
+        let header = r#"Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", error="insufficient_claims", claims="eyJhY2Nlc3NfdG9rZW4iOnsiYWNycyI6eyJlc3NlbnRpYWwiOnRydWUsInZhbHVlIjoiY3AxIn19fQ==""#;
+        let claims: serde_json::Value = serde_json::from_str(&challenge(header).unwrap()).unwrap();
+        assert_eq!(claims["access_token"]["acrs"]["value"], "cp1");
+        assert_eq!(claims["access_token"]["acrs"]["essential"], true);
+        // Unpadded values are accepted too.
+        let unpadded = header.replace("fQ==", "fQ");
+        assert!(challenge(&unpadded).is_some());
+        // An ordinary 401 (expired token) is no challenge.
+        assert_eq!(
+            challenge(
+                r#"Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000""#
+            ),
+            None
+        );
+        assert_eq!(
+            challenge(r#"Bearer error="insufficient_claims", claims="not base64!""#),
+            None
+        );
     }
 
     #[test]

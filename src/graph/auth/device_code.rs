@@ -2,6 +2,15 @@
 //! [`AuthUi`]), and the refresh token keeps them signed in. Built on the oauth2 crate (azure_identity
 //! has no device-code credential) with a small adapter onto our reqwest 0.13 client. Tokens are
 //! renewed silently five minutes before they expire, and once more when Graph answers 401.
+//!
+//! It asks for explicit delegated permissions ([`AuthOptions::scopes`], as
+//! `https://<graph host>/<permission>` plus `offline_access`), not `.default`: in a tenant where
+//! nobody consented the client to the synchronization permissions, `.default` signs in fine and
+//! every command then gets 403. The cached login remembers the permissions its token was granted;
+//! a command that cannot run without one more ([`AuthOptions::required_scopes`]) renews the token
+//! for it (Entra answers AADSTS65001 when it was never consented) instead of using a token that
+//! Graph would refuse. Permissions that only enrich a command are asked for at sign-in, never
+//! forced at renewal, so a missing optional consent does not stop the command.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -73,7 +82,12 @@ pub struct DeviceCodeProvider {
     authority: String,
     tenant: String,
     client_id: String,
-    scope: String,
+    /// The Graph resource (`https://graph.microsoft.com`), from the cloud's `.default` scope.
+    resource: String,
+    /// The delegated permissions a sign-in asks for (empty: `.default`).
+    needed: Vec<String>,
+    /// Those without which this run cannot work: a cached login lacking one is renewed for it.
+    required: Vec<String>,
     store: Arc<dyn TokenStore>,
     ui: Arc<dyn AuthUi>,
     interactive: bool,
@@ -156,7 +170,13 @@ impl DeviceCodeProvider {
             authority: endpoints.login.as_str().to_owned(),
             tenant,
             client_id,
-            scope: endpoints.scope.clone(),
+            resource: endpoints
+                .scope
+                .trim_end_matches("/.default")
+                .trim_end_matches('/')
+                .to_owned(),
+            needed: opts.scopes.clone(),
+            required: opts.required_scopes.clone(),
             store,
             ui: opts.ui(),
             interactive,
@@ -181,7 +201,7 @@ impl DeviceCodeProvider {
     /// Runs the device-code flow now (prompting through the UI), caches and returns the login.
     pub async fn login(&self) -> Result<CachedLogin, AuthError> {
         let mut state = self.state.lock().await;
-        let login = self.device_flow().await?;
+        let login = self.device_flow(None).await?;
         self.store.save(&login)?;
         *state = Some(login.clone());
         Ok(login)
@@ -193,16 +213,46 @@ impl DeviceCodeProvider {
         self.store.remove(&self.profile, tenant)
     }
 
-    async fn device_flow(&self) -> Result<CachedLogin, AuthError> {
+    /// The scopes to ask for: each permission on the cloud's Graph resource, or `.default` when
+    /// none is named, plus `offline_access` for the refresh token.
+    fn request_scopes(&self, permissions: &[String]) -> Vec<Scope> {
+        let mut out: Vec<Scope> = if permissions.is_empty() {
+            vec![Scope::new(format!("{}/.default", self.resource))]
+        } else {
+            permissions
+                .iter()
+                .map(|p| Scope::new(format!("{}/{p}", self.resource)))
+                .collect()
+        };
+        out.push(Scope::new("offline_access".to_owned()));
+        out
+    }
+
+    /// What the sign-in asked for, in words, for error messages.
+    fn asked_for(permissions: &[String]) -> String {
+        if permissions.is_empty() {
+            ".default".to_owned()
+        } else {
+            permissions.join(" ")
+        }
+    }
+
+    /// Signs in with a device code; `claims` (a Conditional Access claims challenge) goes with
+    /// the request, so the sign-in satisfies it.
+    async fn device_flow(&self, claims: Option<&str>) -> Result<CachedLogin, AuthError> {
         let hc = http_client(&self.http);
-        let details: StandardDeviceAuthorizationResponse = self
+        let asked = Self::asked_for(&self.needed);
+        let mut request = self
             .client
             .exchange_device_code()
-            .add_scope(Scope::new(self.scope.clone()))
-            .add_scope(Scope::new("offline_access".to_owned()))
+            .add_scopes(self.request_scopes(&self.needed));
+        if let Some(c) = claims {
+            request = request.add_extra_param("claims", c);
+        }
+        let details: StandardDeviceAuthorizationResponse = request
             .request_async(&hc)
             .await
-            .map_err(|e| basic_error(e, "starting device-code sign-in"))?;
+            .map_err(|e| basic_error(e, &format!("starting device-code sign-in for {asked}")))?;
         self.ui.device_code(&DeviceCodePrompt {
             verification_uri: details.verification_uri().to_string(),
             user_code: details.user_code().secret().clone(),
@@ -213,7 +263,7 @@ impl DeviceCodeProvider {
             .exchange_device_access_token(&details)
             .request_async(&hc, tokio::time::sleep, None)
             .await
-            .map_err(device_error)?;
+            .map_err(|e| device_error(e, &asked))?;
         Ok(self.to_login(&token, None))
     }
 
@@ -242,13 +292,21 @@ impl DeviceCodeProvider {
                 .refresh_token()
                 .map(|r| Secret::new(r.secret().clone()))
                 .or_else(|| previous.and_then(|p| p.refresh_token.clone())),
+            scopes: granted_scopes(token, claims.as_ref()),
             account: claims
                 .and_then(|c| c.user)
                 .or_else(|| previous.and_then(|p| p.account.clone())),
         }
     }
 
-    async fn redeem(&self, login: &CachedLogin) -> Result<CachedLogin, AuthError> {
+    /// Renews `login` with its refresh token, for the permissions it holds plus those this run
+    /// needs (Entra grants any that were consented, and answers AADSTS65001 for one that was not).
+    /// With `claims` (a Conditional Access claims challenge), the request carries it.
+    async fn redeem(
+        &self,
+        login: &CachedLogin,
+        claims: Option<&str>,
+    ) -> Result<CachedLogin, AuthError> {
         let Some(rt) = &login.refresh_token else {
             return Err(AuthError::Rejected {
                 method: METHOD.to_owned(),
@@ -259,14 +317,27 @@ impl DeviceCodeProvider {
         };
         let hc = http_client(&self.http);
         let rt = RefreshToken::new(rt.expose().to_owned());
-        let token = self
+        let mut wanted = login.scopes.clone();
+        if !self.required.is_empty() {
+            for n in &self.required {
+                if !wanted.iter().any(|w| w.eq_ignore_ascii_case(n)) {
+                    wanted.push(n.clone());
+                }
+            }
+        }
+        let mut request = self
             .client
             .exchange_refresh_token(&rt)
-            .add_scope(Scope::new(self.scope.clone()))
-            .add_scope(Scope::new("offline_access".to_owned()))
-            .request_async(&hc)
-            .await
-            .map_err(|e| basic_error(e, "renewing the sign-in"))?;
+            .add_scopes(self.request_scopes(&wanted));
+        if let Some(c) = claims {
+            request = request.add_extra_param("claims", c);
+        }
+        let token = request.request_async(&hc).await.map_err(|e| {
+            basic_error(
+                e,
+                &format!("renewing the sign-in for {}", Self::asked_for(&wanted)),
+            )
+        })?;
         let fresh = self.to_login(&token, Some(login));
         self.store.save(&fresh)?;
         Ok(fresh)
@@ -283,8 +354,8 @@ impl DeviceCodeProvider {
         }
         let now = Utc::now();
         match state.clone() {
-            Some(l) if !force_refresh && !expiring(&l, now) => Ok(l),
-            Some(l) => match self.redeem(&l).await {
+            Some(l) if !force_refresh && !expiring(&l, now) && l.covers(&self.required) => Ok(l),
+            Some(l) => match self.redeem(&l, None).await {
                 Ok(fresh) => {
                     *state = Some(fresh.clone());
                     Ok(fresh)
@@ -304,10 +375,39 @@ impl DeviceCodeProvider {
     }
 
     async fn sign_in(&self, state: &mut Option<CachedLogin>) -> Result<CachedLogin, AuthError> {
-        let login = self.device_flow().await?;
+        let login = self.device_flow(None).await?;
         self.store.save(&login)?;
         *state = Some(login.clone());
         Ok(login)
+    }
+}
+
+/// The delegated permissions a token answer granted: its `scope` (resource prefixes dropped,
+/// `offline_access` and the OpenID scopes left out), else the token's `scp` claim.
+fn granted_scopes(
+    token: &oauth2::basic::BasicTokenResponse,
+    claims: Option<&claims::TokenClaims>,
+) -> Vec<String> {
+    let from_answer: Vec<String> = token
+        .scopes()
+        .map(|list| {
+            list.iter()
+                .flat_map(|s| s.as_str().split_whitespace())
+                .map(|s| s.rsplit_once('/').map_or(s, |(_, p)| p))
+                .filter(|p| {
+                    !matches!(
+                        p.to_ascii_lowercase().as_str(),
+                        "offline_access" | "openid" | "profile" | "email" | ".default"
+                    )
+                })
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    if from_answer.is_empty() {
+        claims.map(|c| c.scopes.clone()).unwrap_or_default()
+    } else {
+        from_answer
     }
 }
 
@@ -354,6 +454,38 @@ impl TokenProvider for DeviceCodeProvider {
             .map(|l| Some(to_access_token(&l)))
     }
 
+    async fn claims_challenge(
+        &self,
+        _scopes: &[&str],
+        claims: &str,
+    ) -> Result<Option<AccessToken>, AuthError> {
+        let mut state = self.state.lock().await;
+        if state.is_none() {
+            *state = self.store.load(&self.key())?;
+        }
+        let renewed = match state.clone() {
+            Some(l) => self.redeem(&l, Some(claims)).await,
+            None => Err(AuthError::NotConfigured(format!(
+                "not signed in for profile '{}' (tenant {}): run `provctl login`",
+                self.profile, self.tenant
+            ))),
+        };
+        let login = match renewed {
+            Ok(l) => l,
+            // The refresh token cannot satisfy it (MFA, a compliant device): sign in again with
+            // the claims when a person is there to do it.
+            Err(e) if self.interactive && !matches!(e, AuthError::Unavailable { .. }) => {
+                tracing::debug!("claims challenge: renewing failed ({e}); signing in again");
+                let login = self.device_flow(Some(claims)).await?;
+                self.store.save(&login)?;
+                login
+            }
+            Err(e) => return Err(e),
+        };
+        *state = Some(login.clone());
+        Ok(Some(to_access_token(&login)))
+    }
+
     fn method(&self) -> &str {
         METHOD
     }
@@ -392,8 +524,11 @@ fn basic_error(e: RequestTokenError<HttpFailure, BasicErrorResponse>, context: &
     }
 }
 
-fn device_error(e: RequestTokenError<HttpFailure, DeviceCodeErrorResponse>) -> AuthError {
-    let context = "waiting for device-code sign-in";
+fn device_error(
+    e: RequestTokenError<HttpFailure, DeviceCodeErrorResponse>,
+    asked: &str,
+) -> AuthError {
+    let context = &format!("waiting for device-code sign-in for {asked}");
     match e {
         RequestTokenError::ServerResponse(r) => {
             let what = match r.error() {
@@ -567,6 +702,7 @@ mod tests {
                 expires_on: Utc::now() + chrono::Duration::hours(1),
                 refresh_token: Some(Secret::new("rt-old")),
                 account: None,
+                scopes: Vec::new(),
             })
             .unwrap();
         let t = p.token(&[]).await.unwrap();

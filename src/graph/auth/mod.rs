@@ -27,9 +27,10 @@
 //!    `MSI_ENDPOINT` without `MSI_SECRET`, which azure_identity refuses, so there the order goes on;
 //! 6. `azure-cli` when `az` is on `PATH` (in Cloud Shell: the signed-in user).
 //!
-//! Otherwise the error lists the ways to sign in. The Graph scope is always `endpoints.scope`
-//! (`https://<graph host>/.default`) and the authority is `endpoints.login`, so national clouds and
-//! the emulator need no special case.
+//! Otherwise the error lists the ways to sign in. Applications ask for `endpoints.scope`
+//! (`https://<graph host>/.default`); a device-code user sign-in asks for the explicit delegated
+//! permissions of [`AuthOptions::scopes`] on that cloud's Graph resource. The authority is
+//! `endpoints.login`, so national clouds and the emulator need no special case.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -108,6 +109,15 @@ pub enum AuthError {
         /// The sign-in method in use.
         method: String,
     },
+    /// Graph answered with a Conditional Access claims challenge (`insufficient_claims`) that this
+    /// sign-in method cannot answer: an application's client credentials, a ready-made token, az.
+    #[error(
+        "Graph refused the token with a Conditional Access claims challenge, which a {method} sign-in cannot satisfy"
+    )]
+    ClaimsChallenge {
+        /// The sign-in method in use.
+        method: String,
+    },
     /// The token cache file is unsafe or unreadable.
     #[error("token cache {}: {message}", path.display())]
     Cache {
@@ -133,6 +143,21 @@ pub trait TokenProvider: Send + Sync + fmt::Debug {
     ) -> Result<Option<AccessToken>, AuthError> {
         let _ = (scopes, rejected);
         Ok(None)
+    }
+
+    /// Called once when Graph answered 401 with a Conditional Access claims challenge: `claims`
+    /// is the decoded JSON the challenge asks for ([`claims::challenge`]). A user sign-in passes it
+    /// back to the token request (the `claims` parameter) and returns the new token to retry with.
+    /// Nothing else can satisfy it, so the default says so ([`AuthError::ClaimsChallenge`]).
+    async fn claims_challenge(
+        &self,
+        scopes: &[&str],
+        claims: &str,
+    ) -> Result<Option<AccessToken>, AuthError> {
+        let _ = (scopes, claims);
+        Err(AuthError::ClaimsChallenge {
+            method: self.method().to_owned(),
+        })
     }
 
     /// The method's name as `--auth` spells it (`env`, `certificate`, `device-code`, `token`, ...).
@@ -378,6 +403,14 @@ pub struct AuthOptions {
     pub env: EnvVars,
     /// Where prompts and notices go; stderr when `None`.
     pub ui: Option<Arc<dyn AuthUi>>,
+    /// The delegated Graph permissions a user sign-in (device code) asks for, by name
+    /// (`Synchronization.ReadWrite.All`; the CLI takes them from `graph::permissions`). Each is
+    /// requested as the cloud's Graph resource + the name, with `offline_access`; empty asks for
+    /// `.default` (whatever the tenant consented for the client).
+    pub scopes: Vec<String>,
+    /// The delegated permissions the command cannot run without (a subset of `scopes`): a cached
+    /// user sign-in whose token lacks one is renewed for it rather than used. Empty: any.
+    pub required_scopes: Vec<String>,
 }
 
 impl AuthOptions {

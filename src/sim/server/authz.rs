@@ -27,7 +27,28 @@ pub(crate) async fn require_token(State(st): State<St>, mut req: Request, next: 
         })
         .unwrap_or_default();
     let result = lock(&st.tokens).validate(&token);
+    let wanted = lock(&st.faults).spec.claims_challenge.clone();
     match result {
+        Ok(claims) if wanted.as_ref().is_some_and(|c| !claims.acrs.contains(c)) => {
+            // Conditional Access with an authentication context: Graph refuses the token with a
+            // claims challenge naming the context (Microsoft's documented header shape).
+            use base64::Engine as _;
+            let context = wanted.unwrap_or_default();
+            let challenge = serde_json::json!({"access_token": {"acrs": {"essential": true, "value": context}}});
+            let encoded = base64::engine::general_purpose::STANDARD.encode(challenge.to_string());
+            let mut e = ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "InvalidAuthenticationToken",
+                "Continuous access evaluation resulted in challenge with result: InteractionRequired and code: InsufficientClaims",
+            );
+            e.headers.push((
+                "www-authenticate",
+                format!(
+                    r#"Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", error="insufficient_claims", claims="{encoded}""#
+                ),
+            ));
+            e.into_response()
+        }
         Ok(claims) => {
             req.extensions_mut().insert(claims);
             next.run(req).await

@@ -117,6 +117,7 @@ pub(crate) fn build_router(st: &St) -> Router {
             get(crate::sim::auth::imds_token),
         )
         .route("/msi/token", get(crate::sim::auth::app_service_token))
+        .route("/oauth2/token", post(crate::sim::auth::cloud_shell_token))
         .fallback(|req: Request| async move {
             ApiError::new(
                 StatusCode::NOT_FOUND,

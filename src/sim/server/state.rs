@@ -25,6 +25,8 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub(crate) struct DeviceGrant {
     pub client_id: String,
     pub scopes: Vec<String>,
+    /// Authentication contexts a claims request asked for.
+    pub acrs: Vec<String>,
     pub offline: bool,
     pub polls: u32,
     pub expires: chrono::DateTime<chrono::Utc>,
@@ -35,6 +37,8 @@ pub(crate) struct DeviceGrant {
 pub(crate) struct RefreshGrant {
     pub client_id: String,
     pub scopes: Vec<String>,
+    /// Authentication contexts the sign-in satisfied; a claims request adds to them.
+    pub acrs: Vec<String>,
     pub user_index: usize,
     pub expires: chrono::DateTime<chrono::Utc>,
 }
@@ -110,6 +114,7 @@ impl AppState {
             upn,
             name: upn,
             oid,
+            acrs: &[],
         });
         lock(&self.tokens)
             .mint(
