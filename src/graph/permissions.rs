@@ -462,8 +462,7 @@ pub const COMMANDS: &[CommandNeeds] = &[
     CommandNeeds {
         command: "jobs restart",
         required: &[Op::ListServicePrincipals, Op::ListJobs, Op::RestartJob],
-        // The force-deletes prompt counts the delete events of the job's current cycle.
-        optional: &[Op::ReadProvisioningLogs],
+        optional: &[],
     },
     CommandNeeds {
         command: "jobs watch",
@@ -1187,14 +1186,9 @@ mod tests {
 
     #[test]
     fn a_family_asks_for_the_fewest_delegated_scopes_that_cover_it() {
-        // `jobs restart`'s force-deletes prompt also counts the cycle's delete events (optional).
         assert_eq!(
             family_scopes("jobs"),
-            [
-                "Application.Read.All",
-                "Synchronization.ReadWrite.All",
-                "ProvisioningLog.Read.All"
-            ]
+            ["Application.Read.All", "Synchronization.ReadWrite.All"]
         );
         assert_eq!(
             command_needs("jobs list").unwrap().delegated_scopes(),

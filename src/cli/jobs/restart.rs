@@ -107,27 +107,6 @@ fn pending_deletes(job: &crate::graph::model::SynchronizationJob) -> Option<&str
         .filter(|m| !m.is_empty())
 }
 
-/// What the provisioning logs hold for the prompt: the delete events of the job's current cycle
-/// (one page at most, a floor beyond it), or why there is no list, and where the full list is.
-async fn logged_deletes(
-    graph: &crate::graph::GraphClient,
-    job: &crate::graph::model::SynchronizationJob,
-    key: &sync::JobKey,
-) -> String {
-    let budget = sync::deletes::Budget {
-        shown: 0,
-        pages: Some(1),
-    };
-    let line = match sync::deletes::delete_events(graph, &job.id, budget).await {
-        Ok(events) => crate::diagnose::deletes::delete_events_line(&events),
-        Err(e) => format!("the provisioning logs could not be read: {e}"),
-    };
-    format!(
-        "Provisioning logs: {} (the list: `provctl quarantine deletes {key}`)",
-        crate::output::sanitize::line(&line)
-    )
-}
-
 /// `--reset` typed at the edge: [`parse_reset`] decides; the friendly names are listed for
 /// `--help` and completions.
 #[derive(Debug, Clone, Copy)]
@@ -230,9 +209,10 @@ pub async fn run(ctx: &Context, args: RestartArgs) -> Result<(), CliError> {
                 ),
                 None => "This lets every delete held back by the accidental-deletion threshold through (the job reports no TooManyDeletes error, so no count is known)".to_owned(),
             };
+            // The log's list is one command away; reading it here would widen the consent the
+            // jobs commands ask a user for (the table lists only calls a command makes).
             format!(
-                "{reported}\n{}",
-                logged_deletes(graph, &entry.job, &key).await
+                "{reported}\nThe delete events of the job's current cycle: `provctl quarantine deletes {key}`"
             )
         } else if scope.is_none_member() {
             "Microsoft says not to use None (use `provctl jobs start` instead).".to_owned()
