@@ -16,7 +16,9 @@ use std::time::Duration;
 
 use provctl::graph::auth::StaticToken;
 use provctl::graph::model::{QuarantineReason, ResetScope};
-use provctl::graph::sync::{self, DiscoverOptions, RunMarker, WaitOptions, WaitOutcome};
+use provctl::graph::sync::{
+    self, DiscoverOptions, JobSelection, RunMarker, WaitOptions, WaitOutcome,
+};
 use provctl::graph::{Cloud, Endpoints, GraphClient, HttpOptions};
 
 struct Args {
@@ -106,11 +108,15 @@ async fn run(args: &Args) -> Result<u8, String> {
     let inventory = sync::discover_jobs(&graph, &DiscoverOptions::default())
         .await
         .map_err(|e| e.to_string())?;
+    // The same selection `provctl jobs list --reason` and `jobs restart --all --reason` use.
+    let selection = JobSelection {
+        quarantine_reason: Some(args.reason.clone()),
+        ..JobSelection::default()
+    };
     let targets: Vec<_> = inventory
         .jobs
         .into_iter()
-        .filter(|e| e.job.is_quarantined())
-        .filter(|e| e.job.quarantine().and_then(|q| q.reason.as_ref()) == Some(&args.reason))
+        .filter(|e| selection.matches(&e.job))
         .collect();
     println!(
         "{} job(s) quarantined for {}; restarting with resetScope \"{}\"",

@@ -75,12 +75,13 @@ fn list(ctx: &Context, inv: &AgentInventory) -> Result<(), CliError> {
     let doc = json!({ "agents": inv.agents, "publishedResources": inv.domains });
     ctx.out.emit(&doc, || {
         let mut t = Table::new([
+            // The machine names the row: it gets room before the groups and domains.
             Column::new("MACHINE", "machineName").min_width(16),
             Column::machine("agentId"),
             Column::new("EXTERNAL IP", "externalIp").keep().priority(2),
             Column::new("STATUS", "status").keep(),
             Column::new("AGENT GROUPS", "agentGroups").priority(1),
-            Column::new("DOMAINS", "domains"),
+            Column::new("DOMAINS", "domains").priority(1),
         ]);
         for a in &inv.agents {
             let status = a

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::{CliError, Context};
 use crate::config::{Config, KEYS, config_path};
 use crate::graph::auth::EnvVars;
-use crate::output::Table;
+use crate::output::{Column, Field, Table};
 
 /// `provctl config …`: profiles.
 #[derive(Debug, clap::Args)]
@@ -83,21 +83,30 @@ pub async fn run(ctx: &Context, args: &ConfigArgs) -> Result<(), CliError> {
                 .collect();
             let doc = Value::Array(rows.clone());
             ctx.out.emit(&doc, || {
-                let mut headers = vec!["PROFILE".to_owned()];
-                headers.extend(KEYS.iter().map(|k| k.to_ascii_uppercase()));
-                let mut t = Table::new(headers);
+                // People read `PROFILE` with ` *` on the current one; scripts read the name and
+                // a `current` column, under camelCase keys as every other CSV.
+                let mut columns = vec![Column::new("PROFILE", "profile")];
+                columns.extend(
+                    KEYS.iter()
+                        .map(|k| Column::new(k.to_ascii_uppercase(), camel_case(k))),
+                );
+                columns.push(Column::machine("current"));
+                let mut t = Table::new(columns);
                 for r in &rows {
-                    let mut cells = vec![format!(
-                        "{}{}",
-                        r["name"].as_str().unwrap_or(""),
-                        if r["current"] == json!(true) {
-                            " *"
-                        } else {
-                            ""
-                        }
-                    )];
-                    cells.extend(KEYS.iter().map(|k| r[*k].as_str().unwrap_or("").to_owned()));
-                    t.row(cells);
+                    let name = r["name"].as_str().unwrap_or("");
+                    let current = r["current"] == json!(true);
+                    let shown = if current {
+                        format!("{name} *")
+                    } else {
+                        name.to_owned()
+                    };
+                    let mut row = vec![Field::new(shown).machine(name)];
+                    row.extend(
+                        KEYS.iter()
+                            .map(|k| Field::new(r[*k].as_str().unwrap_or(""))),
+                    );
+                    row.push(Field::new(current.to_string()));
+                    t.push(row);
                 }
                 t
             })?;
@@ -111,4 +120,21 @@ pub async fn run(ctx: &Context, args: &ConfigArgs) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// `client-id` → `clientId`: a settings key as a CSV column key.
+fn camel_case(key: &str) -> String {
+    let mut out = String::new();
+    let mut upper = false;
+    for c in key.chars() {
+        match c {
+            '-' => upper = true,
+            c if upper => {
+                out.push(c.to_ascii_uppercase());
+                upper = false;
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }

@@ -343,6 +343,8 @@ impl<'o, W: Write> Explained<'o, W> {
             ));
         }
         s.push_str(&diagnose::render_text(x, self.width));
+        // The evidence quotes the file: its control characters are escaped before colouring.
+        let s = crate::output::sanitize::page(&s);
         out.write_all(paint(&s, self.ctx.out.color).as_bytes())
             .map_err(write_error)?;
         Ok(())

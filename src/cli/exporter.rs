@@ -55,7 +55,8 @@ pub async fn run(ctx: &Context, args: ExporterArgs) -> Result<(), CliError> {
             let client = client.map_err(|e| e.message);
             if let Err(why) = &client {
                 eprintln!(
-                    "provctl: warning: tenant {name} cannot sign in and is reported as down: {why}"
+                    "provctl: warning: tenant {name} cannot sign in and is reported as down: {}",
+                    crate::output::sanitize::line(why)
                 );
             }
             (name, client)

@@ -4,6 +4,7 @@
 
 mod agents;
 pub mod auth;
+mod bulk;
 pub mod config;
 pub mod context;
 mod docs;

@@ -107,8 +107,9 @@ pub async fn run(ctx: &Context, args: ProvisionArgs) -> Result<(), CliError> {
 /// Prints an answer that could not be read, as Graph sent it, and says so on stderr.
 fn show_raw(ctx: &Context, status: u16, body: &[u8], why: &str) -> Result<(), CliError> {
     eprintln!(
-        "Graph answered HTTP {status} but provctl could not read the answer ({why}); it is shown as sent. \
-         Check the outcome with `provctl logs search` before provisioning again."
+        "Graph answered HTTP {status} but provctl could not read the answer ({}); it is shown as sent. \
+         Check the outcome with `provctl logs search` before provisioning again.",
+        crate::output::sanitize::line(why)
     );
     let text = String::from_utf8_lossy(body).into_owned();
     let doc = serde_json::from_slice(body).unwrap_or(serde_json::Value::String(text.clone()));

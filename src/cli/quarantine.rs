@@ -8,13 +8,14 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
+use super::bulk::{Bulk, BulkVerb};
 use super::jobs::wait::{WaitArgs, wait};
 use super::jobs::{self, JobArg};
+use super::resolve::{JobSelectArgs, JobTarget, JobsArg};
 use super::tenants::{TenantArgs, failed_tenants, tag, with_tenant_column};
 use super::{CliError, Context};
 use crate::diagnose;
-use crate::graph::model::QuarantineReason;
-use crate::graph::sync::{self, JobEntry, RunMarker};
+use crate::graph::sync::{self, ActionPlan, JobEntry, RunMarker};
 use crate::output::time::{now, relative, with_relative};
 use crate::output::{Cell, Column, Field, Table};
 
@@ -37,6 +38,11 @@ pub enum QuarantineCommand {
     /// `provctl jobs restart --reset quarantine,escrows[,watermark]` instead. A TooManyDeletes
     /// quarantine is refused: start lifts it but the held-back deletes still block the next run;
     /// after checking the deletes, use `provctl jobs restart --reset force-deletes`.
+    ///
+    /// With --all instead of JOB: every job the selection flags pick, listed first and confirmed
+    /// once (--yes in scripts), sent --concurrency at a time; one row per job (sent, failed,
+    /// skipped for TooManyDeletes without --force, nothing to change). Exit 8 when some failed,
+    /// 7 when --wait sees a job quarantined again.
     Clear(QuarantineClearArgs),
     /// What a TooManyDeletes job holds back: the job's error and counts, its deletion threshold,
     /// and the delete and disable events of its current cycle from the provisioning logs — what
@@ -55,14 +61,9 @@ pub struct QuarantineListArgs {
     #[arg(long, value_name = "SP")]
     pub sp: Option<String>,
 
-    /// Only jobs quarantined for this reason (TooManyDeletes, EncounteredQuarantineException, ...;
-    /// any case).
-    #[arg(long, value_name = "REASON", value_parser = super::values::Closed::<super::values::KnownQuarantineReason>::new())]
-    pub reason: Option<super::values::KnownQuarantineReason>,
-
-    /// Only cloud sync configurations.
-    #[arg(long)]
-    pub cloud_sync: bool,
+    /// Which of the quarantined jobs.
+    #[command(flatten)]
+    pub select: JobSelectArgs,
 
     /// Which tenants.
     #[command(flatten)]
@@ -80,15 +81,21 @@ pub struct QuarantineShowArgs {
 /// Arguments of `provctl quarantine clear`.
 #[derive(Debug, Clone, Args)]
 pub struct QuarantineClearArgs {
-    /// The job to act on.
+    /// The job to act on, or --all.
     #[command(flatten)]
-    pub job: JobArg,
+    pub jobs: JobsArg,
 
-    /// Clear a TooManyDeletes quarantine with start anyway.
+    /// Clear a TooManyDeletes quarantine with start anyway (with --all: include the jobs
+    /// quarantined for TooManyDeletes instead of skipping them).
     #[arg(long)]
     pub force: bool,
 
-    /// Print the exact HTTP request and send nothing that changes the job.
+    /// Confirm --all without being asked (needed when stdin is not a terminal); one job is
+    /// cleared without a question.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Print the exact HTTP request(s) and send nothing that changes a job.
     #[arg(long)]
     pub dry_run: bool,
 
@@ -108,8 +115,9 @@ pub async fn run(ctx: &Context, cmd: QuarantineCommand) -> Result<(), CliError> 
 }
 
 async fn list(ctx: &Context, args: QuarantineListArgs) -> Result<(), CliError> {
-    let reason = args.reason.clone().map(|r| r.0);
-    let runs = jobs::discover_tenants(ctx, &args.tenants, args.sp.clone(), args.cloud_sync).await?;
+    let selection = args.select.selection();
+    let runs =
+        jobs::discover_tenants(ctx, &args.tenants, args.sp.clone(), args.select.cloud_sync).await?;
     let multi = args.tenants.is_multi();
     let mut quarantined: Vec<(&str, &JobEntry)> = Vec::new();
     let (mut looked_jobs, mut looked_sps) = (0, 0);
@@ -122,12 +130,7 @@ async fn list(ctx: &Context, args: QuarantineListArgs) -> Result<(), CliError> {
         quarantined.extend(
             inv.jobs
                 .iter()
-                .filter(|e| e.job.is_quarantined())
-                .filter(|e| {
-                    reason.as_ref().is_none_or(|want| {
-                        e.job.quarantine().and_then(|q| q.reason.as_ref()) == Some(want)
-                    })
-                })
+                .filter(|e| e.job.is_quarantined() && selection.matches(&e.job))
                 .map(|e| (tenant, e)),
         );
     }
@@ -387,33 +390,36 @@ pub fn render_show(
 }
 
 async fn clear(ctx: &Context, args: QuarantineClearArgs) -> Result<(), CliError> {
-    let entry = jobs::resolve(ctx, &args.job).await?;
+    let one = match args.jobs.target()? {
+        JobTarget::One(one) => one,
+        JobTarget::All(all) => {
+            let bulk = Bulk::new(
+                BulkVerb::Clear,
+                args.force,
+                args.yes,
+                args.dry_run,
+                &args.wait,
+            );
+            return bulk.run(ctx, &all).await;
+        }
+    };
+    let entry = jobs::resolve(ctx, &one).await?;
     let key = entry.key();
-    let name = format!("{}/{}", entry.service_principal.name(), entry.job.id);
-    if !entry.job.is_quarantined() {
-        let status = entry
-            .job
-            .status_code()
-            .map(|c| c.as_str().to_owned())
-            .unwrap_or_else(|| "unknown".into());
-        return jobs::nothing_to_change(
-            ctx,
-            &entry,
-            &format!("is not quarantined (status {status})"),
-        );
-    }
+    let name = super::jobs::job_label(&entry);
     let reason = entry.job.quarantine().and_then(|q| q.reason.clone());
-    if reason == Some(QuarantineReason::TooManyDeletes) && !args.force {
-        return Err(CliError::usage(format!(
-            "{name} is quarantined for TooManyDeletes: start would lift the quarantine, but the deletes held back by the accidental-deletion threshold would quarantine it again"
-        ))
-        .hint(format!(
-            "check the pending deletes first (`provctl quarantine deletes {key}`); if they are intended, run `provctl jobs restart {key} --reset force-deletes`"
-        ))
-        .hint("add --force to send start anyway"));
-    }
+    let action = match sync::plan_clear(&entry.job, args.force) {
+        ActionPlan::Send(action) => action,
+        ActionPlan::Unchanged(why) => return jobs::nothing_to_change(ctx, &entry, &why),
+        ActionPlan::NeedsForce(why) => {
+            return Err(CliError::usage(format!("{name} {why}"))
+                .hint(format!(
+                    "check the pending deletes first (`provctl quarantine deletes {key}`); if they are intended, run `provctl jobs restart {key} --reset force-deletes`"
+                ))
+                .hint("add --force to send start anyway"));
+        }
+    };
     let graph = ctx.graph().await?;
-    let req = sync::start_request(&key);
+    let req = action.request(&key);
     if args.dry_run {
         return jobs::print_dry_run(ctx, graph, &req);
     }

@@ -1,7 +1,8 @@
 //! The command-line side of naming jobs and applications: the `JOB` + `--sp` arguments every
 //! job-taking command flattens in, and the calls into the one resolver (`graph::sync::resolve`)
 //! with its errors mapped to exit codes (malformed 2, ambiguous 2, refused 4, not found 5,
-//! partial 8). A new command that names a job or an `--sp` flattens [`JobArg`] and calls
+//! partial 8). A new command that names a job or an `--sp` flattens [`JobArg`] (or [`JobsArg`],
+//! one job or `--all` of a selection; [`JobSelectArgs`] are the selection flags) and calls
 //! `resolve`, `resolve_sp`, `resolve_log_refs` or `discover` here, and parses nothing itself.
 
 use std::io::IsTerminal;
@@ -16,7 +17,8 @@ use super::tenants::{TenantArgs, TenantRun, each_tenant};
 use super::{CliError, Context, ErrorKind};
 use crate::graph::model::ServicePrincipal;
 use crate::graph::sync::{
-    self, DiscoverOptions, JobEntry, JobInventory, JobRef, ResolveError, looks_like_guid,
+    self, DiscoverOptions, JobEntry, JobInventory, JobRef, JobSelection, JobState, ResolveError,
+    looks_like_guid,
 };
 
 /// How a command names one job.
@@ -36,6 +38,149 @@ impl JobArg {
     /// The reference as the resolver reads it.
     pub fn job_ref(&self) -> JobRef {
         JobRef::parse(&self.job, self.sp.as_deref())
+    }
+}
+
+/// Which of the listed jobs a command takes: the selection flags of `jobs list`,
+/// `quarantine list` and the `--all` actions (`--sp` is the command's own: it narrows the listing
+/// itself). [`JobSelectArgs::selection`] hands them to the one filter, `sync::JobSelection`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct JobSelectArgs {
+    /// Only jobs made from this template (AD2AADProvisioning, salesforce, ...; any case).
+    #[arg(long, value_name = "TEMPLATE")]
+    pub template: Option<String>,
+
+    /// Only jobs in this state (any case).
+    #[arg(long, value_enum, value_name = "STATUS", ignore_case = true)]
+    pub status: Option<JobState>,
+
+    /// Only jobs quarantined for this reason (TooManyDeletes, EncounteredQuarantineException, ...;
+    /// any case).
+    #[arg(long, value_name = "REASON", value_parser = super::values::Closed::<super::values::KnownQuarantineReason>::new())]
+    pub reason: Option<super::values::KnownQuarantineReason>,
+
+    /// Only cloud sync configurations (service principals of application template
+    /// 1a4721b3-e57f-4451-ae87-ef078703ec94).
+    #[arg(long)]
+    pub cloud_sync: bool,
+}
+
+impl JobSelectArgs {
+    /// The filter over listed jobs (`--cloud-sync` and `--sp` act on the listing itself).
+    pub fn selection(&self) -> JobSelection {
+        JobSelection {
+            template: self.template.clone(),
+            state: self.status,
+            quarantine_reason: self.reason.clone().map(|r| r.0),
+        }
+    }
+
+    /// The flags given, as typed (for "only with --all" and "nothing matched" messages).
+    pub fn given(&self) -> Vec<&'static str> {
+        let mut flags = Vec::new();
+        if self.template.is_some() {
+            flags.push("--template");
+        }
+        if self.status.is_some() {
+            flags.push("--status");
+        }
+        if self.reason.is_some() {
+            flags.push("--reason");
+        }
+        if self.cloud_sync {
+            flags.push("--cloud-sync");
+        }
+        flags
+    }
+}
+
+/// How an action names its jobs: one `JOB` (+ `--sp`), or `--all` the jobs the selection flags
+/// pick (every job of the tenant when none is given).
+#[derive(Debug, Clone, Args)]
+pub struct JobsArg {
+    /// The job: SP/JOB, a full job id, a template name or unique prefix (AD2AADProvisioning,
+    /// salesforce), or the …suffix the tables print. SP is an object id, appId or display name.
+    #[arg(
+        value_name = "JOB",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub job: Option<String>,
+
+    /// The application (service principal) the job belongs to: object id, appId or display name.
+    /// With --all: only this application's jobs.
+    #[arg(long, value_name = "SP")]
+    pub sp: Option<String>,
+
+    /// Act on every job the selection flags (--status, --reason, --template, --cloud-sync, --sp)
+    /// pick, after one confirmation (or --yes); instead of JOB.
+    #[arg(long)]
+    pub all: bool,
+
+    /// The selection flags (only with --all).
+    #[command(flatten)]
+    pub select: JobSelectArgs,
+
+    /// With --all: how many requests are in flight at once (1-16; default 4).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub concurrency: Option<u16>,
+}
+
+/// Requests in flight at once for `--all` when `--concurrency` is not given.
+pub const DEFAULT_CONCURRENCY: u16 = 4;
+
+/// What a [`JobsArg`] names.
+#[derive(Debug, Clone)]
+pub enum JobTarget {
+    /// One job.
+    One(JobArg),
+    /// Every selected job.
+    All(AllJobs),
+}
+
+/// `--all`: every job of the listing (narrowed by `--sp` and `--cloud-sync`) that the selection
+/// picks, and how many requests may be in flight at once.
+#[derive(Debug, Clone)]
+pub struct AllJobs {
+    /// `--sp`.
+    pub service_principal: Option<String>,
+    /// The selection flags.
+    pub select: JobSelectArgs,
+    /// `--concurrency`.
+    pub concurrency: usize,
+}
+
+impl JobsArg {
+    /// One job or all selected; the selection flags without `--all` are a usage error (2).
+    pub fn target(&self) -> Result<JobTarget, CliError> {
+        match (&self.job, self.all) {
+            (Some(job), false) => {
+                let mut given = self.select.given();
+                if self.concurrency.is_some() {
+                    given.push("--concurrency");
+                }
+                if !given.is_empty() {
+                    return Err(CliError::usage(format!(
+                        "{} can only be used with --all, and JOB '{job}' names one job",
+                        given.join(", ")
+                    ))
+                    .hint("drop JOB and add --all to act on every job the selection flags pick"));
+                }
+                Ok(JobTarget::One(JobArg {
+                    job: job.clone(),
+                    sp: self.sp.clone(),
+                }))
+            }
+            (None, true) => Ok(JobTarget::All(AllJobs {
+                service_principal: self.sp.clone(),
+                select: self.select.clone(),
+                concurrency: usize::from(self.concurrency.unwrap_or(DEFAULT_CONCURRENCY)),
+            })),
+            // clap refuses both and neither; say it again rather than guess.
+            _ => Err(CliError::usage(
+                "name one JOB or give --all (with selection flags), not both",
+            )),
+        }
     }
 }
 

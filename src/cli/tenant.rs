@@ -226,8 +226,11 @@ async fn change(
     let sync = current(graph).await?;
     let Some(patch) = directory::patch_for(&sync, want) else {
         let (text, _) = describe(&sync);
-        eprintln!("Nothing to change: tenant accidental deletion prevention is already {text}.");
-        return Ok(());
+        return crate::cli::prompt::nothing_to_change(
+            ctx,
+            &format!("Tenant accidental deletion prevention is already as asked ({text})"),
+            json!({ "tenant": sync }),
+        );
     };
     let req = directory::patch_request(&sync.id, &patch)?;
     if flags.dry_run {
@@ -296,7 +299,24 @@ async fn job_threshold_set(ctx: &Context, a: JobThresholdSetArgs) -> Result<(), 
         )));
     }
     let secrets = directory::secrets(graph, &sp.id).await?;
-    let name = sp.display_name.as_deref().unwrap_or(&sp.id);
+    // Graph's text, in messages and the prompt: escaped once here.
+    let name = crate::output::sanitize::line(sp.display_name.as_deref().unwrap_or(&sp.id));
+    let before = directory::job_threshold(&secrets)?;
+    let (enabled, value) = if a.disable {
+        (false, None)
+    } else {
+        (true, a.count)
+    };
+    let updated = directory::with_job_threshold(&secrets, enabled, value)?;
+    let after = directory::job_threshold(&updated)?;
+    // Already as asked: nothing is sent, even where a write would be refused below.
+    if before == after {
+        return crate::cli::prompt::nothing_to_change(
+            ctx,
+            &format!("{name} already has {}", threshold_text(&Ok(before.clone()))),
+            json!({ "servicePrincipalId": sp.id, "deleteThreshold": before }),
+        );
+    }
     // The PUT replaces every secret, and Graph reads sensitive values back as "*": writing them
     // back would replace the real credentials with "*". Nothing is sent then.
     let masked = secrets.masked_keys();
@@ -307,14 +327,6 @@ async fn job_threshold_set(ctx: &Context, a: JobThresholdSetArgs) -> Result<(), 
         ))
         .hint("set the delete threshold in the Microsoft Entra admin center (cloud sync configuration > Properties > Prevent accidental deletions), which keeps the credentials"));
     }
-    let before = directory::job_threshold(&secrets)?;
-    let (enabled, value) = if a.disable {
-        (false, None)
-    } else {
-        (true, a.count)
-    };
-    let updated = directory::with_job_threshold(&secrets, enabled, value)?;
-    let after = directory::job_threshold(&updated)?;
     let diff = format!(
         "{name}: SyncNotificationSettings\n- DeleteThresholdEnabled: {}  DeleteThresholdValue: {}\n+ DeleteThresholdEnabled: {}  DeleteThresholdValue: {}\n  ({} other secret(s) written back unchanged)\n",
         before.enabled,
@@ -335,13 +347,6 @@ async fn job_threshold_set(ctx: &Context, a: JobThresholdSetArgs) -> Result<(), 
             graph.endpoints().graph,
             sp.id,
             updated.value.len()
-        );
-        return Ok(());
-    }
-    if before == after {
-        eprintln!(
-            "Nothing to change: {name} already has {}.",
-            threshold_text(&Ok(before))
         );
         return Ok(());
     }

@@ -13,6 +13,7 @@ use clap::builder::{PossibleValue, TypedValueParser};
 use crate::graph::auth::AuthMethod;
 use crate::graph::logs::{ActionFilter, StatusFilter};
 use crate::graph::model::QuarantineReason;
+use crate::graph::sync::JobState;
 
 /// A value parser for a library type: parsed by its `FromStr`, listed by its [`ValueEnum`].
 #[derive(Debug)]
@@ -129,6 +130,31 @@ impl ValueEnum for ActionFilter {
             other => other.as_graph(),
         };
         Some(PossibleValue::new(name))
+    }
+}
+
+/// `--status` of the job selections (`jobs list`, the actions on many jobs): lower-case names,
+/// matched in any case (`#[arg(value_enum, ignore_case = true)]`).
+impl ValueEnum for JobState {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            JobState::Active,
+            JobState::Paused,
+            JobState::Quarantine,
+            JobState::NotRun,
+            JobState::NotConfigured,
+        ]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let (name, help) = match self {
+            JobState::Active => ("active", "Running on schedule"),
+            JobState::Paused => ("paused", "Paused, state kept"),
+            JobState::Quarantine => ("quarantine", "Quarantined"),
+            JobState::NotRun => ("notrun", "Configured, first run not completed"),
+            JobState::NotConfigured => ("notconfigured", "Never configured"),
+        };
+        Some(PossibleValue::new(name).help(help))
     }
 }
 

@@ -8,11 +8,13 @@
 //! and its columns are the same on every run.
 //!
 //! Fitting a width: ids, times, codes and numbers ([`Column::keep`]) never shorten, wrap or split,
-//! since people copy them; text columns shorten with an ellipsis, down to their header's width or a
-//! few characters. When even that does not fit, whole columns drop, those of the highest
-//! [`Column::priority`] number first (the rightmost of equals first); the room left goes to the
-//! shortened text columns in priority order. `--wide` shows every column in full. Cells may carry a style, shown only when colour is on. Every cell passes through
-//! [`super::sanitize`].
+//! since people copy them; text columns shorten with an ellipsis, down to their
+//! [`Column::min_width`] (or header's width). Only when even that does not fit do whole columns
+//! drop, those of the highest [`Column::priority`] number first (the rightmost of equals first).
+//! The room left goes to the shortened text columns a priority tier at a time, and within a tier
+//! to the narrowest first, so the longest cells shorten and the short ones stay whole.
+//! `--wide` shows every column in full. Cells may carry a style, shown only when colour is on.
+//! Every cell passes through [`super::sanitize`].
 
 use std::borrow::Cow;
 
@@ -337,16 +339,23 @@ impl Table {
                 .unwrap_or(shown.len() - 1);
             shown.remove(drop);
         }
-        // What is left goes to the text columns in priority order (of equals, left first), each
-        // up to its natural width: the reason a search is for gets room before the job's name.
+        // What is left goes to the shortened text columns, a priority tier at a time (0 first):
+        // the reason a search is for gets room before the job's name. Within a tier the room is
+        // shared out level by level, so the longest cells shorten and the short ones stay whole,
+        // rather than the leftmost column taking it all and the rightmost one being cut.
         let mut widths: Vec<usize> = shown.iter().map(|&i| minimum[i]).collect();
         let mut spare = width.saturating_sub(needed(&shown));
-        let mut order: Vec<usize> = (0..shown.len()).collect();
-        order.sort_by_key(|&k| (self.columns[visible[shown[k]]].priority, k));
-        for k in order {
-            let add = (natural[shown[k]] - widths[k]).min(spare);
-            widths[k] += add;
-            spare -= add;
+        let mut tiers: Vec<u8> = shown
+            .iter()
+            .map(|&i| self.columns[visible[i]].priority)
+            .collect();
+        tiers.sort_unstable();
+        tiers.dedup();
+        for tier in tiers {
+            let tier: Vec<usize> = (0..shown.len())
+                .filter(|&k| self.columns[visible[shown[k]]].priority == tier)
+                .collect();
+            spare = share_out(&mut widths, &tier, |k| natural[shown[k]], spare);
         }
         Layout {
             columns: shown.iter().map(|&i| visible[i]).collect(),
@@ -489,6 +498,39 @@ fn line<'a>(
 
 fn fg(c: anstyle::AnsiColor) -> anstyle::Style {
     anstyle::Style::new().fg_color(Some(c.into()))
+}
+
+/// Widens the columns `tier` (indexes into `widths`) towards their natural widths with at most
+/// `spare` columns of room, raising the narrowest first (a water level), so the room goes where
+/// it shows the most whole cells; returns the room left.
+fn share_out(
+    widths: &mut [usize],
+    tier: &[usize],
+    natural: impl Fn(usize) -> usize,
+    mut spare: usize,
+) -> usize {
+    while spare > 0 {
+        let short: Vec<usize> = tier
+            .iter()
+            .copied()
+            .filter(|&k| widths[k] < natural(k))
+            .collect();
+        let Some(level) = short.iter().map(|&k| widths[k]).min() else {
+            break;
+        };
+        // Raise every column at the lowest level by one (left first when room runs out).
+        for k in short {
+            if spare == 0 {
+                break;
+            }
+            if widths[k] != level {
+                continue;
+            }
+            widths[k] += 1;
+            spare -= 1;
+        }
+    }
+    spare
 }
 
 /// How many terminal columns `s` takes.
@@ -650,6 +692,50 @@ mod tests {
             "{at_30}"
         );
         assert_eq!(at_30.lines().count(), 2, "one line per row: {at_30}");
+    }
+
+    #[test]
+    fn the_longest_text_shortens_first_and_no_column_drops_while_shortening_is_enough() {
+        // The watch view's shape: a long status beside a short change the view is open for.
+        let mut t = Table::new([
+            Column::new("APPLICATION", "application").min_width(16),
+            Column::new("JOB", "jobId").keep(),
+            Column::new("STATUS", "status").min_width(10),
+            Column::new("LAST RUN", "lastRun").keep().priority(2),
+            Column::new("CHANGED", "changed").min_width(24),
+        ]);
+        t.row([
+            "emea.corp.contoso.com",
+            "…4d5e03",
+            "Quarantine (EncounteredEscrowProportionThreshold)",
+            "Succeeded 2026-12-05T13:28:21Z",
+            "status Paused→Active, escrowed 0→2",
+        ]);
+        let full = t.render(None, false);
+        let natural = display_width(full.lines().nth(1).unwrap_or(""));
+        let at = |w: u16| t.render(Some(w), false);
+        // Ten columns short: only the status shortens; the change, the id and the time stay whole.
+        let tight = at(natural as u16 - 10);
+        assert!(
+            tight.contains("status Paused→Active, escrowed 0→2")
+                && tight.contains("Succeeded 2026-12-05T13:28:21Z")
+                && tight.contains("emea.corp.contoso.com")
+                && tight.contains("Quarantine (Encountere"),
+            "{tight}"
+        );
+        // Narrower: the texts shorten towards one level before the time's column drops.
+        let narrower = at(natural as u16 - 30);
+        assert!(narrower.contains("LAST RUN"), "{narrower}");
+        for l in narrower.lines() {
+            assert!(display_width(l) <= natural - 30, "{narrower}");
+        }
+        // When even the shortest texts do not fit, the kept time drops whole rather than split.
+        let narrow = at(80);
+        assert!(
+            !narrow.contains("LAST RUN") && !narrow.contains("2026-12"),
+            "{narrow}"
+        );
+        assert!(narrow.contains("…4d5e03"), "{narrow}");
     }
 
     #[test]

@@ -276,6 +276,7 @@ fn generated_job(spec: &GenerateSpec, tenant32: &str, k: usize, now: DateTime<Ut
         running_since: None,
         full_cycle: false,
         force_deletes: false,
+        action_error: None,
     }
 }
 

@@ -599,6 +599,11 @@ pub(crate) async fn job_action(
             )));
         }
     }
+    if matches!(action.as_str(), "start" | "pause" | "restart")
+        && let Some(e) = with_job(&st, &sp_id, &job_id, |j, _| j.action_error.clone())?
+    {
+        return Err(scripted_action_error(&e));
+    }
     match action.as_str() {
         "start" => {
             with_job(&st, &sp_id, &job_id, start)?;
@@ -641,6 +646,24 @@ pub(crate) async fn job_action(
             provision_on_demand(&v, ver, cloud_sync, &template)
         }
     }
+}
+
+/// The tenant file's `actionError` of a job (`{"status": 409, "code": "...", "message": "..."}`)
+/// as the Graph error envelope; a status that is no HTTP error is read as 400.
+fn scripted_action_error(e: &Value) -> ApiError {
+    let status = e["status"]
+        .as_u64()
+        .and_then(|s| u16::try_from(s).ok())
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .filter(|s| s.is_client_error() || s.is_server_error())
+        .unwrap_or(StatusCode::BAD_REQUEST);
+    ApiError::new(
+        status,
+        e["code"].as_str().unwrap_or("BadRequest"),
+        e["message"]
+            .as_str()
+            .unwrap_or("The job cannot take this action now."),
+    )
 }
 
 fn invalid_credentials() -> ApiError {

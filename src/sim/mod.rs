@@ -51,6 +51,7 @@
 //!                                {"result": "quarantine", "reason": "EncounteredQuarantineException",
 //!                                 "error": {"code": "...", "message": "...", "tenantActionable": true}} ],
 //!                    "credentialsValid": true,
+//!                    "actionError": {"status": 409, "code": "...", "message": "..."},   // start/pause/restart answer it
 //!                    "schema": { <synchronizationSchema document> } }] } }],
 //!   "provisioningLogs": [ <provisioningObjectSummary documents (v1.0 shape)> ],
 //!   "agents": [...], "agentGroups": [...], "publishedResources": [...],   // beta documents; links by id:
@@ -59,7 +60,8 @@
 //! }
 //! ```
 //! `script` lists the outcomes of successive runs after start/restart (the last one repeats; none
-//! = succeed). `synchronization` and `appRoleAssignedTo` are not part of the served
+//! = succeed). `actionError`, when present, is the Graph error every start, pause and restart of
+//! that job answers (nothing changes), for a job Graph refuses to act on. `synchronization` and `appRoleAssignedTo` are not part of the served
 //! servicePrincipal document.
 //! A complete small example: `tests/fixtures/sim-tenant-minimal.json`.
 //!

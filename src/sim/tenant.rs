@@ -123,6 +123,8 @@ pub(crate) struct JobEntry {
     pub force_deletes: bool,
     /// The last quarantine (kept across a temporary lift so a series can continue).
     pub last_quarantine: Option<Value>,
+    /// `actionError` of the tenant file: the error start, pause and restart answer for this job.
+    pub action_error: Option<Value>,
 }
 
 /// A service principal document plus its synchronization.
@@ -441,6 +443,7 @@ fn parse_sp(mut sp: Value) -> Result<ServicePrincipal, SimError> {
             running_since: None,
             full_cycle: false,
             force_deletes: false,
+            action_error: j.get("actionError").filter(|e| e.is_object()).cloned(),
         });
     }
     Ok(ServicePrincipal {

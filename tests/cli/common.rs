@@ -331,6 +331,49 @@ impl Env {
         self.sim.clear_requests();
     }
 
+    /// Starts `provctl ARGS` on a pseudo-terminal `cols` wide (so it sees a terminal and sizes to
+    /// it): the child, what it writes to the terminal, and the keyboard.
+    pub fn in_terminal(
+        &self,
+        cols: u16,
+        args: &[&str],
+    ) -> (
+        Box<dyn portable_pty::Child + Send + Sync>,
+        Box<dyn std::io::Read + Send>,
+        Box<dyn std::io::Write + Send>,
+    ) {
+        use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows: 40,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap_or_else(|e| panic!("no pseudo-terminal: {e}"));
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_provctl"));
+        cmd.args(self.base_args());
+        cmd.args(args);
+        cmd.env_clear();
+        // The terminal's own width, not the pinned one of the pipes.
+        for (k, v) in self.env_vars() {
+            if k != "PROVCTL_TERM_WIDTH" {
+                cmd.env(k, v);
+            }
+        }
+        let child = pair
+            .slave
+            .spawn_command(cmd)
+            .unwrap_or_else(|e| panic!("{e}"));
+        drop(pair.slave);
+        let reader = pair
+            .master
+            .try_clone_reader()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let writer = pair.master.take_writer().unwrap_or_else(|e| panic!("{e}"));
+        (child, reader, writer)
+    }
+
     /// Runs a future on the emulator's runtime.
     pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
         self.rt.block_on(f)

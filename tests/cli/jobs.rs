@@ -546,3 +546,75 @@ fn snapshot_jobs_show_page() {
     assert_eq!(c, 0, "{err}");
     insta::assert_snapshot!("jobs_show_corp", out);
 }
+
+/// Issue 16: at a terminal 80 columns wide, `jobs check` is a table fitted to the width (the
+/// monitoring lines would wrap through the job ids); the exit code is still 7.
+#[test]
+fn jobs_check_on_an_80_column_terminal_is_a_table_that_never_splits_an_id() {
+    use std::io::Read;
+    let env = Env::fixed();
+    let (mut child, mut reader, _keyboard) = env.in_terminal(80, &["jobs", "check"]);
+    let mut shown = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => shown.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            // The pty reports EIO once the child has gone.
+            Err(_) => break,
+        }
+    }
+    let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(status.exit_code(), 7, "{status:?}");
+    let shown = String::from_utf8_lossy(&shown);
+    assert!(
+        shown.starts_with("APPLICATION") && shown.contains("…4d5e01"),
+        "{shown}"
+    );
+    for line in shown.lines() {
+        assert!(line.chars().count() <= 80, "{line:?} wraps:\n{shown}");
+    }
+}
+
+/// Issue 16: at a terminal, the force-deletes prompt quotes the pending deletes the job reports
+/// (812 over the threshold of 500) and reads as one sentence; "n" sends nothing.
+#[test]
+fn the_force_deletes_prompt_shows_the_pending_deletes_and_no_answers_send_nothing() {
+    use std::io::{Read, Write};
+    let env = Env::fixed();
+    let (mut child, mut reader, mut keyboard) = env.in_terminal(
+        200,
+        &[
+            "jobs",
+            "restart",
+            "emea.corp.contoso.com/AD2AADProvisioning",
+            "--reset",
+            "force-deletes",
+        ],
+    );
+    let mut shown = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&shown).contains("[y/N]") {
+        match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => shown.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        }
+    }
+    let prompt = String::from_utf8_lossy(&shown).into_owned();
+    assert!(
+        prompt.contains("(812) exceeded the accidental deletion threshold (500)")
+            && prompt.contains("Proceed? [y/N]")
+            && !prompt.contains(".."),
+        "{prompt}"
+    );
+    keyboard
+        .write_all(b"n\r")
+        .and_then(|_| keyboard.flush())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(status.exit_code(), 1, "{status:?}");
+    assert!(env.posts().is_empty(), "nothing sent");
+}

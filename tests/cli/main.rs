@@ -4,6 +4,7 @@
 //! without an emulator) lives in `common`; add tests to a module here, not a new test binary.
 
 mod auth;
+mod bulk;
 mod common;
 mod doctor_auth;
 mod doctor_network;

@@ -317,33 +317,50 @@ fn jobs_watch_follow_prints_every_job_then_one_line_per_change() {
 
 #[test]
 fn jobs_watch_redraws_in_place_on_a_terminal_and_quits_on_q() {
-    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-    let env = Env::demo();
-    let pair = native_pty_system()
-        .openpty(PtySize {
-            rows: 40,
-            cols: 240,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap_or_else(|e| panic!("no pseudo-terminal: {e}"));
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_provctl"));
-    cmd.args(env.base_args());
-    cmd.args(["jobs", "watch", "--interval", "2s"]);
-    cmd.env_clear();
-    for (k, v) in env.env_vars() {
-        cmd.env(k, v);
+    let all = watch_in_a_terminal(240);
+    assert!(all.contains("status Paused→Active"), "{all}");
+}
+
+#[test]
+fn jobs_watch_at_160_columns_keeps_the_change_ids_and_times_whole() {
+    let all = watch_in_a_terminal(160);
+    // The long quarantine reason shortens; what changed, ids, codes and run times do not.
+    let changed: Vec<&str> = all
+        .split("\r\n")
+        .filter(|l| l.contains("status Paused→Active"))
+        .collect();
+    assert!(!changed.is_empty(), "{all}");
+    for l in changed {
+        assert!(!l.trim_end().ends_with('…'), "the change was cut: {l}");
     }
-    let mut child = pair
-        .slave
-        .spawn_command(cmd)
-        .unwrap_or_else(|e| panic!("{e}"));
-    drop(pair.slave);
-    let mut reader = pair
-        .master
-        .try_clone_reader()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut writer = pair.master.take_writer().unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        all.contains("…4d5e01") && all.contains("  Quarantine  "),
+        "the id and the status code are whole: {all}"
+    );
+    // NO_COLOR (the harness sets it) covers the live view too: no colour or bold, only the
+    // cursor and screen controls.
+    let sgr = regex::Regex::new("\x1b\\[[0-9;]*m").unwrap_or_else(|e| panic!("{e}"));
+    assert!(!sgr.is_match(&all), "colour under NO_COLOR: {all:?}");
+    // Every last run's time is whole (`Succeeded 3m ago`, `just now`), never cut.
+    let runs: Vec<&str> = all
+        .split("\r\n")
+        .filter(|l| l.contains("Succeeded ") || l.contains("Failed "))
+        .collect();
+    assert!(!runs.is_empty(), "{all}");
+    for l in runs {
+        assert!(
+            l.contains(" ago ") || l.contains(" just now "),
+            "a run time was cut: {l}"
+        );
+    }
+}
+
+/// Runs `jobs watch` in a pseudo-terminal `cols` wide, starts the paused Box job so the next
+/// refresh marks its row, quits with q, and returns everything the terminal was sent.
+fn watch_in_a_terminal(cols: u16) -> String {
+    let env = Env::demo();
+    let (mut child, mut reader, mut writer) =
+        env.in_terminal(cols, &["jobs", "watch", "--interval", "2s"]);
     let screen = Arc::new(Mutex::new(Vec::<u8>::new()));
     {
         let screen = screen.clone();
@@ -408,4 +425,5 @@ fn jobs_watch_redraws_in_place_on_a_terminal_and_quits_on_q() {
         all.contains("\u{1b}[?1049l") && all.contains("\u{1b}[?25h"),
         "{all}"
     );
+    all
 }

@@ -218,6 +218,71 @@ fn a_crafted_display_name_cannot_retitle_or_clear_the_terminal() {
     );
 }
 
+/// Every stream of every kind of output, with Graph's or a file's text crafted to retitle the
+/// terminal (OSC), clear it (CSI, also as the one-character C1 CSI U+009B): tables, CSV/TSV, an
+/// explanation, the "nothing to change" answer, progress and wait lines of `--wait`, prompts'
+/// refusals and error messages.
+#[test]
+fn crafted_graph_and_file_text_reaches_no_stream_of_any_command_raw() {
+    use provctl::sim::demo::{JOB_CORP_PHS, JOB_CORP_PROVISIONING, SP_CORP};
+    let crafted = "corp\u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}H";
+    let env = Env::fixed_with(|doc| {
+        if let Some(sp) = doc["servicePrincipals"]
+            .as_array_mut()
+            .and_then(|sps| sps.iter_mut().find(|sp| sp["id"] == SP_CORP))
+        {
+            sp["displayName"] = Value::from(crafted);
+        }
+    });
+    let answer = env.dir().join("graph-error.json");
+    std::fs::write(
+        &answer,
+        serde_json::json!({"error": {"code": "Authorization_RequestDenied", "message": crafted}})
+            .to_string(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let answer = answer.display().to_string();
+    let runs: &[&[&str]] = &[
+        &["jobs", "list", "-o", "csv"],
+        &["jobs", "list", "-o", "tsv"],
+        &["quarantine", "list"],
+        &["explain", "job", JOB_CORP_PROVISIONING],
+        &["explain", "--file", &answer],
+        &["jobs", "show", JOB_CORP_PROVISIONING, "-o", "csv"],
+        &["jobs", "start", JOB_CORP_PHS],
+        &[
+            "jobs",
+            "restart",
+            JOB_CORP_PROVISIONING,
+            "--reset",
+            "escrows",
+        ],
+        &[
+            "jobs",
+            "start",
+            JOB_CORP_PROVISIONING,
+            "--wait",
+            "--timeout",
+            "20s",
+            "--poll-interval",
+            "1s",
+        ],
+    ];
+    for args in runs {
+        let (_, out, err) = env.run(args);
+        for (stream, text) in [("stdout", &out), ("stderr", &err)] {
+            assert!(
+                !text.contains(['\u{1b}', '\u{7}', '\u{9b}']),
+                "{args:?} {stream}: a raw control character in {text:?}"
+            );
+        }
+        assert!(
+            out.contains("corp") || err.contains("corp"),
+            "{args:?}: the crafted text is still shown, escaped: {out}{err}"
+        );
+    }
+}
+
 #[test]
 fn no_color_covers_every_stream_and_an_empty_no_color_is_unset() {
     let env = Env::fixed();
@@ -271,6 +336,20 @@ fn closed_values_are_case_insensitive_and_idempotent_requests_change_nothing() {
     assert_eq!(jobs.as_array().map(Vec::len), Some(3));
     let (code, _, err) = env.run(&["quarantine", "list", "--reason", "TOOMANYDELETES"]);
     assert_eq!(code, 0, "{err}");
+    // Every other closed value set, in capitals or mixed case.
+    for line in [
+        "-o JSON jobs list",
+        "--output Csv jobs list",
+        "--cloud GLOBAL jobs list",
+        "--auth TOKEN jobs list",
+        "logs search --action CREATE --status FAILURE --limit 1",
+        "logs export --out - --format NDJSON --since 1h",
+        "jobs restart corp.contoso.com/AD2AADProvisioning --reset ESCROWS,quarantinestate --dry-run",
+    ] {
+        let args: Vec<&str> = line.split(' ').collect();
+        let (code, _, err) = env.run(&args);
+        assert_eq!(code, 0, "{line}: {err}");
+    }
     env.clear();
     let (code, out, err) = env.run(&["quarantine", "clear", "corp.contoso.com/AD2AADPasswordHash"]);
     assert_eq!(code, 0, "{err}");
@@ -288,5 +367,39 @@ fn a_time_range_error_echoes_the_users_words() {
             "--since 1d (2026-11-24 12:00 UTC) is not before --until 2d (2026-11-23 12:00 UTC)"
         ),
         "{err}"
+    );
+}
+
+/// Issue 16: `explain object` of a UPN that no log mentions suggests commands that then work
+/// (none is refused as bad usage).
+#[test]
+fn explain_object_by_upn_suggests_commands_that_work() {
+    let env = Env::fixed();
+    let (code, out, err) = env.run(&["explain", "object", "alex@contoso.com"]);
+    assert_eq!(code, 0, "{err}");
+    let suggested: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("$ provctl "))
+        .collect();
+    assert!(!suggested.is_empty(), "{out}");
+    for line in suggested {
+        let args: Vec<&str> = line.split_whitespace().collect();
+        let (code, _, err) = env.run(&args);
+        assert_eq!(code, 0, "`provctl {line}` is refused: {err}");
+    }
+}
+
+/// Issue 16: `config list -o csv` has the camelCase keys of every other CSV and the profile's
+/// bare name, not the table's headers and its ` *` mark.
+#[test]
+fn config_list_csv_has_column_keys_and_the_bare_profile_name() {
+    let env = Env::fixed();
+    let (code, _, err) = env.run(&["config", "set", "tenant", "contoso.onmicrosoft.com"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = env.run(&["config", "list", "-o", "csv"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "profile,tenant,cloud,auth,clientId,certificatePath,current\ndefault,contoso.onmicrosoft.com,,,,,true\n"
     );
 }

@@ -371,3 +371,41 @@ fn job_threshold_set_refuses_masked_secrets_and_writes_nothing() {
         "nothing is written"
     );
 }
+
+/// Issue 16: a tenant write that is already as asked says "nothing to change", exits 0 and sends
+/// nothing, in the same words and JSON as the job actions (`quarantine clear` on a healthy job).
+#[test]
+fn tenant_writes_already_as_asked_say_nothing_to_change_and_send_nothing() {
+    let mut env = Env::fixed();
+    // The tenant's deletion prevention is served only to a signed-in admin.
+    let admin = env
+        .sim
+        .user_token()
+        .unwrap_or_else(|| panic!("the demo tenant has an admin"));
+    env.set_env("PROVCTL_ACCESS_TOKEN", &admin);
+    for line in [
+        "tenant deletion-prevention enable --count 500",
+        "tenant job-threshold set --sp corp.contoso.com --count 500",
+        "quarantine clear corp.contoso.com/AD2AADPasswordHash",
+        "jobs pause Box/BoxOutDelta",
+    ] {
+        let args: &[&str] = &line.split(' ').collect::<Vec<_>>();
+        env.clear();
+        let (code, out, err) = env.run(args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        assert!(out.ends_with(": nothing to change.\n"), "{args:?}: {out}");
+        let json = env.json(&[args, &["-o", "json"]].concat());
+        assert_eq!(json["changed"], false, "{args:?}: {json}");
+        assert_eq!(json["action"], "none", "{args:?}: {json}");
+        assert!(
+            env.wire_requests()
+                .iter()
+                .all(|r| r.method == "GET" || r.path.ends_with("$batch")),
+            "{args:?}: nothing is written: {:?}",
+            env.wire_requests()
+                .iter()
+                .map(|r| format!("{} {}", r.method, r.path))
+                .collect::<Vec<_>>()
+        );
+    }
+}

@@ -107,6 +107,10 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
                 "see the request without sending it",
                 "provctl jobs restart salesforce --reset escrows --dry-run",
             ),
+            (
+                "every quarantined cloud sync job, in a script, 8 requests at a time",
+                "provctl jobs restart --all --cloud-sync --status quarantine --reset escrows,quarantine --yes --concurrency 8",
+            ),
         ],
     ),
     (
@@ -198,6 +202,10 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
             (
                 "see the request without sending it",
                 "provctl quarantine clear salesforce --dry-run",
+            ),
+            (
+                "every quarantined job: the exact requests, nothing sent (--yes to send)",
+                "provctl quarantine clear --all --dry-run",
             ),
         ],
     ),

@@ -1,6 +1,7 @@
 //! `provctl jobs check`: for monitoring (Nagios, cron, CI). No table: one line per unhealthy job on
 //! stdout, or one `OK` line; exit 0 when every job is healthy and 7 when any is quarantined or its
-//! last run failed.
+//! last run failed. On a terminal, where those long lines would wrap through the job ids, the
+//! unhealthy jobs are a table fitted to the width instead (the exit codes are the same).
 
 use clap::Args;
 use serde_json::{Value, json};
@@ -75,7 +76,9 @@ pub async fn run(ctx: &Context, args: CheckArgs) -> Result<(), CliError> {
             })
             .collect()
     };
-    if ctx.out.format == OutputFormat::Table && !ctx.out.has_query() {
+    // Lines for monitors; a person at a terminal with unhealthy jobs gets the table below.
+    let lines = bad.is_empty() || !std::io::IsTerminal::is_terminal(&std::io::stdout());
+    if ctx.out.format == OutputFormat::Table && !ctx.out.has_query() && lines {
         use std::io::Write;
         let text = crate::output::sanitize::page(&text);
         let mut out = std::io::stdout().lock();
@@ -176,13 +179,13 @@ fn tenants<'a>(findings: &[Finding<'a>]) -> Vec<&'a str> {
 /// `-o csv|tsv`: one row per unhealthy job.
 fn table(findings: &[Finding]) -> Table {
     let mut t = Table::new([
-        Column::new("APPLICATION", "application"),
+        Column::new("APPLICATION", "application").min_width(16),
         Column::machine("servicePrincipalId"),
         Column::new("JOB", "jobId").keep(),
         Column::new("HEALTH", "health").keep(),
         Column::new("REASON", "reason"),
-        Column::new("ERROR CODE", "errorCode"),
-        Column::new("SINCE", "since").keep(),
+        Column::new("ERROR CODE", "errorCode").priority(2),
+        Column::new("SINCE", "since").keep().priority(1),
         Column::new("DAYS LEFT", "daysLeft").keep(),
     ]);
     for f in findings {
@@ -190,11 +193,14 @@ fn table(findings: &[Finding]) -> Table {
         t.push(vec![
             Field::new(e.service_principal.name()),
             Field::new(e.service_principal.id.clone()),
-            Field::new(e.job.id.clone()),
+            Field::id(e.job.id.clone(), super::short_id(&e.job.id)),
             Field::new(f.health()),
             Field::new(f.reason.clone().unwrap_or_default()),
             Field::new(f.error_code.clone().unwrap_or_default()),
-            Field::time(f.since, ""),
+            Field::time(
+                f.since,
+                f.since.map(|s| relative(s, now())).unwrap_or_default(),
+            ),
             Field::new(f.days_left.map(|d| d.to_string()).unwrap_or_default()),
         ]);
     }

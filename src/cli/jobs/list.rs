@@ -6,6 +6,7 @@ use clap::Args;
 use serde_json::Value;
 
 use super::{discover_tenants, partial_result, report_failures, short_id, status_cell};
+use crate::cli::resolve::JobSelectArgs;
 use crate::cli::tenants::{TenantArgs, failed_tenants, tag, with_tenant_column};
 use crate::cli::{CliError, Context};
 use crate::graph::model::{SynchronizationJob, SynchronizationStatusCode};
@@ -20,56 +21,21 @@ pub struct ListArgs {
     #[arg(long, value_name = "SP")]
     pub sp: Option<String>,
 
-    /// Only jobs made from this template (AD2AADProvisioning, salesforce, ...; any case).
-    #[arg(long, value_name = "TEMPLATE")]
-    pub template: Option<String>,
-
-    /// Only jobs in this state (any case).
-    #[arg(long, value_enum, value_name = "STATUS", ignore_case = true)]
-    pub status: Option<StatusFilter>,
-
-    /// Only cloud sync configurations (service principals of application template
-    /// 1a4721b3-e57f-4451-ae87-ef078703ec94).
-    #[arg(long)]
-    pub cloud_sync: bool,
+    /// Which jobs.
+    #[command(flatten)]
+    pub select: JobSelectArgs,
 
     /// Which tenants.
     #[command(flatten)]
     pub tenants: TenantArgs,
 }
 
-/// `--status` values (synchronizationStatusCode).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum StatusFilter {
-    /// Running on schedule.
-    Active,
-    /// Paused, state kept.
-    Paused,
-    /// Quarantined.
-    Quarantine,
-    /// Configured, first run not completed.
-    Notrun,
-    /// Never configured.
-    Notconfigured,
-}
-
-impl StatusFilter {
-    fn matches(self, job: &SynchronizationJob) -> bool {
-        let want = match self {
-            StatusFilter::Active => SynchronizationStatusCode::Active,
-            StatusFilter::Paused => SynchronizationStatusCode::Paused,
-            StatusFilter::Quarantine => return job.is_quarantined(),
-            StatusFilter::Notrun => SynchronizationStatusCode::NotRun,
-            StatusFilter::Notconfigured => SynchronizationStatusCode::NotConfigured,
-        };
-        job.status_code() == Some(&want)
-    }
-}
-
 /// Runs `provctl jobs list`.
 pub async fn run(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
-    let runs = discover_tenants(ctx, &args.tenants, args.sp.clone(), args.cloud_sync).await?;
+    let runs =
+        discover_tenants(ctx, &args.tenants, args.sp.clone(), args.select.cloud_sync).await?;
     let multi = args.tenants.is_multi();
+    let selection = args.select.selection();
     let mut jobs: Vec<(&str, &JobEntry)> = Vec::new();
     for run in &runs {
         let Ok(inv) = &run.result else { continue };
@@ -78,14 +44,7 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
         jobs.extend(
             inv.jobs
                 .iter()
-                .filter(|e| {
-                    args.template.as_deref().is_none_or(|t| {
-                        e.job
-                            .template()
-                            .is_some_and(|have| have.eq_ignore_ascii_case(t))
-                    })
-                })
-                .filter(|e| args.status.is_none_or(|s| s.matches(&e.job)))
+                .filter(|e| selection.matches(&e.job))
                 .map(|e| (tenant, e)),
         );
     }

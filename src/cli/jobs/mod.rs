@@ -44,12 +44,18 @@ pub enum JobsCommand {
     /// Everything about one job: schedule, status, quarantine, progress, counts, runs, settings.
     Show(ShowArgs),
     /// Restart a job, clearing what --reset names (POST .../restart).
+    ///
+    /// With --all instead of JOB: every job the selection flags pick, listed first and confirmed
+    /// once (--yes in scripts), sent --concurrency at a time; one row per job. Jobs quarantined
+    /// for TooManyDeletes are skipped without --force. Exit 8 when some failed, 7 when --wait
+    /// sees a job quarantined again.
     Restart(RestartArgs),
     /// Start a paused or quarantined job (POST .../start).
     Start(StartArgs),
     /// Pause a job, keeping its state (POST .../pause).
     Pause(PauseArgs),
-    /// For monitoring: one line per unhealthy job; exit 0 when all are healthy, 7 otherwise.
+    /// For monitoring: one line per unhealthy job (a table on a terminal); exit 0 when all are
+    /// healthy, 7 otherwise.
     Check(CheckArgs),
     /// A live view of every job, refreshed in place: status changes highlighted, the running
     /// cycle's progress, until q or Ctrl-C. When stdout is not a terminal, or with --follow, one
@@ -96,30 +102,36 @@ pub(crate) fn status_cell(job: &SynchronizationJob) -> (String, Cell) {
     (text, style)
 }
 
-/// Says that the job is already as asked (`what`, e.g. "is already Active") and sends nothing:
-/// every idempotent request exits 0 with "nothing to change", in every command. `-o json` gets
-/// `{"action": "none", "changed": false, …}`.
+/// `APPLICATION/JOB-ID` as messages, prompts and progress lines name a job: the display name is
+/// Graph's text, so its control characters are escaped here, once, for every line that prints it.
+pub(crate) fn job_label(entry: &crate::graph::sync::JobEntry) -> String {
+    crate::output::sanitize::line(&format!(
+        "{}/{}",
+        entry.service_principal.name(),
+        entry.job.id
+    ))
+    .into_owned()
+}
+
+/// Says that the job is already as asked (`what`, e.g. "is already Active") and sends nothing
+/// (see [`crate::cli::prompt::nothing_to_change`]).
 pub(crate) fn nothing_to_change(
     ctx: &Context,
     entry: &crate::graph::sync::JobEntry,
     what: &str,
 ) -> Result<(), CliError> {
-    let name = format!("{}/{}", entry.service_principal.name(), entry.job.id);
+    let name = job_label(entry);
     let status = entry
         .job
         .status_code()
         .map(|c| c.as_str().to_owned())
         .unwrap_or_else(|| "unknown".into());
     let doc = serde_json::json!({
-        "action": "none",
-        "changed": false,
         "servicePrincipal": {"id": entry.service_principal.id, "displayName": entry.service_principal.display_name},
         "jobId": entry.job.id,
         "status": status,
     });
-    ctx.out
-        .emit_text(&doc, |_| format!("{name} {what}: nothing to change."))?;
-    Ok(())
+    crate::cli::prompt::nothing_to_change(ctx, &format!("{name} {what}"), doc)
 }
 
 /// The standard hint for a refused write.

@@ -32,7 +32,7 @@ pub async fn run(ctx: &Context, args: PauseArgs) -> Result<(), CliError> {
         return print_dry_run(ctx, graph, &req);
     }
     graph.send(&req).await?;
-    let name = format!("{}/{}", entry.service_principal.name(), entry.job.id);
+    let name = super::job_label(&entry);
     let doc = serde_json::json!({
         "action": "pause",
         "servicePrincipal": {"id": entry.service_principal.id, "displayName": entry.service_principal.display_name},

@@ -9,7 +9,9 @@ use std::io::IsTerminal;
 use clap::Args;
 
 use super::wait::{WaitArgs, wait};
-use super::{JobArg, confirm_hint, print_dry_run, resolve};
+use super::{confirm_hint, print_dry_run, resolve};
+use crate::cli::bulk::{Bulk, BulkVerb};
+use crate::cli::resolve::{JobTarget, JobsArg};
 use crate::cli::{CliError, Context, ErrorKind};
 use crate::graph::model::ResetScope;
 use crate::graph::sync::{self, RunMarker};
@@ -33,9 +35,9 @@ Reset scopes (--reset, comma-separated; exact Graph names such as Escrows or Qua
 #[derive(Debug, Clone, Args)]
 #[command(after_help = RESET_CHOICES)]
 pub struct RestartArgs {
-    /// The job to act on.
+    /// The job to act on, or --all.
     #[command(flatten)]
-    pub job: JobArg,
+    pub jobs: JobsArg,
 
     /// What to clear, comma-separated (escrows,watermark,quarantine | full | force-deletes |
     /// portal | ...): see the list below.
@@ -43,12 +45,13 @@ pub struct RestartArgs {
     pub reset: Option<ResetScope>,
 
     /// Allow the scopes Microsoft says not to use (none, connector-data-store). Allowing is not
-    /// confirming: they still ask, or need --yes.
+    /// confirming: they still ask, or need --yes. With --all, also restart the jobs quarantined
+    /// for TooManyDeletes instead of skipping them.
     #[arg(long)]
     pub force: bool,
 
-    /// Confirm full / force-deletes / none / connector-data-store without being asked (needed when
-    /// stdin is not a terminal).
+    /// Confirm full / force-deletes / none / connector-data-store, or --all, without being asked
+    /// (needed when stdin is not a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
 
@@ -58,7 +61,6 @@ pub struct RestartArgs {
     pub dry_run: bool,
 
     /// Whether and how long to wait for the next run.
-
     #[command(flatten)]
     pub wait: WaitArgs,
 }
@@ -184,6 +186,19 @@ pub async fn run(ctx: &Context, args: RestartArgs) -> Result<(), CliError> {
             "add --force if Microsoft Support asked you to clear the connector data store"
         }));
     }
+    let one = match args.jobs.target()? {
+        JobTarget::One(one) => one,
+        JobTarget::All(all) => {
+            let bulk = Bulk::new(
+                BulkVerb::Restart(scope),
+                args.force,
+                args.yes,
+                args.dry_run,
+                &args.wait,
+            );
+            return bulk.run(ctx, &all).await;
+        }
+    };
     let risky = needs_confirmation(scope) && !args.dry_run;
     if risky && !args.yes && !std::io::stdin().is_terminal() {
         return Err(CliError::usage(format!(
@@ -192,14 +207,14 @@ pub async fn run(ctx: &Context, args: RestartArgs) -> Result<(), CliError> {
         ))
         .hint(confirm_hint()));
     }
-    let entry = resolve(ctx, &args.job).await?;
+    let entry = resolve(ctx, &one).await?;
     let key = entry.key();
     let graph = ctx.graph().await?;
     let req = sync::restart_request(&key, scope);
     if args.dry_run {
         return print_dry_run(ctx, graph, &req);
     }
-    let name = format!("{}/{}", entry.service_principal.name(), entry.job.id);
+    let name = super::job_label(&entry);
     if risky && !args.yes {
         let what = if scope.contains(ResetScope::FORCE_DELETES) {
             let reported = match pending_deletes(&entry.job) {

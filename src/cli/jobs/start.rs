@@ -38,7 +38,7 @@ pub async fn run(ctx: &Context, args: StartArgs) -> Result<(), CliError> {
     let entry = resolve(ctx, &args.job).await?;
     let key = entry.key();
     let graph = ctx.graph().await?;
-    let name = format!("{}/{}", entry.service_principal.name(), entry.job.id);
+    let name = super::job_label(&entry);
     if entry.job.status_code() == Some(&SynchronizationStatusCode::Active) && !args.force {
         // Nothing is sent: Microsoft warns that repeated starts on a running job can stop the
         // service. --force sends start anyway.

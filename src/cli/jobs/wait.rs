@@ -32,6 +32,17 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
         .map_err(|e| format!("'{s}' is not a duration ({e}); use e.g. 30s, 10m, 2h"))
 }
 
+impl WaitArgs {
+    /// How the library polls for these flags.
+    pub fn options(&self) -> WaitOptions {
+        WaitOptions {
+            timeout: self.timeout,
+            poll: self.poll_interval,
+            max_poll: Duration::from_secs(60).max(self.poll_interval),
+        }
+    }
+}
+
 /// Waits for the run after an action on `key` (whose last run before the action was `before`).
 pub async fn wait(
     ctx: &Context,
@@ -41,20 +52,30 @@ pub async fn wait(
     args: &WaitArgs,
 ) -> Result<SynchronizationJob, CliError> {
     let graph = ctx.graph().await?;
-    let opts = WaitOptions {
-        timeout: args.timeout,
-        poll: args.poll_interval,
-        max_poll: Duration::from_secs(60).max(args.poll_interval),
-    };
     let started = std::time::Instant::now();
     eprintln!(
         "waiting for the next run of {name} (up to {})...",
         humantime::format_duration(args.timeout)
     );
-    let outcome = sync::wait_for_run(graph, key, before, &opts, |seen| {
-        eprintln!("  [+{}s] {seen}", started.elapsed().as_secs());
+    let outcome = sync::wait_for_run(graph, key, before, &args.options(), |seen| {
+        eprintln!(
+            "  [+{}s] {}",
+            started.elapsed().as_secs(),
+            crate::output::sanitize::line(&seen.to_string())
+        );
     })
     .await?;
+    judge(key, name, outcome, args)
+}
+
+/// How a wait ended, as the exit a script branches on: the job when healthy; 7 when quarantined
+/// (naming the reason) or the run failed again; 9 when no run finished in time.
+pub(crate) fn judge(
+    key: &JobKey,
+    name: &str,
+    outcome: WaitOutcome,
+    args: &WaitArgs,
+) -> Result<SynchronizationJob, CliError> {
     match outcome {
         WaitOutcome::Healthy(job) => {
             eprintln!("{name} is healthy.");

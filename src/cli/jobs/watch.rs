@@ -20,7 +20,7 @@ use crate::graph::{GraphClient, GraphError};
 use crate::monitor::watch::{Change, WatchKey, WatchedJob, changes};
 use crate::output::sanitize::line as strip_controls;
 use crate::output::time::now;
-use crate::output::{Cell, OutputError, OutputFormat, Table};
+use crate::output::{Cell, Column, OutputError, OutputFormat, Table};
 
 /// The shortest `--interval`: every refresh lists the tenant's service principals and jobs.
 const MIN_INTERVAL: Duration = Duration::from_secs(2);
@@ -127,8 +127,9 @@ async fn follow(
             }
             Err(e) if before.is_none() => return Err(e.into()),
             Err(e) => eprintln!(
-                "provctl: warning: refresh failed, trying again in {}: {e}",
-                humantime::format_duration(interval)
+                "provctl: warning: refresh failed, trying again in {}: {}",
+                humantime::format_duration(interval),
+                strip_controls(&e.to_string())
             ),
         }
         tokio::select! {
@@ -193,6 +194,53 @@ fn quit_keys(stop: Arc<AtomicBool>) -> tokio::sync::oneshot::Receiver<()> {
     rx
 }
 
+/// A last run (`Succeeded 2026-12-05T13:28:21Z`) as `jobs list` shows it (`Succeeded 9m ago`):
+/// a relative time is shorter, and it never splits.
+fn last_run_text(last_run: &str, now: chrono::DateTime<chrono::Utc>) -> String {
+    let when = last_run.rsplit_once(' ').and_then(|(state, t)| {
+        let t = chrono::DateTime::parse_from_rfc3339(t).ok()?;
+        Some(format!(
+            "{state} {}",
+            crate::output::time::relative(t.to_utc(), now)
+        ))
+    });
+    strip_controls(&when.unwrap_or_else(|| last_run.to_owned())).into_owned()
+}
+
+/// The CHANGED cell of each job that changed, short enough to read whole beside the row (which
+/// already shows the new values): `status Paused→Active, new run: Succeeded`. Progress has its own
+/// highlighted column and moves on every refresh of a run, and health follows from a status
+/// change, so neither is repeated; a new run reads by its state, not two timestamps.
+fn changed_cells(all: &[Change]) -> BTreeMap<WatchKey, String> {
+    let mut changed: BTreeMap<WatchKey, String> = BTreeMap::new();
+    for c in all {
+        let status_changed = all
+            .iter()
+            .any(|o| o.field == "status" && o.key() == c.key());
+        let what = match c.field {
+            "progress" => continue,
+            "health" if status_changed => continue,
+            "lastRun" => format!(
+                "new run: {}",
+                c.to.as_deref()
+                    .and_then(|r| r.split(' ').next())
+                    .unwrap_or("-")
+            ),
+            field => format!(
+                "{field} {}→{}",
+                c.from.as_deref().unwrap_or("-"),
+                c.to.as_deref().unwrap_or("-")
+            ),
+        };
+        let entry = changed.entry(c.key()).or_default();
+        if !entry.is_empty() {
+            entry.push_str(", ");
+        }
+        entry.push_str(&strip_controls(&what));
+    }
+    changed
+}
+
 /// What the live view shows.
 struct View {
     jobs: Vec<WatchedJob>,
@@ -206,15 +254,19 @@ struct View {
 
 impl View {
     fn table(&self) -> Table {
+        // What changed is why the view is open: it stays. Ids, codes, times and counts never
+        // split; on a narrow terminal the quarantine reason (as in `jobs list`), the escrow
+        // count, the last run and the progress drop first.
         let mut t = Table::new([
-            "APPLICATION",
-            "JOB",
-            "STATUS",
-            "HEALTH",
-            "PROGRESS",
-            "LAST RUN",
-            "ESCROWED",
-            "CHANGED",
+            Column::new("APPLICATION", "application").min_width(16),
+            Column::new("JOB", "jobId").keep(),
+            Column::new("STATUS", "status").keep(),
+            Column::new("QUARANTINE", "quarantineReason").priority(3),
+            Column::new("HEALTH", "health").keep(),
+            Column::new("PROGRESS", "progress").keep().priority(1),
+            Column::new("LAST RUN", "lastRun").keep().priority(2),
+            Column::new("ESCROWED", "escrowed").keep().priority(2),
+            Column::new("CHANGED", "changed").min_width(24),
         ]);
         for j in &self.jobs {
             let health_style = match j.health.as_str() {
@@ -232,12 +284,13 @@ impl View {
             t.styled_row(vec![
                 (strip_controls(&j.application).into_owned(), name_style),
                 (super::short_id(&j.job_id), Cell::Dim),
+                (strip_controls(&j.status).into_owned(), health_style),
                 (
-                    match &j.quarantine {
-                        Some(reason) => format!("{} ({})", j.status, strip_controls(reason)),
-                        None => j.status.clone(),
-                    },
-                    health_style,
+                    j.quarantine
+                        .as_deref()
+                        .map(|r| strip_controls(r).into_owned())
+                        .unwrap_or_else(|| "-".into()),
+                    Cell::Plain,
                 ),
                 (j.health.clone(), health_style),
                 (
@@ -249,7 +302,10 @@ impl View {
                     },
                 ),
                 (
-                    j.last_run.clone().unwrap_or_else(|| "never".into()),
+                    j.last_run
+                        .as_deref()
+                        .map(|r| last_run_text(r, self.refreshed.unwrap_or_else(now)))
+                        .unwrap_or_else(|| "never".into()),
                     Cell::Plain,
                 ),
                 (
@@ -279,7 +335,7 @@ impl View {
             (false, None) => "not refreshed yet".to_owned(),
         };
         let mut text = format!(
-            "provctl jobs watch · {} job(s) · {refreshed} · every {} · q or Ctrl-C to quit\n\n",
+            "provctl jobs watch · {} job(s) · {refreshed} · every {} · q quits\n\n",
             self.jobs.len(),
             humantime::format_duration(self.interval)
         );
@@ -351,20 +407,7 @@ async fn live_view(
             match looked {
                 Ok(jobs) => {
                     let at = now();
-                    let mut changed: BTreeMap<WatchKey, String> = BTreeMap::new();
-                    for c in changes(&view.jobs, &jobs, at) {
-                        let what = format!(
-                            "{} {}→{}",
-                            c.field,
-                            c.from.as_deref().unwrap_or("-"),
-                            c.to.as_deref().unwrap_or("-")
-                        );
-                        let entry = changed.entry(c.key()).or_default();
-                        if !entry.is_empty() {
-                            entry.push_str(", ");
-                        }
-                        entry.push_str(&strip_controls(&what));
-                    }
+                    let changed = changed_cells(&changes(&view.jobs, &jobs, at));
                     view.changed = changed;
                     view.jobs = jobs;
                     view.refreshed = Some(at);

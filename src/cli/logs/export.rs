@@ -323,10 +323,7 @@ impl Progress {
             ExportEvent::LinkRefused(s) => {
                 let line = format!(
                     "provctl: Graph refused the saved page link ({}); continuing from the last record's time instead",
-                    s.code
-                        .chars()
-                        .filter(|c| !c.is_control())
-                        .collect::<String>()
+                    crate::output::sanitize::line(&s.code)
                 );
                 match &self.bar {
                     Some(b) => b.println(line),

@@ -102,7 +102,8 @@ pub(crate) async fn add_dominant_error(
     .await;
     if let Err(e) = read {
         eprintln!(
-            "provctl: note: the provisioning logs could not be read for the dominant error: {e}"
+            "provctl: note: the provisioning logs could not be read for the dominant error: {}",
+            crate::output::sanitize::line(&e.to_string())
         );
         return Ok(());
     }
@@ -121,7 +122,10 @@ fn from_file(path: &std::path::Path, query: &LogQuery) -> Result<LogSummary, Cli
     // Records that cannot match are skipped by a byte search, before they are parsed.
     file.prefilter(crate::logfile::Prefilter::for_query(query));
     for w in file.warnings() {
-        eprintln!("provctl: warning: {w}");
+        eprintln!(
+            "provctl: warning: {}",
+            crate::output::sanitize::line(&w.to_string())
+        );
     }
     let mut s = Summarizer::new();
     for record in file {

@@ -339,14 +339,15 @@ impl AuthUi for StderrUi {
     fn device_code(&self, prompt: &DeviceCodePrompt) {
         eprintln!(
             "To sign in, open {} and enter the code {} (it expires in {} minutes).",
-            prompt.verification_uri,
-            prompt.user_code,
+            // The login server's text: its control characters never reach the terminal.
+            crate::output::sanitize::line(&prompt.verification_uri),
+            crate::output::sanitize::line(&prompt.user_code),
             prompt.expires_in.div_ceil(60)
         );
     }
 
     fn notice(&self, message: &str) {
-        eprintln!("note: {message}");
+        eprintln!("note: {}", crate::output::sanitize::page(message));
     }
 }
 

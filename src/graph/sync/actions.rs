@@ -1,13 +1,17 @@
 //! Actions on one job: every call is first a [`GraphRequest`] value (so `--dry-run` can show the
 //! exact request without sending it), then the call that sends it. Start, pause, restart,
-//! provisionOnDemand, validateCredentials, the schema and the synchronization secrets.
+//! provisionOnDemand, validateCredentials, the schema and the synchronization secrets; which of
+//! start and restart a job needs (the held-back-deletes rule), and one action sent to many jobs
+//! at a bounded concurrency.
 
+use futures::stream::{self, StreamExt};
 use serde_json::Value;
 
 use super::JobKey;
 use crate::graph::model::{
-    ProvisionOnDemandRequest, ProvisionOnDemandResponse, ResetScope, RestartRequest,
-    SynchronizationJob, SynchronizationSchema, SynchronizationSecrets, ValidateCredentialsRequest,
+    ProvisionOnDemandRequest, ProvisionOnDemandResponse, QuarantineReason, ResetScope,
+    RestartRequest, SynchronizationJob, SynchronizationSchema, SynchronizationSecrets,
+    ValidateCredentialsRequest,
 };
 use crate::graph::{ApiVersion, GraphClient, GraphError, GraphRequest, directory};
 
@@ -108,6 +112,115 @@ pub async fn restart(
     client.send(&restart_request(key, scope)).await.map(|_| ())
 }
 
+/// A state-changing action on one job, as a value: one place builds its request and sends it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobAction {
+    /// `POST .../start`: resumes a paused job, clears a quarantine.
+    Start,
+    /// `POST .../pause`.
+    Pause,
+    /// `POST .../restart` with this reset scope.
+    Restart(ResetScope),
+}
+
+impl JobAction {
+    /// The request (see [`start_request`], [`pause_request`], [`restart_request`]).
+    pub fn request(self, key: &JobKey) -> GraphRequest {
+        match self {
+            JobAction::Start => start_request(key),
+            JobAction::Pause => pause_request(key),
+            JobAction::Restart(scope) => restart_request(key, scope),
+        }
+    }
+
+    /// Sends it (see [`start`], [`pause`], [`restart`]).
+    pub async fn send(self, client: &GraphClient, key: &JobKey) -> Result<(), GraphError> {
+        match self {
+            JobAction::Start => start(client, key).await,
+            JobAction::Pause => pause(client, key).await,
+            JobAction::Restart(scope) => restart(client, key, scope).await,
+        }
+    }
+
+    /// Graph's name of the action (`start`, `pause`, `restart`).
+    pub fn name(self) -> &'static str {
+        match self {
+            JobAction::Start => "start",
+            JobAction::Pause => "pause",
+            JobAction::Restart(_) => "restart",
+        }
+    }
+}
+
+/// What an action on one job comes to, decided before anything is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionPlan {
+    /// Send this.
+    Send(JobAction),
+    /// The job is already as asked (`why`: "is not quarantined (status Active)").
+    Unchanged(String),
+    /// Held back without the caller's explicit consent (`why`, quoting the reason).
+    NeedsForce(String),
+}
+
+/// True when the job is quarantined because the accidental-deletion threshold held deletes back
+/// (TooManyDeletes): the one rule for "this job may only be started or restarted on purpose".
+/// Start lifts such a quarantine but the held-back deletes quarantine the job again; restart with
+/// ForceDeletes lets them all through.
+pub fn holds_back_deletes(job: &SynchronizationJob) -> bool {
+    job.is_quarantined()
+        && job.quarantine().and_then(|q| q.reason.as_ref())
+            == Some(&QuarantineReason::TooManyDeletes)
+}
+
+/// Clearing a job's quarantine (`POST .../start`, as Microsoft documents): nothing to change for a
+/// job that is not quarantined; a TooManyDeletes quarantine only with `force`.
+pub fn plan_clear(job: &SynchronizationJob, force: bool) -> ActionPlan {
+    if !job.is_quarantined() {
+        let status = job
+            .status_code()
+            .map(|c| c.as_str().to_owned())
+            .unwrap_or_else(|| "unknown".into());
+        return ActionPlan::Unchanged(format!("is not quarantined (status {status})"));
+    }
+    if holds_back_deletes(job) && !force {
+        return ActionPlan::NeedsForce(
+            "is quarantined for TooManyDeletes: start would lift the quarantine, but the deletes held back by the accidental-deletion threshold would quarantine it again".into(),
+        );
+    }
+    ActionPlan::Send(JobAction::Start)
+}
+
+/// Restarting a job with `scope`: a job quarantined for TooManyDeletes only with `force`, since
+/// ForceDeletes lets every held-back delete through and any other scope is undone by them.
+pub fn plan_restart(job: &SynchronizationJob, scope: ResetScope, force: bool) -> ActionPlan {
+    if holds_back_deletes(job) && !force {
+        let why = if scope.contains(ResetScope::FORCE_DELETES) {
+            "is quarantined for TooManyDeletes: ForceDeletes would let every delete held back by the accidental-deletion threshold through"
+        } else {
+            "is quarantined for TooManyDeletes: the deletes held back by the accidental-deletion threshold would quarantine it again"
+        };
+        return ActionPlan::NeedsForce(why.into());
+    }
+    ActionPlan::Send(JobAction::Restart(scope))
+}
+
+/// Sends each `(job, action)`, at most `concurrency` at a time (each through the client's retries
+/// and pacing, like a single action); the results come back in the order given.
+pub async fn send_each(
+    client: &GraphClient,
+    actions: &[(JobKey, JobAction)],
+    concurrency: usize,
+) -> Vec<Result<(), GraphError>> {
+    let mut done: Vec<(usize, Result<(), GraphError>)> = stream::iter(actions.iter().enumerate())
+        .map(|(i, (key, action))| async move { (i, action.send(client, key).await) })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
 /// Provisions one object on demand.
 pub async fn provision_on_demand(
     client: &GraphClient,
@@ -168,6 +281,44 @@ pub async fn put_secrets(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn job(code: &str, reason: Option<&str>) -> SynchronizationJob {
+        serde_json::from_value(serde_json::json!({
+            "id": "AD2AADProvisioning.x.y",
+            "status": {"code": code, "quarantine": reason.map(|r| serde_json::json!({"reason": r}))},
+        }))
+        .unwrap_or_default()
+    }
+
+    #[test]
+    fn too_many_deletes_is_started_or_restarted_only_with_force() {
+        let held = job("Quarantine", Some("TooManyDeletes"));
+        assert!(holds_back_deletes(&held));
+        assert!(
+            matches!(plan_clear(&held, false), ActionPlan::NeedsForce(w) if w.contains("TooManyDeletes"))
+        );
+        assert_eq!(plan_clear(&held, true), ActionPlan::Send(JobAction::Start));
+        let force_deletes = plan_restart(&held, ResetScope::FORCE_DELETES, false);
+        assert!(matches!(force_deletes, ActionPlan::NeedsForce(w) if w.contains("ForceDeletes")));
+        assert!(matches!(
+            plan_restart(&held, ResetScope::ESCROWS, false),
+            ActionPlan::NeedsForce(_)
+        ));
+        assert_eq!(
+            plan_restart(&held, ResetScope::FORCE_DELETES, true),
+            ActionPlan::Send(JobAction::Restart(ResetScope::FORCE_DELETES))
+        );
+        let escrow = job("Quarantine", Some("EncounteredEscrowProportionThreshold"));
+        assert_eq!(
+            plan_clear(&escrow, false),
+            ActionPlan::Send(JobAction::Start)
+        );
+        let healthy = job("Active", None);
+        assert!(
+            matches!(plan_clear(&healthy, false), ActionPlan::Unchanged(w) if w.contains("Active"))
+        );
+        assert!(!holds_back_deletes(&healthy));
+    }
 
     #[test]
     fn restart_bodies_match_the_docs() {

@@ -14,7 +14,8 @@ use super::JobKey;
 use super::jobs_path;
 use crate::graph::batch::{BatchItem, MAX_BATCH};
 use crate::graph::model::{
-    CLOUD_SYNC_APPLICATION_TEMPLATE_ID, ServicePrincipal, SynchronizationJob,
+    CLOUD_SYNC_APPLICATION_TEMPLATE_ID, QuarantineReason, ServicePrincipal, SynchronizationJob,
+    SynchronizationStatusCode,
 };
 use crate::graph::odata::{quote, sp_eq};
 use crate::graph::{ApiVersion, GraphClient, GraphError, GraphPath, GraphRequest};
@@ -102,6 +103,64 @@ impl JobEntry {
             );
         }
         doc
+    }
+}
+
+/// A job's state as a selection names it (`synchronizationStatusCode`). `Quarantine` also matches
+/// a job whose status code Graph left unknown but whose quarantine record is filled in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobState {
+    /// Running on schedule.
+    Active,
+    /// Paused, state kept.
+    Paused,
+    /// Quarantined.
+    Quarantine,
+    /// Configured, first run not completed.
+    NotRun,
+    /// Never configured.
+    NotConfigured,
+}
+
+impl JobState {
+    /// Whether `job` is in this state.
+    pub fn matches(self, job: &SynchronizationJob) -> bool {
+        let want = match self {
+            JobState::Active => SynchronizationStatusCode::Active,
+            JobState::Paused => SynchronizationStatusCode::Paused,
+            JobState::Quarantine => return job.is_quarantined(),
+            JobState::NotRun => SynchronizationStatusCode::NotRun,
+            JobState::NotConfigured => SynchronizationStatusCode::NotConfigured,
+        };
+        job.status_code() == Some(&want)
+    }
+}
+
+/// Which of the discovered jobs a command works on: the one filter behind `jobs list`,
+/// `quarantine list` and the actions on many jobs. (Which service principals are looked at at
+/// all is [`DiscoverOptions`]' business.) Every part left `None` selects everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobSelection {
+    /// Only jobs made from this template (`templateId`, any case).
+    pub template: Option<String>,
+    /// Only jobs in this state.
+    pub state: Option<JobState>,
+    /// Only jobs quarantined for this reason.
+    pub quarantine_reason: Option<QuarantineReason>,
+}
+
+impl JobSelection {
+    /// Whether `job` is selected.
+    pub fn matches(&self, job: &SynchronizationJob) -> bool {
+        let template = self.template.as_deref().is_none_or(|t| {
+            job.template()
+                .is_some_and(|have| have.eq_ignore_ascii_case(t))
+        });
+        let state = self.state.is_none_or(|s| s.matches(job));
+        let reason = self.quarantine_reason.as_ref().is_none_or(|want| {
+            job.is_quarantined() && job.quarantine().and_then(|q| q.reason.as_ref()) == Some(want)
+        });
+        template && state && reason
     }
 }
 
@@ -421,6 +480,43 @@ fn entry(sp: &ServicePrincipal, mut raw: Value, url: &str) -> Result<JobEntry, G
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn job(doc: serde_json::Value) -> SynchronizationJob {
+        serde_json::from_value(doc).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_selection_matches_template_state_and_quarantine_reason_together() {
+        let quarantined = job(serde_json::json!({
+            "id": "salesforce.x.y",
+            "templateId": "salesforce",
+            "status": {"code": "Quarantine", "quarantine": {"reason": "TooManyDeletes"}},
+        }));
+        let active = job(serde_json::json!({
+            "id": "AD2AADProvisioning.x.y",
+            "templateId": "AD2AADProvisioning",
+            "status": {"code": "Active", "quarantine": {"reason": "TooManyDeletes"}},
+        }));
+        let all = JobSelection::default();
+        assert!(all.matches(&quarantined) && all.matches(&active));
+        let sel = JobSelection {
+            template: Some("SALESFORCE".into()),
+            state: Some(JobState::Quarantine),
+            quarantine_reason: Some(QuarantineReason::TooManyDeletes),
+        };
+        assert!(sel.matches(&quarantined));
+        // A stale quarantine record on an active job is no quarantine.
+        let by_reason = JobSelection {
+            quarantine_reason: Some(QuarantineReason::TooManyDeletes),
+            ..JobSelection::default()
+        };
+        assert!(by_reason.matches(&quarantined) && !by_reason.matches(&active));
+        let paused = JobSelection {
+            state: Some(JobState::Paused),
+            ..JobSelection::default()
+        };
+        assert!(!paused.matches(&quarantined) && !paused.matches(&active));
+    }
 
     #[test]
     fn guid_service_principals_match_id_or_app_id_and_names_match_display_name() {
