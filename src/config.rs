@@ -205,7 +205,7 @@ impl Config {
     }
 
     /// Sets `key` of `profile` (creating the profile). Values are checked: `cloud` and `auth` must
-    /// be known names; secrets are refused.
+    /// be known names, `client-id` a GUID; secrets are refused.
     pub fn set(&mut self, profile: &str, key: &str, value: &str) -> Result<(), ConfigError> {
         if looks_secret(key) {
             return Err(ConfigError::Invalid(format!(
@@ -236,7 +236,17 @@ impl Config {
                     v.auth = None;
                 }
             }
-            "client-id" => v.client_id = slot_value,
+            // An app registration's client id is a GUID; anything else fails every sign-in later,
+            // far from the typo.
+            "client-id" => {
+                v.client_id = match &slot_value {
+                    Some(id) => Some(
+                        crate::graph::odata::guid(id, "client-id")
+                            .map_err(|e| ConfigError::Invalid(e.to_string()))?,
+                    ),
+                    None => None,
+                }
+            }
             _ => v.certificate_path = slot_value.map(PathBuf::from),
         }
         Ok(())
@@ -339,7 +349,20 @@ mod tests {
             .unwrap();
         c.set("contoso", "auth", "MSI").unwrap();
         c.set("contoso", "cloud", "usgov").unwrap();
-        c.set("fabrikam", "client_id", "cid").unwrap();
+        c.set(
+            "fabrikam",
+            "client_id",
+            "{14D82EEC-204B-4C2F-B7E8-296A70DAB67E}",
+        )
+        .unwrap();
+        let typo = c
+            .set("fabrikam", "client-id", "14d82eec-204b-4c2f-b7e8")
+            .unwrap_err();
+        assert!(
+            typo.to_string()
+                .contains("client-id '14d82eec-204b-4c2f-b7e8' is not a GUID"),
+            "{typo}"
+        );
         c.use_profile("contoso").unwrap();
         c.save(&path).unwrap();
 
@@ -350,7 +373,7 @@ mod tests {
         );
         assert_eq!(
             c.get("fabrikam", "client-id").unwrap().as_deref(),
-            Some("cid")
+            Some("14d82eec-204b-4c2f-b7e8-296a70dab67e")
         );
         assert_eq!(
             c.profiles.keys().collect::<Vec<_>>(),

@@ -51,7 +51,7 @@ pub async fn login(ctx: &Context, args: &LoginArgs) -> Result<(), CliError> {
         "profile": login.profile,
         "clientId": login.client_id,
         "scopes": login.scopes,
-        "expiresOn": login.expires_on.to_rfc3339(),
+        "expiresOn": crate::output::time::machine(login.expires_on),
         "cache": if opts.no_cache { "none (--no-cache)".to_owned() } else { provider.store_description() },
     });
     ctx.out.emit_text(&doc, |_| {
@@ -115,13 +115,13 @@ pub(super) fn token_doc(claims: Option<&TokenClaims>, method: &str, token: &Acce
             "method": method,
             "appId": c.app_id,
             "objectId": c.object_id,
-            "expiresOn": token.expires_on.or(c.expires_on).map(|e| e.to_rfc3339()),
+            "expiresOn": token.expires_on.or(c.expires_on).map(crate::output::time::machine),
             "scopes": c.scopes,
             "roles": c.roles,
         }),
         None => json!({
             "tenant": null, "identity": null, "kind": IdentityKind::Unknown, "method": method,
-            "expiresOn": token.expires_on.map(|e| e.to_rfc3339()),
+            "expiresOn": token.expires_on.map(crate::output::time::machine),
             "scopes": [], "roles": [],
             "note": "the token is not a JWT, so its claims cannot be shown",
         }),

@@ -56,13 +56,22 @@ pub async fn run(ctx: &Context, args: &ConfigArgs) -> Result<(), CliError> {
     match &args.command {
         ConfigCommand::Set { key, value } => {
             config.set(&profile, key, value).map_err(usage)?;
-            if config.current.is_none() {
+            // The first profile written becomes the current one, and says so: a later command
+            // without --profile uses it.
+            let became_current = config.current.is_none();
+            if became_current {
                 config.current = Some(profile.clone());
             }
             config.save(&path).map_err(usage)?;
-            let doc = json!({"profile": profile, "key": key, "value": value, "file": path.display().to_string()});
-            ctx.out
-                .emit_text(&doc, |_| format!("{profile}: {key} = {value}"))?;
+            let doc = json!({"profile": profile, "key": key, "value": value, "file": path.display().to_string(), "becameCurrent": became_current});
+            ctx.out.emit_text(&doc, |_| {
+                let line = format!("{profile}: {key} = {value}");
+                if became_current {
+                    format!("{line}\n{profile} is now the current profile (no other was set; `provctl config use NAME` changes it)")
+                } else {
+                    line
+                }
+            })?;
         }
         ConfigCommand::Get { key } => {
             let value = config.get(&profile, key).map_err(usage)?;

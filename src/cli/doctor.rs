@@ -143,7 +143,7 @@ fn usable_claims(method: &str, token: &AccessToken) -> Result<TokenClaims, CliEr
     {
         return Err(CliError::new(
             ErrorKind::Auth,
-            format!("the {method} token expired at {}", exp.to_rfc3339()),
+            format!("the {method} token expired at {}", crate::output::time::short(exp)),
         )
         .hint("get a new token (or sign in again with `provctl login`); Graph refuses expired tokens with 401"));
     }

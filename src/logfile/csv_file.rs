@@ -237,7 +237,10 @@ impl CsvRecords {
                             ),
                         )
                     })?;
-                    rec.insert("activityDateTime".into(), json!(t.to_rfc3339()));
+                    rec.insert(
+                        "activityDateTime".into(),
+                        json!(crate::output::time::machine(t)),
+                    );
                 }
                 Action => {
                     rec.insert("provisioningAction".into(), s());

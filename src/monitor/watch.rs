@@ -48,7 +48,7 @@ impl WatchedJob {
         let last_run = j.last_execution().map(|x| {
             let state = x.state.as_ref().map(|s| s.as_str()).unwrap_or("?");
             match x.time_ended {
-                Some(t) => format!("{state} {}", t.format("%Y-%m-%dT%H:%M:%SZ")),
+                Some(t) => format!("{state} {}", crate::output::time::machine(t)),
                 None => state.to_owned(),
             }
         });

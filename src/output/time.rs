@@ -59,6 +59,56 @@ pub fn with_relative(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
 mod tests {
     use super::*;
 
+    /// Every time provctl prints goes through [`short`] or [`machine`]: no other `format("%…")` or
+    /// `to_rfc3339` in the code that renders (the emulator and Graph's wire formats aside, and
+    /// tests, which spell out the values they expect).
+    #[test]
+    fn no_time_is_formatted_outside_this_module() {
+        fn walk(dir: &std::path::Path, bad: &mut Vec<String>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for e in entries.flatten() {
+                let path = e.path();
+                let rel = path.to_string_lossy().replace('\\', "/");
+                if rel.ends_with("/src/sim") || rel.ends_with("/src/graph") {
+                    continue;
+                }
+                if path.is_dir() {
+                    walk(&path, bad);
+                    continue;
+                }
+                if !rel.ends_with(".rs")
+                    || rel.ends_with("/output/time.rs")
+                    || rel.ends_with("tests.rs")
+                {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                let code = text.split("#[cfg(test)]").next().unwrap_or("");
+                for (n, line) in code.lines().enumerate() {
+                    let line = line.trim_start();
+                    if line.starts_with("//") {
+                        continue;
+                    }
+                    if line.contains("to_rfc3339") || line.contains(".format(\"%") {
+                        bad.push(format!("{rel}:{}: {line}", n + 1));
+                    }
+                }
+            }
+        }
+        let mut bad = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut bad,
+        );
+        assert!(
+            bad.is_empty(),
+            "times formatted by hand:\n{}",
+            bad.join("\n")
+        );
+    }
+
     #[test]
     fn relative_times_read_naturally() {
         let now: DateTime<Utc> = "2026-11-25T12:00:00Z".parse().unwrap();

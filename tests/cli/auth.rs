@@ -182,18 +182,39 @@ fn profiles_are_set_listed_used_and_refuse_secrets() {
         &[],
     ));
     assert_eq!(code, 0, "{out}{err}");
+    // The first profile written becomes the current one, and says so; the next ones do not.
+    assert!(out.contains("work is now the current profile"), "{out}");
     let (code, out, err) = outcome(cmd(
         &e,
         &["--profile", "work", "config", "set", "auth", "device-code"],
         &[],
     ));
     assert_eq!(code, 0, "{out}{err}");
+    assert!(!out.contains("current profile"), "{out}");
     let (code, out, err) = outcome(cmd(
         &e,
         &["--profile", "lab", "config", "set", "cloud", "usgov"],
         &[],
     ));
     assert_eq!(code, 0, "{out}{err}");
+    assert!(!out.contains("current profile"), "{out}");
+    let (code, out, err) = outcome(cmd(
+        &e,
+        &[
+            "--profile",
+            "lab",
+            "config",
+            "set",
+            "client-id",
+            "not-a-guid",
+        ],
+        &[],
+    ));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("client-id 'not-a-guid' is not a GUID"),
+        "{err}"
+    );
     let (code, out, err) = outcome(cmd(&e, &["config", "use", "lab"], &[]));
     assert_eq!(code, 0, "{out}{err}");
     let (_, out, _) = outcome(cmd(&e, &["-o", "json", "config", "list"], &[]));

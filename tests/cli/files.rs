@@ -321,3 +321,80 @@ fn an_object_or_an_entry_is_picked_out_of_a_file_with_id() {
     assert_eq!(code, 5, "{err}");
     assert!(err.contains("no record with id 'no-such-record'"), "{err}");
 }
+
+/// Issue 14 item 15: a log file or an error envelope with terminal controls in its names and
+/// messages (retitle, clear screen, the one-byte CSI) is shown clean by every offline command.
+#[test]
+fn a_crafted_file_cannot_retitle_or_clear_the_terminal_in_any_offline_command() {
+    let crafted = "Evil\u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}31mX";
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let record = json!({
+        "id": "11111111-1111-1111-1111-111111111111",
+        "activityDateTime": "2026-11-25T10:00:00Z",
+        "jobId": "job1", "cycleId": "c", "changeId": "ch",
+        "provisioningAction": "create",
+        "provisioningStatusInfo": {"status": "failure", "errorInformation": {
+            "errorCode": format!("Bad{crafted}"), "reason": crafted, "additionalDetails": crafted}},
+        "sourceIdentity": {"id": "a", "displayName": crafted, "identityType": "User"},
+        "targetIdentity": {"id": "b", "displayName": crafted, "identityType": "User"},
+        "servicePrincipal": {"id": "sp", "displayName": crafted},
+        "provisioningSteps": [{"name": "EntryExport", "provisioningStepType": "export",
+            "status": "failure", "description": crafted, "details": {"k": crafted}}],
+    });
+    let logs = write(dir.path(), "logs.json", json!([record]).to_string());
+    let error = write(
+        dir.path(),
+        "error.json",
+        json!({"error": {"code": format!("x{crafted}"), "message": crafted}}).to_string(),
+    );
+    let (logs, error) = (logs.to_string_lossy(), error.to_string_lossy());
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["explain", "--file", &logs],
+        vec!["explain", "--file", &error],
+        vec!["logs", "search", "--file", &logs],
+        vec!["logs", "search", "--file", &logs, "-o", "csv"],
+        vec!["logs", "search", "--file", &logs, "-o", "tsv"],
+        vec!["logs", "summary", "--file", &logs],
+        vec![
+            "logs",
+            "show",
+            "11111111-1111-1111-1111-111111111111",
+            "--file",
+            &logs,
+        ],
+    ];
+    for args in runs {
+        let (_, out, err) = crate::common::outcome(crate::common::offline(&args));
+        assert!(
+            !out.contains(['\u{1b}', '\u{7}', '\u{9b}'])
+                && !err.contains(['\u{1b}', '\u{7}', '\u{9b}']),
+            "{args:?}: a raw control character in\n{out:?}\n{err:?}"
+        );
+        assert!(
+            out.contains("Evil") || err.contains("Evil"),
+            "{args:?}: the text is still shown:\n{out}\n{err}"
+        );
+    }
+}
+
+/// Nothing found in a file names the file: Graph's retention and sync timing say nothing about it.
+#[test]
+fn nothing_found_in_a_file_names_the_file_not_the_retained_logs() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let empty = write(dir.path(), "empty.ndjson", "");
+    let empty = empty.to_string_lossy();
+    for extra in [
+        &[][..],
+        &["--object-guid", "a7f3c2d1-0001-4e5f-8a9b-0c1d2e3f4a09"][..],
+    ] {
+        let mut args = vec!["logs", "search", "--file", &*empty];
+        args.extend(extra);
+        let (code, _, err) = crate::common::outcome(crate::common::offline(&args));
+        assert_eq!(code, 0, "{args:?}: {err}");
+        assert!(err.contains(&format!("in {empty}")), "{args:?}: {err}");
+        assert!(
+            !err.contains("retained") && !err.contains("retention"),
+            "{args:?}: {err}"
+        );
+    }
+}

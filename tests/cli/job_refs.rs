@@ -7,7 +7,7 @@
 use provctl::sim::demo;
 use serde_json::Value;
 
-use crate::common::Env;
+use crate::common::{Env, ROLES};
 
 const SF_APP_ID: &str = "2b7d9e1f-3c5a-4b6d-8e0f-1a2c3e4f5a03";
 
@@ -48,20 +48,25 @@ struct JobCommand {
     words: &'static [&'static str],
     /// Whether it makes sense for a cloud sync job too.
     cloud_sync: bool,
+    /// Whether it makes sense for an app provisioning job.
+    app: bool,
 }
 
 const JOB_COMMANDS: &[JobCommand] = &[
     JobCommand {
         words: &["jobs", "show", "JOB", "-o", "json"],
         cloud_sync: true,
+        app: true,
     },
     JobCommand {
         words: &["jobs", "start", "JOB", "--dry-run", "-o", "json"],
         cloud_sync: true,
+        app: true,
     },
     JobCommand {
         words: &["jobs", "pause", "JOB", "--dry-run", "-o", "json"],
         cloud_sync: true,
+        app: true,
     },
     JobCommand {
         words: &[
@@ -75,18 +80,22 @@ const JOB_COMMANDS: &[JobCommand] = &[
             "json",
         ],
         cloud_sync: true,
+        app: true,
     },
     JobCommand {
         words: &["quarantine", "show", "JOB", "-o", "json"],
         cloud_sync: true,
+        app: true,
     },
     JobCommand {
         words: &["quarantine", "clear", "JOB", "--dry-run", "-o", "json"],
         cloud_sync: true,
+        app: true,
     },
     JobCommand {
         words: &["explain", "job", "JOB", "-o", "json"],
         cloud_sync: true,
+        app: true,
     },
     JobCommand {
         words: &[
@@ -97,16 +106,47 @@ const JOB_COMMANDS: &[JobCommand] = &[
             "--dry-run",
         ],
         cloud_sync: false,
+        app: true,
     },
     JobCommand {
         words: &[
             "logs", "search", "--job", "JOB", "--limit", "5", "-o", "json",
         ],
         cloud_sync: true,
+        app: true,
     },
     JobCommand {
         words: &["logs", "summary", "--job", "JOB", "-o", "json"],
         cloud_sync: true,
+        app: true,
+    },
+    // Scope checks need an object the job can judge: an Entra user for the app job, an AD
+    // object whose attributes the cloud sync log recorded for the cloud sync job.
+    JobCommand {
+        words: &[
+            "scope",
+            "check",
+            "JOB",
+            "--object",
+            demo::USER_SN_CREATED,
+            "-o",
+            "json",
+        ],
+        cloud_sync: false,
+        app: true,
+    },
+    JobCommand {
+        words: &[
+            "scope",
+            "check",
+            "JOB",
+            "--object",
+            demo::OG_SCOPING,
+            "-o",
+            "json",
+        ],
+        cloud_sync: true,
+        app: false,
     },
 ];
 
@@ -124,6 +164,13 @@ fn job_ids(v: &Value, out: &mut Vec<String>) {
         Value::Array(a) => a.iter().for_each(|x| job_ids(x, out)),
         _ => {}
     }
+}
+
+/// The demo token plus what `scope check` needs to read the object it judges.
+fn env_for_every_command() -> Env {
+    let mut roles = ROLES.to_vec();
+    roles.extend(["User.Read.All", "GroupMember.Read.All"]);
+    Env::demo().with_roles(&roles)
 }
 
 fn args<'a>(words: &[&'a str], job: &'a str, sp: Option<&'a str>) -> Vec<&'a str> {
@@ -168,9 +215,9 @@ fn reaches(env: &Env, words: &[&str], form: &(String, Option<&str>), sp: &str, j
 
 #[test]
 fn every_job_command_reaches_the_same_job_by_every_form() {
-    let env = Env::demo();
+    let env = env_for_every_command();
     for cmd in JOB_COMMANDS {
-        for form in salesforce_forms() {
+        for form in salesforce_forms().into_iter().filter(|_| cmd.app) {
             reaches(
                 &env,
                 cmd.words,
@@ -277,7 +324,7 @@ fn every_sp_flag_takes_an_object_id_an_app_id_or_a_display_name() {
 
 #[test]
 fn unknown_malformed_and_ambiguous_names_fail_the_same_way_in_every_command() {
-    let env = Env::demo();
+    let env = env_for_every_command();
     let nosuch_sp: &[&[&str]] = &[
         &["jobs", "list"],
         &["jobs", "check"],
@@ -443,4 +490,42 @@ fn a_token_that_cannot_read_jobs_gets_a_permission_error_naming_it_not_an_empty_
         );
         assert!(out.trim().is_empty(), "{words:?} printed a table:\n{out}");
     }
+}
+
+/// `jobs watch` runs until stopped: each run here is killed after a few seconds, long enough for
+/// the first refresh (which prints every job) or for the error that ends it.
+fn watch(env: &Env, sp: &str) -> (i32, String, String) {
+    let mut c = env.cmd(&["jobs", "watch", "--follow", "--sp", sp]);
+    c.timeout(std::time::Duration::from_secs(4));
+    crate::common::outcome(c)
+}
+
+#[test]
+fn jobs_watch_narrows_to_the_named_application_and_refuses_one_that_does_not_exist() {
+    let env = Env::demo();
+    for sp in [demo::SP_SALESFORCE, SF_APP_ID, "Salesforce"] {
+        let (_, out, err) = watch(&env, sp);
+        assert!(
+            out.contains(demo::JOB_SALESFORCE),
+            "--sp {sp}:\n{err}\n{out}"
+        );
+        assert!(
+            !out.contains(demo::JOB_CORP_PROVISIONING),
+            "--sp {sp} not narrowed:\n{out}"
+        );
+    }
+    let (code, out, err) = watch(&env, "nosuch");
+    assert_eq!(
+        code, 5,
+        "an unknown application is watched silently:\n{err}\n{out}"
+    );
+    assert!(err.contains("'nosuch'"), "{err}");
+
+    let env = env.with_roles(&["Application.Read.All"]);
+    let (code, out, err) = watch(&env, "Salesforce");
+    assert_eq!(
+        code, 4,
+        "a token that may not read jobs watches nothing:\n{err}\n{out}"
+    );
+    assert!(err.contains("Synchronization.Read.All"), "{err}");
 }

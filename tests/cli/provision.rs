@@ -174,3 +174,76 @@ fn group_writeback_provisions_by_entra_object_id_not_by_dn() {
     assert_eq!(subject["objectId"], group);
     assert_eq!(subject["objectTypeName"], "Group");
 }
+
+/// Issue 14 item 1: an answer provctl cannot read, after Graph accepted the request (the object
+/// may already be provisioned), is printed as sent with its controls escaped, said so on stderr,
+/// and the exit code follows Graph's 200: never a failure for a success. The emulator only sends
+/// readable answers, so a wiremock Graph stands in.
+#[test]
+fn an_unreadable_on_demand_answer_is_shown_as_sent_and_exits_0() {
+    use wiremock::matchers::{method, path_regex};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let sp = "6a1f4c2e-0000-4000-8000-000000000001";
+    let job = serde_json::json!({"id": "salesforce.x.y", "templateId": "salesforce",
+        "schedule": {"expiration": null, "interval": "PT40M", "state": "Active"},
+        "status": {"code": "Active", "lastExecution": null, "quarantine": null, "progress": [],
+                   "synchronizedEntryCountByType": []},
+        "synchronizationJobSettings": []});
+    let rt = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
+    let server = rt.block_on(async {
+        let s = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path_regex("^/v1.0/servicePrincipals$"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(
+                serde_json::json!({"value": [{"id": sp, "appId": "a", "displayName": "SF"}]}),
+            ))
+            .mount(&s)
+            .await;
+        Mock::given(method("POST"))
+            .and(path_regex(r"^/v1.0/\$batch$"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "responses": [{"id": "0", "status": 200,
+                    "headers": {"Content-Type": "application/json"},
+                    "body": {"value": [job]}}]})))
+            .mount(&s)
+            .await;
+        Mock::given(method("POST"))
+            .and(path_regex("/provisionOnDemand$"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_raw("not json \u{1b}]0;owned\u{7}\u{1b}[2J done", "text/plain"),
+            )
+            .mount(&s)
+            .await;
+        s
+    });
+    let home = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut c = crate::common::offline(&[
+        "--graph-url",
+        &server.uri(),
+        "provision",
+        &format!("{sp}/salesforce.x.y"),
+        "--object",
+        USER_SF_UNAUTHORIZED,
+        "--rule",
+        "r1",
+    ]);
+    c.env("HOME", home.path()).env("PROVCTL_ACCESS_TOKEN", "x");
+    let (code, out, err) = crate::common::outcome(c);
+    assert_eq!(code, 0, "a 200 reported as a failure:\n{err}\n{out}");
+    assert!(out.contains("not json") && out.contains("done"), "{out}");
+    assert!(!out.contains(['\u{1b}', '\u{7}']), "raw controls: {out:?}");
+    assert!(
+        err.contains("HTTP 200") && err.contains("shown as sent"),
+        "{err}"
+    );
+    let posts = rt.block_on(server.received_requests()).unwrap_or_default();
+    assert_eq!(
+        posts
+            .iter()
+            .filter(|r| r.url.path().ends_with("/provisionOnDemand"))
+            .count(),
+        1,
+        "provisioned once"
+    );
+}

@@ -15,8 +15,8 @@ use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 use crossterm::{cursor, execute, queue, terminal};
 
 use crate::cli::{CliError, Context};
-use crate::graph::sync::{self, DiscoverOptions};
-use crate::graph::{GraphClient, GraphError};
+use crate::graph::GraphClient;
+use crate::graph::sync::DiscoverOptions;
 use crate::monitor::watch::{Change, WatchKey, WatchedJob, changes};
 use crate::output::sanitize::line as strip_controls;
 use crate::output::time::now;
@@ -73,9 +73,11 @@ pub async fn run(ctx: &Context, args: WatchArgs) -> Result<(), CliError> {
     }
 }
 
-/// One look at the jobs.
-async fn look(graph: &GraphClient, opts: &DiscoverOptions) -> Result<Vec<WatchedJob>, GraphError> {
-    let inv = sync::discover_jobs(graph, opts).await?;
+/// One look at the jobs, through the one discovery every job-listing command uses: an `--sp` that
+/// names no application is not found (5), a token that may read no job list a permission error
+/// (4), never an empty watch.
+async fn look(graph: &GraphClient, opts: &DiscoverOptions) -> Result<Vec<WatchedJob>, CliError> {
+    let inv = crate::cli::resolve::discover(graph, opts.clone(), false).await?;
     Ok(inv.jobs.iter().map(|e| WatchedJob::of("", e)).collect())
 }
 
@@ -83,7 +85,7 @@ async fn look(graph: &GraphClient, opts: &DiscoverOptions) -> Result<Vec<Watched
 fn change_line(c: &Change) -> String {
     format!(
         "{} {}/{} {}: {} -> {}\n",
-        c.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        crate::output::time::machine(c.at),
         strip_controls(&c.application),
         c.job_id,
         c.field,
@@ -125,7 +127,7 @@ async fn follow(
                 out.flush().map_err(OutputError::from)?;
                 before = Some(jobs);
             }
-            Err(e) if before.is_none() => return Err(e.into()),
+            Err(e) if before.is_none() => return Err(e),
             Err(e) => eprintln!(
                 "provctl: warning: refresh failed, trying again in {}: {}",
                 humantime::format_duration(interval),
@@ -331,7 +333,7 @@ impl View {
         let width = terminal::size().ok().map(|(w, _)| w).or(ctx.out.width);
         let refreshed = match (self.refreshing, self.refreshed) {
             (true, _) => "refreshing…".to_owned(),
-            (false, Some(t)) => format!("refreshed {}", t.format("%H:%M:%S UTC")),
+            (false, Some(t)) => format!("refreshed {}", crate::output::time::short(t)),
             (false, None) => "not refreshed yet".to_owned(),
         };
         let mut text = format!(

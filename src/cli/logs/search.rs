@@ -83,7 +83,13 @@ pub(super) async fn run(ctx: &Context, args: SearchArgs) -> Result<(), CliError>
     if delivered == Delivered::FileOrder {
         file_order_note(ctx, &query, &seen, args.file.file.as_deref());
     }
-    hints(ctx, &query, &seen, args.limit.is_none() && !args.all);
+    hints(
+        ctx,
+        &query,
+        &seen,
+        args.limit.is_none() && !args.all,
+        args.file.file.as_deref(),
+    );
     Ok(())
 }
 
@@ -308,8 +314,15 @@ fn file_order_note(ctx: &Context, query: &LogQuery, seen: &Seen, path: Option<&s
 }
 
 /// The stderr hints: nothing found (and why that may be), the latest skip or failure of an object
-/// and where to look next, or that the default limit cut the list.
-fn hints(ctx: &Context, query: &LogQuery, seen: &Seen, default_limit: bool) {
+/// and where to look next, or that the default limit cut the list. With `--file` the file is
+/// named where Graph's retained logs would be: retention and sync timing say nothing about a file.
+fn hints(
+    ctx: &Context,
+    query: &LogQuery,
+    seen: &Seen,
+    default_limit: bool,
+    file: Option<&std::path::Path>,
+) {
     let color = ctx.stderr_color();
     let (c, c0) = if color {
         ("\x1b[36m", "\x1b[0m")
@@ -323,16 +336,22 @@ fn hints(ctx: &Context, query: &LogQuery, seen: &Seen, default_limit: bool) {
             Some(g) => {
                 out.push_str(&format!(
                     "No provisioning event mentions {g}{}.\n",
-                    range_text(query)
+                    range_text(query, file)
                 ));
-                out.push_str(&format!("  {c}hint:{c0} likely reasons: the object is outside the configuration's scope (the agent filters by OU or group and never sends it); the sync has not reached it yet (wait for the next cycle, or restart the job); the logs are older than the retention (30 days with Entra ID P1/P2, 7 days without); or this is not the object's id (cloud sync: the AD ObjectGuid, not the Entra object id).\n"));
-                out.push_str(&format!(
+                if file.is_some() {
+                    out.push_str(&format!(
+                        "  {c}hint:{c0} `provctl logs search --object-guid {g}` (without --file) looks in the tenant's logs\n"
+                    ));
+                } else {
+                    out.push_str(&format!("  {c}hint:{c0} likely reasons: the object is outside the configuration's scope (the agent filters by OU or group and never sends it); the sync has not reached it yet (wait for the next cycle, or restart the job); the logs are older than the retention (30 days with Entra ID P1/P2, 7 days without); or this is not the object's id (cloud sync: the AD ObjectGuid, not the Entra object id).\n"));
+                    out.push_str(&format!(
                     "  {c}hint:{c0} `provctl explain object {g}` checks scope and provisions on demand\n"
                 ));
+                }
             }
             None => out.push_str(&format!(
                 "No provisioning event matches{}.\n",
-                range_text(query)
+                range_text(query, file)
             )),
         }
     } else if let Some(g) = object {
@@ -371,13 +390,18 @@ fn hints(ctx: &Context, query: &LogQuery, seen: &Seen, default_limit: bool) {
     }
 }
 
-fn range_text(q: &LogQuery) -> String {
+fn range_text(q: &LogQuery, file: Option<&std::path::Path>) -> String {
     let t = |d: chrono::DateTime<chrono::Utc>| crate::output::time::short(d);
-    match (q.since, q.until) {
+    let range = match (q.since, q.until) {
         (Some(s), Some(u)) => format!(" between {} and {}", t(s), t(u)),
         (Some(s), None) => format!(" since {}", t(s)),
         (None, Some(u)) => format!(" before {}", t(u)),
-        (None, None) => " in the retained logs".into(),
+        (None, None) if file.is_none() => " in the retained logs".into(),
+        (None, None) => String::new(),
+    };
+    match file {
+        Some(f) => format!(" in {}{range}", f.display()),
+        None => range,
     }
 }
 

@@ -198,7 +198,7 @@ pub(crate) fn render(
             let st_status = st.status.as_ref();
             let when = st
                 .timestamp
-                .map(|t| format!(" {}", t.format("%H:%M:%S")))
+                .map(|t| format!(" {}", crate::output::time::short(t)))
                 .unwrap_or_default();
             let _ = writeln!(
                 s,
