@@ -81,6 +81,7 @@ pub async fn run(ctx: &Context, args: ExplainArgs) -> Result<(), CliError> {
             let mut x =
                 diagnose::explain_job(&entry.job, Some(&entry.service_principal), time::now());
             super::logs::add_dominant_error(ctx, &entry.job, &mut x).await?;
+            super::quarantine::add_held_back_deletes(ctx, &entry.job, &mut x).await?;
             show(ctx, &x)
         }
         (Some(ExplainCommand::Log { id }), None) => {

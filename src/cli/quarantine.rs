@@ -2,6 +2,8 @@
 //! (the explanation comes from `crate::diagnose`), how many days are left before the service
 //! disables it, and clearing it the way Microsoft documents.
 
+mod deletes;
+
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
@@ -42,6 +44,14 @@ pub enum QuarantineCommand {
     /// skipped for TooManyDeletes without --force, nothing to change). Exit 8 when some failed,
     /// 7 when --wait sees a job quarantined again.
     Clear(QuarantineClearArgs),
+    /// What a TooManyDeletes job holds back: the job's error and counts, its deletion threshold,
+    /// and the delete and disable events of its current cycle from the provisioning logs — what
+    /// `provctl jobs restart JOB --reset force-deletes` would let through.
+    ///
+    /// The current cycle is the cycleId of the job's newest provisioning event. Every event is
+    /// counted; the table shows the first --limit of them, oldest first. Graph has no other list
+    /// of pending deletes: when the logs hold none for the job, or cannot be read, this says so.
+    Deletes(deletes::QuarantineDeletesArgs),
 }
 
 /// Arguments of `provctl quarantine list`.
@@ -100,6 +110,7 @@ pub async fn run(ctx: &Context, cmd: QuarantineCommand) -> Result<(), CliError> 
         QuarantineCommand::List(a) => list(ctx, a).await,
         QuarantineCommand::Show(a) => show(ctx, a).await,
         QuarantineCommand::Clear(a) => clear(ctx, a).await,
+        QuarantineCommand::Deletes(a) => deletes::run(ctx, a).await,
     }
 }
 
@@ -280,10 +291,37 @@ async fn show(ctx: &Context, args: QuarantineShowArgs) -> Result<(), CliError> {
     let t = now();
     let mut explanation = diagnose::explain_job(&entry.job, Some(&entry.service_principal), t);
     super::logs::add_dominant_error(ctx, &entry.job, &mut explanation).await?;
+    add_held_back_deletes(ctx, &entry.job, &mut explanation).await?;
     let doc = json!({"job": entry.to_json(), "explanation": explanation});
     let width = ctx.out.width.map(usize::from).unwrap_or(100);
     ctx.out
         .emit_text(&doc, |_| render_show(&entry, &explanation, t, width))?;
+    Ok(())
+}
+
+/// For a job that reports TooManyDeletes, counts the delete events of its current cycle (one page
+/// of the log at most, within Graph's pacing budget) and adds them to `x` as evidence; the full
+/// list is `provctl quarantine deletes`. A log read that fails is said on stderr and does not fail
+/// the command.
+pub(crate) async fn add_held_back_deletes(
+    ctx: &Context,
+    job: &crate::graph::model::SynchronizationJob,
+    x: &mut diagnose::Explanation,
+) -> Result<(), CliError> {
+    if job.too_many_deletes_error().is_none() {
+        return Ok(());
+    }
+    let graph = ctx.graph().await?;
+    let budget = sync::deletes::Budget {
+        shown: 0,
+        pages: Some(1),
+    };
+    match sync::deletes::delete_events(graph, &job.id, budget).await {
+        Ok(events) => diagnose::deletes::add_held_back_deletes(x, &events),
+        Err(e) => eprintln!(
+            "provctl: note: the provisioning logs could not be read for the held-back deletes: {e}"
+        ),
+    }
     Ok(())
 }
 
@@ -375,7 +413,7 @@ async fn clear(ctx: &Context, args: QuarantineClearArgs) -> Result<(), CliError>
         ActionPlan::NeedsForce(why) => {
             return Err(CliError::usage(format!("{name} {why}"))
                 .hint(format!(
-                    "check the pending deletes first; if they are intended, run `provctl jobs restart {key} --reset force-deletes`"
+                    "check the pending deletes first (`provctl quarantine deletes {key}`); if they are intended, run `provctl jobs restart {key} --reset force-deletes`"
                 ))
                 .hint("add --force to send start anyway"));
         }

@@ -8,6 +8,7 @@
 //! build time ([`knowledge`]). No I/O here; "now" is a parameter.
 
 mod agents;
+pub mod deletes;
 mod finding;
 mod graph_error;
 mod job;

@@ -292,6 +292,24 @@ pub fn reason_of(e: &ProvisioningObjectSummary) -> Option<(ReasonKind, String, S
     Some((kind, code, finding.title))
 }
 
+/// True when [`reason_of`] needs more of the event than its top-level fields: a skip, or a
+/// failure or warning without an error code, whose reason is read from the steps. Everything
+/// else a [`Summarizer`] counts (time, status, action, job, cycle, error code, the source object)
+/// is in the fields a file reader glances at without parsing the whole record
+/// ([`crate::logfile::Record::fields`]).
+pub fn needs_steps(e: &ProvisioningObjectSummary) -> bool {
+    match e.status() {
+        Some(ProvisioningResult::Skipped) => true,
+        Some(ProvisioningResult::Failure) | Some(ProvisioningResult::Warning) => e
+            .provisioning_status_info
+            .as_ref()
+            .and_then(|s| s.error_information.as_ref())
+            .and_then(|x| non_empty(x.error_code.as_deref()))
+            .is_none(),
+        _ => false,
+    }
+}
+
 /// Keeps up to [`SAMPLES`] distinct objects: a second event of the same object adds nothing.
 fn push_sample(samples: &mut Vec<Sample>, s: Sample) {
     let same = |a: &Sample| match (&a.source_id, &s.source_id) {
@@ -327,11 +345,15 @@ impl Summarizer {
         self.first = earlier(self.first, at);
         self.last = later(self.last, at);
         self.status.add(status);
-        let action = e
-            .action()
-            .map(|a| a.as_str().to_owned())
-            .unwrap_or_else(|| "(none)".to_owned());
-        *self.actions.entry(action).or_default() += 1;
+        // Looked up before a key is allocated: almost every event repeats a known action.
+        let action = e.action();
+        let action = action.as_ref().map_or("(none)", |a| a.as_str());
+        match self.actions.get_mut(action) {
+            Some(n) => *n += 1,
+            None => {
+                self.actions.insert(action.to_owned(), 1);
+            }
+        }
         self.add_job(e, at, status);
         self.add_cycle(e, at, status);
         if let Some((kind, code, title)) = reason_of(e) {
@@ -345,21 +367,27 @@ impl Summarizer {
         at: Option<DateTime<Utc>>,
         status: Option<&ProvisioningResult>,
     ) {
-        let mut key = non_empty(e.job_id.as_deref())
-            .unwrap_or("(none)")
-            .to_owned();
-        if !self.jobs.contains_key(&key) && self.jobs.len() >= MAX_JOBS {
-            key = OTHER.to_owned();
+        let mut key = non_empty(e.job_id.as_deref()).unwrap_or("(none)");
+        if !self.jobs.contains_key(key) && self.jobs.len() >= MAX_JOBS {
+            key = OTHER;
         }
         let sp = e.service_principal.as_ref();
-        let j = self.jobs.entry(key.clone()).or_insert_with(|| JobSummary {
-            job_id: key,
-            service_principal_id: None,
-            name: None,
-            status: StatusCounts::default(),
-            first: None,
-            last: None,
-        });
+        if !self.jobs.contains_key(key) {
+            self.jobs.insert(
+                key.to_owned(),
+                JobSummary {
+                    job_id: key.to_owned(),
+                    service_principal_id: None,
+                    name: None,
+                    status: StatusCounts::default(),
+                    first: None,
+                    last: None,
+                },
+            );
+        }
+        let Some(j) = self.jobs.get_mut(key) else {
+            return;
+        };
         if j.job_id != OTHER {
             if j.service_principal_id.is_none() {
                 j.service_principal_id =
@@ -401,15 +429,20 @@ impl Summarizer {
                 }
             }
         }
-        let c = self
-            .cycles
-            .entry(cycle.to_owned())
-            .or_insert_with(|| CycleAcc {
-                job_id: non_empty(e.job_id.as_deref()).map(Into::into),
-                first: None,
-                last: None,
-                status: StatusCounts::default(),
-            });
+        if !self.cycles.contains_key(cycle) {
+            self.cycles.insert(
+                cycle.to_owned(),
+                CycleAcc {
+                    job_id: non_empty(e.job_id.as_deref()).map(Into::into),
+                    first: None,
+                    last: None,
+                    status: StatusCounts::default(),
+                },
+            );
+        }
+        let Some(c) = self.cycles.get_mut(cycle) else {
+            return;
+        };
         c.first = earlier(c.first, at);
         c.last = later(c.last, at);
         c.status.add(status);

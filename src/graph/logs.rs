@@ -220,8 +220,8 @@ pub struct LogQuery {
     pub change_id: Option<String>,
     /// `provisioningStatusInfo/status eq`.
     pub status: Option<StatusFilter>,
-    /// `provisioningAction eq`.
-    pub action: Option<ActionFilter>,
+    /// `provisioningAction eq`, any of these (none: any action).
+    pub actions: Vec<ActionFilter>,
     /// `activityDateTime gt`.
     pub since: Option<DateTime<Utc>>,
     /// `activityDateTime lt`.
@@ -282,9 +282,12 @@ impl LogQuery {
         if let Some(s) = self.status {
             parts.push(Filter::eq(LogField::Status, s.as_graph())?);
         }
-        if let Some(a) = self.action {
-            parts.push(Filter::eq(LogField::ProvisioningAction, a.as_graph())?);
-        }
+        let actions = self
+            .actions
+            .iter()
+            .map(|a| Filter::eq(LogField::ProvisioningAction, a.as_graph()))
+            .collect::<Result<Vec<_>, _>>()?;
+        parts.extend(Filter::any(actions));
         if let Some(t) = self.since {
             parts.push(Filter::after(t));
         }
@@ -386,10 +389,11 @@ impl LogQuery {
         {
             return false;
         }
-        if let Some(a) = self.action
-            && !a.matches(r.action().as_ref())
-        {
-            return false;
+        if !self.actions.is_empty() {
+            let have = r.action();
+            if !self.actions.iter().any(|a| a.matches(have.as_ref())) {
+                return false;
+            }
         }
         let t = r.activity_date_time;
         if let Some(since) = self.since
@@ -677,7 +681,7 @@ mod tests {
         let q = LogQuery {
             job_id: Some("AD2AADProvisioning.x.y".into()),
             status: Some(StatusFilter::Failure),
-            action: Some("staged-delete".parse().unwrap()),
+            actions: vec!["staged-delete".parse().unwrap()],
             since: Some("2026-11-01T00:00:00Z".parse().unwrap()),
             limit: Some(5),
             oldest_first: true,
@@ -695,6 +699,27 @@ mod tests {
                 ("$top".into(), "5".into()),
             ]
         );
+    }
+
+    #[test]
+    fn several_actions_match_any_of_them_on_graph_and_offline() {
+        let q = LogQuery {
+            cycle_id: Some("c".into()),
+            actions: vec![ActionFilter::Delete, ActionFilter::Disable],
+            ..Default::default()
+        };
+        assert_eq!(
+            q.filter().unwrap().unwrap().as_str(),
+            "(cycleId eq 'c') and ((provisioningAction eq 'delete') or (provisioningAction eq 'disable'))"
+        );
+        let record = |action: &str| -> ProvisioningObjectSummary {
+            serde_json::from_str(&format!(
+                r#"{{"id":"x","cycleId":"c","provisioningAction":"{action}"}}"#
+            ))
+            .unwrap()
+        };
+        assert!(q.matches(&record("delete")) && q.matches(&record("disable")));
+        assert!(!q.matches(&record("update")));
     }
 
     #[test]

@@ -489,8 +489,16 @@ pub const COMMANDS: &[CommandNeeds] = &[
     CommandNeeds {
         command: "quarantine show",
         required: &[Op::ListServicePrincipals, Op::ListJobs, Op::GetJob],
-        // The dominant error of an escrow quarantine, read from the job's recent failures.
+        // The dominant error of an escrow quarantine, read from the job's recent failures; the
+        // delete events of a TooManyDeletes job's current cycle.
         optional: &[Op::ReadProvisioningLogs],
+    },
+    CommandNeeds {
+        command: "quarantine deletes",
+        required: &[Op::ListServicePrincipals, Op::ListJobs, Op::GetJob],
+        // The delete events of the current cycle (refused: the command says there is no list);
+        // a cloud sync configuration's own threshold, from its secrets.
+        optional: &[Op::ReadProvisioningLogs, Op::GetSecrets],
     },
     // Clearing a quarantine is POST .../start, as Microsoft documents it.
     CommandNeeds {
@@ -527,7 +535,8 @@ pub const COMMANDS: &[CommandNeeds] = &[
     CommandNeeds {
         command: "explain job",
         required: &[Op::ListServicePrincipals, Op::ListJobs, Op::GetJob],
-        // The dominant error of an escrow quarantine, read from the job's recent failures.
+        // The dominant error of an escrow quarantine, read from the job's recent failures; the
+        // delete events of a TooManyDeletes job's current cycle.
         optional: &[Op::ReadProvisioningLogs],
     },
     CommandNeeds {

@@ -9,7 +9,7 @@
 //! | read-only app (Synchronization.Read.All, Application.Read.All) | `0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9` / `reader-secret~Lm3Np6Qr9St2` |
 //! | user for device code | `admin@contoso.com` |
 //! | cloud sync `corp.contoso.com` (template `1a4721b3-…`) | [`SP_CORP`]: [`JOB_CORP_PROVISIONING`] quarantined `EncounteredEscrowProportionThreshold` (restart with Escrows/QuarantineState → healthy), [`JOB_CORP_PHS`] healthy |
-//! | cloud sync `emea.corp.contoso.com` | [`SP_EMEA`]: [`JOB_EMEA_PROVISIONING`] quarantined `TooManyDeletes` (needs ForceDeletes; `Full` alone re-quarantines) |
+//! | cloud sync `emea.corp.contoso.com` | [`SP_EMEA`]: [`JOB_EMEA_PROVISIONING`] quarantined `TooManyDeletes` (needs ForceDeletes; `Full` alone re-quarantines); its last cycle logged [`EMEA_HELD_BACK_DELETES`] `delete` events (status `skipped`) |
 //! | Salesforce | [`SP_SALESFORCE`]: [`JOB_SALESFORCE`] quarantined `EncounteredQuarantineException` / `SalesforceInvalidCredentials`; validateCredentials → 400; every run re-quarantines |
 //! | ServiceNow | [`SP_SERVICENOW`]: [`JOB_SERVICENOW`] active, last run `EntryLevelErrors` |
 //! | Box | [`SP_BOX`]: [`JOB_BOX`] paused |
@@ -525,7 +525,7 @@ fn entries() -> Vec<Entry> {
 }
 
 fn logs(now: DateTime<Utc>) -> Vec<Value> {
-    entries()
+    let mut v: Vec<Value> = entries()
         .iter()
         .enumerate()
         .map(|(n, e)| {
@@ -536,5 +536,48 @@ fn logs(now: DateTime<Utc>) -> Vec<Value> {
             }
             r
         })
-        .collect()
+        .collect();
+    v.extend((0..EMEA_HELD_BACK_DELETES).map(|i| emea_delete(i, now)));
+    v
+}
+
+/// The deletes of emea.corp.contoso.com's last cycle, 5 hours ago: as many as its TooManyDeletes
+/// error reports (812, over the threshold of 500).
+pub const EMEA_HELD_BACK_DELETES: usize = 812;
+
+/// One delete event of emea's quarantined cycle: the AD object was deleted, the delete to Entra
+/// ID was held back by the threshold. Graph does not document how a held-back delete is logged;
+/// the emulator writes it as a `delete` event with status `skipped` (listed in `sim` docs).
+fn emea_delete(i: usize, now: DateTime<Utc>) -> Value {
+    let name = format!("Former Employee {:03}", i + 1);
+    let source_id = id_for("emea-deleted-user", i);
+    let target_id = id_for("emea-deleted-target", i);
+    // All within one 40-minute cycle bucket of `record` (300..=314 minutes ago).
+    let when = now - chrono::Duration::minutes(300 + (i % 15) as i64);
+    let ctx = &EMEA;
+    json!({
+        "id": id_for("log-emea-delete", i),
+        "activityDateTime": fmt_time(when),
+        "tenantId": TENANT_ID,
+        "jobId": ctx.job,
+        "cycleId": id_for(&format!("cycle-{}", ctx.job), 300 / 40),
+        "changeId": id_for("change-emea-delete", i),
+        "provisioningAction": "delete",
+        "durationInMilliseconds": 120 + (i as i64 * 37) % 400,
+        "sourceSystem": {"id": id_for("system", 1), "displayName": "Active Directory", "details": {}},
+        "targetSystem": {"id": id_for("system", 2), "displayName": "Azure Active Directory", "details": {}},
+        "initiatedBy": {"id": "", "displayName": "Azure AD Provisioning Service", "initiatorType": "system"},
+        "servicePrincipal": {"id": ctx.sp, "displayName": ctx.sp_name},
+        "sourceIdentity": {"id": source_id, "displayName": name, "identityType": "user", "details": {}},
+        "targetIdentity": {"id": target_id, "displayName": name, "identityType": "user", "details": {}},
+        "provisioningStatusInfo": {"status": "skipped", "errorInformation": null},
+        "provisioningSteps": [
+            step("EntryImportDelete", "import", "success",
+                format!("Received user '{name}' change of type (Delete) from Active Directory"), json!({})),
+            step("EntryExportDelete", "export", "skipped",
+                format!("The delete of user '{name}' in Azure Active Directory was held back: the deletions of this cycle exceed the accidental-deletion threshold"),
+                json!({"ReportableIdentifier": name})),
+        ],
+        "modifiedProperties": [],
+    })
 }

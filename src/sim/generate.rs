@@ -354,6 +354,8 @@ pub(crate) struct GenLog<'a> {
     sp_index: usize,
     sp: &'a GenSp,
     roll: u64,
+    /// How many jobs the records go round-robin over.
+    jobs: u64,
 }
 
 const ACTIONS: [&str; 5] = ["create", "update", "update", "delete", "disable"];
@@ -379,6 +381,33 @@ const FAILURES: [(&str, &str, &str); 4] = [
         "failure",
     ),
 ];
+
+/// The skips a generated record can carry: the step type, the description around the user's
+/// number, and the `SkipReason` (reasons the knowledge file explains), so a summary sees several.
+const SKIPS: [(&str, &str, &str, &str); 3] = [
+    (
+        "export",
+        "The state of the user 'User ",
+        "' in both the source and target systems already match.",
+        "RedundantExport",
+    ),
+    (
+        "scoping",
+        "The user 'User ",
+        "' is not effectively entitled for provisioning (IsEffectivelyEntitledForProvisioning = False).",
+        "NotEffectivelyEntitled",
+    ),
+    (
+        "scoping",
+        "The user 'User ",
+        "' is a critical system object (isCriticalSystemObject = TRUE) and is excluded by the default scoping.",
+        "IsCriticalSystemObject",
+    ),
+];
+
+/// Records of one job per generated cycle: every job has several cycles once it has more than
+/// this many records.
+const RECORDS_PER_CYCLE: u64 = 25;
 
 /// Write a GUID-shaped id (version 4 layout) without allocating: this runs several times for
 /// every record served, so it fills the 36 characters by hand instead of through `fmt`.
@@ -428,14 +457,20 @@ impl<'a> GenLog<'a> {
             sp_index,
             sp: &g.sps[sp_index],
             roll,
+            jobs: g.sp_count(),
         }
     }
 
     fn user(&self) -> u64 {
         (self.roll >> 20) % 50_000
     }
+    /// The job's own record number (records go round-robin over the jobs), in cycles of
+    /// [`RECORDS_PER_CYCLE`].
     fn cycle_key(&self) -> u64 {
-        (self.sp_index as u64) << 20 | (self.i / 1000)
+        (self.sp_index as u64) << 32 | (self.i / self.jobs / RECORDS_PER_CYCLE)
+    }
+    fn skip_index(&self) -> usize {
+        ((self.roll >> 16) % SKIPS.len() as u64) as usize
     }
 
     fn status(&self) -> &'static str {
@@ -617,12 +652,19 @@ impl<'a> GenLog<'a> {
             ],
         );
         if status == "skipped" {
+            let (kind, before, after, reason) = SKIPS[self.skip_index()];
             push_all(
                 out,
                 &[
-                    "EntrySynchronizationSkip\",\"provisioningStepType\":\"export\",\"status\":\"skipped\",\"description\":\"The state of the user 'User ",
+                    "EntrySynchronizationSkip\",\"provisioningStepType\":\"",
+                    kind,
+                    "\",\"status\":\"skipped\",\"description\":\"",
+                    before,
                     user,
-                    "' in both the source and target systems already match.\",\"details\":{\"SkipReason\":\"RedundantExport\"}}",
+                    after,
+                    "\",\"details\":{\"SkipReason\":\"",
+                    reason,
+                    "\"}}",
                 ],
             );
         } else {

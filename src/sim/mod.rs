@@ -121,6 +121,8 @@
 //! - Permissions: published resources are readable with `Policy.Read.HybridAuthentication` here, as
 //!   `graph::permissions` lists; the real service may ask for more.
 //! - Error envelopes always carry a message; Graph sometimes sends an empty one.
+//! - How Graph logs the deletes a `TooManyDeletes` cycle held back is not documented: the demo's
+//!   emea cycle logs each as a `delete` event with status `skipped` and a skipped export step.
 //!
 //! # The demo tenant
 //! See [`demo`] for its ids, the known AD ObjectGuids and what each demonstrates.

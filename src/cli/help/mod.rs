@@ -172,6 +172,23 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "quarantine deletes",
+        &[
+            (
+                "what a TooManyDeletes job holds back, before --reset force-deletes",
+                "provctl quarantine deletes emea.corp.contoso.com/AD2AADProvisioning",
+            ),
+            (
+                "every delete event of the cycle, for a script",
+                "provctl quarantine deletes emea.corp.contoso.com/AD2AADProvisioning --limit 100000 -o csv",
+            ),
+            (
+                "as JSON",
+                "provctl quarantine deletes emea.corp.contoso.com/AD2AADProvisioning -o json",
+            ),
+        ],
+    ),
+    (
         "quarantine clear",
         &[
             (
@@ -839,6 +856,8 @@ What -o json prints:
   jobs show                    one such object
   jobs check                   an array of {jobId, servicePrincipal, health, line}
   quarantine show              {job, explanation}
+  quarantine deletes           {servicePrincipalId, jobId, quarantinedTooManyDeletes, error,
+                               lastRun, threshold, events: {state: listed|noCycle|refused, ...}}
   explain job|log|object       an explanation: {subject, findings, changes, history}
   logs search                  an array of Graph provisioningObjectSummary objects
   logs show                    one provisioningObjectSummary

@@ -101,21 +101,10 @@ pub fn parse_reset(value: &str) -> Result<ResetScope, CliError> {
     Ok(scope)
 }
 
-/// What the job says about the deletes it holds back: the message of its TooManyDeletes error
-/// (quarantine or last run), which carries the count ("the number of deletions in this cycle
-/// (812) exceeded …"), quoted as Graph wrote it.
+/// What the job says about the deletes it holds back: the message of its TooManyDeletes error,
+/// quoted as Graph wrote it.
 fn pending_deletes(job: &crate::graph::model::SynchronizationJob) -> Option<&str> {
-    let too_many = |e: &&crate::graph::model::SynchronizationError| {
-        e.code.as_deref() == Some("TooManyDeletes")
-    };
-    job.quarantine()
-        .and_then(|q| q.error.as_ref())
-        .filter(too_many)
-        .or_else(|| {
-            job.last_execution()
-                .and_then(|x| x.error.as_ref())
-                .filter(too_many)
-        })
+    job.too_many_deletes_error()
         .and_then(|e| e.message.as_deref())
         .filter(|m| !m.is_empty())
 }
@@ -228,13 +217,18 @@ pub async fn run(ctx: &Context, args: RestartArgs) -> Result<(), CliError> {
     let name = super::job_label(&entry);
     if risky && !args.yes {
         let what = if scope.contains(ResetScope::FORCE_DELETES) {
-            match pending_deletes(&entry.job) {
+            let reported = match pending_deletes(&entry.job) {
                 Some(said) => format!(
                     "This lets every delete held back by the accidental-deletion threshold through; the job reports: \"{}\"",
                     crate::output::sanitize::line(said)
                 ),
                 None => "This lets every delete held back by the accidental-deletion threshold through (the job reports no TooManyDeletes error, so no count is known)".to_owned(),
-            }
+            };
+            // The log's list is one command away; reading it here would widen the consent the
+            // jobs commands ask a user for (the table lists only calls a command makes).
+            format!(
+                "{reported}\nThe delete events of the job's current cycle: `provctl quarantine deletes {key}`"
+            )
         } else if scope.is_none_member() {
             "Microsoft says not to use None (use `provctl jobs start` instead).".to_owned()
         } else if scope.is_discouraged() {

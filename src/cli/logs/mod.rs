@@ -161,7 +161,7 @@ impl FilterArgs {
             q.object_guid = Some(odata::guid(g, "--object-guid")?);
         }
         q.status = self.status;
-        q.action = self.action;
+        q.actions = self.action.into_iter().collect();
         if let Some(s) = &self.since {
             q.since = Some(parse_time(s, now, "--since")?);
         }

@@ -130,9 +130,16 @@ fn from_file(path: &std::path::Path, query: &LogQuery) -> Result<LogSummary, Cli
     let mut s = Summarizer::new();
     for record in file {
         let record = record.map_err(file_error)?;
-        // Matched on the glanced fields; the reasons need the whole record (its steps).
-        if query.matches(record.fields()) {
-            s.add(&record.into_summary().map_err(file_error)?);
+        // Matched and counted on the glanced fields; only a skip or an uncoded failure, whose
+        // reason is read from the steps, is parsed in full.
+        let fields = record.fields();
+        if !query.matches(fields) {
+            continue;
+        }
+        if summary::needs_steps(fields) {
+            s.add(&*record.summary().map_err(file_error)?);
+        } else {
+            s.add(fields);
         }
     }
     Ok(s.finish())

@@ -187,6 +187,20 @@ impl SynchronizationJob {
             .filter(|e| !e.is_never_run_placeholder())
     }
 
+    /// The job's `TooManyDeletes` error, as Graph sent it: the quarantine's, else the last run's.
+    /// Its message carries the count ("the number of deletions in this cycle (812) exceeded …").
+    pub fn too_many_deletes_error(&self) -> Option<&SynchronizationError> {
+        let too_many = |e: &&SynchronizationError| e.code.as_deref() == Some("TooManyDeletes");
+        self.quarantine()
+            .and_then(|q| q.error.as_ref())
+            .filter(too_many)
+            .or_else(|| {
+                self.last_execution()
+                    .and_then(|x| x.error.as_ref())
+                    .filter(too_many)
+            })
+    }
+
     /// The `lastExecution` record as Graph sent it, a never-run placeholder included.
     pub fn last_execution_record(&self) -> Option<&SynchronizationTaskExecution> {
         self.status.as_ref().and_then(|s| s.last_execution.as_ref())

@@ -3,9 +3,10 @@
 //! - [`resolve`]: what a user typed to name a job or a service principal, turned into one job;
 //! - [`actions`]: the requests on one job (get, start, pause, restart, provisionOnDemand,
 //!   validateCredentials, schema) and on its service principal's secrets;
-//! - [`wait`]: how a job stands, and polling it until a new run ends.
+//! - [`wait`]: how a job stands, and polling it until a new run ends;
+//! - [`deletes`]: what a TooManyDeletes job holds back, from the job and its current cycle's log.
 //!
-//! [`JobKey`] (which job) and [`jobs_path`], which all four use, live here. Everything is
+//! [`JobKey`] (which job) and [`jobs_path`], which discovery, resolve, actions and wait use, live here. Everything is
 //! re-exported here, so `crate::graph::sync::discover_jobs`, `sync::JobRef`, `sync::JobKey` and the
 //! rest keep their paths.
 
@@ -14,6 +15,7 @@ use std::fmt;
 use crate::graph::GraphPath;
 
 pub mod actions;
+pub mod deletes;
 pub mod discovery;
 pub mod resolve;
 pub mod wait;
