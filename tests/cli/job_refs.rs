@@ -4,7 +4,7 @@
 //! named application is found with a filtered query, never by listing the tenant; and a token that
 //! may not read jobs gets a permission error, never an empty table.
 
-use provctl::sim::demo;
+use provctl::sim::{SimConfig, ThrottleConfig, demo};
 use serde_json::Value;
 
 use crate::common::{Env, ROLES};
@@ -167,10 +167,17 @@ fn job_ids(v: &Value, out: &mut Vec<String>) {
 }
 
 /// The demo token plus what `scope check` needs to read the object it judges.
+/// Every command with every form is about a hundred runs, a third of them log reads or
+/// provisionOnDemand calls: unthrottled, or Graph's 5-per-10-s budgets make this minutes of waiting
+/// (the budgets have their own tests in `logs.rs` and the library's `pacing`).
 fn env_for_every_command() -> Env {
     let mut roles = ROLES.to_vec();
     roles.extend(["User.Read.All", "GroupMember.Read.All"]);
-    Env::demo().with_roles(&roles)
+    Env::with(SimConfig {
+        throttle: ThrottleConfig::off(),
+        ..SimConfig::for_tests()
+    })
+    .with_roles(&roles)
 }
 
 fn args<'a>(words: &[&'a str], job: &'a str, sp: Option<&'a str>) -> Vec<&'a str> {
