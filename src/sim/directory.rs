@@ -30,6 +30,16 @@ pub(crate) fn parse_top(
     }
 }
 
+/// The fields a `$select` names (blank entries dropped); `None` without `$select`.
+pub(crate) fn select_fields(pairs: &[(String, String)]) -> Option<Vec<String>> {
+    query_opt(pairs, "$select").map(|s| {
+        s.split(',')
+            .map(|f| f.trim().to_owned())
+            .filter(|f| !f.is_empty())
+            .collect()
+    })
+}
+
 pub(crate) fn select(doc: &Value, fields: Option<&[String]>) -> Value {
     match (fields, doc.as_object()) {
         (Some(fields), Some(obj)) => {
@@ -64,12 +74,7 @@ pub(crate) async fn list_service_principals(
         )?),
         None => None,
     };
-    let fields: Option<Vec<String>> = query_opt(&pairs, "$select").map(|s| {
-        s.split(',')
-            .map(|f| f.trim().to_string())
-            .filter(|f| !f.is_empty())
-            .collect()
-    });
+    let fields = select_fields(&pairs);
     let skip: usize = match query_opt(&pairs, "$skiptoken") {
         Some(tok) => super::logs::decode_offset(tok)
             .ok_or_else(|| ApiError::bad_request(format!("Invalid $skiptoken '{tok}'.")))?,
@@ -129,8 +134,7 @@ pub(crate) async fn get_service_principal(
     require(&claims, Perm::ServicePrincipalsRead)?;
     throttle(&st, Family::General)?;
     let pairs = query_pairs(&raw);
-    let fields: Option<Vec<String>> =
-        query_opt(&pairs, "$select").map(|s| s.split(',').map(|f| f.trim().to_string()).collect());
+    let fields = select_fields(&pairs);
     let t = lock(&st.tenant);
     let sp = t.sp(&sp_id).ok_or_else(|| ApiError::not_found(&sp_id))?;
     let mut doc = select(&sp.doc, fields.as_deref());

@@ -9,7 +9,7 @@ use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 
-use super::directory::{parse_top, select};
+use super::directory::{parse_top, select, select_fields};
 use super::server::{
     ApiError, ApiResult, ApiVersion, Origin, Perm, St, json_body, json_response, lock, next_link,
     query_opt, query_pairs, require, throttle,
@@ -20,12 +20,7 @@ use super::tokens::Claims;
 
 /// `$select` as a list, when given.
 fn fields(raw: &Option<String>) -> Option<Vec<String>> {
-    query_opt(&query_pairs(raw), "$select").map(|s| {
-        s.split(',')
-            .map(|f| f.trim().to_owned())
-            .filter(|f| !f.is_empty())
-            .collect()
-    })
+    select_fields(&query_pairs(raw))
 }
 
 fn find<'a>(items: &'a [Value], id: &str) -> Option<&'a Value> {
