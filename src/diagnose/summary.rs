@@ -11,6 +11,8 @@
 
 use std::collections::HashMap;
 
+use foldhash::fast::RandomState;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -97,6 +99,10 @@ pub struct JobSummary {
     pub first: Option<DateTime<Utc>>,
     /// The last event's time.
     pub last: Option<DateTime<Utc>>,
+    /// The event (counted from 1 in this summarizer) that first counted it: merging adds a
+    /// summarizer's new jobs in that order, as adding its events one by one would.
+    #[serde(skip)]
+    since: u64,
 }
 
 /// One provisioning cycle's events.
@@ -195,7 +201,9 @@ pub struct LogSummary {
     pub jobs: Vec<JobSummary>,
     /// Per cycle, the most recent first (at most [`MAX_CYCLES`]).
     pub cycles: Vec<CycleSummary>,
-    /// Cycles left out because more than [`MAX_CYCLES`] were seen.
+    /// How many times a cycle was left out, or pushed out by a later one, because more than
+    /// [`MAX_CYCLES`] were seen; not zero means [`LogSummary::cycles`] is not every cycle. (A cycle
+    /// whose events are far apart in the input can be left out more than once.)
     pub cycles_dropped: u64,
     /// Error codes and skip reasons, most frequent first.
     pub reasons: Vec<ReasonSummary>,
@@ -213,6 +221,8 @@ impl LogSummary {
 
 #[derive(Debug)]
 struct ReasonAcc {
+    /// As [`JobSummary`]'s `since`.
+    since: u64,
     title: String,
     count: u64,
     first: Option<DateTime<Utc>>,
@@ -222,6 +232,8 @@ struct ReasonAcc {
 
 #[derive(Debug)]
 struct CycleAcc {
+    /// As [`JobSummary`]'s `since`.
+    since: u64,
     job_id: Option<String>,
     first: Option<DateTime<Utc>>,
     last: Option<DateTime<Utc>>,
@@ -235,11 +247,12 @@ pub struct Summarizer {
     first: Option<DateTime<Utc>>,
     last: Option<DateTime<Utc>>,
     status: StatusCounts,
-    actions: HashMap<String, u64>,
-    jobs: HashMap<String, JobSummary>,
-    cycles: HashMap<String, CycleAcc>,
+    // (Keys come from the records; foldhash is seeded per process.)
+    actions: HashMap<String, u64, RandomState>,
+    jobs: HashMap<String, JobSummary, RandomState>,
+    cycles: HashMap<String, CycleAcc, RandomState>,
     cycles_dropped: u64,
-    reasons: HashMap<(ReasonKind, String), ReasonAcc>,
+    reasons: HashMap<(ReasonKind, String), ReasonAcc, RandomState>,
 }
 
 fn earlier(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
@@ -376,6 +389,7 @@ impl Summarizer {
             self.jobs.insert(
                 key.to_owned(),
                 JobSummary {
+                    since: self.total,
                     job_id: key.to_owned(),
                     service_principal_id: None,
                     name: None,
@@ -411,28 +425,14 @@ impl Summarizer {
         let Some(cycle) = non_empty(e.cycle_id.as_deref()) else {
             return;
         };
-        if !self.cycles.contains_key(cycle) && self.cycles.len() >= MAX_CYCLES {
-            // Drop the cycle whose last event is the oldest, unless this event is older still.
-            let oldest = self
-                .cycles
-                .iter()
-                .min_by_key(|(_, c)| c.last)
-                .map(|(k, c)| (k.clone(), c.last));
-            match oldest {
-                Some((k, last)) if at.is_some() && last < at => {
-                    self.cycles.remove(&k);
-                    self.cycles_dropped += 1;
-                }
-                _ => {
-                    self.cycles_dropped += 1;
-                    return;
-                }
-            }
+        if !self.room_for_cycle(cycle, at) {
+            return;
         }
         if !self.cycles.contains_key(cycle) {
             self.cycles.insert(
                 cycle.to_owned(),
                 CycleAcc {
+                    since: self.total,
                     job_id: non_empty(e.job_id.as_deref()).map(Into::into),
                     first: None,
                     last: None,
@@ -448,6 +448,28 @@ impl Summarizer {
         c.status.add(status);
     }
 
+    /// Whether a cycle last seen at `at` may be counted: it is kept already, there is room, or
+    /// the kept cycle whose last event is the oldest is dropped for it (unless `at` is older
+    /// still). Each drop is counted.
+    fn room_for_cycle(&mut self, cycle: &str, at: Option<DateTime<Utc>>) -> bool {
+        if self.cycles.contains_key(cycle) || self.cycles.len() < MAX_CYCLES {
+            return true;
+        }
+        self.cycles_dropped += 1;
+        let oldest = self
+            .cycles
+            .iter()
+            .min_by_key(|(_, c)| c.last)
+            .map(|(k, c)| (k.clone(), c.last));
+        match oldest {
+            Some((k, last)) if at.is_some() && last < at => {
+                self.cycles.remove(&k);
+                true
+            }
+            _ => false,
+        }
+    }
+
     fn add_reason(
         &mut self,
         e: &ProvisioningObjectSummary,
@@ -461,7 +483,9 @@ impl Summarizer {
             key = (kind, OTHER.to_owned());
         }
         let other = key.1 == OTHER;
+        let since = self.total;
         let r = self.reasons.entry(key).or_insert_with(|| ReasonAcc {
+            since,
             title: if other { String::new() } else { title },
             count: 0,
             first: None,
@@ -563,7 +587,10 @@ impl Summarizer {
         }
     }
 
-    /// Adds another summarizer's counts (for summaries built in parallel or per tenant).
+    /// Adds another summarizer's counts (for summaries built in parallel or per tenant), within
+    /// the same bounds as [`Summarizer::add`]: jobs and reasons past them fold into [`OTHER`], and
+    /// cycles past [`MAX_CYCLES`] drop the oldest. Merging the parts of a sequence in order gives
+    /// the counts of adding the whole sequence, and the same samples.
     pub fn merge(&mut self, other: Summarizer) {
         self.total += other.total;
         self.first = earlier(self.first, other.first);
@@ -572,12 +599,35 @@ impl Summarizer {
         for (k, v) in other.actions {
             *self.actions.entry(k).or_default() += v;
         }
-        for (k, j) in other.jobs {
+        let base = self.total - other.total;
+        let mut jobs: Vec<(String, JobSummary)> = other.jobs.into_iter().collect();
+        jobs.sort_by_key(|(_, j)| j.since);
+        for (mut k, mut j) in jobs {
+            j.since += base;
+            if !self.jobs.contains_key(&k) && self.jobs.len() >= MAX_JOBS {
+                k = OTHER.to_owned();
+            }
             match self.jobs.get_mut(&k) {
                 Some(mine) => {
                     mine.status.merge(&j.status);
                     mine.first = earlier(mine.first, j.first);
                     mine.last = later(mine.last, j.last);
+                    if mine.job_id != OTHER {
+                        mine.service_principal_id =
+                            mine.service_principal_id.take().or(j.service_principal_id);
+                        mine.name = mine.name.take().or(j.name);
+                    }
+                }
+                None if k == OTHER => {
+                    self.jobs.insert(
+                        k.clone(),
+                        JobSummary {
+                            job_id: k,
+                            service_principal_id: None,
+                            name: None,
+                            ..j
+                        },
+                    );
                 }
                 None => {
                     self.jobs.insert(k, j);
@@ -585,7 +635,13 @@ impl Summarizer {
             }
         }
         self.cycles_dropped += other.cycles_dropped;
-        for (k, c) in other.cycles {
+        let mut cycles: Vec<(String, CycleAcc)> = other.cycles.into_iter().collect();
+        cycles.sort_by_key(|(_, c)| c.since);
+        for (k, mut c) in cycles {
+            c.since += base;
+            if !self.room_for_cycle(&k, c.last) {
+                continue;
+            }
             match self.cycles.get_mut(&k) {
                 Some(mine) => {
                     mine.first = earlier(mine.first, c.first);
@@ -597,8 +653,18 @@ impl Summarizer {
                 }
             }
         }
-        for (k, r) in other.reasons {
-            match self.reasons.get_mut(&k) {
+        let mut reasons: Vec<((ReasonKind, String), ReasonAcc)> =
+            other.reasons.into_iter().collect();
+        reasons.sort_by_key(|(_, r)| r.since);
+        for ((kind, mut code), mut r) in reasons {
+            r.since += base;
+            if !self.reasons.contains_key(&(kind, code.clone()))
+                && self.reasons.len() >= MAX_REASONS
+            {
+                code = OTHER.to_owned();
+            }
+            let other_row = code == OTHER;
+            match self.reasons.get_mut(&(kind, code.clone())) {
                 Some(mine) => {
                     mine.count += r.count;
                     mine.first = earlier(mine.first, r.first);
@@ -608,7 +674,8 @@ impl Summarizer {
                     }
                 }
                 None => {
-                    self.reasons.insert(k, r);
+                    let title = if other_row { String::new() } else { r.title };
+                    self.reasons.insert((kind, code), ReasonAcc { title, ..r });
                 }
             }
         }
@@ -958,6 +1025,76 @@ mod tests {
         assert_eq!(x.cycles.len(), MAX_CYCLES);
         assert_eq!(x.cycles_dropped, 50);
         assert_eq!(x.cycles[0].cycle_id, format!("cycle{}", MAX_CYCLES + 49));
+    }
+
+    #[test]
+    fn merging_parts_in_order_gives_the_whole_and_keeps_the_bounds() {
+        let base = DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z")
+            .unwrap_or_else(|e| panic!("{e}"))
+            .with_timezone(&Utc);
+        // More cycles, jobs and reasons than are kept, with repeated objects.
+        let events: Vec<ProvisioningObjectSummary> = (0..(MAX_JOBS + MAX_REASONS + 40))
+            .map(|i| {
+                let t = (base + chrono::Duration::minutes(i as i64)).to_rfc3339();
+                let code = format!("E{}", i % (MAX_REASONS + 20));
+                let status = if i % 3 == 0 { "success" } else { "failure" };
+                let code = (status == "failure").then_some(code.as_str());
+                let cycle = format!("cycle{}", i / 4);
+                let job = format!("job{}", i % (MAX_JOBS + 30));
+                event(&(i % 7).to_string(), &t, status, code, &cycle, &job)
+            })
+            .collect();
+        let mut whole = Summarizer::new();
+        for e in &events {
+            whole.add(e);
+        }
+        let mut merged = Summarizer::new();
+        for part in events.chunks(97) {
+            let mut s = Summarizer::new();
+            for e in part {
+                s.add(e);
+            }
+            merged.merge(s);
+        }
+        let (whole, merged) = (whole.finish(), merged.finish());
+        assert!(merged.cycles.len() <= MAX_CYCLES);
+        assert!(merged.jobs.len() <= MAX_JOBS + 1);
+        assert!(merged.reasons.len() <= MAX_REASONS + 2);
+        assert_eq!(merged.total, whole.total);
+        assert_eq!(merged.status, whole.status);
+        assert_eq!(merged.actions, whole.actions);
+        assert_eq!(merged.first, whole.first);
+        assert_eq!(merged.last, whole.last);
+        // In time order nothing is dropped twice: the kept cycles are the same.
+        assert_eq!(merged.cycles, whole.cycles);
+        assert_eq!(merged.cycles_dropped, whole.cycles_dropped);
+        let key = |s: &LogSummary| {
+            let mut v: Vec<(String, u64, Option<String>)> = s
+                .jobs
+                .iter()
+                .map(|j| (j.job_id.clone(), j.status.total(), j.name.clone()))
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(key(&merged), key(&whole));
+        let reasons = |s: &LogSummary| {
+            let mut v: Vec<(String, u64, Vec<Option<String>>)> = s
+                .reasons
+                .iter()
+                .map(|r| {
+                    // (The "other" row's samples come from its codes one after another.)
+                    let ids = match r.code.as_str() {
+                        OTHER => Vec::new(),
+                        _ => r.samples.iter().map(|x| x.source_id.clone()).collect(),
+                    };
+                    (r.code.clone(), r.count, ids)
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(reasons(&merged), reasons(&whole));
     }
 
     #[test]
