@@ -5,11 +5,8 @@
 //! prints or explains.
 
 use std::borrow::Cow;
-use std::fmt;
 
 use memchr::memmem;
-use serde::Deserialize;
-use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 
 use crate::graph::logs::{LogQuery, StatusFilter};
 use crate::graph::model::logs::{
@@ -40,40 +37,113 @@ pub(crate) struct Glance<'a> {
     pub graph_shaped: bool,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// `provisioningStatusInfo`: `status` and `errorInformation`.
+#[derive(Debug, Default)]
 pub(crate) struct StatusGlance<'a> {
-    #[serde(borrow, default)]
     pub status: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
     pub error_information: Option<ErrorGlance<'a>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// `errorInformation`: `errorCode` and `reason`.
+#[derive(Debug, Default)]
 pub(crate) struct ErrorGlance<'a> {
-    #[serde(borrow, default)]
     pub error_code: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
     pub reason: Option<Cow<'a, str>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// An identity or the service principal: `id` and `displayName`.
+#[derive(Debug, Default)]
 pub(crate) struct IdentityGlance<'a> {
-    #[serde(borrow, default)]
     pub id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
     pub display_name: Option<Cow<'a, str>>,
+}
+
+/// An object member read with `set` per member: `Some(None)` for `null`; `None` when it is not
+/// an object, or `set` refuses a member (a number where a string belongs).
+fn object<'a, T: Default>(
+    value: &'a [u8],
+    mut set: impl FnMut(&mut T, &[u8], &'a [u8]) -> Option<()>,
+) -> Option<Option<T>> {
+    if value == b"null" {
+        return Some(None);
+    }
+    let mut out = T::default();
+    members(value, |key, v| set(&mut out, key, v))?;
+    Some(Some(out))
+}
+
+impl<'a> StatusGlance<'a> {
+    fn of(value: &'a [u8]) -> Option<Option<StatusGlance<'a>>> {
+        object(value, |s: &mut StatusGlance<'a>, key, v| {
+            match key {
+                b"status" => s.status = string(v)?,
+                b"errorInformation" => {
+                    s.error_information = object(v, |e: &mut ErrorGlance<'a>, key, v| {
+                        match key {
+                            b"errorCode" => e.error_code = string(v)?,
+                            b"reason" => e.reason = string(v)?,
+                            _ => {}
+                        }
+                        Some(())
+                    })?;
+                }
+                _ => {}
+            }
+            Some(())
+        })
+    }
+}
+
+impl<'a> IdentityGlance<'a> {
+    fn of(value: &'a [u8]) -> Option<Option<IdentityGlance<'a>>> {
+        object(value, |i: &mut IdentityGlance<'a>, key, v| {
+            match key {
+                b"id" => i.id = string(v)?,
+                b"displayName" => i.display_name = string(v)?,
+                _ => {}
+            }
+            Some(())
+        })
+    }
 }
 
 impl<'a> Glance<'a> {
     /// A look at a record's JSON text; `None` when it is not a JSON object in Graph's shape (the
     /// caller then normalises it, or reports why it is not a record).
+    ///
+    /// Only the members read here are parsed (by serde, which checks them); the others — the
+    /// steps and modified properties, most of a record's bytes — are stepped over by matching
+    /// quotes and brackets ([`members`]), not checked. A member name with an escape, or anything
+    /// that is not a plain object, gives `None`.
     pub fn of(text: &'a [u8]) -> Option<Glance<'a>> {
-        let mut de = serde_json::Deserializer::from_slice(text);
-        let g = Glance::deserialize(&mut de).ok()?;
-        de.end().ok()?;
+        let mut g = Glance {
+            graph_shaped: true,
+            ..Glance::default()
+        };
+        members(text, |key, value| {
+            match key {
+                b"id" => g.id = string(value)?,
+                b"activityDateTime" => g.time = string(value)?,
+                b"changeId" => g.change_id = string(value)?,
+                b"cycleId" => g.cycle_id = string(value)?,
+                b"jobId" => g.job_id = string(value)?,
+                b"tenantId" => g.tenant_id = string(value)?,
+                b"provisioningAction" => g.action = string(value)?,
+                b"action" => g.beta_action = string(value)?,
+                b"provisioningStatusInfo" => g.status = StatusGlance::of(value)?,
+                b"statusInfo" => g.beta_status = value != b"null",
+                b"sourceIdentity" => g.source = IdentityGlance::of(value)?,
+                b"targetIdentity" => g.target = IdentityGlance::of(value)?,
+                b"servicePrincipal" => g.service_principal = IdentityGlance::of(value)?,
+                // PascalCase names or an Azure Monitor envelope: normalise first.
+                other => {
+                    if other.first().is_some_and(u8::is_ascii_uppercase) || other == b"properties" {
+                        g.graph_shaped = false;
+                    }
+                }
+            }
+            Some(())
+        })?;
         // Enums written as numbers ("1") are names only after normalising.
         let numeric = |v: Option<&str>| v.is_some_and(|v| v.bytes().all(|b| b.is_ascii_digit()));
         let status = g.status.as_ref().and_then(|s| s.status.as_deref());
@@ -95,95 +165,195 @@ impl<'a> Glance<'a> {
 
     /// The glanced fields as a (partial) summary: what [`LogQuery::matches`] and a summary read.
     pub fn to_summary(&self) -> ProvisioningObjectSummary {
-        let s = |v: &Option<Cow<'_, str>>| v.as_deref().map(str::to_owned);
-        let identity = |i: &Option<IdentityGlance<'_>>| {
-            i.as_ref().map(|i| ProvisionedIdentity {
-                id: s(&i.id),
-                display_name: s(&i.display_name),
+        let mut s = ProvisioningObjectSummary::default();
+        self.fill(&mut s);
+        s
+    }
+
+    /// Like [`Glance::to_summary`], into `out`, whose strings are reused (a reader that glances
+    /// a million records allocates for few of them). Every field not glanced is reset.
+    pub fn fill(&self, out: &mut ProvisioningObjectSummary) {
+        let old = std::mem::take(out);
+        let identity = |old: Option<ProvisionedIdentity>, i: &Option<IdentityGlance<'_>>| {
+            let i = i.as_ref()?;
+            let old = old.unwrap_or_default();
+            Some(ProvisionedIdentity {
+                id: reuse(old.id, &i.id),
+                display_name: reuse(old.display_name, &i.display_name),
                 ..Default::default()
             })
         };
-        ProvisioningObjectSummary {
-            id: s(&self.id).unwrap_or_default(),
+        let old_status = old.provisioning_status_info.unwrap_or_default();
+        let old_error = old_status.error_information.unwrap_or_default();
+        let old_sp = old.service_principal.unwrap_or_default();
+        *out = ProvisioningObjectSummary {
+            id: reuse(Some(old.id), &self.id).unwrap_or_default(),
             activity_date_time: self.time(),
-            change_id: s(&self.change_id),
-            cycle_id: s(&self.cycle_id),
-            job_id: s(&self.job_id),
-            tenant_id: s(&self.tenant_id),
+            change_id: reuse(old.change_id, &self.change_id),
+            cycle_id: reuse(old.cycle_id, &self.cycle_id),
+            job_id: reuse(old.job_id, &self.job_id),
+            tenant_id: reuse(old.tenant_id, &self.tenant_id),
             provisioning_action: self.action.as_deref().map(ProvisioningAction::parse),
-            action: s(&self.beta_action),
+            action: reuse(old.action, &self.beta_action),
             provisioning_status_info: self.status.as_ref().map(|st| ProvisioningStatusInfo {
                 status: st.status.as_deref().map(ProvisioningResult::parse),
                 error_information: st
                     .error_information
                     .as_ref()
                     .map(|e| ProvisioningErrorInfo {
-                        error_code: s(&e.error_code),
-                        reason: s(&e.reason),
+                        error_code: reuse(old_error.error_code, &e.error_code),
+                        reason: reuse(old_error.reason, &e.reason),
                         ..Default::default()
                     }),
             }),
-            source_identity: identity(&self.source),
-            target_identity: identity(&self.target),
+            source_identity: identity(old.source_identity, &self.source),
+            target_identity: identity(old.target_identity, &self.target),
             service_principal: self.service_principal.as_ref().map(|p| {
                 ProvisioningServicePrincipal {
-                    id: s(&p.id),
-                    display_name: s(&p.display_name),
+                    id: reuse(old_sp.id, &p.id),
+                    display_name: reuse(old_sp.display_name, &p.display_name),
                 }
             }),
             ..Default::default()
+        };
+    }
+}
+
+/// `value` as an owned string, in `old`'s allocation when there is one.
+fn reuse(old: Option<String>, value: &Option<Cow<'_, str>>) -> Option<String> {
+    let value = value.as_deref()?;
+    let mut s = old.unwrap_or_default();
+    s.clear();
+    s.push_str(value);
+    Some(s)
+}
+
+/// A string member's value: borrowed when it has no escape, `None` for `null`; anything else
+/// (a number, an object) is not Graph's shape, and gives `Err` through the `?` of the caller.
+fn string(value: &[u8]) -> Option<Option<Cow<'_, str>>> {
+    if value == b"null" {
+        return Some(None);
+    }
+    let inner = value.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+    if memchr::memchr(b'\\', inner).is_none() {
+        return std::str::from_utf8(inner)
+            .ok()
+            .map(|s| Some(Cow::Borrowed(s)));
+    }
+    serde_json::from_slice::<String>(value)
+        .ok()
+        .map(|s| Some(Cow::Owned(s)))
+}
+
+/// Walks the members of the JSON object `text`, handing each name and the bytes of its value
+/// to `each`, without parsing the values: strings are stepped over with `memchr` (to the next
+/// quote or backslash), containers by counting brackets outside strings. `None` when `text` is
+/// not one object (with nothing but whitespace after it), a name holds an escape, the brackets
+/// do not match, or `each` gives `None`.
+pub(crate) fn members<'a>(
+    text: &'a [u8],
+    mut each: impl FnMut(&'a [u8], &'a [u8]) -> Option<()>,
+) -> Option<()> {
+    let ws = |i: usize| {
+        i + text[i.min(text.len())..]
+            .iter()
+            .take_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+            .count()
+    };
+    let mut i = ws(0);
+    if text.get(i) != Some(&b'{') {
+        return None;
+    }
+    i = ws(i + 1);
+    if text.get(i) == Some(&b'}') {
+        return (ws(i + 1) == text.len()).then_some(());
+    }
+    loop {
+        if text.get(i) != Some(&b'"') {
+            return None;
+        }
+        let end = i + 1 + memchr::memchr2(b'"', b'\\', &text[i + 1..])?;
+        if text[end] != b'"' {
+            return None;
+        }
+        let key = &text[i + 1..end];
+        i = ws(end + 1);
+        if text.get(i) != Some(&b':') {
+            return None;
+        }
+        i = ws(i + 1);
+        let end = value_end(text, i)?;
+        each(key, &text[i..end])?;
+        i = ws(end);
+        match text.get(i) {
+            Some(b',') => i = ws(i + 1),
+            Some(b'}') => return (ws(i + 1) == text.len()).then_some(()),
+            _ => return None,
         }
     }
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for Glance<'a> {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(GlanceVisitor(std::marker::PhantomData))
-    }
-}
-
-struct GlanceVisitor<'a>(std::marker::PhantomData<&'a ()>);
-
-impl<'de: 'a, 'a> Visitor<'de> for GlanceVisitor<'a> {
-    type Value = Glance<'a>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a provisioning log record (a JSON object)")
-    }
-
-    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Glance<'a>, M::Error> {
-        let mut g = Glance {
-            graph_shaped: true,
-            ..Glance::default()
-        };
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match &*key {
-                "id" => g.id = map.next_value()?,
-                "activityDateTime" => g.time = map.next_value()?,
-                "changeId" => g.change_id = map.next_value()?,
-                "cycleId" => g.cycle_id = map.next_value()?,
-                "jobId" => g.job_id = map.next_value()?,
-                "tenantId" => g.tenant_id = map.next_value()?,
-                "provisioningAction" => g.action = map.next_value()?,
-                "action" => g.beta_action = map.next_value()?,
-                "provisioningStatusInfo" => g.status = map.next_value()?,
-                "statusInfo" => {
-                    g.beta_status = map.next_value::<Option<IgnoredAny>>()?.is_some();
-                }
-                "sourceIdentity" => g.source = map.next_value()?,
-                "targetIdentity" => g.target = map.next_value()?,
-                "servicePrincipal" => g.service_principal = map.next_value()?,
-                other => {
-                    // PascalCase names or an Azure Monitor envelope: normalise first.
-                    if other.starts_with(|c: char| c.is_ascii_uppercase()) || other == "properties"
-                    {
-                        g.graph_shaped = false;
+/// Where the JSON value starting at `text[i]` ends (one past its last byte).
+fn value_end(text: &[u8], i: usize) -> Option<usize> {
+    match *text.get(i)? {
+        b'"' => string_end(text, i),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut j = i;
+            loop {
+                match *text.get(j)? {
+                    b'"' => {
+                        j = string_end(text, j)?;
+                        continue;
                     }
-                    map.next_value::<IgnoredAny>()?;
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(j + 1);
+                        }
+                    }
+                    _ => {}
                 }
+                j += 1;
             }
         }
-        Ok(g)
+        _ => {
+            let n = text[i..]
+                .iter()
+                .take_while(|b| !matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n'))
+                .count();
+            (n > 0).then_some(i + n)
+        }
+    }
+}
+
+/// One past the closing quote of the string starting at `text[i]`. Eight bytes at a time:
+/// most strings of a record are shorter than a `memchr` call is worth.
+fn string_end(text: &[u8], i: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // High bit set in each byte of `x` equal to `b` (exact for the lowest such byte).
+    let has = |x: u64, b: u8| {
+        let y = x ^ (ONES * u64::from(b));
+        y.wrapping_sub(ONES) & !y & HIGH
+    };
+    let mut j = i + 1;
+    loop {
+        while let Some(chunk) = text.get(j..j + 8) {
+            let x = u64::from_le_bytes(chunk.try_into().ok()?);
+            let m = has(x, b'"') | has(x, b'\\');
+            if m != 0 {
+                j += (m.trailing_zeros() / 8) as usize;
+                break;
+            }
+            j += 8;
+        }
+        match *text.get(j)? {
+            b'"' => return Some(j + 1),
+            b'\\' => j += 2,
+            _ => j += 1,
+        }
     }
 }
 
@@ -451,13 +621,13 @@ impl SuccessSkip {
         let Some(value) = record[after..].trim_ascii_start().strip_prefix(b":") else {
             return false;
         };
-        let mut de = serde_json::Deserializer::from_slice(value);
-        match StatusGlance::deserialize(&mut de) {
-            Ok(s) => {
+        let value = value.trim_ascii_start();
+        match value_end(value, 0).and_then(|end| StatusGlance::of(&value[..end])) {
+            Some(Some(s)) => {
                 s.error_information.is_none()
                     && s.status.is_some_and(|s| s.eq_ignore_ascii_case("success"))
             }
-            Err(_) => false,
+            _ => false,
         }
     }
 }
@@ -516,6 +686,84 @@ mod tests {
         assert!(Glance::of(br#"{"sourceIdentity":"{\"id\":1}"}"#).is_none());
         assert!(Glance::of(br#"[1]"#).is_none());
         assert!(Glance::of(br#"{"id":"a"} x"#).is_none());
+    }
+
+    /// Any JSON value, with strings full of quotes, backslashes, brackets and non-ASCII.
+    fn json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        use serde_json::Value;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            "[a-z\"\\\\{}\\[\\],:é€\n\u{1}]{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::btree_map("[a-zA-Z]{1,6}", inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn members_are_exactly_the_objects_members_and_a_cut_object_is_none(
+            fields in proptest::collection::btree_map("[a-zA-Z]{1,8}", json(), 0..8),
+            pretty in proptest::bool::ANY,
+        ) {
+            let object = serde_json::Value::Object(fields.clone().into_iter().collect());
+            let text = if pretty {
+                serde_json::to_vec_pretty(&object)
+            } else {
+                serde_json::to_vec(&object)
+            }
+            .unwrap_or_default();
+            let mut seen = Vec::new();
+            let walked = members(&text, |k, v| {
+                let value: serde_json::Value = serde_json::from_slice(v).ok()?;
+                seen.push((String::from_utf8(k.to_vec()).ok()?, value));
+                Some(())
+            });
+            proptest::prop_assert!(walked.is_some());
+            let want: Vec<(String, serde_json::Value)> = fields.into_iter().collect();
+            proptest::prop_assert_eq!(seen, want);
+            for cut in 0..text.len() {
+                proptest::prop_assert!(members(&text[..cut], |_, _| Some(())).is_none());
+            }
+        }
+    }
+
+    #[test]
+    fn a_glance_steps_over_what_it_does_not_read_and_refuses_what_is_not_an_object() {
+        // Quotes, escapes and brackets inside skipped strings.
+        let text = br#"{"provisioningSteps":[{"d":"a \" ] } [ \\","e":["}",{"f":"\"{"}]}],"id":"x","jobId":"j\u00e9","sourceIdentity":{"id":"G","details":{"k":"]"}},"provisioningStatusInfo":{"status":"success","errorInformation":null}}"#;
+        let g = Glance::of(text).unwrap_or_else(|| panic!("glance"));
+        assert_eq!(g.id.as_deref(), Some("x"));
+        assert_eq!(g.job_id.as_deref(), Some("jé"));
+        assert_eq!(g.source.and_then(|s| s.id).as_deref(), Some("G"));
+        for bad in [
+            &br#"{"id":"x""#[..],
+            br#"{"id":"x",}"#,
+            br#"{"id" "x"}"#,
+            br#"{"id":"x"}}"#,
+            br#"{"a\"b":1}"#,
+            br#"{"id":5}"#,
+            br#"{"sourceIdentity":"G"}"#,
+            br#"{"provisioningSteps":[{]}"#,
+            b"",
+            b"{",
+        ] {
+            assert!(
+                Glance::of(bad).is_none(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
     }
 
     #[test]
