@@ -42,6 +42,18 @@
 //! # Ok::<(), provctl::logfile::FileError>(())
 //! ```
 //!
+//! **Several threads.** [`LogFile::fold_parallel`] reads the file on the calling thread and hands
+//! batches of whole records to worker threads, which glance, filter and fold them (as
+//! [`RecordRef`]s, without copying each record's text); the results are merged in file order,
+//! so they do not depend on thread timing, and the first error in the file is the one returned.
+//! `logs summary --file` counts this way.
+//!
+//! **What is checked.** A record parsed in full is checked whole by serde. A glance parses the
+//! members it reads and steps over the others (the steps and modified properties, most of a
+//! record's bytes) by matching quotes and brackets: a record cut short or unbalanced is an
+//! error, but a bad value inside a member nobody reads is not looked at, as with a record the
+//! prefilter skips.
+//!
 //! [`open_document`] reads any accepted shape ([`Document`]); [`first_by_time`] and
 //! [`all_by_time`] give matches in time order in bounded memory; a [`ResumePoint`] lets [`reopen`]
 //! read a regular file again from between two records.
@@ -51,6 +63,7 @@ mod glance;
 mod head;
 mod normalize;
 mod order;
+mod parallel;
 mod scan;
 
 use std::borrow::Cow;
@@ -74,6 +87,7 @@ pub use glance::{Prefilter, SuccessSkip};
 pub use head::{ECHO_CHARS, echo};
 use head::{Head, PREFIX_BYTES};
 pub use order::{Delivered, SORT_IN_MEMORY, TimeOrder, TopN, all_by_time, first_by_time};
+pub use parallel::MAX_WORKERS;
 pub use scan::{MAX_RECORD_BYTES, Position};
 use scan::{ScanError, Scanner};
 
@@ -129,6 +143,17 @@ impl Record {
     pub fn position(&self) -> Position {
         self.position
     }
+
+    /// The record, borrowed.
+    pub fn as_ref(&self) -> RecordRef<'_> {
+        RecordRef {
+            fields: Cow::Borrowed(&self.fields),
+            full: self.full,
+            text: Cow::Borrowed(self.text.as_bytes()),
+            position: self.position,
+            path: &self.path,
+        }
+    }
 }
 
 /// A record's text parsed into the model; a mismatch names the field.
@@ -154,6 +179,180 @@ fn full_summary(
             ),
         )
     })
+}
+
+/// A record borrowed from the buffer it was read into, as [`LogFile::fold_parallel`] hands it
+/// out: the same fields and whole-record parse as a [`Record`] (its owned form), without copying
+/// the record's text.
+#[derive(Debug)]
+pub struct RecordRef<'a> {
+    fields: Cow<'a, ProvisioningObjectSummary>,
+    full: bool,
+    /// Graph-shaped JSON: the file's bytes, or the record normalised.
+    text: Cow<'a, [u8]>,
+    position: Position,
+    path: &'a Arc<Path>,
+}
+
+impl RecordRef<'_> {
+    /// The glanced fields (see [`Record::fields`]).
+    pub fn fields(&self) -> &ProvisioningObjectSummary {
+        &self.fields
+    }
+
+    /// The whole record, parsed (see [`Record::summary`]).
+    pub fn summary(&self) -> Result<Cow<'_, ProvisioningObjectSummary>, FileError> {
+        if self.full {
+            return Ok(Cow::Borrowed(&*self.fields));
+        }
+        full_summary(&self.text, self.path, self.position).map(Cow::Owned)
+    }
+
+    /// Where the record starts in the file.
+    pub fn position(&self) -> Position {
+        self.position
+    }
+
+    /// The owned form; text that is not UTF-8 is the error serde names.
+    fn into_record(self) -> Result<Record, FileError> {
+        let text = match std::str::from_utf8(&self.text) {
+            Ok(t) => t,
+            Err(_) => {
+                let e = serde_json::from_slice::<Value>(&self.text)
+                    .err()
+                    .map(|e| Decoder::json_error_at(self.path, self.position, &e));
+                return Err(e.unwrap_or_else(|| {
+                    FileError::new(
+                        self.path,
+                        FileErrorKind::Malformed,
+                        Some(self.position),
+                        "the record is not UTF-8 text",
+                    )
+                }));
+            }
+        };
+        Ok(Record {
+            fields: self.fields.into_owned(),
+            full: self.full,
+            text: text.into(),
+            position: self.position,
+            path: self.path.clone(),
+        })
+    }
+}
+
+/// Turns an element's bytes into a record; shared by the reading thread and
+/// [`LogFile::fold_parallel`]'s workers.
+#[derive(Debug)]
+struct Decoder {
+    path: Arc<Path>,
+    shape: glance::ShapeCheck,
+}
+
+impl Decoder {
+    fn new(path: &Path) -> Decoder {
+        Decoder {
+            path: Arc::from(path),
+            shape: glance::ShapeCheck::default(),
+        }
+    }
+
+    fn err(&self, kind: FileErrorKind, at: Option<Position>, m: impl Into<String>) -> FileError {
+        FileError::new(&self.path, kind, at, m)
+    }
+
+    fn json_error(&self, at: Position, e: &serde_json::Error) -> FileError {
+        Decoder::json_error_at(&self.path, at, e)
+    }
+
+    fn json_error_at(path: &Path, at: Position, e: &serde_json::Error) -> FileError {
+        let line = at.line + e.line().saturating_sub(1) as u64;
+        // serde's own "at line L column C" counts from the record: said once, from the file.
+        let text = e.to_string();
+        let text = text.rfind(" at line ").map_or(&text[..], |i| &text[..i]);
+        FileError::new(
+            path,
+            FileErrorKind::Malformed,
+            Some(Position {
+                line,
+                byte: at.byte,
+            }),
+            format!(
+                "the record starting here is not valid JSON (line {line}, column {}): {}",
+                e.column(),
+                head::capped(text)
+            ),
+        )
+    }
+
+    /// A log record, parsed in full (`full`: the caller needs most records whole) or glanced;
+    /// normalised first when it is not in Graph's shape.
+    fn decode<'a>(
+        &'a self,
+        at: Position,
+        bytes: &'a [u8],
+        full: bool,
+    ) -> Result<RecordRef<'a>, FileError> {
+        self.decode_reusing(at, bytes, full, None)
+    }
+
+    /// [`Decoder::decode`], with the glanced fields written into `scratch` when there is one
+    /// (reusing its strings) and borrowed from it.
+    fn decode_reusing<'a>(
+        &'a self,
+        at: Position,
+        bytes: &'a [u8],
+        full: bool,
+        scratch: Option<&'a mut ProvisioningObjectSummary>,
+    ) -> Result<RecordRef<'a>, FileError> {
+        let borrowed = |fields, full| RecordRef {
+            fields,
+            full,
+            text: Cow::Borrowed(bytes),
+            position: at,
+            path: &self.path,
+        };
+        if full && self.shape.surely_graph_shaped(bytes) {
+            let fields = full_summary(bytes, &self.path, at)?;
+            // Every Graph record has an id; without one it may be an envelope after all.
+            if !fields.id.is_empty() {
+                return Ok(borrowed(Cow::Owned(fields), true));
+            }
+        }
+        if let Some(g) = Glance::of(bytes)
+            && !g.needs_full_status()
+        {
+            let fields = match scratch {
+                Some(s) => {
+                    g.fill(s);
+                    Cow::Borrowed(&*s)
+                }
+                None => Cow::Owned(g.to_summary()),
+            };
+            return Ok(borrowed(fields, false));
+        }
+        let value: Value = serde_json::from_slice(bytes).map_err(|e| self.json_error(at, &e))?;
+        self.decode_value(at, value)
+    }
+
+    /// A record read as a JSON value (a CSV row, a record not in Graph's shape), normalised.
+    fn decode_value(&self, at: Position, value: Value) -> Result<RecordRef<'_>, FileError> {
+        let (raw, _envelope) = normalize::record(value)
+            .map_err(|m| self.err(FileErrorKind::Malformed, Some(at), m))?;
+        let text = raw.to_string();
+        let fields = match Glance::of(text.as_bytes()).filter(|g| !g.needs_full_status()) {
+            Some(g) => g.to_summary(),
+            None => normalize::summary(&raw)
+                .map_err(|m| self.err(FileErrorKind::Malformed, Some(at), head::capped(&m)))?,
+        };
+        Ok(RecordRef {
+            fields: Cow::Owned(fields),
+            full: false,
+            text: Cow::Owned(text.into_bytes()),
+            position: at,
+            path: &self.path,
+        })
+    }
 }
 
 /// The shapes of file recognised.
@@ -428,7 +627,7 @@ pub fn from_reader(path: &Path, reader: Box<dyn Read + Send>) -> Result<LogFile,
         slow: None,
         read: 0,
         full: false,
-        shape: glance::ShapeCheck::default(),
+        decoder: Arc::new(Decoder::new(path)),
     };
     if let Inner::Json(_) = file.inner {
         let point = file.resume_point();
@@ -492,7 +691,7 @@ pub fn reopen(path: &Path, at: &ResumePoint) -> Result<LogFile, FileError> {
         slow: None,
         read: 0,
         full: false,
-        shape: glance::ShapeCheck::default(),
+        decoder: Arc::new(Decoder::new(path)),
     })
 }
 
@@ -531,7 +730,7 @@ pub struct LogFile {
     /// Parse records in full as they are read (the caller needs most of them whole), rather
     /// than glancing first.
     full: bool,
-    shape: glance::ShapeCheck,
+    decoder: Arc<Decoder>,
 }
 
 struct Pending {
@@ -687,6 +886,23 @@ impl LogFile {
         Ok(self.next_raw()?.map(|(at, b, _)| (at, b)))
     }
 
+    /// The next element appended to `out`, with where it starts: a line of a JSON lines file is
+    /// copied once, straight from the read buffer.
+    fn append_element(&mut self, out: &mut Vec<u8>) -> Result<Option<Position>, FileError> {
+        if self.pending.is_none()
+            && let Inner::Json(js) = &mut self.inner
+            && js.state == State::Lines
+        {
+            return next_line(&mut js.scanner, out).map_err(|e| self.scan_error(e));
+        }
+        let Some((at, bytes)) = self.next_element()? else {
+            return Ok(None);
+        };
+        out.extend_from_slice(&bytes);
+        self.recycle(bytes);
+        Ok(Some(at))
+    }
+
     /// Reads the next element of the JSON structure.
     fn next_raw(&mut self) -> Result<Option<(Position, Vec<u8>, Container)>, FileError> {
         loop {
@@ -801,22 +1017,7 @@ impl LogFile {
     }
 
     fn json_error(&self, at: Position, e: &serde_json::Error) -> FileError {
-        let line = at.line + e.line().saturating_sub(1) as u64;
-        // serde's own "at line L column C" counts from the record: said once, from the file.
-        let text = e.to_string();
-        let text = text.rfind(" at line ").map_or(&text[..], |i| &text[..i]);
-        self.err(
-            FileErrorKind::Malformed,
-            Some(Position {
-                line,
-                byte: at.byte,
-            }),
-            format!(
-                "the record starting here is not valid JSON (line {line}, column {}): {}",
-                e.column(),
-                head::capped(text)
-            ),
-        )
+        self.decoder.json_error(at, e)
     }
 
     /// One item of a job or agent document; `quarantine show -o json`'s job is under `job`.
@@ -892,54 +1093,11 @@ impl LogFile {
 
     /// A log record, parsed in full or glanced.
     fn record_with(&self, at: Position, bytes: &[u8], full: bool) -> Result<Record, FileError> {
-        if full
-            && self.shape.surely_graph_shaped(bytes)
-            && let Ok(text) = std::str::from_utf8(bytes)
-        {
-            let fields = full_summary(bytes, &self.path, at)?;
-            // Every Graph record has an id; without one it may be an envelope after all.
-            if !fields.id.is_empty() {
-                return Ok(Record {
-                    fields,
-                    full: true,
-                    text: text.into(),
-                    position: at,
-                    path: self.path.clone(),
-                });
-            }
-        }
-        if let Some(g) = Glance::of(bytes)
-            && !g.needs_full_status()
-            && let Ok(text) = std::str::from_utf8(bytes)
-        {
-            return Ok(Record {
-                fields: g.to_summary(),
-                full: false,
-                text: text.into(),
-                position: at,
-                path: self.path.clone(),
-            });
-        }
-        let value: Value = serde_json::from_slice(bytes).map_err(|e| self.json_error(at, &e))?;
-        self.record_from_value(at, value)
+        self.decoder.decode(at, bytes, full)?.into_record()
     }
 
     fn record_from_value(&self, at: Position, value: Value) -> Result<Record, FileError> {
-        let (raw, _envelope) = normalize::record(value)
-            .map_err(|m| self.err(FileErrorKind::Malformed, Some(at), m))?;
-        let text = raw.to_string();
-        let fields = match Glance::of(text.as_bytes()).filter(|g| !g.needs_full_status()) {
-            Some(g) => g.to_summary(),
-            None => normalize::summary(&raw)
-                .map_err(|m| self.err(FileErrorKind::Malformed, Some(at), head::capped(&m)))?,
-        };
-        Ok(Record {
-            fields,
-            full: false,
-            text: text.into(),
-            position: at,
-            path: self.path.clone(),
-        })
+        self.decoder.decode_value(at, value)?.into_record()
     }
 
     fn next_record(&mut self) -> Result<Option<Record>, FileError> {
@@ -1037,22 +1195,10 @@ impl JsonState {
     fn step(&mut self, format: &mut FileFormat) -> Result<Step, StepError> {
         self.buf.clear();
         match self.state {
-            State::Lines => loop {
-                let Some((at, line)) = self.scanner.line()? else {
-                    return Ok(Step::End);
-                };
-                let trimmed = line.trim_ascii();
-                if trimmed.is_empty() {
-                    continue;
-                }
-                // Where the value starts, past leading blanks.
-                let lead = line.len() - line.trim_ascii_start().len();
-                self.buf.extend_from_slice(trimmed);
-                return Ok(Step::Line(Position {
-                    line: at.line,
-                    byte: at.byte + lead as u64,
-                }));
-            },
+            State::Lines => Ok(match next_line(&mut self.scanner, &mut self.buf)? {
+                Some(at) => Step::Line(at),
+                None => Step::End,
+            }),
             State::Top => {
                 let Some(b) = self.scanner.skip_ws()? else {
                     return Ok(Step::End);
@@ -1241,6 +1387,30 @@ impl JsonState {
                 Some(_) => return Ok(false),
             }
         }
+    }
+}
+
+/// The next line that is not blank, trimmed, appended to `out`, and where its value starts;
+/// `None` at the end of the file.
+fn next_line(
+    scanner: &mut Scanner<Box<dyn Read + Send>>,
+    out: &mut Vec<u8>,
+) -> Result<Option<Position>, ScanError> {
+    loop {
+        let Some((at, line)) = scanner.line()? else {
+            return Ok(None);
+        };
+        let trimmed = line.trim_ascii();
+        if trimmed.is_empty() {
+            continue;
+        }
+        // Where the value starts, past leading blanks.
+        let lead = line.len() - line.trim_ascii_start().len();
+        out.extend_from_slice(trimmed);
+        return Ok(Some(Position {
+            line: at.line,
+            byte: at.byte + lead as u64,
+        }));
     }
 }
 

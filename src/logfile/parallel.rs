@@ -1,0 +1,320 @@
+//! Reading one file on several threads ([`LogFile::fold_parallel`]): this thread reads the file
+//! and cuts it into batches of whole records; workers skip, decode and fold them; the batches'
+//! results are merged in file order. Memory stays bounded: at most
+//! `workers × (QUEUED_PER_WORKER + 1)` batches of about [`BATCH_BYTES`] exist at once.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use super::{FileError, Inner, LogFile, Position, RecordRef};
+use crate::graph::model::logs::ProvisioningObjectSummary;
+
+/// Bytes of records per batch.
+const BATCH_BYTES: usize = 256 << 10;
+/// Batches queued per worker, beyond the one it is folding.
+const QUEUED_PER_WORKER: usize = 2;
+/// The most worker threads [`LogFile::fold_parallel`] starts.
+pub const MAX_WORKERS: usize = 8;
+
+/// Consecutive records of the file, copied into one buffer.
+struct Batch {
+    /// Its place among the batches, from 0.
+    seq: u64,
+    /// The ordinal in the file (from 1) of its first record.
+    first: u64,
+    data: Vec<u8>,
+    items: Vec<(Position, Range<usize>)>,
+}
+
+impl Batch {
+    /// A batch from the spare ones (their buffers are allocated once, on this thread, and
+    /// handed back and forth), or a new one.
+    fn next(spare: &mut Vec<Batch>, seq: u64, first: u64) -> Batch {
+        let mut b = spare.pop().unwrap_or_else(|| Batch {
+            seq: 0,
+            first: 0,
+            data: Vec::with_capacity(BATCH_BYTES + (BATCH_BYTES >> 2)),
+            items: Vec::new(),
+        });
+        b.data.clear();
+        b.items.clear();
+        (b.seq, b.first) = (seq, first);
+        b
+    }
+}
+
+/// What a worker gives back for one batch: its result, and the batch to be filled again.
+type Folded<A> = (Result<A, FileError>, Batch);
+
+impl LogFile {
+    /// Folds every remaining record into accumulators on `workers` threads (1 to
+    /// [`MAX_WORKERS`]): each batch of records read from the file is folded by `fold` into a
+    /// fresh accumulator from `new`, and the accumulators are handed to `merge` on this thread
+    /// in file order, so the result does not depend on which thread ran first. The installed
+    /// [`Prefilter`](super::Prefilter) and success skip apply as for iteration.
+    ///
+    /// The first error in file order (a record that does not parse, an error from `fold`, or the
+    /// file itself) stops the reading and is returned; accumulators after it are not merged. A
+    /// CSV file is read on this thread.
+    pub fn fold_parallel<A, N, F, M>(
+        self,
+        workers: usize,
+        new: N,
+        fold: F,
+        merge: M,
+    ) -> Result<(), FileError>
+    where
+        A: Send,
+        N: Fn() -> A + Sync,
+        F: Fn(&mut A, RecordRef<'_>) -> Result<(), FileError> + Sync,
+        M: FnMut(A),
+    {
+        self.fold_in_batches(workers, BATCH_BYTES, new, fold, merge)
+    }
+
+    fn fold_in_batches<A, N, F, M>(
+        mut self,
+        workers: usize,
+        batch_bytes: usize,
+        new: N,
+        fold: F,
+        mut merge: M,
+    ) -> Result<(), FileError>
+    where
+        A: Send,
+        N: Fn() -> A + Sync,
+        F: Fn(&mut A, RecordRef<'_>) -> Result<(), FileError> + Sync,
+        M: FnMut(A),
+    {
+        if matches!(self.inner, Inner::Csv(_)) {
+            let mut acc = new();
+            for record in self.by_ref() {
+                fold(&mut acc, record?.as_ref())?;
+            }
+            merge(acc);
+            return Ok(());
+        }
+        let workers = workers.clamp(1, MAX_WORKERS);
+        let decoder = self.decoder.clone();
+        let prefilter = self.prefilter.clone();
+        let slow = self.slow.clone();
+        let full = self.full;
+        std::thread::scope(|scope| {
+            let (work_tx, work_rx) =
+                crossbeam_channel::bounded::<Batch>(workers * QUEUED_PER_WORKER);
+            let (done_tx, done_rx) = crossbeam_channel::unbounded::<Folded<A>>();
+            for _ in 0..workers {
+                let (work_rx, done_tx) = (work_rx.clone(), done_tx.clone());
+                let (decoder, prefilter, slow, new, fold) =
+                    (&*decoder, &prefilter, &slow, &new, &fold);
+                scope.spawn(move || {
+                    let mut scratch = ProvisioningObjectSummary::default();
+                    for batch in work_rx {
+                        let mut acc = new();
+                        let r = batch
+                            .items
+                            .iter()
+                            .enumerate()
+                            .try_for_each(|(i, (at, span))| {
+                                let bytes = &batch.data[span.clone()];
+                                // (The first record is always read, as in iteration.)
+                                let ordinal = batch.first + i as u64;
+                                if !prefilter.may_match(bytes)
+                                    || (ordinal > 1
+                                        && slow
+                                            .as_ref()
+                                            .is_some_and(|s| s.surely_simple_success(bytes)))
+                                {
+                                    return Ok(());
+                                }
+                                fold(
+                                    &mut acc,
+                                    decoder.decode_reusing(*at, bytes, full, Some(&mut scratch))?,
+                                )
+                            });
+                        if done_tx.send((r.map(|()| acc), batch)).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+            drop((work_rx, done_tx));
+
+            let mut merger = Merger {
+                next: 0,
+                waiting: BTreeMap::new(),
+                error: None,
+                failed_somewhere: false,
+                spare: Vec::new(),
+            };
+            let mut batch = Batch::next(&mut merger.spare, 0, self.read + 1);
+            let read_error = loop {
+                if merger.failed_somewhere {
+                    break None;
+                }
+                let start = batch.data.len();
+                let at = match self.append_element(&mut batch.data) {
+                    Ok(Some(at)) => at,
+                    Ok(None) => break None,
+                    Err(e) => break Some(e),
+                };
+                self.read += 1;
+                batch.items.push((at, start..batch.data.len()));
+                if batch.data.len() >= batch_bytes {
+                    let next = Batch::next(&mut merger.spare, batch.seq + 1, self.read + 1);
+                    if work_tx.send(std::mem::replace(&mut batch, next)).is_err() {
+                        break None;
+                    }
+                    merger.take(done_rx.try_iter(), &mut merge);
+                }
+            };
+            if !batch.items.is_empty() {
+                // (A worker only stops when the channel closes: this cannot fail.)
+                let _ = work_tx.send(batch);
+            }
+            drop(work_tx);
+            merger.take(done_rx.iter(), &mut merge);
+            if read_error.is_some() {
+                self.failed = true;
+            }
+            match merger.error.or(read_error) {
+                Some(e) => Err(e),
+                None => Ok(()),
+            }
+        })
+    }
+}
+
+/// Merges the batches' accumulators in file order.
+struct Merger<A> {
+    /// The next batch to merge.
+    next: u64,
+    /// Batches done before their turn.
+    waiting: BTreeMap<u64, Result<A, FileError>>,
+    /// The first error in file order; nothing after it is merged.
+    error: Option<FileError>,
+    /// Some batch failed (maybe not yet in turn): reading stops.
+    failed_somewhere: bool,
+    /// Batches given back, to be filled again.
+    spare: Vec<Batch>,
+}
+
+impl<A> Merger<A> {
+    fn take(&mut self, done: impl Iterator<Item = Folded<A>>, merge: &mut impl FnMut(A)) {
+        for (r, batch) in done {
+            self.failed_somewhere |= r.is_err();
+            self.waiting.insert(batch.seq, r);
+            self.spare.push(batch);
+            while let Some(r) = self.waiting.remove(&self.next) {
+                self.next += 1;
+                match r {
+                    Ok(acc) if self.error.is_none() => merge(acc),
+                    Ok(_) => {}
+                    Err(e) => {
+                        self.error.get_or_insert(e);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::logfile::{Prefilter, from_reader};
+
+    fn file(text: &str) -> LogFile {
+        from_reader(
+            Path::new("t.ndjson"),
+            Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn record(i: usize) -> String {
+        let status = ["success", "failure", "skipped"][i % 3];
+        format!(
+            r#"{{"id":"r{i}","jobId":"j{}","provisioningStatusInfo":{{"status":"{status}"}},"provisioningSteps":[{{"description":"step \"{i}\" ]}}"}}]}}"#,
+            i % 5
+        )
+    }
+
+    /// The ids in the order `merge` saw them, read in batches of about `batch` bytes.
+    fn ids(
+        text: &str,
+        workers: usize,
+        batch: usize,
+        prefilter: Option<Prefilter>,
+    ) -> Result<Vec<String>, FileError> {
+        let mut f = file(text);
+        if let Some(p) = prefilter {
+            f.prefilter(p);
+        }
+        let mut out = Vec::new();
+        f.fold_in_batches(
+            workers,
+            batch,
+            Vec::new,
+            |acc: &mut Vec<String>, r| {
+                acc.push(r.fields().id.clone());
+                Ok(())
+            },
+            |part| out.extend(part),
+        )?;
+        Ok(out)
+    }
+
+    #[test]
+    fn every_record_is_folded_once_and_merged_in_file_order() {
+        let lines: Vec<String> = (0..2_000).map(record).collect();
+        let want: Vec<String> = (0..2_000).map(|i| format!("r{i}")).collect();
+        let ndjson = lines.join("\n");
+        let array = format!("[\n{}\n]", lines.join(",\n"));
+        for text in [&ndjson, &array] {
+            for (workers, batch) in [(1, 1), (2, 700), (4, 1), (8, 64 << 10)] {
+                assert_eq!(ids(text, workers, batch, None).ok(), Some(want.clone()));
+            }
+        }
+        // The installed prefilter applies.
+        let q = crate::graph::logs::LogQuery {
+            status: Some(crate::graph::logs::StatusFilter::Failure),
+            ..Default::default()
+        };
+        let failures =
+            ids(&ndjson, 2, 500, Some(Prefilter::for_query(&q))).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(failures.len(), 667);
+        assert!(
+            failures
+                .iter()
+                .all(|id| id[1..].parse::<usize>().is_ok_and(|i| i % 3 == 1))
+        );
+    }
+
+    #[test]
+    fn the_first_error_in_the_file_wins_whatever_the_threads_do() {
+        let mut lines: Vec<String> = (0..3_000).map(record).collect();
+        lines[1_234] = r#"{"id":"bad","provisioningStatusInfo":{"status":1}"#.into();
+        lines[2_500] = "{not json".into();
+        let text = lines.join("\n");
+        // Iterating gives the same error as folding, at the same place.
+        let want = file(&text)
+            .find_map(Result::err)
+            .unwrap_or_else(|| panic!("no error"));
+        assert_eq!(want.position.map(|p| p.line), Some(1_235));
+        for (workers, batch) in [(1, 1), (2, 300), (3, 1), (8, 4_096)] {
+            let got = ids(&text, workers, batch, None).err();
+            assert_eq!(got.map(|e| e.to_string()), Some(want.to_string()));
+        }
+        // A file cut inside its last record.
+        let cut = &text[..text.len() - 3];
+        let mut lines = cut.lines().take(1_000).collect::<Vec<_>>().join("\n");
+        lines.push_str("\n{\"id\":\"x\",\"jobId\":\"j");
+        for workers in [1, 2] {
+            let e = ids(&lines, workers, 1_000, None).err();
+            assert_eq!(e.and_then(|e| e.position).map(|p| p.line), Some(1_001));
+        }
+    }
+}
