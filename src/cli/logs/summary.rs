@@ -127,22 +127,30 @@ fn from_file(path: &std::path::Path, query: &LogQuery) -> Result<LogSummary, Cli
             crate::output::sanitize::line(&w.to_string())
         );
     }
-    let mut s = Summarizer::new();
-    for record in file {
-        let record = record.map_err(file_error)?;
-        // Matched and counted on the glanced fields; only a skip or an uncoded failure, whose
-        // reason is read from the steps, is parsed in full.
-        let fields = record.fields();
-        if !query.matches(fields) {
-            continue;
-        }
-        if summary::needs_steps(fields) {
-            s.add(&*record.summary().map_err(file_error)?);
-        } else {
-            s.add(fields);
-        }
-    }
-    Ok(s.finish())
+    // Read on one thread, counted on the others: the counts do not depend on the order.
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let mut total = Summarizer::new();
+    file.fold_parallel(
+        workers,
+        Summarizer::new,
+        |s, record| {
+            // Matched and counted on the glanced fields; only a skip or an uncoded failure,
+            // whose reason is read from the steps, is parsed in full.
+            let fields = record.fields();
+            if !query.matches(fields) {
+                return Ok(());
+            }
+            if summary::needs_steps(fields) {
+                s.add(&*record.summary()?);
+            } else {
+                s.add(fields);
+            }
+            Ok(())
+        },
+        |s| total.merge(s),
+    )
+    .map_err(file_error)?;
+    Ok(total.finish())
 }
 
 fn time(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
@@ -245,8 +253,17 @@ fn render(s: &LogSummary, top: usize, cycles: usize, width: Option<u16>, color: 
             ]);
         }
         let shown = s.cycles.len().min(cycles);
-        let all = s.cycles.len() as u64 + s.cycles_dropped;
-        out.push_str(&format!("\nCycles: the latest {shown} of {all}\n"));
+        if s.cycles_dropped == 0 {
+            out.push_str(&format!(
+                "\nCycles: the latest {shown} of {}\n",
+                s.cycles.len()
+            ));
+        } else {
+            out.push_str(&format!(
+                "\nCycles: the latest {shown} (more than {} cycles: the older ones are not counted here)\n",
+                summary::MAX_CYCLES
+            ));
+        }
         out.push_str(&t.render(width, color));
     }
 
