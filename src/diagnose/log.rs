@@ -12,7 +12,7 @@ use super::finding::{
     Category, Evidence, Explanation, Finding, PropertyChange, Subject, SubjectKind, fmt_time,
 };
 use super::graph_error::unknown_finding;
-use super::knowledge::{Knowledge, Scope, Vars, cases};
+use super::knowledge::{Entry, Knowledge, Scope, Vars, cases};
 
 /// Explains one provisioning log entry.
 pub fn explain_log(entry: &ProvisioningObjectSummary) -> Explanation {
@@ -90,6 +90,30 @@ pub fn skip_or_failure_reason(entry: &ProvisioningObjectSummary) -> Option<Strin
         Some(code) if !f.known || code_is_from_data(&f) => format!("{code}: {}", f.title),
         _ => f.title,
     })
+}
+
+/// The knowledge entry a skip reason or an error code names, for a skipped entry.
+fn known_skip_value<'k>(k: &'k Knowledge, value: &str) -> Option<&'k Entry> {
+    k.lookup(value, &[Scope::SkipReason, Scope::ObjectError, Scope::Case])
+}
+
+/// The code and title [`diagnose_entry`] gives a skipped entry when its skip reason (else its
+/// error code) is a known one: the first rule of a skip's diagnosis, which needs nothing else of
+/// the entry. `None`: not skipped, or the diagnosis reads more (then call [`diagnose_entry`]).
+pub(crate) fn known_skip(entry: &ProvisioningObjectSummary) -> Option<(String, String)> {
+    if entry.status() != Some(&ProvisioningResult::Skipped) {
+        return None;
+    }
+    let k = Knowledge::global();
+    let error = entry.error();
+    let code = error
+        .as_ref()
+        .and_then(|e| e.error_code.as_deref())
+        .filter(|c| !c.trim().is_empty());
+    [entry.skip_reason(), code]
+        .into_iter()
+        .flatten()
+        .find_map(|v| known_skip_value(k, v).map(|e| (v.to_owned(), e.title.clone())))
 }
 
 /// True when the finding's code came from the entry (a Graph code), not from one of our case names.
@@ -297,8 +321,7 @@ impl<'a> Context<'a> {
         ] {
             let Some(value) = value else { continue };
             ev.push(Evidence::new(field, value));
-            if let Some(e) = k.lookup(value, &[Scope::SkipReason, Scope::ObjectError, Scope::Case])
-            {
+            if let Some(e) = known_skip_value(k, value) {
                 let summary = format!("{skipped}: {}", e.meaning);
                 let mut f = k.finding(e, summary, ev, &self.vars);
                 f.code = Some(value.to_owned());

@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::finding::{Evidence, Explanation, NextStep, fmt_time};
-use super::log::diagnose_entry;
+use super::log::{diagnose_entry, known_skip};
 use crate::graph::model::logs::{ProvisioningObjectSummary, ProvisioningResult};
 use crate::graph::model::{QuarantineReason, SynchronizationJob};
 
@@ -295,6 +295,10 @@ pub fn reason_of(e: &ProvisioningObjectSummary) -> Option<(ReasonKind, String, S
             .and_then(|x| non_empty(x.reason.as_deref()))
             .map(first_line)
             .unwrap_or_default();
+        return Some((kind, code, title));
+    }
+    // Most skips name a known reason: their code and title without building the explanation.
+    if let Some((code, title)) = known_skip(e) {
         return Some((kind, code, title));
     }
     let finding = diagnose_entry(e);

@@ -890,3 +890,47 @@ fn documented_never_run_job_with_error_code_none_is_not_a_failure() {
     assert_eq!(x.findings[0].code.as_deref(), Some("job-not-run"), "{x:#?}");
     assert_eq!(x.severity(), Severity::Info);
 }
+
+#[test]
+fn a_known_skip_reason_gives_the_code_and_title_the_whole_diagnosis_gives() {
+    let skipped = |details: &str, error: &str| {
+        entry(&format!(
+            r#"{{"id":"s","provisioningStatusInfo":{{"status":"skipped","errorInformation":{error}}},
+            "sourceIdentity":{{"id":"g","displayName":"Ann"}},"jobId":"scim.x",
+            "provisioningSteps":[{{"name":"EntrySynchronizationSkip","provisioningStepType":"scoping",
+            "status":"skipped","description":"d","details":{details}}}]}}"#
+        ))
+    };
+    let mut known = 0;
+    for (details, error) in [
+        (r#"{"SkipReason":"NotEffectivelyEntitled"}"#, "null"),
+        (r#"{"SkipReason":"RedundantExport"}"#, "null"),
+        (r#"{"skipreason":"IsCriticalSystemObject"}"#, "null"),
+        (r#"{"SkipReason":"NoSuchReasonAnywhere"}"#, "null"),
+        (
+            r#"{"SkipReason":" "}"#,
+            r#"{"errorCode":"RedundantExport"}"#,
+        ),
+        (r#"{}"#, r#"{"errorCode":"NoSuchCode"}"#),
+        (
+            r#"{"IsEffectivelyEntitledForProvisioning":"False"}"#,
+            "null",
+        ),
+    ] {
+        let e = skipped(details, error);
+        let whole = log::diagnose_entry(&e);
+        match log::known_skip(&e) {
+            Some((code, title)) => {
+                known += 1;
+                assert_eq!((Some(code), title), (whole.code, whole.title), "{details}");
+            }
+            // Not known: the summary asks the whole diagnosis.
+            None => assert!(!whole.known || whole.code.as_deref() != e.skip_reason()),
+        }
+    }
+    assert_eq!(known, 4);
+    // Only skips.
+    let mut failed = skipped(r#"{"SkipReason":"RedundantExport"}"#, "null");
+    failed.provisioning_status_info = None;
+    assert_eq!(log::known_skip(&failed), None);
+}
