@@ -323,3 +323,51 @@ fn render(s: &LogSummary, top: usize, cycles: usize, width: Option<u16>, color: 
 fn bad_if(n: u64) -> Cell {
     if n > 0 { Cell::Bad } else { Cell::Plain }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every field name of `logs summary -o json` is in the formats guide's `logs summary` entry.
+    #[test]
+    fn every_json_field_is_documented() {
+        let mut s = Summarizer::new();
+        let e: crate::graph::model::logs::ProvisioningObjectSummary =
+            serde_json::from_value(serde_json::json!({
+                "id": "1", "activityDateTime": "2026-11-25T10:00:00Z", "jobId": "scim.x",
+                "cycleId": "c", "provisioningAction": "create",
+                "servicePrincipal": {"id": "sp", "displayName": "App"},
+                "sourceIdentity": {"id": "g", "displayName": "Ann"},
+                "provisioningStatusInfo": {"status": "failure", "errorInformation": {"errorCode": "E"}}
+            }))
+            .unwrap_or_else(|e| panic!("{e}"));
+        s.add(&e);
+        let doc = serde_json::to_value(s.finish()).unwrap_or(Value::Null);
+        let guide = crate::output::FORMATS_GUIDE;
+        let entry = guide
+            .split("\n- ")
+            .find(|b| b.starts_with("`logs summary`"))
+            .unwrap_or_else(|| panic!("no `logs summary` entry in docs/json-output.md"));
+        fn keys(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::Object(m) => {
+                    for (k, v) in m {
+                        out.push(k.clone());
+                        keys(v, out);
+                    }
+                }
+                Value::Array(a) => a.iter().for_each(|v| keys(v, out)),
+                _ => {}
+            }
+        }
+        let mut all = Vec::new();
+        keys(&doc, &mut all);
+        assert!(all.len() > 30, "{all:?}");
+        for k in all {
+            assert!(
+                entry.contains(&format!("`{k}`")),
+                "`{k}` is not in the logs summary entry of docs/json-output.md"
+            );
+        }
+    }
+}
