@@ -6,7 +6,8 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use super::{FileError, Inner, LogFile, Position, RecordRef};
+use super::scan::split_lines;
+use super::{FileError, Inner, LogFile, Position, RecordRef, State};
 use crate::graph::model::logs::ProvisioningObjectSummary;
 
 /// Bytes of records per batch.
@@ -23,7 +24,10 @@ struct Batch {
     /// The ordinal in the file (from 1) of its first record.
     first: u64,
     data: Vec<u8>,
+    /// Where each record is in `data`; or, for a piece of a JSON lines file, empty, and
+    /// `lines_from` is where `data` starts in the file: the worker splits it into lines.
     items: Vec<(Position, Range<usize>)>,
+    lines_from: Option<Position>,
 }
 
 impl Batch {
@@ -35,9 +39,11 @@ impl Batch {
             first: 0,
             data: Vec::with_capacity(BATCH_BYTES + (BATCH_BYTES >> 2)),
             items: Vec::new(),
+            lines_from: None,
         });
         b.data.clear();
         b.items.clear();
+        b.lines_from = None;
         (b.seq, b.first) = (seq, first);
         b
     }
@@ -111,27 +117,33 @@ impl LogFile {
                     let mut scratch = ProvisioningObjectSummary::default();
                     for batch in work_rx {
                         let mut acc = new();
-                        let r = batch
-                            .items
-                            .iter()
-                            .enumerate()
-                            .try_for_each(|(i, (at, span))| {
-                                let bytes = &batch.data[span.clone()];
-                                // (The first record is always read, as in iteration.)
-                                let ordinal = batch.first + i as u64;
-                                if !prefilter.may_match(bytes)
-                                    || (ordinal > 1
-                                        && slow
-                                            .as_ref()
-                                            .is_some_and(|s| s.surely_simple_success(bytes)))
-                                {
-                                    return Ok(());
-                                }
-                                fold(
-                                    &mut acc,
-                                    decoder.decode_reusing(*at, bytes, full, Some(&mut scratch))?,
-                                )
-                            });
+                        let mut one = |at: Position, span: Range<usize>, ordinal: u64| {
+                            let bytes = &batch.data[span];
+                            // (The first record is always read, as in iteration.)
+                            if !prefilter.may_match(bytes)
+                                || (ordinal > 1
+                                    && slow
+                                        .as_ref()
+                                        .is_some_and(|s| s.surely_simple_success(bytes)))
+                            {
+                                return Ok(());
+                            }
+                            fold(
+                                &mut acc,
+                                decoder.decode_reusing(at, bytes, full, Some(&mut scratch))?,
+                            )
+                        };
+                        let r =
+                            match batch.lines_from {
+                                // (Only without the success skip, which needs each record's ordinal.)
+                                Some(from) => split_lines(&batch.data, from)
+                                    .try_for_each(|(at, span)| one(at, span, u64::MAX)),
+                                None => batch.items.iter().enumerate().try_for_each(
+                                    |(i, (at, span))| {
+                                        one(*at, span.clone(), batch.first + i as u64)
+                                    },
+                                ),
+                            };
                         if done_tx.send((r.map(|()| acc), batch)).is_err() {
                             return;
                         }
@@ -152,6 +164,31 @@ impl LogFile {
                 if merger.failed_somewhere {
                     break None;
                 }
+                // The rest of a JSON lines file goes out in large pieces, split by the workers.
+                if slow.is_none()
+                    && self.pending.is_none()
+                    && let Inner::Json(js) = &mut self.inner
+                    && js.state == State::Lines
+                {
+                    if !batch.items.is_empty() {
+                        let next = Batch::next(&mut merger.spare, batch.seq + 1, self.read + 1);
+                        if work_tx.send(std::mem::replace(&mut batch, next)).is_err() {
+                            break None;
+                        }
+                    }
+                    let from = match js.scanner.whole_lines(&mut batch.data, batch_bytes) {
+                        Ok(Some(from)) => from,
+                        Ok(None) => break None,
+                        Err(e) => break Some(self.scan_error(e)),
+                    };
+                    batch.lines_from = Some(from);
+                    let next = Batch::next(&mut merger.spare, batch.seq + 1, self.read + 1);
+                    if work_tx.send(std::mem::replace(&mut batch, next)).is_err() {
+                        break None;
+                    }
+                    merger.take(done_rx.try_iter(), &mut merge);
+                    continue;
+                }
                 let start = batch.data.len();
                 let at = match self.append_element(&mut batch.data) {
                     Ok(Some(at)) => at,
@@ -168,7 +205,7 @@ impl LogFile {
                     merger.take(done_rx.try_iter(), &mut merge);
                 }
             };
-            if !batch.items.is_empty() {
+            if !batch.items.is_empty() || batch.lines_from.is_some() {
                 // (A worker only stops when the channel closes: this cannot fail.)
                 let _ = work_tx.send(batch);
             }
@@ -259,7 +296,8 @@ mod tests {
             batch,
             Vec::new,
             |acc: &mut Vec<String>, r| {
-                acc.push(r.fields().id.clone());
+                let at = r.position();
+                acc.push(format!("{}@{}:{}", r.fields().id, at.line, at.byte));
                 Ok(())
             },
             |part| out.extend(part),
@@ -267,13 +305,38 @@ mod tests {
         Ok(out)
     }
 
+    /// What iterating gives, in the form of [`ids`].
+    fn iterated(text: &str) -> Vec<String> {
+        file(text)
+            .map(|r| {
+                let r = r.unwrap_or_else(|e| panic!("{e}"));
+                let at = r.position();
+                format!("{}@{}:{}", r.fields().id, at.line, at.byte)
+            })
+            .collect()
+    }
+
     #[test]
     fn every_record_is_folded_once_and_merged_in_file_order() {
         let lines: Vec<String> = (0..2_000).map(record).collect();
-        let want: Vec<String> = (0..2_000).map(|i| format!("r{i}")).collect();
         let ndjson = lines.join("\n");
+        // Blank lines, CRLF, leading blanks and no final newline, in JSON lines.
+        let ragged: String = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| match i % 4 {
+                0 => format!("{l}\r\n"),
+                1 => format!("  {l}\n\n"),
+                2 => format!("\t{l} \n \n"),
+                _ => format!("{l}\n"),
+            })
+            .collect::<String>()
+            .trim_end()
+            .to_owned();
         let array = format!("[\n{}\n]", lines.join(",\n"));
-        for text in [&ndjson, &array] {
+        for text in [&ndjson, &ragged, &array] {
+            let want = iterated(text);
+            assert_eq!(want.len(), 2_000);
             for (workers, batch) in [(1, 1), (2, 700), (4, 1), (8, 64 << 10)] {
                 assert_eq!(ids(text, workers, batch, None).ok(), Some(want.clone()));
             }
@@ -286,11 +349,10 @@ mod tests {
         let failures =
             ids(&ndjson, 2, 500, Some(Prefilter::for_query(&q))).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(failures.len(), 667);
-        assert!(
-            failures
-                .iter()
-                .all(|id| id[1..].parse::<usize>().is_ok_and(|i| i % 3 == 1))
-        );
+        assert!(failures.iter().all(|id| {
+            let n = id[1..].split('@').next().unwrap_or("");
+            n.parse::<usize>().is_ok_and(|i| i % 3 == 1)
+        }));
     }
 
     #[test]

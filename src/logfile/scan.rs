@@ -284,6 +284,45 @@ impl<R: Read> Scanner<R> {
         }
     }
 
+    /// Whole lines (each with its `\n`; the file's last line may lack one) appended to `out`
+    /// until at least `at_least` bytes were or the file ends, and where the first starts; `None`
+    /// at the end of the file. For handing a JSON lines file out in large pieces, split into
+    /// lines by whoever reads them ([`split_lines`]).
+    pub fn whole_lines(
+        &mut self,
+        out: &mut Vec<u8>,
+        at_least: usize,
+    ) -> Result<Option<Position>, ScanError> {
+        let start = self.position();
+        let base = out.len();
+        while self.fill()? {
+            let avail = &self.buf[self.pos..self.len];
+            match memchr::memrchr(b'\n', avail) {
+                Some(i) => {
+                    self.take(i + 1, out);
+                    if out.len() - base >= at_least {
+                        break;
+                    }
+                }
+                None => {
+                    // Part of a line that goes on past what is buffered.
+                    self.take(avail.len(), out);
+                    let from = memchr::memrchr(b'\n', &out[base..]).map_or(base, |i| base + i + 1);
+                    let long = out.len() - from;
+                    if long > MAX_RECORD_BYTES {
+                        return Err(ScanError::TooLarge {
+                            start: Position {
+                                line: self.at.line,
+                                byte: self.at.byte - long as u64,
+                            },
+                        });
+                    }
+                }
+            }
+        }
+        Ok((out.len() > base).then_some(start))
+    }
+
     /// The next line (without its `\n`), read in place, and where it starts; `None` at the end of
     /// the file. The line stays valid until the scanner is used again.
     pub fn line(&mut self) -> Result<Option<(Position, &[u8])>, ScanError> {
@@ -321,6 +360,37 @@ impl<R: Read> Scanner<R> {
             }
         }
     }
+}
+
+/// The lines of `data` (read by [`Scanner::whole_lines`] from `start`) that are not blank:
+/// where each value starts (past leading blanks) and its bytes' range, trimmed, as
+/// [`Scanner::line`] and a trim would give them one by one.
+pub(crate) fn split_lines(
+    data: &[u8],
+    start: Position,
+) -> impl Iterator<Item = (Position, std::ops::Range<usize>)> + '_ {
+    let mut from = 0;
+    let mut line = start.line;
+    std::iter::from_fn(move || {
+        while from < data.len() {
+            let end = memchr::memchr(b'\n', &data[from..]).map_or(data.len(), |i| from + i);
+            let (at, this) = (line, from);
+            line += 1;
+            from = end + 1;
+            let text = &data[this..end];
+            let trimmed = text.trim_ascii();
+            if trimmed.is_empty() {
+                continue;
+            }
+            let lead = text.len() - text.trim_ascii_start().len();
+            let position = Position {
+                line: at,
+                byte: start.byte + (this + lead) as u64,
+            };
+            return Some((position, this + lead..this + lead + trimmed.len()));
+        }
+        None
+    })
 }
 
 #[cfg(test)]
@@ -367,6 +437,45 @@ mod tests {
             got,
             vec![(1, 0, 1), (2, 2, long.len()), (3, 3 + l, 0), (4, 4 + l, 1)]
         );
+    }
+
+    #[test]
+    fn whole_lines_come_in_pieces_and_split_as_line_by_line() {
+        let long = "y".repeat(BUFFER * 2);
+        let text = format!("a\n\n  b \r\n{long}\nc");
+        let mut s = Scanner::new(std::io::Cursor::new(text.clone().into_bytes()));
+        let mut got = Vec::new();
+        loop {
+            let mut out = Vec::new();
+            let Some(from) = s.whole_lines(&mut out, 10).unwrap() else {
+                break;
+            };
+            got.extend(split_lines(&out, from).map(|(at, r)| (at.line, at.byte, r.len())));
+        }
+        let mut one = Scanner::new(std::io::Cursor::new(text.into_bytes()));
+        let mut want = Vec::new();
+        while let Some((at, line)) = one.line().unwrap() {
+            let lead = line.len() - line.trim_ascii_start().len();
+            if !line.trim_ascii().is_empty() {
+                want.push((at.line, at.byte + lead as u64, line.trim_ascii().len()));
+            }
+        }
+        assert_eq!(got, want);
+        assert_eq!(got.len(), 4);
+        // A line past the limit is an error naming where it starts.
+        let huge = std::io::Cursor::new(b"x\n".to_vec())
+            .chain(std::io::repeat(b'z').take((MAX_RECORD_BYTES + BUFFER) as u64));
+        let mut s = Scanner::new(huge);
+        let mut out = Vec::new();
+        let mut r = s.whole_lines(&mut out, 1);
+        while let Ok(Some(_)) = r {
+            out.clear();
+            r = s.whole_lines(&mut out, 1);
+        }
+        match r {
+            Err(ScanError::TooLarge { start }) => assert_eq!((start.line, start.byte), (2, 2)),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
