@@ -295,32 +295,61 @@ impl<R: Read> Scanner<R> {
     ) -> Result<Option<Position>, ScanError> {
         let start = self.position();
         let base = out.len();
-        while self.fill()? {
-            let avail = &self.buf[self.pos..self.len];
-            match memchr::memrchr(b'\n', avail) {
-                Some(i) => {
-                    self.take(i + 1, out);
-                    if out.len() - base >= at_least {
-                        break;
-                    }
-                }
-                None => {
-                    // Part of a line that goes on past what is buffered.
-                    self.take(avail.len(), out);
-                    let from = memchr::memrchr(b'\n', &out[base..]).map_or(base, |i| base + i + 1);
-                    let long = out.len() - from;
-                    if long > MAX_RECORD_BYTES {
-                        return Err(ScanError::TooLarge {
-                            start: Position {
-                                line: self.at.line,
-                                byte: self.at.byte - long as u64,
-                            },
-                        });
-                    }
-                }
+        // What is buffered, then straight from the source into `out` (no second copy).
+        out.extend_from_slice(&self.buf[self.pos..self.len]);
+        (self.pos, self.len) = (0, 0);
+        // Where the last line so far starts, and how far `out` was searched for it.
+        let mut line_start = base;
+        let mut searched = base;
+        loop {
+            if let Some(i) = memchr::memrchr(b'\n', &out[searched..]) {
+                line_start = searched + i + 1;
             }
+            searched = out.len();
+            if out.len() - line_start > MAX_RECORD_BYTES {
+                let lines = memchr::memchr_iter(b'\n', &out[base..line_start]).count();
+                return Err(ScanError::TooLarge {
+                    start: Position {
+                        line: start.line + lines as u64,
+                        byte: start.byte + (line_start - base) as u64,
+                    },
+                });
+            }
+            if self.eof || (line_start > base && line_start - base >= at_least) {
+                break;
+            }
+            // Enough for `at_least`, in reads of 64 KiB to 256 KiB.
+            let filled = out.len();
+            let want = (base + at_least)
+                .saturating_sub(filled)
+                .clamp(64 << 10, BUFFER);
+            out.resize(filled + want, 0);
+            let n = loop {
+                match self.inner.read(&mut out[filled..]) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        out.truncate(filled);
+                        return Err(e.into());
+                    }
+                }
+            };
+            out.truncate(filled + n);
+            self.eof = n == 0;
         }
-        Ok((out.len() > base).then_some(start))
+        // The last line, unless the file ends with it, waits in the buffer for the next call.
+        let end = if self.eof { out.len() } else { line_start };
+        let rest = out.len() - end;
+        if self.buf.len() < rest {
+            self.buf.resize(rest, 0);
+        }
+        self.buf[..rest].copy_from_slice(&out[end..]);
+        (self.pos, self.len) = (0, rest);
+        out.truncate(end);
+        let taken = &out[base..];
+        self.at.line += memchr::memchr_iter(b'\n', taken).count() as u64;
+        self.at.byte += taken.len() as u64;
+        Ok((!taken.is_empty()).then_some(start))
     }
 
     /// The next line (without its `\n`), read in place, and where it starts; `None` at the end of
