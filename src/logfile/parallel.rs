@@ -53,15 +53,15 @@ impl Batch {
 type Folded<A> = (Result<A, FileError>, Batch);
 
 impl LogFile {
-    /// Folds every remaining record into accumulators on `workers` threads (1 to
-    /// [`MAX_WORKERS`]): each batch of records read from the file is folded by `fold` into a
+    /// Folds every remaining record into accumulators on `workers` threads (at most
+    /// [`MAX_WORKERS`]; with 0 or 1, everything runs on this thread): each batch of records read from the file is folded by `fold` into a
     /// fresh accumulator from `new`, and the accumulators are handed to `merge` on this thread
     /// in file order, so the result does not depend on which thread ran first. The installed
     /// [`Prefilter`](super::Prefilter) and success skip apply as for iteration.
     ///
     /// The first error in file order (a record that does not parse, an error from `fold`, or the
     /// file itself) stops the reading and is returned; accumulators after it are not merged. A
-    /// CSV file is read on this thread.
+    /// CSV file is read on this thread, in one accumulator.
     pub fn fold_parallel<A, N, F, M>(
         self,
         workers: usize,
@@ -92,7 +92,8 @@ impl LogFile {
         F: Fn(&mut A, RecordRef<'_>) -> Result<(), FileError> + Sync,
         M: FnMut(A),
     {
-        if matches!(self.inner, Inner::Csv(_)) {
+        // One core: no thread to hand work to.
+        if matches!(self.inner, Inner::Csv(_)) || workers <= 1 {
             let mut acc = new();
             for record in self.by_ref() {
                 fold(&mut acc, record?.as_ref())?;
@@ -100,7 +101,7 @@ impl LogFile {
             merge(acc);
             return Ok(());
         }
-        let workers = workers.clamp(1, MAX_WORKERS);
+        let workers = workers.min(MAX_WORKERS);
         let decoder = self.decoder.clone();
         let prefilter = self.prefilter.clone();
         let slow = self.slow.clone();
@@ -337,7 +338,7 @@ mod tests {
         for text in [&ndjson, &ragged, &array] {
             let want = iterated(text);
             assert_eq!(want.len(), 2_000);
-            for (workers, batch) in [(1, 1), (2, 700), (4, 1), (8, 64 << 10)] {
+            for (workers, batch) in [(1, 1), (2, 1), (2, 700), (4, 1), (8, 64 << 10)] {
                 assert_eq!(ids(text, workers, batch, None).ok(), Some(want.clone()));
             }
         }
@@ -366,7 +367,7 @@ mod tests {
             .find_map(Result::err)
             .unwrap_or_else(|| panic!("no error"));
         assert_eq!(want.position.map(|p| p.line), Some(1_235));
-        for (workers, batch) in [(1, 1), (2, 300), (3, 1), (8, 4_096)] {
+        for (workers, batch) in [(1, 1), (2, 1), (2, 300), (3, 1), (8, 4_096)] {
             let got = ids(&text, workers, batch, None).err();
             assert_eq!(got.map(|e| e.to_string()), Some(want.to_string()));
         }
