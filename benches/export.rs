@@ -17,6 +17,9 @@ use std::time::Instant;
 
 use provctl::sim::{GenerateSpec, Sim, SimConfig, TenantSource, ThrottleConfig, TokenSpec, demo};
 
+mod support;
+use support::field;
+
 const ROLES: &[&str] = &["ProvisioningLog.Read.All"];
 
 struct Measured {
@@ -43,12 +46,6 @@ fn own_cpu() -> f64 {
     // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after the state field.
     let ticks = f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0);
     ticks / 100.0
-}
-
-fn field(text: &str, name: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|l| l.trim().strip_prefix(name))
-        .and_then(|v| v.trim().trim_start_matches(':').trim().parse().ok())
 }
 
 fn run(records: u64, throttle: ThrottleConfig, paced: bool, https: bool) -> Measured {

@@ -20,12 +20,8 @@ use provctl::graph::{ApiVersion, Cloud, Endpoints, GraphClient, HttpOptions};
 use provctl::sim::{FaultSpec, GenerateSpec, Sim, SimConfig, SimHandle, TenantSource, TokenSpec};
 use serde_json::Value;
 
-fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+mod support;
+use support::env_num;
 
 /// Requests that went over the wire (the items inside a `$batch` are logged too, without a
 /// User-Agent).

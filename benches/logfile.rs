@@ -26,6 +26,9 @@ use std::time::Instant;
 
 use provctl::sim::{GenerateSpec, Sim, SimConfig, TenantSource, ThrottleConfig, TokenSpec, demo};
 
+mod support;
+use support::field;
+
 const ROLES: &[&str] = &["ProvisioningLog.Read.All"];
 
 const PYTHON: &str = "import json,sys\nn=0\nfor l in open(sys.argv[1]):\n    r=json.loads(l)\n    n+=(r.get('provisioningStatusInfo') or {}).get('status')=='failure'\nprint(n)";
@@ -106,12 +109,6 @@ struct Timed {
     cpu: f64,
     rss_mib: f64,
     stdout: String,
-}
-
-fn field(text: &str, name: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|l| l.trim().strip_prefix(name))
-        .and_then(|v| v.trim().trim_start_matches(':').trim().parse().ok())
 }
 
 /// Runs a command `runs` times: the median wall time, the largest peak RSS, the last stdout.

@@ -19,12 +19,8 @@ use provctl::graph::auth::certificate::testing::self_signed;
 use provctl::sim::{FaultSpec, Sim, SimConfig, TenantSource};
 use serde_json::{Value, json};
 
-fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+mod support;
+use support::env_num;
 
 /// A tenant of `sps` service principals, each with one active cloud sync job, signing in with
 /// `cert_pem`.
