@@ -123,12 +123,8 @@ pub async fn run(ctx: &Context, args: ExplainArgs) -> Result<(), CliError> {
 /// bounded memory.
 fn explain_file(ctx: &Context, file: &Path, id: Option<&str>) -> Result<(), CliError> {
     let select = id.map(str::trim).filter(|s| !s.is_empty());
-    let doc = if file.as_os_str() == "-" {
-        logfile::document_from_reader(file, Box::new(std::io::stdin()))
-    } else {
-        logfile::open_document(file)
-    }
-    .map_err(file_error)?;
+    // (`-` is standard input: the reader knows it.)
+    let doc = logfile::open_document(file).map_err(file_error)?;
     let stdout = std::io::stdout();
     let mut out = Explained::new(ctx, BufWriter::new(stdout.lock()));
     let now = time::now();

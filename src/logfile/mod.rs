@@ -555,7 +555,14 @@ pub fn open(path: &Path) -> Result<LogFile, FileError> {
     Ok(file)
 }
 
+/// The name that reads standard input (`--file -`), for a file piped in (`az ... | provctl ...`).
+pub const STDIN: &str = "-";
+
 fn open_any(path: &Path) -> Result<LogFile, FileError> {
+    if path == Path::new(STDIN) {
+        // Read once as it comes: not a regular file, so never read a second time.
+        return from_reader(Path::new("(standard input)"), Box::new(std::io::stdin()));
+    }
     let file = File::open(path).map_err(|e| {
         let kind = if e.kind() == std::io::ErrorKind::NotFound {
             FileErrorKind::NotFound

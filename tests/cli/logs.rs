@@ -1770,6 +1770,15 @@ fn summary_numbers_equal_counting_the_records_that_search_lists() {
     )
     .ok();
     let f: Value = serde_json::from_str(&from_file.stdout()).expect("summary JSON");
+    // Piped in, `--file -` reads standard input: the same document.
+    let piped = env
+        .cmd(&["-o", "json", "logs", "summary", "--file", "-"])
+        .write_stdin(serde_json::to_vec(&listed).expect("json"))
+        .output()
+        .expect("run provctl");
+    assert!(piped.status.success(), "{piped:?}");
+    let p: Value = serde_json::from_slice(&piped.stdout).expect("summary JSON");
+    assert_eq!(p, f);
     assert_eq!(f["total"], s["total"]);
     assert_eq!(f["status"], s["status"]);
     assert_eq!(f["jobs"], s["jobs"]);

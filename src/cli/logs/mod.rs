@@ -319,7 +319,7 @@ pub(crate) use crate::export::format::{CSV_HEADERS, csv_row};
 pub struct FileArg {
     /// Read this file instead of Graph: a provctl export (NDJSON, JSON, CSV), `logs search -o
     /// json`, a Graph response dump, the portal's Download JSON, or an Azure Monitor
-    /// ProvisioningLogs export (the reader `explain --file` uses).
+    /// ProvisioningLogs export (the reader `explain --file` uses). `-` reads standard input.
     #[arg(long, value_name = "PATH")]
     pub file: Option<PathBuf>,
 }
