@@ -411,6 +411,7 @@ pub(crate) mod cases {
     pub const SUCCESS: &str = "success";
     pub const NO_CHANGE: &str = "no-change";
     pub const SKIPPED: &str = "skipped";
+    pub const SKIPPED_DELETE: &str = "skipped-delete";
     pub const WARNING: &str = "warning";
     pub const OBJECT_NOT_FOUND: &str = "object-not-found";
     pub const JOB_HEALTHY: &str = "job-healthy";

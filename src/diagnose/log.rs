@@ -360,7 +360,16 @@ impl<'a> Context<'a> {
         {
             ev.push(Evidence::new(self.error_label("reason"), text));
         }
-        k.case_finding(cases::SKIPPED, format!("{skipped}."), ev, &self.vars)
+        // A skipped delete may be one the job's deletion threshold holds back.
+        let case = match self.entry.action() {
+            Some(
+                ProvisioningAction::Delete
+                | ProvisioningAction::StagedDelete
+                | ProvisioningAction::Disable,
+            ) => cases::SKIPPED_DELETE,
+            _ => cases::SKIPPED,
+        };
+        k.case_finding(case, format!("{skipped}."), ev, &self.vars)
     }
 
     /// Skip reasons read from step details: isCriticalSystemObject, replication victims (CNF names),

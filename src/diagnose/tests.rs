@@ -8,7 +8,7 @@ use super::coverage_tests::reference_dir;
 use super::*;
 use crate::graph::ServiceError;
 use crate::graph::model::{
-    DecodedProvisionOnDemand, ODataCollection, ProvisionOnDemandResponse,
+    DecodedProvisionOnDemand, ODataCollection, ProvisionOnDemandResponse, ProvisioningAction,
     ProvisioningObjectSummary, ServicePrincipal, SynchronizationJob,
 };
 
@@ -933,4 +933,37 @@ fn a_known_skip_reason_gives_the_code_and_title_the_whole_diagnosis_gives() {
     let mut failed = skipped(r#"{"SkipReason":"RedundantExport"}"#, "null");
     failed.provisioning_status_info = None;
     assert_eq!(log::known_skip(&failed), None);
+}
+
+#[test]
+fn a_skipped_delete_without_a_reason_points_at_the_deletion_threshold() {
+    let e = entry(
+        r#"{"id":"d1","jobId":"AD2AADProvisioning.x","provisioningAction":"delete",
+        "servicePrincipal":{"id":"sp1"},
+        "sourceIdentity":{"id":"g","displayName":"Former Employee 1"},
+        "targetIdentity":{"id":"t","displayName":"Former Employee 1"},
+        "provisioningStatusInfo":{"status":"skipped"},
+        "provisioningSteps":[{"name":"EntryExportDelete","provisioningStepType":"export",
+        "status":"skipped","description":"d","details":{}}]}"#,
+    );
+    let f = log::diagnose_entry(&e);
+    assert_eq!(f.code.as_deref(), Some("skipped-delete"));
+    let commands: Vec<String> = f
+        .next_steps
+        .iter()
+        .filter_map(|s| s.command.clone())
+        .collect();
+    assert!(
+        commands
+            .iter()
+            .any(|c| c == "provctl quarantine deletes sp1/AD2AADProvisioning.x"),
+        "{commands:?}"
+    );
+    // The same skip of an update stays a plain skip.
+    let mut update = e.clone();
+    update.provisioning_action = Some(ProvisioningAction::Update);
+    assert_eq!(
+        log::diagnose_entry(&update).code.as_deref(),
+        Some("skipped")
+    );
 }
