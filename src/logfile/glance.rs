@@ -250,7 +250,7 @@ fn string(value: &[u8]) -> Option<Option<Cow<'_, str>>> {
 /// quote or backslash), containers by counting brackets outside strings. `None` when `text` is
 /// not one object (with nothing but whitespace after it), a name holds an escape, the brackets
 /// do not match, or `each` gives `None`.
-pub(crate) fn members<'a>(
+fn members<'a>(
     text: &'a [u8],
     mut each: impl FnMut(&'a [u8], &'a [u8]) -> Option<()>,
 ) -> Option<()> {

@@ -893,15 +893,8 @@ impl LogFile {
         Ok(self.next_raw()?.map(|(at, b, _)| (at, b)))
     }
 
-    /// The next element appended to `out`, with where it starts: a line of a JSON lines file is
-    /// copied once, straight from the read buffer.
+    /// The next element appended to `out`, with where it starts.
     fn append_element(&mut self, out: &mut Vec<u8>) -> Result<Option<Position>, FileError> {
-        if self.pending.is_none()
-            && let Inner::Json(js) = &mut self.inner
-            && js.state == State::Lines
-        {
-            return next_line(&mut js.scanner, out).map_err(|e| self.scan_error(e));
-        }
         let Some((at, bytes)) = self.next_element()? else {
             return Ok(None);
         };

@@ -136,7 +136,7 @@ impl LogFile {
                         };
                         let r =
                             match batch.lines_from {
-                                // (Only without the success skip, which needs each record's ordinal.)
+                                // (Never the first record: that one was read to open the file.)
                                 Some(from) => split_lines(&batch.data, from)
                                     .try_for_each(|(at, span)| one(at, span, u64::MAX)),
                                 None => batch.items.iter().enumerate().try_for_each(
@@ -161,21 +161,25 @@ impl LogFile {
                 spare: Vec::new(),
             };
             let mut batch = Batch::next(&mut merger.spare, 0, self.read + 1);
+            // Sends `batch` to the workers and puts an empty one in its place; false when no
+            // worker is left.
+            let ship = |batch: &mut Batch, spare: &mut Vec<Batch>, first: u64| {
+                let next = Batch::next(spare, batch.seq + 1, first);
+                work_tx.send(std::mem::replace(batch, next)).is_ok()
+            };
             let read_error = loop {
                 if merger.failed_somewhere {
                     break None;
                 }
                 // The rest of a JSON lines file goes out in large pieces, split by the workers.
-                if slow.is_none()
-                    && self.pending.is_none()
+                if self.pending.is_none()
                     && let Inner::Json(js) = &mut self.inner
                     && js.state == State::Lines
                 {
-                    if !batch.items.is_empty() {
-                        let next = Batch::next(&mut merger.spare, batch.seq + 1, self.read + 1);
-                        if work_tx.send(std::mem::replace(&mut batch, next)).is_err() {
-                            break None;
-                        }
+                    if !batch.items.is_empty()
+                        && !ship(&mut batch, &mut merger.spare, self.read + 1)
+                    {
+                        break None;
                     }
                     let from = match js.scanner.whole_lines(&mut batch.data, batch_bytes) {
                         Ok(Some(from)) => from,
@@ -183,8 +187,7 @@ impl LogFile {
                         Err(e) => break Some(self.scan_error(e)),
                     };
                     batch.lines_from = Some(from);
-                    let next = Batch::next(&mut merger.spare, batch.seq + 1, self.read + 1);
-                    if work_tx.send(std::mem::replace(&mut batch, next)).is_err() {
+                    if !ship(&mut batch, &mut merger.spare, self.read + 1) {
                         break None;
                     }
                     merger.take(done_rx.try_iter(), &mut merge);
@@ -199,14 +202,13 @@ impl LogFile {
                 self.read += 1;
                 batch.items.push((at, start..batch.data.len()));
                 if batch.data.len() >= batch_bytes {
-                    let next = Batch::next(&mut merger.spare, batch.seq + 1, self.read + 1);
-                    if work_tx.send(std::mem::replace(&mut batch, next)).is_err() {
+                    if !ship(&mut batch, &mut merger.spare, self.read + 1) {
                         break None;
                     }
                     merger.take(done_rx.try_iter(), &mut merge);
                 }
             };
-            if !batch.items.is_empty() || batch.lines_from.is_some() {
+            if !batch.items.is_empty() {
                 // (A worker only stops when the channel closes: this cannot fail.)
                 let _ = work_tx.send(batch);
             }
@@ -285,12 +287,10 @@ mod tests {
         text: &str,
         workers: usize,
         batch: usize,
-        prefilter: Option<Prefilter>,
+        setup: impl FnOnce(&mut LogFile),
     ) -> Result<Vec<String>, FileError> {
         let mut f = file(text);
-        if let Some(p) = prefilter {
-            f.prefilter(p);
-        }
+        setup(&mut f);
         let mut out = Vec::new();
         f.fold_in_batches(
             workers,
@@ -307,14 +307,15 @@ mod tests {
     }
 
     /// What iterating gives, in the form of [`ids`].
-    fn iterated(text: &str) -> Vec<String> {
-        file(text)
-            .map(|r| {
-                let r = r.unwrap_or_else(|e| panic!("{e}"));
-                let at = r.position();
-                format!("{}@{}:{}", r.fields().id, at.line, at.byte)
-            })
-            .collect()
+    fn iterated(text: &str, setup: impl FnOnce(&mut LogFile)) -> Vec<String> {
+        let mut f = file(text);
+        setup(&mut f);
+        f.map(|r| {
+            let r = r.unwrap_or_else(|e| panic!("{e}"));
+            let at = r.position();
+            format!("{}@{}:{}", r.fields().id, at.line, at.byte)
+        })
+        .collect()
     }
 
     #[test]
@@ -336,10 +337,10 @@ mod tests {
             .to_owned();
         let array = format!("[\n{}\n]", lines.join(",\n"));
         for text in [&ndjson, &ragged, &array] {
-            let want = iterated(text);
+            let want = iterated(text, |_| {});
             assert_eq!(want.len(), 2_000);
             for (workers, batch) in [(1, 1), (2, 1), (2, 700), (4, 1), (8, 64 << 10)] {
-                assert_eq!(ids(text, workers, batch, None).ok(), Some(want.clone()));
+                assert_eq!(ids(text, workers, batch, |_| {}).ok(), Some(want.clone()));
             }
         }
         // The installed prefilter applies.
@@ -347,9 +348,17 @@ mod tests {
             status: Some(crate::graph::logs::StatusFilter::Failure),
             ..Default::default()
         };
-        let failures =
-            ids(&ndjson, 2, 500, Some(Prefilter::for_query(&q))).unwrap_or_else(|e| panic!("{e}"));
+        let failures = ids(&ndjson, 2, 500, |f| f.prefilter(Prefilter::for_query(&q)))
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(failures.len(), 667);
+        // So does the success skip; the first record is read whatever it is.
+        let text = format!("{}\n{ndjson}", record(3));
+        let want = iterated(&text, LogFile::skip_plain_successes);
+        assert_eq!(want.len(), 1 + 2 * 2_000 / 3);
+        for (workers, batch) in [(2, 1), (4, 500)] {
+            let got = ids(&text, workers, batch, LogFile::skip_plain_successes);
+            assert_eq!(got.ok(), Some(want.clone()));
+        }
         assert!(failures.iter().all(|id| {
             let n = id[1..].split('@').next().unwrap_or("");
             n.parse::<usize>().is_ok_and(|i| i % 3 == 1)
@@ -368,7 +377,7 @@ mod tests {
             .unwrap_or_else(|| panic!("no error"));
         assert_eq!(want.position.map(|p| p.line), Some(1_235));
         for (workers, batch) in [(1, 1), (2, 1), (2, 300), (3, 1), (8, 4_096)] {
-            let got = ids(&text, workers, batch, None).err();
+            let got = ids(&text, workers, batch, |_| {}).err();
             assert_eq!(got.map(|e| e.to_string()), Some(want.to_string()));
         }
         // A file cut inside its last record.
@@ -376,7 +385,7 @@ mod tests {
         let mut lines = cut.lines().take(1_000).collect::<Vec<_>>().join("\n");
         lines.push_str("\n{\"id\":\"x\",\"jobId\":\"j");
         for workers in [1, 2] {
-            let e = ids(&lines, workers, 1_000, None).err();
+            let e = ids(&lines, workers, 1_000, |_| {}).err();
             assert_eq!(e.and_then(|e| e.position).map(|p| p.line), Some(1_001));
         }
     }
